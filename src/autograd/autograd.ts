@@ -1,0 +1,242 @@
+import { AutogradError, ShapeError } from '../core/errors.js';
+import { shapeStr, shapesEqual } from '../core/shape.js';
+import type { NDArray } from '../ndarray/ndarray.js';
+import { onesLike } from '../ndarray/creation.js';
+import { tidy, keep } from '../ndarray/memory.js';
+import { state } from './state.js';
+import { releaseNode, type TapeNode } from './tape.js';
+
+function checkSync(fnName: string, r: unknown): void {
+  if (r && typeof (r as { then?: unknown }).then === 'function')
+    throw new TypeError(
+      `autograd.${fnName}: the function returned a Promise; recording scopes are synchronous. ` +
+        `Do the forward pass synchronously inside ${fnName}() and await outside it`,
+    );
+}
+
+function withFlags<T>(recording: boolean, training: boolean, name: string, fn: () => T): T {
+  const prev = { ...state };
+  state.recording = recording;
+  state.training = training;
+  try {
+    const r = fn();
+    checkSync(name, r);
+    return r;
+  } finally {
+    state.recording = prev.recording;
+    state.training = prev.training;
+  }
+}
+
+/**
+ * Records the ops run by `fn` so `backward()` can compute gradients; training mode is on inside
+ * (pass `{ trainMode: false }` to record in predict mode).
+ *
+ * @example
+ * const x = nd.arange(4).reshape([4, 1]);
+ * x.attachGrad();
+ * const y = autograd.record(() => nd.dot(x.T, x).mul(2));
+ * y.backward();
+ * x.grad.toArray(); // [[0], [4], [8], [12]]
+ */
+export function record<T>(fn: () => T, opts: { trainMode?: boolean } = {}): T {
+  return withFlags(true, opts.trainMode ?? true, 'record', fn);
+}
+
+/**
+ * Runs `fn` without recording (training mode off unless `{ trainMode: true }`), as Gluon's pause.
+ *
+ * @example
+ * autograd.record(() => { const z = autograd.pause(() => x.mul(2)); return z; });
+ */
+export function pause<T>(fn: () => T, opts: { trainMode?: boolean } = {}): T {
+  return withFlags(false, opts.trainMode ?? false, 'pause', fn);
+}
+
+/** Runs `fn` in training mode without changing recording. @example autograd.trainMode(() => net.forward(X)) */
+export function trainMode<T>(fn: () => T): T {
+  return withFlags(state.recording, true, 'trainMode', fn);
+}
+
+/** Runs `fn` in predict mode without changing recording. @example autograd.predictMode(() => net.forward(X)) */
+export function predictMode<T>(fn: () => T): T {
+  return withFlags(state.recording, false, 'predictMode', fn);
+}
+
+/** Whether ops are being recorded. @example autograd.isRecording() // false */
+export function isRecording(): boolean {
+  return state.recording;
+}
+
+/** Whether layers like Dropout run in training mode. @example autograd.isTraining() // false */
+export function isTraining(): boolean {
+  return state.training;
+}
+
+/** Sets the recording flag and returns its old value (MXNet's set_recording). @example autograd.setRecording(false) */
+export function setRecording(on: boolean): boolean {
+  const old = state.recording;
+  state.recording = on;
+  return old;
+}
+
+/** Sets the training flag and returns its old value (MXNet's set_training). @example autograd.setTraining(true) */
+export function setTraining(on: boolean): boolean {
+  const old = state.training;
+  state.training = on;
+  return old;
+}
+
+export interface BackwardOptions {
+  /** Gradients of the heads; default ones (a non-scalar head is summed, as in MXNet). */
+  headGrads?: (NDArray | null)[];
+  /** Keep the graph for another backward pass through it. */
+  retainGraph?: boolean;
+  /** Record the backward pass itself, for higher-order gradients. */
+  createGraph?: boolean;
+  /** Run layers in training mode during backward (matters only with createGraph). */
+  trainMode?: boolean;
+}
+
+/** Nodes reachable from the heads, in topological order (inputs before outputs). */
+function topoSort(heads: NDArray[]): NDArray[] {
+  const order: NDArray[] = [];
+  const seen = new Set<NDArray>();
+  const stack: [NDArray, number][] = [];
+  for (const h of heads) {
+    if (seen.has(h)) continue;
+    seen.add(h);
+    stack.push([h, 0]);
+    while (stack.length) {
+      const top = stack[stack.length - 1];
+      const [a, i] = top;
+      const node = a._node;
+      if (node && i < node.inputs.length) {
+        top[1]++;
+        const x = node.inputs[i];
+        if (!seen.has(x) && (x._node || x._gradReq !== 'null')) {
+          seen.add(x);
+          stack.push([x, 0]);
+        }
+      } else {
+        stack.pop();
+        order.push(a);
+      }
+    }
+  }
+  return order;
+}
+
+/**
+ * Computes gradients of `heads` with respect to every array reachable through the tape, and
+ * returns the gradients of the leaves that asked for them (attachGrad) in a map.
+ */
+function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] | null): Map<NDArray, NDArray> {
+  for (const h of heads)
+    if (!h._node && h._gradReq === 'null')
+      throw new AutogradError(
+        `backward: the array of shape ${shapeStr(h.shape)} was not computed inside autograd.record() from ` +
+          `arrays with attached gradients, so there is nothing to differentiate (call x.attachGrad() and run the forward pass inside record())`,
+      );
+  const order = topoSort(heads);
+  const grads = new Map<NDArray, NDArray>();
+  const create = opts.createGraph ?? false;
+  const result = new Map<NDArray, NDArray>();
+  const wantedSet = wanted ? new Set(wanted) : null;
+
+  const body = () => {
+    heads.forEach((h, i) => {
+      const hg = opts.headGrads?.[i];
+      if (hg && !shapesEqual(hg.shape, h.shape))
+        throw new ShapeError(`backward: head gradient of shape ${shapeStr(hg.shape)} does not match the head's shape ${shapeStr(h.shape)}`);
+      const g = hg ? hg.copy() : onesLike(h);
+      const prev = grads.get(h);
+      grads.set(h, prev ? prev.add(g) : g);
+    });
+    for (let i = order.length - 1; i >= 0; i--) {
+      const a = order[i];
+      const g = grads.get(a);
+      if (!g) continue;
+      const node = a._node;
+      const isLeafTarget = wantedSet ? wantedSet.has(a) : a._gradReq !== 'null';
+      if (isLeafTarget) result.set(a, g);
+      if (!node) continue;
+      checkVersions(node);
+      const inputs = node.inputs.map((x, j) => node.saved[j] ?? x);
+      const out = node.out ?? a;
+      const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out));
+      const seenHandles = new Set<NDArray>([g]);
+      node.inputs.forEach((x, j) => {
+        let gx = igs[j];
+        if (!gx) return;
+        // A rule may hand back g itself, or one array for two inputs: give each its own handle.
+        if (seenHandles.has(gx)) gx = gx._valueHandle();
+        seenHandles.add(gx);
+        if (!(x._node || x._gradReq !== 'null')) {
+          if (!create) gx.dispose();
+          return;
+        }
+        if (!shapesEqual(gx.shape, x.shape))
+          throw new AutogradError(`backward: internal error in the gradient of ${node.op}: got shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`);
+        const prev = grads.get(x);
+        if (prev) {
+          grads.set(x, prev.add(gx));
+          if (!create) {
+            prev.dispose();
+            gx.dispose();
+          }
+        } else grads.set(x, gx);
+      });
+      if (!isLeafTarget && !create) {
+        grads.delete(a);
+        g.dispose();
+      }
+    }
+  };
+  // Gradients are computed without recording unless a higher-order graph is wanted.
+  withFlags(create, opts.trainMode ?? state.training, 'backward', body);
+  if (!opts.retainGraph) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
+  return result;
+}
+
+function checkVersions(node: TapeNode): void {
+  node.saved.forEach((s, j) => {
+    if (s && s.storage.version !== node.versions[j])
+      throw new AutogradError(
+        `backward: an input of ${node.op} (shape ${shapeStr(s.shape)}) was modified in place after it was recorded; ` +
+          `its gradient would be wrong. Write into a copy, or do the in-place update after backward()`,
+      );
+  });
+}
+
+/**
+ * Backpropagates from `heads` into the `.grad` of every array with an attached gradient.
+ * Used through `y.backward()`.
+ */
+export function backward(heads: NDArray[], opts: BackwardOptions = {}): void {
+  const res = runBackward(heads, opts, null);
+  for (const [leaf, g] of res) {
+    const dst = leaf._grad;
+    if (!dst) continue;
+    if (leaf._gradReq === 'add') dst.iadd(g);
+    else dst._assignFrom(g);
+    if (!opts.createGraph) g.dispose();
+  }
+}
+
+/**
+ * Gradients of `heads` with respect to `variables`, returned instead of written to `.grad`.
+ * With `createGraph: true` the result is itself recorded, for higher-order derivatives.
+ *
+ * @example
+ * x.attachGrad();
+ * const y = autograd.record(() => x.mul(x).mul(x));
+ * const [dy] = autograd.grad([y], [x], { createGraph: true, retainGraph: true }); // 3x²
+ */
+export function grad(heads: NDArray[], variables: NDArray[], opts: BackwardOptions = {}): NDArray[] {
+  for (const v of variables)
+    if (v._gradReq === 'null' && !v._node)
+      throw new AutogradError(`autograd.grad: a variable of shape ${shapeStr(v.shape)} has no attached gradient; call attachGrad() on it before recording`);
+  const res = runBackward(heads, opts, variables);
+  return variables.map((v) => keep(res.get(v) ?? v.zerosLike()));
+}

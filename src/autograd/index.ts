@@ -1,0 +1,2 @@
+export { record, pause, trainMode, predictMode, isRecording, isTraining, setRecording, setTraining, backward, grad } from './autograd.js';
+export type { BackwardOptions } from './autograd.js';

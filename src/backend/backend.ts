@@ -1,0 +1,103 @@
+import type { DType, TypedArray } from '../core/dtype.js';
+import type { Shape } from '../core/shape.js';
+
+/**
+ * A block of device memory holding elements of one dtype. Reference counted: views share it,
+ * and it goes back to its backend when the last reference is released.
+ */
+export interface Storage {
+  readonly backend: Backend;
+  readonly dtype: DType;
+  /** Capacity in elements. */
+  readonly size: number;
+  /** Bumped by every in-place write, so the tape can tell when a saved input was overwritten. */
+  version: number;
+  refs: number;
+}
+
+/** A strided window onto a storage; strides and offset count elements, not bytes. */
+export interface View {
+  readonly storage: Storage;
+  readonly shape: Shape;
+  readonly strides: readonly number[];
+  readonly offset: number;
+  readonly dtype: DType;
+}
+
+export type UnaryOp =
+  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'square' | 'sin' | 'cos' | 'tanh'
+  | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'reciprocal' | 'log1p' | 'expm1' | 'logicalNot'
+  | 'isnan' | 'isinf';
+export type BinaryOp =
+  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'mod'
+  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'lesser' | 'lesserEqual';
+export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
+
+export interface Conv2dParams {
+  stride: [number, number];
+  padding: [number, number];
+  dilation: [number, number];
+  groups: number;
+}
+export interface Pool2dParams {
+  kernel: [number, number];
+  stride: [number, number];
+  padding: [number, number];
+  /** avg pooling: count padded cells in the divisor (MXNet's default is true). */
+  countIncludePad: boolean;
+}
+
+/**
+ * The narrow interface every backend implements. Kernels read strided views and write into
+ * `out`, which may itself be a strided view (in-place writes). Broadcasting is done by the caller
+ * through zero strides, so kernels only see equal shapes. Everything above this layer (ops,
+ * autograd, gluon) is backend-agnostic.
+ */
+export interface Backend {
+  readonly name: string;
+  /** Whether arrays of dtype `d` can live on this backend. */
+  supportsDType(d: DType): boolean;
+  alloc(dtype: DType, size: number): Storage;
+  /** Called when a storage's refcount drops to zero. */
+  free(s: Storage): void;
+  /** Copies `data` (contiguous, dtype of `dst`) into the view `dst`. */
+  write(dst: View, data: TypedArray): void;
+  /** A contiguous copy of the view's elements. */
+  read(src: View): Promise<TypedArray>;
+  /** Synchronous read; backends that cannot read synchronously throw. */
+  readSync(src: View): TypedArray;
+  /** Live storages and their bytes on this backend. */
+  memory(): { storages: number; bytes: number; reservedBytes: number };
+
+  fill(out: View, value: number): void;
+  /** Strided copy with dtype conversion (`out` and `x` have the same shape). */
+  copy(x: View, out: View): void;
+  unary(op: UnaryOp, x: View, out: View): void;
+  binary(op: BinaryOp, a: View, b: View, out: View): void;
+  /** `out = op(x, s)` or, with `reverse`, `op(s, x)`. */
+  binaryScalar(op: BinaryOp, x: View, s: number, reverse: boolean, out: View): void;
+  where(cond: View, a: View, b: View, out: View): void;
+  /** Reduces `x` over `axes`; `out` has x's shape with those axes removed. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void;
+  /**
+   * Batched matrix product: x [...batch, m, k] times y [...batch, k, n] into out [...batch, m, n].
+   * Batch dims are already broadcast (zero strides allowed); transposed operands arrive as strides.
+   */
+  matmul(x: View, y: View, out: View): void;
+  /** out[pre, j..., post] = x[pre, idx[j...], post] with idx integral; out's shape is pre + idx + post. */
+  take(x: View, idx: View, axis: number, out: View): void;
+  /** The adjoint of take: out[pre, idx[j...], post] += src[pre, j..., post]. */
+  takeGrad(src: View, idx: View, axis: number, out: View): void;
+  /** out[i, j] = x[i, idx[i, j]] generalised: pick along `axis`, idx has x's shape without `axis`. */
+  pick(x: View, idx: View, axis: number, out: View): void;
+  /** The adjoint of pick: out[..., idx, ...] += src. */
+  pickGrad(src: View, idx: View, axis: number, out: View): void;
+  /** out[..., c] = c == idx[...] ? on : off. */
+  oneHot(idx: View, depth: number, on: number, off: number, out: View): void;
+  /** NCHW x, (O, C/groups, KH, KW) w, into NCHW out. */
+  conv2d(x: View, w: View, p: Conv2dParams, out: View): void;
+  /** Gradients of conv2d with respect to its input and its weight (either may be null). */
+  conv2dGrad(g: View, x: View, w: View, p: Conv2dParams, dx: View | null, dw: View | null): void;
+  pool2d(kind: 'max' | 'avg', x: View, p: Pool2dParams, out: View): void;
+  pool2dGrad(kind: 'max' | 'avg', g: View, x: View, p: Pool2dParams, dx: View): void;
+}

@@ -1,0 +1,73 @@
+import type { Backend } from '../backend/backend.js';
+import { CpuBackend } from '../backend/cpu/cpu-backend.js';
+import { ValueError } from '../core/errors.js';
+
+export type DeviceType = 'cpu' | 'gpu';
+
+/**
+ * Where an array lives, named like MXNet's contexts: `cpu(0)` or `gpu(0)`.
+ *
+ * @example
+ * const ctx = nd.cpu();
+ * nd.zeros([2, 2], { ctx }).context.toString(); // 'cpu(0)'
+ */
+export class Context {
+  constructor(
+    readonly deviceType: DeviceType,
+    readonly deviceId = 0,
+  ) {}
+  toString(): string {
+    return `${this.deviceType}(${this.deviceId})`;
+  }
+  equals(o: Context): boolean {
+    return o.deviceType === this.deviceType && o.deviceId === this.deviceId;
+  }
+  /** The backend running this context's kernels. */
+  get backend(): Backend {
+    return backendFor(this);
+  }
+}
+
+const cpuBackend = new CpuBackend();
+const gpuBackends = new Map<number, Backend>();
+const CPU0 = new Context('cpu', 0);
+
+/** The CPU context. `cpu(i)` are all the same device, as in MXNet. */
+export function cpu(deviceId = 0): Context {
+  return deviceId === 0 ? CPU0 : new Context('cpu', deviceId);
+}
+
+/** A GPU context; using it needs a registered GPU backend (see `registerGpuBackend`). */
+export function gpu(deviceId = 0): Context {
+  return new Context('gpu', deviceId);
+}
+
+/** The CPU backend singleton (for kernels and tests that need it directly). */
+export function getCpuBackend(): CpuBackend {
+  return cpuBackend;
+}
+
+/** Lets a GPU backend (WebGPU) plug in without the core depending on it. */
+export function registerGpuBackend(deviceId: number, backend: Backend): void {
+  gpuBackends.set(deviceId, backend);
+}
+
+export function backendFor(ctx: Context): Backend {
+  if (ctx.deviceType === 'cpu') return cpuBackend;
+  const b = gpuBackends.get(ctx.deviceId);
+  if (!b)
+    throw new ValueError(
+      `context ${ctx}: no GPU backend is initialised for this device; call \`await initWebGpu()\` first ` +
+        `(it needs WebGPU: the 'webgpu' package in Node or navigator.gpu in a browser)`,
+    );
+  return b;
+}
+
+let defaultCtx: Context = CPU0;
+/** The context arrays are created on when no `ctx` option is given. */
+export function currentContext(): Context {
+  return defaultCtx;
+}
+export function setDefaultContext(ctx: Context): void {
+  defaultCtx = ctx;
+}

@@ -1,0 +1,219 @@
+/**
+ * The `nd` namespace: MXNet's ndarray module in camelCase. Every operator is also a method of
+ * NDArray; the functions here accept numbers where MXNet accepts scalars and take an optional
+ * `{ out }` to write the result into an existing array in place.
+ */
+import type { BinaryOp, UnaryOp } from '../backend/backend.js';
+import { ShapeError } from '../core/errors.js';
+import { shapeStr, shapesEqual } from '../core/shape.js';
+import * as E from '../ops/elementwise.js';
+import * as R from '../ops/reduce.js';
+import * as M from '../ops/movement.js';
+import * as L from '../ops/linalg.js';
+import * as I from '../ops/indexing.js';
+import { NDArray, type ArrayOrScalar, type ReduceOptions } from './ndarray.js';
+import { getCpuBackend } from './context.js';
+import { liveArrayCount } from './memory.js';
+
+export { NDArray } from './ndarray.js';
+export type { ArrayOrScalar, ReduceOptions, GradReq } from './ndarray.js';
+export { Context, cpu, gpu, currentContext } from './context.js';
+export { array, zeros, ones, full, arange, linspace, eye, zerosLike, onesLike } from './creation.js';
+export { tidy, keep } from './memory.js';
+export * as random from './random.js';
+export type { Index, IndexItem } from './index-parse.js';
+
+export interface OutOption {
+  /** Write the result into this array (its identity kept), as MXNet's `out=`. */
+  out?: NDArray;
+}
+
+function withOut(r: NDArray, opts?: OutOption): NDArray {
+  const out = opts?.out;
+  if (!out) return r;
+  if (!shapesEqual(out.shape, r.shape))
+    throw new ShapeError(`out: the result has shape ${shapeStr(r.shape)} but out has shape ${shapeStr(out.shape)}`);
+  out._assignFrom(r);
+  r.dispose();
+  return out;
+}
+
+const bin = (op: BinaryOp) => (a: ArrayOrScalar, b: ArrayOrScalar, opts?: OutOption) => withOut(E.binary(op, a, b), opts);
+const un = (op: UnaryOp) => (x: NDArray, opts?: OutOption) => withOut(E.unary(op, x), opts);
+
+/** Elementwise a + b with broadcasting. @example nd.add(X, Y); nd.add(X, Y, { out: Z }) */
+export const add = bin('add');
+/** MXNet's elemwise_add (the book's `nd.elemwise_add(X, Y, out=Z)`). @example nd.elemwiseAdd(X, Y, { out: Z }) */
+export const elemwiseAdd = bin('add');
+/** Elementwise a - b. @example nd.subtract(X, Y) */
+export const subtract = bin('sub');
+/** Elementwise a * b. @example nd.multiply(X, Y) */
+export const multiply = bin('mul');
+/** Elementwise a / b (true division). @example nd.divide(X, Y) */
+export const divide = bin('div');
+/** Elementwise a ** b. @example nd.power(X, 2) */
+export const power = bin('pow');
+/** Elementwise larger value. @example nd.maximum(X, 0) */
+export const maximum = bin('maximum');
+/** Elementwise smaller value. @example nd.minimum(X, 0) */
+export const minimum = bin('minimum');
+/** 0/1 where a == b. @example nd.equal(X, Y) */
+export const equal = bin('equal');
+/** 0/1 where a != b. @example nd.notEqual(X, Y) */
+export const notEqual = bin('notEqual');
+/** 0/1 where a > b. @example nd.greater(X, Y) */
+export const greater = bin('greater');
+/** 0/1 where a >= b. @example nd.greaterEqual(X, Y) */
+export const greaterEqual = bin('greaterEqual');
+/** 0/1 where a < b. @example nd.lesser(X, Y) */
+export const lesser = bin('lesser');
+/** 0/1 where a <= b. @example nd.lesserEqual(X, Y) */
+export const lesserEqual = bin('lesserEqual');
+/** Elementwise modulo (sign of the divisor). @example nd.mod(X, 3) */
+export const mod = bin('mod');
+
+/** @example nd.exp(Y) */
+export const exp = un('exp');
+/** @example nd.log(Y) */
+export const log = un('log');
+/** @example nd.sqrt(Y) */
+export const sqrt = un('sqrt');
+/** @example nd.square(Y) */
+export const square = un('square');
+/** @example nd.abs(Y) */
+export const abs = un('abs');
+/** @example nd.sign(Y) */
+export const sign = un('sign');
+/** @example nd.negative(Y) */
+export const negative = un('neg');
+/** @example nd.sin(Y) */
+export const sin = un('sin');
+/** @example nd.cos(Y) */
+export const cos = un('cos');
+/** @example nd.tanh(Y) */
+export const tanh = un('tanh');
+/** @example nd.sigmoid(Y) */
+export const sigmoid = un('sigmoid');
+/** max(x, 0). @example nd.relu(Y) */
+export const relu = un('relu');
+/** @example nd.floor(Y) */
+export const floor = un('floor');
+/** @example nd.ceil(Y) */
+export const ceil = un('ceil');
+/** Rounds halves away from zero (MXNet). @example nd.round(Y) */
+export const round = un('round');
+/** @example nd.reciprocal(Y) */
+export const reciprocal = un('reciprocal');
+/** @example nd.log1p(Y) */
+export const log1p = un('log1p');
+/** @example nd.expm1(Y) */
+export const expm1 = un('expm1');
+
+/** Elementwise clamp. @example nd.clip(X, 0, 1) */
+export function clip(x: NDArray, lo: number, hi: number, opts?: OutOption): NDArray {
+  return withOut(E.clip(x, lo, hi), opts);
+}
+/** `cond ? a : b` elementwise. @example nd.where(X.greater(0), X, 0) */
+export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  return E.where(cond, a, b);
+}
+
+/** @example nd.sum(X, { axis: 0, keepdims: true }) */
+export const sum = (x: NDArray, opts?: ReduceOptions) => R.reduce('sum', x, opts);
+/** @example nd.mean(X) */
+export const mean = (x: NDArray, opts?: ReduceOptions) => R.mean(x, opts);
+/** @example nd.prod(X) */
+export const prod = (x: NDArray, opts?: ReduceOptions) => R.reduce('prod', x, opts);
+/** @example nd.max(X, { axis: 1 }) */
+export const max = (x: NDArray, opts?: ReduceOptions) => R.reduce('max', x, opts);
+/** @example nd.min(X) */
+export const min = (x: NDArray, opts?: ReduceOptions) => R.reduce('min', x, opts);
+/** @example nd.argmax(yHat, { axis: 1 }) */
+export const argmax = (x: NDArray, opts?: { axis?: number | null; keepdims?: boolean }) => R.argReduce('argmax', x, opts);
+/** @example nd.argmin(X, { axis: 0 }) */
+export const argmin = (x: NDArray, opts?: { axis?: number | null; keepdims?: boolean }) => R.argReduce('argmin', x, opts);
+/** @example nd.norm(X) */
+export const norm = (x: NDArray, opts?: ReduceOptions & { ord?: 1 | 2 }) => R.norm(x, opts);
+
+export const dot = L.dot;
+export const batchDot = L.batchDot;
+export const matmul = L.matmul;
+
+/** @example nd.reshape(X, [3, 4]) */
+export const reshape = (x: NDArray, shape: readonly number[]) => M.reshape(x, shape);
+/** @example nd.transpose(X, [1, 0]) */
+export const transpose = (x: NDArray, axes?: readonly number[]) => M.transpose(x, axes);
+/** @example nd.swapaxes(X, 0, 1) */
+export const swapaxes = M.swapaxes;
+/** @example nd.expandDims(X, 0) */
+export const expandDims = M.expandDims;
+/** @example nd.squeeze(X) */
+export const squeeze = M.squeeze;
+/** @example nd.flatten(X) */
+export const flatten = M.flatten;
+/** @example nd.broadcastTo(A, [3, 2]) */
+export const broadcastTo = M.broadcastTo;
+/** @example nd.tile(X, [2, 1]) */
+export const tile = M.tile;
+/** @example nd.repeat(X, 2, { axis: 0 }) */
+export const repeat = (x: NDArray, repeats: number, opts: { axis?: number } = {}) => M.repeat(x, repeats, opts.axis);
+/** @example nd.split(X, 2, { axis: 1 }) */
+export const split = M.split;
+/**
+ * Joins arrays along `dim` (default 1, as MXNet).
+ * @example nd.concat([X, Y], { dim: 0 })
+ */
+export const concat = M.concat;
+/** @example nd.stack([X, Y], { axis: 0 }) */
+export const stack = M.stack;
+export const take = I.take;
+export const pick = I.pick;
+export const oneHot = I.oneHot;
+
+/**
+ * softmax along `axis` (default -1), computed stably (max subtracted first).
+ * @example nd.softmax(nd.array([[1, 2, 3]]))
+ */
+export function softmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
+  const axis = opts.axis ?? -1;
+  const m = x.max({ axis, keepdims: true }).detach();
+  const s = x.sub(m);
+  const e = s.exp();
+  const z = e.sum({ axis, keepdims: true });
+  const r = e.div(z);
+  for (const t of [m, s, e, z]) t.dispose();
+  return r;
+}
+
+/**
+ * log(softmax(x)) along `axis`, without overflow for large logits.
+ * @example nd.logSoftmax(nd.array([[1e4, 0]]))
+ */
+export function logSoftmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
+  const axis = opts.axis ?? -1;
+  const m = x.max({ axis, keepdims: true }).detach();
+  const s = x.sub(m);
+  const e = s.exp();
+  const z = e.sum({ axis, keepdims: true });
+  const lz = z.log();
+  const r = s.sub(lz);
+  for (const t of [m, s, e, z, lz]) t.dispose();
+  return r;
+}
+
+/**
+ * Live arrays and backend bytes, for finding leaks.
+ * @example const { arrays, bytes } = nd.memory();
+ */
+export function memory(): { arrays: number; bytes: number; storages: number; reservedBytes: number } {
+  const m = getCpuBackend().memory();
+  return { arrays: liveArrayCount(), bytes: m.bytes, storages: m.storages, reservedBytes: m.reservedBytes };
+}
+
+/** Seeds every random draw of the library. @example nd.seed(42) */
+export { seed } from './random.js';
+
+/** Whether `x` is an NDArray. @example nd.isNDArray(x) */
+export function isNDArray(x: unknown): x is NDArray {
+  return x instanceof NDArray;
+}

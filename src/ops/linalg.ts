@@ -1,0 +1,120 @@
+import { promoteTypes } from '../core/dtype.js';
+import { ShapeError } from '../core/errors.js';
+import { broadcastShapes, shapeStr, shapesEqual, sizeOf } from '../core/shape.js';
+import { recordOp, shouldRecord } from '../autograd/tape.js';
+import type { NDArray } from '../ndarray/ndarray.js';
+import { broadcastView, empty, sameContext } from './util.js';
+import { sumTo } from './reduce.js';
+
+/**
+ * The one matmul primitive: x [..., m, k] · y [..., k, n] with broadcast batch dims. Transposed
+ * operands arrive as strided views, so gradients (which multiply by transposes) never copy.
+ */
+function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
+  x.checkAlive(op);
+  y.checkAlive(op);
+  const ctx = sameContext(op, x, y);
+  const r = Math.max(x.ndim, y.ndim);
+  const m = x.shape[x.ndim - 2];
+  const k = x.shape[x.ndim - 1];
+  const n = y.shape[y.ndim - 1];
+  if (y.shape[y.ndim - 2] !== k)
+    throw new ShapeError(`${op}: inner dimensions differ: ${shapeStr(x.shape)} · ${shapeStr(y.shape)} (${k} vs ${y.shape[y.ndim - 2]})`);
+  const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), op);
+  const xv = broadcastView(x, [...batch, m, k]);
+  const yv = broadcastView(y, [...batch, k, n]);
+  const out = empty([...batch, m, n], promoteTypes(x.dtype, y.dtype), ctx);
+  if (k === 0) ctx.backend.fill(out, 0);
+  else if (sizeOf(out.shape) > 0) ctx.backend.matmul(xv, yv, out);
+  xv.dispose();
+  yv.dispose();
+  void r;
+  if (shouldRecord(x, y))
+    recordOp(op, [x, y], out, (g, [xs, ys]) => {
+      const gx = matmulCore(g, swapLast(ys), "matmul");
+      const gy = matmulCore(swapLast(xs), g, 'matmul');
+      return [unb(gx, xs.shape), unb(gy, ys.shape)];
+    }, 'inputs');
+  return out;
+}
+
+function unb(g: NDArray, shape: readonly number[]): NDArray {
+  return shapesEqual(g.shape, shape) ? g : sumTo(g, shape);
+}
+
+/** The last two axes swapped, as a recorded view. */
+function swapLast(x: NDArray): NDArray {
+  const n = x.ndim;
+  return x.swapaxes(n - 2, n - 1);
+}
+
+/**
+ * numpy's matmul: 1-D operands are promoted to a matrix and the added axis removed afterwards;
+ * batch dims broadcast.
+ *
+ * @example
+ * nd.matmul(nd.ones([2, 3, 4]), nd.ones([4, 5])).shape; // [2, 3, 5]
+ */
+export function matmul(a: NDArray, b: NDArray): NDArray {
+  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: operands must be at least 1-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a;
+  const b2 = b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b;
+  let out = matmulCore(a2, b2, 'matmul');
+  if (a2 !== a) a2.dispose();
+  if (b2 !== b) b2.dispose();
+  if (a.ndim === 1 || b.ndim === 1) {
+    const sh = out.shape.slice(0, -2);
+    if (a.ndim !== 1) sh.push(out.shape[out.ndim - 2]);
+    if (b.ndim !== 1) sh.push(out.shape[out.ndim - 1]);
+    const r = out.reshape(sh);
+    out.dispose();
+    out = r;
+  }
+  return out;
+}
+
+/**
+ * MXNet's dot: 1-D·1-D is the inner product (a 0-d array), 2-D·2-D the matrix product, and in
+ * general the last axis of `a` contracts with the first axis of `b`.
+ *
+ * @example
+ * nd.dot(X, Y.T); // the book's 3x3 product
+ */
+export function dot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transposeB?: boolean } = {}): NDArray {
+  const A = opts.transposeA ? a.T : a;
+  const B = opts.transposeB ? b.T : b;
+  try {
+    if (A.ndim === 0 || B.ndim === 0) return A.mul(B);
+    const k = A.shape[A.ndim - 1];
+    if (B.shape[0] !== k)
+      throw new ShapeError(`dot: the last axis of ${shapeStr(A.shape)} (${k}) must match the first axis of ${shapeStr(B.shape)} (${B.shape[0]})`);
+    const a2 = A.reshape([sizeOf(A.shape.slice(0, -1)), k]);
+    const b2 = B.reshape([k, sizeOf(B.shape.slice(1))]);
+    const m = matmulCore(a2, b2, 'dot');
+    a2.dispose();
+    b2.dispose();
+    const r = m.reshape([...A.shape.slice(0, -1), ...B.shape.slice(1)]);
+    m.dispose();
+    return r;
+  } finally {
+    if (A !== a) A.dispose();
+    if (B !== b) B.dispose();
+  }
+}
+
+/**
+ * Batched matrix product of 3-D arrays (B, m, k) · (B, k, n), as MXNet's batch_dot.
+ *
+ * @example
+ * nd.batchDot(nd.ones([2, 1, 4]), nd.ones([2, 4, 6])).shape; // [2, 1, 6]
+ */
+export function batchDot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transposeB?: boolean } = {}): NDArray {
+  if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0])
+    throw new ShapeError(`batchDot: expected two 3-D arrays with the same batch size, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  const A = opts.transposeA ? a.swapaxes(1, 2) : a;
+  const B = opts.transposeB ? b.swapaxes(1, 2) : b;
+  const r = matmulCore(A, B, 'batchDot');
+  if (A !== a) A.dispose();
+  if (B !== b) B.dispose();
+  return r;
+}

@@ -1,0 +1,118 @@
+import type { ReduceOp } from '../backend/backend.js';
+import { isFloat, type DType } from '../core/dtype.js';
+import { ShapeError, ValueError } from '../core/errors.js';
+import { normalizeAxes, normalizeAxis, shapeStr, sizeOf } from '../core/shape.js';
+import { recordOp, shouldRecord } from '../autograd/tape.js';
+import type { NDArray, ReduceOptions } from '../ndarray/ndarray.js';
+import { empty } from './util.js';
+
+function keptShape(shape: readonly number[], axes: number[], keepdims: boolean): number[] {
+  const out: number[] = [];
+  shape.forEach((d, i) => {
+    if (!axes.includes(i)) out.push(d);
+    else if (keepdims) out.push(1);
+  });
+  return out;
+}
+
+function reduceDType(op: ReduceOp, d: DType): DType {
+  if (op === 'sum' || op === 'prod') return d === 'bool' || d === 'uint8' ? 'int32' : d;
+  return d;
+}
+
+/**
+ * sum / prod / max / min over `axis` (a number, a list, or all axes when omitted; negative axes
+ * count from the end). Reducing every axis gives a 0-d array.
+ */
+export function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: NDArray, opts: ReduceOptions = {}): NDArray {
+  x.checkAlive(op);
+  const axes = normalizeAxes(opts.axis, x.ndim, op);
+  const keepdims = opts.keepdims ?? false;
+  if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0))
+    throw new ValueError(`${op}: cannot reduce over an empty axis of an array of shape ${shapeStr(x.shape)} (no identity)`);
+  const out = empty(keptShape(x.shape, axes, false), reduceDType(op, x.dtype), x.context);
+  x.context.backend.reduce(op, x, axes, out);
+  const res = keepdims ? reshapeView(out, keptShape(x.shape, axes, true)) : out;
+  if (res !== out) out.dispose();
+  if (isFloat(x.dtype) && shouldRecord(x)) {
+    const keep = keptShape(x.shape, axes, true);
+    recordOp(op, [x], res, (g, [xs], y) => {
+      const gk = g.reshape(keep);
+      if (op === 'sum') return [gk.broadcastTo(xs.shape)];
+      const yk = y.reshape(keep);
+      if (op === 'prod') return [gk.mul(yk).div(xs)];
+      // max/min: split the gradient evenly among the elements that attain the extreme.
+      const mask = xs.equal(yk);
+      return [mask.mul(gk).div(mask.sum({ axis: axes, keepdims: true }))];
+    }, op === 'sum' ? 'none' : 'both');
+  }
+  return res;
+}
+
+/** A contiguous array's view with another shape of the same size (internal: no recording). */
+function reshapeView(x: NDArray, shape: number[]): NDArray {
+  const strides = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    strides[i] = acc;
+    acc *= shape[i];
+  }
+  return x._viewOf(shape, strides, x.offset);
+}
+
+/** The mean over `axis` (all elements by default). */
+export function mean(x: NDArray, opts: ReduceOptions = {}): NDArray {
+  const axes = normalizeAxes(opts.axis, x.ndim, 'mean');
+  const count = axes.reduce((n, a) => n * x.shape[a], 1);
+  const s = reduce('sum', isFloat(x.dtype) ? x : x.astype('float32'), opts);
+  const r = s.div(count);
+  s.dispose();
+  return r;
+}
+
+/** argmax/argmin along one axis, or over the flattened array; float32 indices as in MXNet. */
+export function argReduce(op: 'argmax' | 'argmin', x: NDArray, opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
+  x.checkAlive(op);
+  if (opts.axis === undefined || opts.axis === null) {
+    const flat = x.reshape([x.size]);
+    const r = argReduce(op, flat, { axis: 0 });
+    flat.dispose();
+    return r;
+  }
+  const axis = normalizeAxis(opts.axis, x.ndim, op);
+  if (x.shape[axis] === 0) throw new ShapeError(`${op}: axis ${axis} of the array of shape ${shapeStr(x.shape)} is empty`);
+  const out = empty(keptShape(x.shape, [axis], false), 'float32', x.context);
+  x.context.backend.reduce(op, x, [axis], out);
+  if (!opts.keepdims) return out;
+  const r = reshapeView(out, keptShape(x.shape, [axis], true));
+  out.dispose();
+  return r;
+}
+
+/** Vector norm over `axis` (all elements by default): ord 2 (default) or 1. */
+export function norm(x: NDArray, opts: ReduceOptions & { ord?: 1 | 2 } = {}): NDArray {
+  const ord = opts.ord ?? 2;
+  if (ord !== 1 && ord !== 2) throw new ValueError(`norm: ord must be 1 or 2, got ${ord}`);
+  const xf = isFloat(x.dtype) ? x : x.astype('float32');
+  const t = ord === 1 ? xf.abs() : xf.square();
+  const s = reduce('sum', t, opts);
+  t.dispose();
+  if (xf !== x) xf.dispose();
+  if (ord === 1) return s;
+  const r = s.sqrt();
+  s.dispose();
+  return r;
+}
+
+/** Sums `g` down to `shape` (the adjoint of broadcasting to g's shape). */
+export function sumTo(g: NDArray, shape: readonly number[]): NDArray {
+  const lead = g.ndim - shape.length;
+  const axes: number[] = [];
+  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  if (axes.length === 0) return g.reshape(shape);
+  const s = reduce('sum', g, { axis: axes, keepdims: true });
+  if (sizeOf(s.shape) !== sizeOf(shape)) throw new ShapeError(`sumTo: cannot sum ${shapeStr(g.shape)} to ${shapeStr(shape)}`);
+  const r = s.reshape(shape);
+  s.dispose();
+  return r;
+}

@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import type { TestContext } from 'node:test';
+import { nd, NDArray } from '../src/index.js';
+
+/** True when running in CI, where a missing outside resource is a failure, not a skip. */
+export const IN_CI = process.env.CI === 'true';
+
+/**
+ * For tests that need an outside resource (a data set, lavapipe, OpenBLAS): skips with a printed
+ * reason on a user's machine, fails in CI. Returns false when the test should stop.
+ */
+export function requireResource(t: TestContext, available: boolean, what: string): boolean {
+  if (available) return true;
+  const msg = `${what} is not available`;
+  if (IN_CI) assert.fail(`${msg} (required when CI=true)`);
+  console.log(`# skip: ${msg}`);
+  t.skip(msg);
+  return false;
+}
+
+/** Asserts two arrays (or nested lists / numbers) are elementwise close. */
+export function assertClose(actual: NDArray | ArrayLike<number> | number, expected: NDArray | ArrayLike<number> | number | unknown[], tol = 1e-5, msg = ''): void {
+  const a = flat(actual);
+  const e = flat(expected);
+  assert.equal(a.length, e.length, `${msg} length ${a.length} vs ${e.length}`);
+  for (let i = 0; i < a.length; i++) {
+    const ok = (Number.isNaN(a[i]) && Number.isNaN(e[i])) || a[i] === e[i] || Math.abs(a[i] - e[i]) <= tol * (1 + Math.abs(e[i]));
+    if (!ok) assert.fail(`${msg} element ${i}: ${a[i]} vs expected ${e[i]} (tol ${tol})`);
+  }
+}
+
+function flat(v: unknown): number[] {
+  if (typeof v === 'number') return [v];
+  if (v instanceof NDArray) return Array.from(v.dataSync());
+  if (Array.isArray(v)) return (v as unknown[]).flat(Infinity as 1) as number[];
+  return Array.from(v as ArrayLike<number>);
+}
+
+/** Runs `fn` and reports how many arrays/bytes it left alive (after a GC when available). */
+export function liveAfter(fn: () => void): { arrays: number; bytes: number } {
+  const before = nd.memory();
+  fn();
+  (globalThis as { gc?: () => void }).gc?.();
+  const after = nd.memory();
+  return { arrays: after.arrays - before.arrays, bytes: after.bytes - before.bytes };
+}
