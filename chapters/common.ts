@@ -1,0 +1,54 @@
+/**
+ * What every chapter program shares: its options, and how it prints. A chapter is a literate
+ * version of one book section (`chapters/<slug>.ts`) exporting `meta` and `run(opts)`; the
+ * `d2l-ts` CLI and the tests run it by slug, and `node dist/chapters/<slug>.js` runs it directly.
+ */
+import { pathToFileURL } from 'node:url';
+import type { Context } from '../src/ndarray/context.js';
+
+export interface ChapterMeta {
+  /** The book's section slug (ARCHITECTURE.md "Chapter programs"), e.g. 'softmax-regression-scratch'. */
+  slug: string;
+  /** The book's section number and title, e.g. '3.6 softmax回归的从零开始实现'. */
+  title: string;
+  /** Whether it needs a data set that may be missing (Fashion-MNIST, the lyrics...). */
+  needsData?: string[];
+}
+
+export interface ChapterOptions {
+  /** Where program output goes (default: console.log). Tests capture it. */
+  print?: (line: string) => void;
+  epochs?: number;
+  lr?: number;
+  batchSize?: number;
+  seed?: number;
+  ctx?: Context;
+  /** Directory with the data sets (else the data resolver's search order). */
+  dataDir?: string;
+  /** Directory for images and saved parameters (default: ./out/<slug>). */
+  outDir?: string;
+  /** Show progress bars (default: when stdout is a TTY). */
+  progress?: boolean;
+  /** Use this many examples of the training data (fast tests); all by default. */
+  limit?: number;
+}
+
+export interface Chapter {
+  meta: ChapterMeta;
+  run(opts?: ChapterOptions): Promise<unknown>;
+}
+
+/** The print function of a chapter run. */
+export function printer(opts: ChapterOptions): (line: string) => void {
+  return opts.print ?? ((line: string) => console.log(line));
+}
+
+/** Runs `run` when the module is the program being executed (`node dist/chapters/x.js`). */
+export function runIfMain(moduleUrl: string, run: (opts?: ChapterOptions) => Promise<unknown>): void {
+  const entry = process.argv[1];
+  if (entry && pathToFileURL(entry).href === moduleUrl)
+    run().catch((e: unknown) => {
+      console.error(e instanceof Error ? e.message : e);
+      process.exit(1);
+    });
+}
