@@ -90,7 +90,7 @@ export function setTraining(on: boolean): boolean {
 export interface BackwardOptions {
   /** Gradients of the heads; default ones (a non-scalar head is summed, as in MXNet). */
   headGrads?: (NDArray | null)[];
-  /** Keep the graph for another backward pass through it. */
+  /** Keep the graph for another backward pass through it (default: createGraph, as MXNet and PyTorch). */
   retainGraph?: boolean;
   /** Record the backward pass itself, for higher-order gradients. */
   createGraph?: boolean;
@@ -162,8 +162,10 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
       if (isLeafTarget) result.set(a, g);
       if (!node) continue;
       checkVersions(node);
-      const inputs = node.inputs.map((x, j) => node.saved[j] ?? x);
-      const out = node.out ?? a;
+      // A recorded backward (createGraph) must read the graph's own arrays so the gradient rule is
+      // taped as a function of them; saved value handles are cut off from the graph.
+      const inputs = node.inputs.map((x, j) => (create && !x.isDisposed ? x : (node.saved[j] ?? x)));
+      const out = create && !a.isDisposed ? a : (node.out ?? a);
       const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out));
       const seenHandles = new Set<NDArray>([g]);
       node.inputs.forEach((x, j) => {
@@ -195,11 +197,16 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   };
   // Gradients are computed without recording unless a higher-order graph is wanted.
   withFlags(create, opts.trainMode ?? state.training, 'backward', body);
-  if (!opts.retainGraph) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
+  if (!(opts.retainGraph ?? create)) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
   return result;
 }
 
 function checkVersions(node: TapeNode): void {
+  if (node.out && node.out.storage.version !== node.outVersion)
+    throw new AutogradError(
+      `backward: the output of ${node.op} (shape ${shapeStr(node.out.shape)}) was modified in place after it was recorded; ` +
+        `its gradient would be wrong. Write into a copy, or do the in-place update after backward()`,
+    );
   node.saved.forEach((s, j) => {
     if (s && s.storage.version !== node.versions[j])
       throw new AutogradError(

@@ -15,6 +15,8 @@ export interface TapeNode {
   saved: (NDArray | undefined)[];
   out: NDArray | undefined;
   versions: number[];
+  /** The storage version of the saved output, checked like the inputs' versions. */
+  outVersion: number;
   readonly vjp: Vjp;
 }
 
@@ -30,12 +32,14 @@ export function recordOp(op: string, inputs: NDArray[], out: NDArray, vjp: Vjp, 
   const saveIn = save === 'inputs' || save === 'both';
   const saveOut = save === 'output' || save === 'both';
   const saved = inputs.map((x) => (saveIn ? x._valueHandle() : undefined));
+  const outHandle = saveOut ? out._valueHandle() : undefined;
   out._node = {
     op,
     inputs,
     saved,
-    out: saveOut ? out._valueHandle() : undefined,
+    out: outHandle,
     versions: saved.map((s) => (s ? s.storage.version : 0)),
+    outVersion: outHandle ? outHandle.storage.version : 0,
     vjp,
   };
 }

@@ -24,6 +24,8 @@ export function array2string(data: ArrayLike<number>, shape: readonly number[], 
   const shown = summarize ? leadingTrailing(data, shape) : Array.from(data);
   const fmt = makeFormatter(shown, dtype);
   if (shape.length === 0) return fmt(data[0]);
+  // numpy prints every array without elements as '[]', whatever its shape.
+  if (sizeOf(shape) === 0) return '[]';
   const strides = shape.map((_, i) => sizeOf(shape.slice(i + 1)));
   const recurse = (depth: number, offset: number, hanging: string, width: number): string => {
     if (depth === shape.length) return fmt(data[offset]);
@@ -169,9 +171,16 @@ function floatFormatter(vals: number[], f32: boolean): (v: number) => string {
     padLeft = Math.max(...parts.map((p) => p.mant.split('.')[0].length));
     padRight = expDigits + 2 + precision;
     fmtFinite = (v) => {
-      const p = scientific(v, f32);
-      const [i, f] = p.mant.split('.');
-      const e = (p.exp < 0 ? '-' : '+') + String(Math.abs(p.exp)).padStart(expDigits, '0');
+      let { mant, exp } = scientific(v, f32);
+      // numpy's min_digits: a value needing fewer digits than the widest one is printed with the
+      // further digits of its exact value (0.6666667f -> 6.6666669e-01), not padded with zeros.
+      if (mant.split('.')[1].length < precision) {
+        const [m, e] = Math.abs(v).toExponential(precision).split('e');
+        mant = (v < 0 || Object.is(v, -0) ? '-' : '') + m;
+        exp = Number(e);
+      }
+      const [i, f] = mant.split('.');
+      const e = (exp < 0 ? '-' : '+') + String(Math.abs(exp)).padStart(expDigits, '0');
       return i.padStart(padLeft) + '.' + f.padEnd(precision, '0') + 'e' + e;
     };
   } else {

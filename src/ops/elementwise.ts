@@ -61,7 +61,8 @@ const BINARY_VJP: Partial<Record<BinaryOp, (g: NDArray, a: NDArray | number, b: 
   ],
   maximum: (g, a, b) => maskPair(g, a, b, 'greaterEqual'),
   minimum: (g, a, b) => maskPair(g, a, b, 'lesserEqual'),
-  mod: (g, a, b) => [g, typeof b === 'number' || typeof a === 'number' ? null : g.mul(a.div(b).floor()).neg()],
+  // d(a mod b)/db = -floor(a / b), also when a is a scalar (s mod x).
+  mod: (g, a, b) => [g, typeof b === 'number' ? null : g.mul((typeof a === 'number' ? b.rdiv(a) : a.div(b)).floor()).neg()],
 };
 const NEEDS_VALUES = new Set<BinaryOp>(['mul', 'div', 'pow', 'maximum', 'minimum', 'mod']);
 
@@ -141,11 +142,19 @@ function unbroadcast(g: NDArray, shape: readonly number[]): NDArray {
 
 /** `x op= b` into x's own storage: identity kept, as MXNet's `X += Y`. */
 export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar): T {
+  x.checkAlive(`i${op}`);
+  if (typeof b !== 'number') b.checkAlive(`i${op}`);
+  // The result must be storable in x: a float result cannot go into an integer array (numpy's
+  // same-kind rule); float64 into float32 and int32 into uint8 are cast as numpy does.
+  const dt = typeof b === 'number' ? promoteWithScalar(x.dtype, b) : promoteTypes(x.dtype, b.dtype);
+  const res = op === 'div' ? floatTypeOf(dt) : dt;
+  if (isFloat(res) && !isFloat(x.dtype))
+    throw new DTypeError(
+      `i${op}: the result of ${x.dtype} ${op} ${typeof b === 'number' ? b : b.dtype} is ${res} and cannot be stored in place into a ${x.dtype} array; ` +
+        `use x.${op}(...) for a new array, or astype first`,
+    );
   x._beforeInplace(`i${op}`);
   if (typeof b === 'number') {
-    const dt = promoteWithScalar(x.dtype, b);
-    if (dt !== x.dtype && !(op === 'div' && isFloat(x.dtype)))
-      throw new DTypeError(`i${op}: the result of ${x.dtype} ${op} ${b} is ${dt} and cannot be stored in place into a ${x.dtype} array`);
     x.context.backend.binaryScalar(op, x, b, false, x);
     return x;
   }
