@@ -1,0 +1,128 @@
+/**
+ * Gluon's DataLoader: mini-batches over a Dataset, as a plain synchronous iterable
+ * (`for (const [X, y] of loader)`) and an async iterable (`for await`).
+ */
+import { ValueError } from '../../core/errors.js';
+import { NDArray } from '../../ndarray/ndarray.js';
+import * as nd from '../../ndarray/nd.js';
+import { defaultBatchify } from './batchify.js';
+import type { BatchSource, Dataset } from './dataset.js';
+import { BatchSampler, RandomSampler, SequentialSampler, type LastBatch, type Sampler } from './sampler.js';
+
+export interface DataLoaderOptions<B = any> {
+  /** Samples per batch (required unless `batchSampler` is given). */
+  batchSize?: number;
+  /** Visit the samples in a new random order each epoch (seeded by nd.random.seed). */
+  shuffle?: boolean;
+  /** A custom order of sample indices (excludes `shuffle`). */
+  sampler?: Sampler<number>;
+  /** The short last batch: `keep` (default), `discard`, or `rollover` into the next epoch. */
+  lastBatch?: LastBatch;
+  /** Batches of indices (excludes batchSize, shuffle, sampler and lastBatch). */
+  batchSampler?: Sampler<number[]>;
+  /** Turns a list of samples into a batch (default: `defaultBatchify`). */
+  batchify?: (samples: any[]) => B;
+  /** Accepted for Gluon compatibility; batches are built on the calling thread. */
+  numWorkers?: number;
+}
+
+/**
+ * Loads a data set in mini-batches. A plain iterable: each `for...of` is one epoch (reshuffled
+ * when `shuffle`); `length` is the number of batches per epoch.
+ *
+ * For array-backed data sets (ArrayDataset, vision.FashionMNIST, with or without
+ * `transformFirst` of batchable transforms such as ToTensor) with the default batchify, a batch
+ * is gathered directly from the big arrays (one row copy per sample, the transform applied to the
+ * whole batch), which is much faster than building per-sample arrays.
+ *
+ * **Ownership:** the arrays of each batch are new and belong to the consumer; nothing else holds
+ * them. Loops that run many epochs should free them, with `nd.tidy(() => ...)` around the step or
+ * `X.dispose(); y.dispose()` after it (the garbage collector frees them too, but late). The
+ * loader frees its own temporaries (index arrays, untransformed batches).
+ *
+ * @example
+ * const loader = new DataLoader(new ArrayDataset(features, labels), { batchSize: 10, shuffle: true });
+ * for (const [X, y] of loader) {
+ *   nd.tidy(() => { ...train on X, y... });
+ *   X.dispose(); y.dispose();
+ * }
+ * loader.length; // batches per epoch
+ */
+export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
+  /** The data set being loaded. */
+  readonly dataset: Dataset<unknown>;
+  private readonly batchSampler: Sampler<number[]>;
+  private readonly batchify: ((samples: any[]) => B) | null;
+
+  constructor(dataset: Dataset<any>, opts: DataLoaderOptions<B> = {}) {
+    if (!dataset || typeof (dataset as Dataset).get !== 'function' || typeof (dataset as Dataset).length !== 'number')
+      throw new ValueError('DataLoader: the first argument must be a Dataset (with length and get(i))');
+    this.dataset = dataset;
+    if (opts.batchSampler) {
+      if (opts.batchSize !== undefined || opts.shuffle || opts.sampler || opts.lastBatch !== undefined)
+        throw new ValueError('DataLoader: batchSize, shuffle, sampler and lastBatch must not be given together with batchSampler');
+      this.batchSampler = opts.batchSampler;
+    } else {
+      if (opts.batchSize === undefined) throw new ValueError('DataLoader: batchSize is required when no batchSampler is given');
+      if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0)
+        throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
+      if (opts.sampler && opts.shuffle) throw new ValueError('DataLoader: shuffle must not be given together with sampler');
+      const sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(dataset.length) : new SequentialSampler(dataset.length));
+      this.batchSampler = new BatchSampler(sampler, opts.batchSize, opts.lastBatch ?? 'keep');
+    }
+    this.batchify = opts.batchify ?? null;
+  }
+
+  /** Batches per epoch. */
+  get length(): number {
+    return this.batchSampler.length;
+  }
+
+  /** Builds the batch of the given sample indices (owned by the caller). */
+  private makeBatch(indices: number[], source: BatchSource | null): B {
+    if (source) return nd.tidy(() => source.gather(Int32Array.from(indices)) as B);
+    const batchify = this.batchify ?? (defaultBatchify as (s: any[]) => B);
+    return nd.tidy(() => {
+      const b = batchify(indices.map((i) => this.dataset.get(i)));
+      keepNested(b, 0);
+      return b;
+    });
+  }
+
+  /**
+   * One epoch of batches.
+   * @example for (const [X, y] of trainIter) console.log(X.shape, y.shape);
+   */
+  *[Symbol.iterator](): Iterator<B> {
+    const source = this.batchify ? null : this.dataset._batchSource();
+    for (const idx of this.batchSampler) yield this.makeBatch(idx, source);
+  }
+
+  /**
+   * One epoch of batches, for `for await` loops in async code (e.g. with a GPU). Batches are
+   * built on demand between the consumer's steps.
+   * @example for await (const [X, y] of trainIter) await step(X, y);
+   */
+  async *[Symbol.asyncIterator](): AsyncIterator<B> {
+    const source = this.batchify ? null : this.dataset._batchSource();
+    for (const idx of this.batchSampler) yield this.makeBatch(idx, source);
+  }
+}
+
+/** Keeps arrays held by class instances in a custom batch (tidy only sees lists and plain objects). */
+function keepNested(v: unknown, depth: number): void {
+  if (!v || typeof v !== 'object' || depth > 6) return;
+  if (v instanceof NDArray) return;
+  if (Array.isArray(v)) {
+    for (const x of v) keepNested(x, depth + 1);
+    return;
+  }
+  if (Object.getPrototypeOf(v) === Object.prototype) {
+    for (const x of Object.values(v)) keepNested(x, depth + 1);
+    return;
+  }
+  for (const x of Object.values(v as object)) {
+    if (x instanceof NDArray) nd.keep(x);
+    else keepNested(x, depth + 1);
+  }
+}
