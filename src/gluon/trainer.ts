@@ -1,0 +1,350 @@
+/**
+ * gluon.Trainer: applies an optimizer to a set of Parameters, as Gluon's Trainer on one device.
+ */
+import { D2LError, ShapeError, ValueError } from '../core/errors.js';
+import { shapeStr, shapesEqual } from '../core/shape.js';
+import { keep } from '../ndarray/memory.js';
+import { currentContext } from '../ndarray/context.js';
+import { NDArray } from '../ndarray/ndarray.js';
+import { Parameter, ParameterDict } from './parameter.js';
+import { Optimizer, withoutRecording } from './optimizer/optimizer.js';
+import { create as createOptimizer } from './optimizer/registry.js';
+import { readFileSync } from 'node:fs';
+import { decodeSafetensors, saveSafetensors, type TensorRecord } from './safetensors.js';
+import type { LRScheduler } from './lr-scheduler.js';
+
+/** A gradient that backward() has not written since the last step (Gluon's stale-gradient UserWarning). */
+export class StaleGradientError extends D2LError {}
+
+/**
+ * The optimizer settings a Trainer passes on (the union of the built-in optimizers' options;
+ * each optimizer rejects the ones it does not know).
+ */
+export interface TrainerOptimizerParams {
+  learningRate?: number;
+  wd?: number;
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  gamma1?: number;
+  gamma2?: number;
+  rho?: number;
+  centered?: boolean;
+  clipWeights?: number | null;
+  clipGradient?: number | null;
+  /** Multiplies the 1/batchSize the Trainer applies (default 1). */
+  rescaleGrad?: number;
+  lrScheduler?: LRScheduler | null;
+  beginNumUpdate?: number;
+  correctBias?: boolean;
+  lazyUpdate?: boolean;
+  multiPrecision?: boolean;
+  [key: string]: unknown;
+}
+
+/** Options of Trainer.step / Trainer.update. */
+export interface StepOptions {
+  /** Skip (instead of failing on) parameters whose gradient backward() has not written since the last step. */
+  ignoreStaleGrad?: boolean;
+}
+
+interface GradMark {
+  grad: NDArray;
+  version: number;
+}
+
+const FORMAT = 'd2l-ts/trainer-states';
+
+/**
+ * Updates Parameters with an optimizer. `step(batchSize)` rescales the gradients by
+ * rescaleGrad / batchSize (the optimizer applies it, the gradients themselves are not changed)
+ * and updates every parameter in place: the arrays keep their identity, the update runs outside
+ * autograd recording, and no temporaries outlive the call.
+ *
+ * A gradient counts as fresh when it was written since the last step (by backward, or by hand);
+ * a stale one is an error unless `ignoreStaleGrad` is set, which skips that parameter as Gluon does.
+ *
+ * @example
+ * const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: 0.1 });
+ * for (const [X, y] of trainIter) {
+ *   const l = autograd.record(() => loss.forward(net.forward(X), y));
+ *   l.backward();
+ *   trainer.step(X.shape[0]);
+ * }
+ */
+export class Trainer {
+  private readonly params: Parameter[];
+  private readonly opt: Optimizer;
+  /** Multiplier of 1/batchSize (the optimizerParams' rescaleGrad). */
+  private readonly scale: number;
+  /** Optimizer state per parameter index (created at the first update). */
+  private readonly states = new Map<number, NDArray[]>();
+  /** The gradient array and its storage version as of the last update, per index. */
+  private readonly marks = new Map<number, GradMark>();
+
+  constructor(params: ParameterDict | Iterable<Parameter>, optimizer: string | Optimizer, optimizerParams: TrainerOptimizerParams | null = null) {
+    let list: unknown[];
+    if (params instanceof ParameterDict) list = params.values();
+    else if (params && typeof (params as Iterable<Parameter>)[Symbol.iterator] === 'function') list = [...(params as Iterable<Parameter>)];
+    else throw new ValueError(`Trainer: params must be a ParameterDict (net.collectParams()) or a list of Parameters, got ${describe(params)}`);
+    const seen = new Set<Parameter>();
+    this.params = [];
+    list.forEach((p, i) => {
+      if (!(p instanceof Parameter)) throw new ValueError(`Trainer: element ${i} of params is not a Parameter (got ${describe(p)})`);
+      // A shared parameter appears once.
+      if (seen.has(p)) return;
+      seen.add(p);
+      this.params.push(p);
+    });
+    const paramDict = new Map(this.params.map((p, i) => [i, p] as const));
+    if (optimizer instanceof Optimizer) {
+      if (optimizerParams && Object.keys(optimizerParams).length)
+        throw new ValueError('Trainer: optimizerParams must be empty when optimizer is an Optimizer instance (set its options when constructing it)');
+      this.opt = optimizer;
+      this.opt.paramDict = paramDict;
+      this.scale = this.opt.rescaleGrad;
+    } else if (typeof optimizer === 'string') {
+      const opts: Record<string, unknown> = { ...(optimizerParams ?? {}) };
+      this.scale = (opts.rescaleGrad as number | undefined) ?? 1;
+      this.opt = createOptimizer(optimizer, { ...opts, paramDict });
+    } else {
+      throw new ValueError(`Trainer: optimizer must be a name ('sgd', 'adam', ...) or an Optimizer, got ${describe(optimizer)}`);
+    }
+    this.opt.idx2name = new Map(this.params.map((p, i) => [i, p.name]));
+  }
+
+  /** The optimizer doing the updates. @example trainer.optimizer.numUpdate */
+  get optimizer(): Optimizer {
+    return this.opt;
+  }
+
+  /** The parameters, in update order (shared ones once). @example trainer.parameters.map((p) => p.name) */
+  get parameters(): readonly Parameter[] {
+    return this.params;
+  }
+
+  /**
+   * The current learning rate (the schedule's value when there is one).
+   * @example trainer.learningRate // 0.1
+   */
+  get learningRate(): number {
+    return this.opt.learningRate;
+  }
+
+  /**
+   * Sets the learning rate (an error when an LRScheduler is in charge, as in Gluon).
+   * @example trainer.setLearningRate(trainer.learningRate * 0.1)
+   */
+  setLearningRate(lr: number): void {
+    this.opt.setLearningRate(lr);
+  }
+
+  /**
+   * One optimization step: rescales gradients by rescaleGrad / batchSize, then `allreduceGrads()`
+   * and `update()`. Call it after `backward()`.
+   *
+   * @example
+   * l.backward();
+   * trainer.step(batchSize);
+   */
+  step(batchSize: number, opts: StepOptions = {}): void {
+    this.setRescale(batchSize, 'step');
+    this.allreduceGrads();
+    this.runUpdate(opts.ignoreStaleGrad ?? false, 'step');
+  }
+
+  /**
+   * Sums each parameter's gradient over its device copies. With one device per parameter (the
+   * only layout here) there is nothing to sum; it checks the gradients exist and returns, so code
+   * written as `allreduceGrads(); clip...; update(batchSize)` works unchanged.
+   *
+   * @example
+   * trainer.allreduceGrads();
+   * gluon.utils.clipGlobalNorm(grads, 1);
+   * trainer.update(batchSize);
+   */
+  allreduceGrads(): void {
+    for (const p of this.params) {
+      if (p.gradReq === 'null' || !p.isInitialized) continue;
+      p.grad();
+    }
+  }
+
+  /**
+   * Updates the parameters from their current gradients, rescaled by rescaleGrad / batchSize,
+   * without the allreduce (Gluon's `trainer.update`, after `allreduceGrads()`).
+   *
+   * @example
+   * trainer.allreduceGrads();
+   * trainer.update(batchSize);
+   */
+  update(batchSize: number, opts: StepOptions = {}): void {
+    this.setRescale(batchSize, 'update');
+    this.runUpdate(opts.ignoreStaleGrad ?? false, 'update');
+  }
+
+  private setRescale(batchSize: number, op: string): void {
+    if (!(typeof batchSize === 'number' && Number.isFinite(batchSize) && batchSize > 0))
+      throw new ValueError(`Trainer.${op}: batchSize must be a positive number (the gradients are divided by it), got ${batchSize}`);
+    this.opt.rescaleGrad = this.scale / batchSize;
+  }
+
+  /** Whether the gradient of parameter i was written since its last update. */
+  private isFresh(i: number, grad: NDArray): boolean {
+    const m = this.marks.get(i);
+    const v = grad.storage.version;
+    // A gradient array not seen before is fresh once anything wrote into it (it starts at 0).
+    if (!m || m.grad !== grad) return v > 0;
+    return v !== m.version;
+  }
+
+  private runUpdate(ignoreStale: boolean, op: string): void {
+    const todo: [number, Parameter, NDArray][] = [];
+    this.params.forEach((p, i) => {
+      if (p.gradReq === 'null') return;
+      if (!p.isInitialized) {
+        if (ignoreStale) return;
+        throw new StaleGradientError(
+          `Trainer.${op}: Parameter '${p.name}' has not been initialized${p.isDeferred ? ' (its shape is still unknown)' : ''}; ` +
+            `run a forward pass inside autograd.record() and backward() before step(), or pass { ignoreStaleGrad: true } to skip it`,
+        );
+      }
+      const grad = p.grad();
+      if (!this.isFresh(i, grad)) {
+        if (ignoreStale) return;
+        throw new StaleGradientError(
+          `Trainer.${op}: the gradient of Parameter '${p.name}' on ${p.context} has not been updated by backward since the last step ` +
+            `(or ever). This could mean a bug in your model that made it only use a subset of the Parameters (Blocks) for this ` +
+            `iteration, or step() was called before backward(). If you are intentionally only using a subset, call step with ` +
+            `{ ignoreStaleGrad: true } to skip updating Parameters with stale gradients`,
+        );
+      }
+      todo.push([i, p, grad]);
+    });
+    withoutRecording(() => {
+      for (const [i, p, grad] of todo) {
+        const w = p.data();
+        const st = this.stateFor(i, w, p);
+        this.opt.update(i, w, grad, st);
+        this.marks.set(i, { grad, version: grad.storage.version });
+      }
+    });
+  }
+
+  private stateFor(i: number, w: NDArray, p: Parameter): NDArray[] {
+    let st = this.states.get(i);
+    if (!st) {
+      st = this.opt.createState(i, w).map((s) => keep(s));
+      this.states.set(i, st);
+    }
+    for (const s of st)
+      if (!shapesEqual(s.shape, w.shape) || !s.context.equals(w.context))
+        throw new ShapeError(
+          `Trainer: the ${this.opt.kind} state of Parameter '${p.name}' has shape ${shapeStr(s.shape)} on ${s.context}, ` +
+            `but the parameter has shape ${shapeStr(w.shape)} on ${w.context} (were states loaded for another model?)`,
+        );
+    return st;
+  }
+
+  /**
+   * Saves the optimizer state (momentum buffers, moment estimates, update counts, learning rate,
+   * schedule position) to `path` as a safetensors file, atomically. Arrays are named
+   * `<index>.<k>` (k-th state array of the index-th parameter); the bookkeeping is JSON in the
+   * file's metadata.
+   *
+   * @example
+   * trainer.saveStates('/tmp/mlp.states');
+   */
+  saveStates(path: string): void {
+    const tensors = new Map<string, TensorRecord>();
+    for (const [i, st] of [...this.states].sort((a, b) => a[0] - b[0]))
+      st.forEach((s, k) => tensors.set(`${i}.${k}`, { dtype: s.dtype, shape: [...s.shape], data: s.dataSync() }));
+    const metadata = {
+      format: FORMAT,
+      version: '1',
+      optimizer: this.opt.kind,
+      bookkeeping: JSON.stringify(this.opt.getBookkeeping()),
+      params: JSON.stringify(this.params.map((p) => p.name)),
+      states: JSON.stringify(Object.fromEntries([...this.states].map(([i, st]) => [String(i), st.length]))),
+    };
+    saveSafetensors(path, tensors, metadata);
+  }
+
+  /**
+   * Loads optimizer state saved by `saveStates` into this trainer (same optimizer kind, same
+   * parameter order and shapes). Existing state arrays are overwritten in place.
+   *
+   * @example
+   * trainer.loadStates('/tmp/mlp.states');
+   */
+  loadStates(path: string): void {
+    const op = 'Trainer.loadStates';
+    let raw: Uint8Array;
+    try {
+      // A plain Uint8Array copy: a Node Buffer's slice() is a view into a shared pool, which the
+      // decoder must not see.
+      raw = new Uint8Array(readFileSync(path));
+    } catch (e) {
+      throw new ValueError(`${op}: cannot read '${path}': ${(e as Error).message}`);
+    }
+    const { tensors, metadata } = decodeSafetensors(raw, `'${path}'`);
+    if (metadata.format !== FORMAT) throw new ValueError(`${op}: '${path}' is not a trainer-states file written by saveStates (format ${JSON.stringify(metadata.format ?? null)})`);
+    if (metadata.optimizer !== this.opt.kind)
+      throw new ValueError(`${op}: '${path}' holds ${metadata.optimizer} states but this trainer uses ${this.opt.kind}`);
+    let counts: Record<string, number>;
+    let bookkeeping: ReturnType<Optimizer['getBookkeeping']>;
+    try {
+      counts = JSON.parse(metadata.states ?? '{}');
+      bookkeeping = JSON.parse(metadata.bookkeeping ?? 'null');
+    } catch (e) {
+      throw new ValueError(`${op}: '${path}' has unreadable metadata: ${(e as Error).message}`);
+    }
+    if (!bookkeeping) throw new ValueError(`${op}: '${path}' has no optimizer bookkeeping`);
+    // Check everything before changing anything.
+    const incoming = new Map<number, TensorRecord[]>();
+    for (const [key, n] of Object.entries(counts)) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= this.params.length)
+        throw new ValueError(`${op}: '${path}' has states for parameter #${key} but this trainer has ${this.params.length} parameters`);
+      const p = this.params[i];
+      const arrs: TensorRecord[] = [];
+      for (let k = 0; k < n; k++) {
+        const t = tensors.get(`${i}.${k}`);
+        if (!t) throw new ValueError(`${op}: '${path}' lacks state array '${i}.${k}'`);
+        if (p.isInitialized && !shapesEqual(t.shape, p.data().shape))
+          throw new ShapeError(
+            `${op}: state '${i}.${k}' in '${path}' has shape ${shapeStr(t.shape)} but Parameter '${p.name}' has shape ${shapeStr(p.data().shape)}`,
+          );
+        arrs.push(t);
+      }
+      incoming.set(i, arrs);
+    }
+    for (const [i, arrs] of incoming) {
+      const existing = this.states.get(i);
+      if (existing && existing.length === arrs.length && existing.every((s, k) => shapesEqual(s.shape, arrs[k].shape) && s.dtype === arrs[k].dtype)) {
+        // Overwrite in place so outside references to the state arrays stay valid.
+        withoutRecording(() =>
+          existing.forEach((s, k) => {
+            const tmp = NDArray._fromData(arrs[k].data, arrs[k].shape, arrs[k].dtype, s.context);
+            s._assignFrom(tmp);
+            tmp.dispose();
+          }),
+        );
+      } else {
+        existing?.forEach((s) => s.dispose());
+        const p = this.params[i];
+        const ctx = p.isInitialized ? p.data().context : currentContext();
+        this.states.set(i, arrs.map((t) => keep(NDArray._fromData(t.data, t.shape, t.dtype, ctx))));
+      }
+    }
+    this.opt.setBookkeeping(bookkeeping);
+  }
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'an array';
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
+  return typeof v;
+}
