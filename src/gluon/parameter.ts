@@ -1,46 +1,91 @@
 import type { DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
-import { type Context, cpu } from '../ndarray/context.js';
+import { type Context, currentContext } from '../ndarray/context.js';
 import { keep } from '../ndarray/memory.js';
 import type { GradReq, NDArray } from '../ndarray/ndarray.js';
 import { zeros } from '../ndarray/creation.js';
+import { Uniform } from './init.js';
 
-/** Fills a parameter's array; implemented by the classes of `init` (Normal, Xavier, ...). */
+/**
+ * Fills a parameter's array; implemented by the classes of `init` (Normal, Xavier, ...), whose base
+ * class `init.Initializer` dispatches on the parameter's name as Gluon does (names ending in
+ * `bias`/`beta`/`running_mean` get zeros, `gamma`/`running_var` ones, the rest `initWeight`).
+ *
+ * @example
+ * const constant3: Initializer = { initArray: (_name, arr) => arr._assignFrom(3) };
+ * net.initialize(constant3);
+ */
 export interface Initializer {
   /** Writes initial values into `arr` (in place) for the parameter called `name`. */
   initArray(name: string, arr: NDArray): void;
+  /**
+   * Writes values as for a weight whatever the name: used when the initializer is a parameter's
+   * own (`weightInitializer`, `Parameter.initialize(init)`), as Gluon's `__init__` attribute.
+   */
+  initWeight?(name: string, arr: NDArray): void;
 }
 
+/** Options of the Parameter constructor (and of `ParameterDict.get` when it creates one). */
 export interface ParameterOptions {
+  /** The shape; 0 marks a dim unknown until the first forward pass (deferred initialisation). */
   shape?: readonly number[];
   dtype?: DType;
+  /** The parameter's own initializer: it wins over the one given to `net.initialize()`. */
   init?: Initializer;
   gradReq?: GradReq;
+  /** Multiplier of the learning rate for this parameter (Trainer). */
   lrMult?: number;
+  /** Multiplier of the weight decay for this parameter (Trainer). */
   wdMult?: number;
   /** Whether the optimizer may update it (false for e.g. BatchNorm running statistics). */
   differentiable?: boolean;
 }
 
+/** Options of `Parameter.initialize` and `Block.initialize`. */
+export interface InitializeOptions {
+  /** The device the arrays are created on (default the current context, cpu()). */
+  ctx?: Context;
+  /** Re-initialise parameters that already hold values. */
+  forceReinit?: boolean;
+  /**
+   * The initializer for parameters with none of their own when `init` is not given (default
+   * `init.Uniform(0.07)`, as Gluon); applied through its name dispatch (biases get zeros).
+   */
+  defaultInit?: Initializer;
+}
+
+function applyInit(init: Initializer, name: string, arr: NDArray, asWeight: boolean): void {
+  if (asWeight && init.initWeight) init.initWeight(name, arr);
+  else init.initArray(name, arr);
+}
+
+function compatible(declared: readonly number[], actual: readonly number[]): boolean {
+  if (declared.length === 0) return true;
+  return declared.length === actual.length && declared.every((d, i) => d <= 0 || d === actual[i]);
+}
+
 /**
  * A learnable array of a Block, as Gluon's Parameter. Its shape may hold 0 for dims unknown until
- * the first forward pass (deferred initialisation).
+ * the first forward pass (deferred initialisation). The array keeps its identity for the whole
+ * life of the parameter (optimizers update it in place; `setData` copies into it).
  *
  * @example
  * const w = new Parameter('weight', { shape: [10, 0] });
  * w.initialize(new init.Normal(0.01)); // deferred until the input size is known
+ * w.finishDeferredInit([10, 5]);       // what a layer does at its first forward pass
+ * w.data().shape;                      // [10, 5]
  */
 export class Parameter {
   shape: number[];
-  readonly dtype: DType;
+  dtype: DType;
   gradReq: GradReq;
   lrMult: number;
   wdMult: number;
   init: Initializer | undefined;
   readonly differentiable: boolean;
   private _data: NDArray | null = null;
-  private deferred: { init: Initializer | undefined; ctx: Context } | null = null;
+  private deferred: { init: Initializer; asWeight: boolean; ctx: Context } | null = null;
 
   constructor(
     public name: string,
@@ -55,52 +100,78 @@ export class Parameter {
     this.differentiable = opts.differentiable ?? true;
   }
 
-  /** Whether every dim of the shape is known. */
+  /** Whether every dim of the shape is known. @example new Parameter('w', { shape: [3, 0] }).shapeKnown // false */
   get shapeKnown(): boolean {
     return this.shape.length > 0 ? this.shape.every((d) => d > 0) : this._data !== null;
   }
 
+  /** Whether the parameter holds an array. @example p.isInitialized */
   get isInitialized(): boolean {
     return this._data !== null;
   }
 
-  /**
-   * Allocates and fills the array with `init` (the parameter's own init wins, as in Gluon), or
-   * defers until the shape is known.
-   */
-  initialize(init?: Initializer, opts: { ctx?: Context; forceReinit?: boolean } = {}): void {
-    if (this._data && !opts.forceReinit) return;
-    const ctx = opts.ctx ?? cpu();
-    if (!this.shapeKnown) {
-      this.deferred = { init, ctx };
-      return;
-    }
-    this.allocate(this.init ?? init, ctx);
+  /** Whether initialize() was called and only waits for the shape. @example net.get<nn.Dense>(0).weight.isDeferred */
+  get isDeferred(): boolean {
+    return this.deferred !== null;
   }
 
-  private allocate(init: Initializer | undefined, ctx: Context): void {
+  /**
+   * Allocates and fills the array, or defers until the shape is known. As in Gluon, an explicit
+   * `init` wins, then the parameter's own initializer (both applied as to a weight), then
+   * `opts.defaultInit` (default Uniform(0.07), applied by name: a bias gets zeros). Does nothing
+   * for an initialised parameter unless `forceReinit` (which refills the same array in place).
+   *
+   * @example
+   * net.get(0).weight.initialize(new init.Xavier(), { forceReinit: true });
+   */
+  initialize(init?: Initializer, opts: InitializeOptions = {}): void {
+    if (this._data && !opts.forceReinit) return;
+    const chosen = init ?? this.init;
+    const how = { init: chosen ?? opts.defaultInit ?? new Uniform(), asWeight: chosen !== undefined };
+    if (this._data && (!opts.ctx || opts.ctx.equals(this._data.context))) {
+      applyInit(how.init, this.name, this._data, how.asWeight);
+      this.zeroGrad();
+      return;
+    }
+    const ctx = opts.ctx ?? this._data?.context ?? currentContext();
+    if (!this.shapeKnown) {
+      this.deferred = { ...how, ctx };
+      return;
+    }
+    this.allocate(how.init, how.asWeight, ctx);
+  }
+
+  private allocate(init: Initializer, asWeight: boolean, ctx: Context): void {
     const arr = keep(zeros(this.shape, { dtype: this.dtype, ctx }));
-    if (!init) throw new ValueError(`Parameter '${this.name}': no initializer given; call initialize(init) on the block`);
-    init.initArray(this.name, arr);
+    try {
+      applyInit(init, this.name, arr, asWeight);
+    } catch (e) {
+      arr.dispose();
+      throw e;
+    }
     this.setArray(arr);
   }
 
-  /** Completes a deferred initialisation once a layer has inferred the full shape. */
+  /**
+   * Completes a deferred initialisation once a layer has inferred the full shape (layers call it
+   * at their first forward pass). Does nothing when the array exists already.
+   *
+   * @example
+   * if (!this.weight.isInitialized) this.weight.finishDeferredInit([units, x.shape[1]]);
+   */
   finishDeferredInit(shape: readonly number[]): void {
     if (this._data) return;
-    if (this.shape.length && this.shape.some((d, i) => d > 0 && d !== shape[i]))
+    if (!compatible(this.shape, shape))
       throw new ShapeError(`Parameter '${this.name}': inferred shape ${shapeStr(shape)} conflicts with the declared ${shapeStr(this.shape)}`);
-    this.shape = [...shape];
     if (!this.deferred)
-      throw new ValueError(`Parameter '${this.name}' has not been initialized; call net.initialize() before the first forward pass`);
-    const { init, ctx } = this.deferred;
+      throw new ValueError(
+        `Parameter '${this.name}' has not been initialized; call net.initialize() before the first forward pass ` +
+          `(and create the Trainer from net.collectParams(), which includes the parameters of child blocks)`,
+      );
+    this.shape = [...shape];
+    const { init, asWeight, ctx } = this.deferred;
     this.deferred = null;
-    this.allocate(this.init ?? init, ctx);
-  }
-
-  /** Whether initialize() was called and only waits for the shape. */
-  get isDeferred(): boolean {
-    return this.deferred !== null;
+    this.allocate(init, asWeight, ctx);
   }
 
   private setArray(arr: NDArray): void {
@@ -112,7 +183,12 @@ export class Parameter {
     if (this.gradReq !== 'null') arr.attachGrad({ gradReq: this.gradReq });
   }
 
-  /** The parameter's array (the same object across steps: optimizers update it in place). */
+  /**
+   * The parameter's array (the same object across steps: optimizers update it in place).
+   *
+   * @example
+   * net.get<nn.Dense>(0).weight.data().shape; // [256, 784]
+   */
   data(): NDArray {
     if (!this._data)
       throw new ValueError(
@@ -121,21 +197,38 @@ export class Parameter {
     return this._data;
   }
 
-  /** The gradient array written by backward(). */
+  /**
+   * The gradient array written by backward().
+   *
+   * @example
+   * net.get<nn.Dense>(0).weight.grad();
+   */
   grad(): NDArray {
     const d = this.data();
     if (this.gradReq === 'null') throw new ValueError(`Parameter '${this.name}' has gradReq 'null' and no gradient`);
     return d.grad;
   }
 
-  /** Replaces the values (copied into the existing array, so references stay valid). */
+  /**
+   * Replaces the values (copied into the existing array, so references stay valid). On a
+   * parameter without an array yet, the value's shape completes the shape and becomes its array.
+   *
+   * @example
+   * dense.weight.setData(dense.weight.data().mul(2));
+   */
   setData(value: NDArray): void {
     if (!this._data) {
-      if (this.shape.length && this.shape.some((d, i) => d > 0 && d !== value.shape[i]))
+      if (!compatible(this.shape, value.shape))
         throw new ShapeError(`Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this.shape)}`);
+      const ctx = this.deferred?.ctx;
       this.shape = [...value.shape];
       this.deferred = null;
-      this.setArray(keep(value.astype(this.dtype)));
+      const src = ctx && !ctx.equals(value.context) ? value.copyto(ctx) : value;
+      const d = src.detach();
+      const arr = keep(d.astype(this.dtype));
+      d.dispose();
+      if (src !== value) src.dispose();
+      this.setArray(arr);
       return;
     }
     if (value.shape.length !== this._data.shape.length || value.shape.some((d, i) => d !== this._data!.shape[i]))
@@ -143,23 +236,59 @@ export class Parameter {
     this._data._assignFrom(value);
   }
 
-  /** Sets the gradient to zero. */
+  /** Sets the gradient to zero. @example p.zeroGrad() */
   zeroGrad(): void {
     if (this._data && this.gradReq !== 'null') this._data.grad._assignFrom(0);
   }
 
-  /** Changes how backward() writes the gradient ('write', 'add' or 'null'). */
+  /** Changes how backward() writes the gradient ('write', 'add' or 'null'). @example p.setGradReq('add') */
   setGradReq(req: GradReq): void {
+    if (req !== 'null' && !this.differentiable)
+      throw new ValueError(`Parameter '${this.name}' is not differentiable (e.g. a running statistic) and cannot take gradReq '${req}'`);
     this.gradReq = req;
     if (this._data) {
       this._data._grad?.dispose();
+      this._data._grad = null;
       this._data.attachGrad({ gradReq: req });
     }
   }
 
-  /** The parameter's context. */
+  /** The parameter's context. @example p.context.toString() // 'cpu(0)' */
   get context(): Context {
     return this.data().context;
+  }
+
+  /**
+   * Moves the array to `ctx` (a new array there; the gradient is reset), as Gluon's reset_ctx.
+   *
+   * @example
+   * net.collectParams().resetCtx(nd.gpu(0));
+   */
+  resetCtx(ctx: Context): void {
+    if (this.deferred) {
+      this.deferred.ctx = ctx;
+      return;
+    }
+    if (!this._data || this._data.context.equals(ctx)) return;
+    const d = this._data.detach();
+    const moved = keep(d.copyto(ctx));
+    d.dispose();
+    this.setArray(moved);
+  }
+
+  /**
+   * Converts the array (and future allocations) to `dtype`, as Gluon's Parameter.cast.
+   *
+   * @example
+   * p.cast('float64');
+   */
+  cast(dtype: DType): void {
+    this.dtype = dtype;
+    if (!this._data || this._data.dtype === dtype) return;
+    const d = this._data.detach();
+    const arr = keep(d.astype(dtype));
+    d.dispose();
+    this.setArray(arr);
   }
 
   toString(): string {
@@ -168,49 +297,139 @@ export class Parameter {
 }
 
 /**
- * An ordered name -> Parameter map, as Gluon's ParameterDict (what collectParams() returns).
+ * An ordered name -> Parameter map, as Gluon's ParameterDict (what collectParams() returns). A
+ * dict has a name prefix; `get(name, opts)` looks up (or, given options, creates) `prefix + name`,
+ * first in itself and then in the dict it shares parameters with.
  *
  * @example
  * const params = net.collectParams('.*weight');
  * for (const [name, p] of params) console.log(name, p.shape);
+ * const own = new ParameterDict('block_');
+ * own.get('weight', { shape: [2, 3] }).name; // 'block_weight'
  */
 export class ParameterDict implements Iterable<[string, Parameter]> {
   private readonly map = new Map<string, Parameter>();
 
+  constructor(
+    readonly prefix = '',
+    readonly shared: ParameterDict | null = null,
+  ) {}
+
+  /** Adds (or replaces) a parameter under `name` (the full name, no prefix added). @example d.set(p.name, p) */
   set(name: string, p: Parameter): void {
     this.map.set(name, p);
   }
-  get(name: string): Parameter {
-    const p = this.map.get(name);
-    if (!p) throw new ValueError(`ParameterDict: no parameter named '${name}' (have: ${[...this.map.keys()].join(', ')})`);
+
+  private lookup(full: string): Parameter | undefined {
+    let p = this.map.get(full);
+    if (!p && this.shared) {
+      p = this.shared.lookup(full);
+      if (p) this.map.set(full, p);
+    }
     return p;
   }
-  has(name: string): boolean {
-    return this.map.has(name);
+
+  /**
+   * The parameter called `prefix + name` (or exactly `name`). With `opts`, a missing one is
+   * created (and an existing one's unknown dims are completed from `opts.shape`), as Gluon's
+   * `params.get('weight', shape=...)`.
+   *
+   * @example
+   * this.weight = this.params.get('weight', { shape: [inUnits, units] });
+   */
+  get(name: string, opts?: ParameterOptions): Parameter {
+    const full = this.prefix + name;
+    const p = this.lookup(full) ?? (opts ? undefined : this.lookup(name));
+    if (p) {
+      if (opts?.shape) {
+        if (!compatible(p.shape, opts.shape) && !compatible(opts.shape, p.shape))
+          throw new ShapeError(`ParameterDict: parameter '${full}' has shape ${shapeStr(p.shape)}, which conflicts with the requested ${shapeStr(opts.shape)}`);
+        if (!p.isInitialized && opts.shape.length === p.shape.length) p.shape = p.shape.map((d, i) => (d > 0 ? d : opts.shape![i]));
+        else if (!p.isInitialized && p.shape.length === 0) p.shape = [...opts.shape];
+      }
+      return p;
+    }
+    if (!opts) throw new ValueError(`ParameterDict: no parameter named '${full}' (have: ${[...this.map.keys()].join(', ') || 'none'})`);
+    const created = new Parameter(full, opts);
+    this.map.set(full, created);
+    return created;
   }
+
+  /** Whether a parameter called `name` (or `prefix + name`) is here. @example params.has('dense0_weight') */
+  has(name: string): boolean {
+    return this.lookup(name) !== undefined || this.lookup(this.prefix + name) !== undefined;
+  }
+  /** The full names, in insertion order. @example params.keys() // ['dense0_weight', 'dense0_bias'] */
   keys(): string[] {
     return [...this.map.keys()];
   }
+  /** The parameters, in insertion order. @example params.values().length */
   values(): Parameter[] {
     return [...this.map.values()];
   }
+  /** [name, parameter] pairs, in insertion order. @example for (const [n, p] of params.entries()) ... */
+  entries(): [string, Parameter][] {
+    return [...this.map.entries()];
+  }
+  /** The number of parameters. @example net.collectParams().size */
   get size(): number {
     return this.map.size;
   }
   [Symbol.iterator](): Iterator<[string, Parameter]> {
     return this.map.entries();
   }
-  /** Initializes every parameter (see Parameter.initialize). */
-  initialize(init?: Initializer, opts: { ctx?: Context; forceReinit?: boolean } = {}): void {
-    for (const p of this.map.values()) p.initialize(init, opts);
+
+  /**
+   * Copies every entry of `other` into this dict; a different Parameter under a name already
+   * here is an error (as Gluon's update).
+   *
+   * @example
+   * all.update(net.collectParams());
+   */
+  update(other: ParameterDict): void {
+    for (const [k, p] of other) {
+      const mine = this.map.get(k);
+      if (mine && mine !== p) throw new ValueError(`ParameterDict.update: cannot update with '${k}': a different Parameter with that name is already here`);
+      this.map.set(k, p);
+    }
   }
+
+  /**
+   * Initializes every parameter: `init` is the default for those with no initializer of their
+   * own (see Parameter.initialize). Default Uniform(0.07).
+   *
+   * @example
+   * net.collectParams().initialize(new init.Normal(0.01));
+   */
+  initialize(init?: Initializer, opts: InitializeOptions = {}): void {
+    const defaultInit = init ?? opts.defaultInit ?? new Uniform();
+    for (const p of this.map.values()) p.initialize(undefined, { ...opts, defaultInit });
+  }
+  /** Zeroes every gradient. @example params.zeroGrad() */
   zeroGrad(): void {
     for (const p of this.map.values()) p.zeroGrad();
   }
+  /** Moves every parameter to `ctx`. @example params.resetCtx(nd.cpu()) */
+  resetCtx(ctx: Context): void {
+    for (const p of this.map.values()) p.resetCtx(ctx);
+  }
+  /**
+   * Sets one attribute on every parameter, as Gluon's setattr.
+   *
+   * @example
+   * net.collectParams('.*bias').setattr('wdMult', 0);
+   */
   setattr(key: 'gradReq' | 'lrMult' | 'wdMult', value: GradReq | number): void {
     for (const p of this.map.values()) {
-      if (key === 'gradReq') p.setGradReq(value as GradReq);
-      else p[key] = value as number;
+      if (key === 'gradReq') {
+        if (p.differentiable || value === 'null') p.setGradReq(value as GradReq);
+      } else p[key] = value as number;
     }
+  }
+
+  /** Gluon's repr: the prefix, then one line per parameter. @example console.log(String(net.collectParams())) */
+  toString(): string {
+    const lines = [...this.map.values()].map((p) => `  ${p}`);
+    return `${this.prefix ? this.prefix + ' ' : ''}(\n${lines.join('\n')}\n)`;
   }
 }

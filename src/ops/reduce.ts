@@ -64,9 +64,11 @@ function reshapeView(x: NDArray, shape: number[]): NDArray {
 export function mean(x: NDArray, opts: ReduceOptions = {}): NDArray {
   const axes = normalizeAxes(opts.axis, x.ndim, 'mean');
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  const s = reduce('sum', isFloat(x.dtype) ? x : x.astype('float32'), opts);
+  const xf = isFloat(x.dtype) ? x : x.astype('float32');
+  const s = reduce('sum', xf, opts);
   const r = s.div(count);
   s.dispose();
+  if (xf !== x) xf.dispose();
   return r;
 }
 

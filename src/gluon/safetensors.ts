@@ -1,0 +1,239 @@
+/**
+ * The safetensors file format (readable by PyTorch / Hugging Face tooling): an 8-byte
+ * little-endian header length N, N bytes of JSON `{name: {dtype, shape, data_offsets: [begin,
+ * end]}, "__metadata__": {...}}` padded with spaces to a multiple of 8, then the raw little-endian
+ * tensor bytes (offsets count from the end of the header). Writes are atomic: a temporary file in
+ * the same directory, fsync, then rename.
+ */
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { bytesPerElement, typedArrayCtor, type DType, type TypedArray } from '../core/dtype.js';
+import { ValueError } from '../core/errors.js';
+import { shapeStr, sizeOf } from '../core/shape.js';
+import { NDArray } from '../ndarray/ndarray.js';
+import type { Context } from '../ndarray/context.js';
+import { currentContext } from '../ndarray/context.js';
+
+/** A tensor as stored in a file: dtype, shape and row-major little-endian values. */
+export interface TensorRecord {
+  dtype: DType;
+  shape: number[];
+  data: TypedArray;
+}
+
+/** The contents of a safetensors file. */
+export interface SafetensorsContents {
+  tensors: Map<string, TensorRecord>;
+  metadata: Record<string, string>;
+}
+
+const TO_ST: Record<DType, string> = { float64: 'F64', float32: 'F32', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
+const FROM_ST: Record<string, DType> = { F64: 'float64', F32: 'float32', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
+/** The safetensors dtype code of a dtype, e.g. 'F32' for float32. @example safetensorsDType('float32') // 'F32' */
+export function safetensorsDType(d: DType): string {
+  return TO_ST[d];
+}
+
+const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
+const MAX_HEADER = 100_000_000;
+
+/** The bytes of `a` in little-endian order. */
+function leBytes(a: TypedArray): Uint8Array {
+  const bytes = new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  if (LITTLE_ENDIAN || a.BYTES_PER_ELEMENT === 1) return bytes;
+  const out = new Uint8Array(bytes.length);
+  const k = a.BYTES_PER_ELEMENT;
+  for (let i = 0; i < bytes.length; i += k) for (let j = 0; j < k; j++) out[i + j] = bytes[i + k - 1 - j];
+  return out;
+}
+
+function toRecord(v: NDArray | TensorRecord): TensorRecord {
+  if (v instanceof NDArray) return { dtype: v.dtype, shape: [...v.shape], data: v.dataSync() };
+  return v;
+}
+
+/**
+ * Serialises named tensors (NDArrays or records) into safetensors bytes, in the given order.
+ *
+ * @example
+ * const bytes = encodeSafetensors([['0.weight', net.get(0).weight.data()]]);
+ */
+export function encodeSafetensors(
+  tensors: Iterable<[string, NDArray | TensorRecord]>,
+  metadata: Record<string, string> = {},
+): Uint8Array {
+  const header: Record<string, unknown> = {};
+  if (Object.keys(metadata).length) header.__metadata__ = metadata;
+  const chunks: Uint8Array[] = [];
+  let offset = 0;
+  for (const [name, v] of tensors) {
+    if (name === '__metadata__') throw new ValueError(`safetensors: '__metadata__' is reserved and cannot name a tensor`);
+    if (name in header) throw new ValueError(`safetensors: the tensor name '${name}' appears twice`);
+    const r = toRecord(v);
+    if (r.data.length !== sizeOf(r.shape))
+      throw new ValueError(`safetensors: '${name}' has ${r.data.length} values but shape ${shapeStr(r.shape)}`);
+    const b = leBytes(r.data);
+    header[name] = { dtype: TO_ST[r.dtype], shape: r.shape, data_offsets: [offset, offset + b.length] };
+    chunks.push(b);
+    offset += b.length;
+  }
+  let json = JSON.stringify(header);
+  const enc = new TextEncoder();
+  let hb = enc.encode(json);
+  const pad = (8 - (hb.length % 8)) % 8;
+  if (pad) {
+    json += ' '.repeat(pad);
+    hb = enc.encode(json);
+  }
+  const out = new Uint8Array(8 + hb.length + offset);
+  new DataView(out.buffer).setBigUint64(0, BigInt(hb.length), true);
+  out.set(hb, 8);
+  let pos = 8 + hb.length;
+  for (const c of chunks) {
+    out.set(c, pos);
+    pos += c.length;
+  }
+  return out;
+}
+
+/**
+ * Parses safetensors bytes, validating the header (length, JSON, dtypes, shapes, offsets) and
+ * naming `source` in every error.
+ *
+ * @example
+ * const { tensors } = decodeSafetensors(readFileSync('mlp.params'));
+ * tensors.get('0.weight')!.shape; // [256, 784]
+ */
+export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): SafetensorsContents {
+  const bad = (why: string) => new ValueError(`safetensors: ${source} is not a valid safetensors file: ${why}`);
+  if (bytes.length < 8) throw bad(`it has ${bytes.length} bytes, fewer than the 8-byte header length`);
+  const dv = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const n = dv.getBigUint64(0, true);
+  if (n > BigInt(bytes.length - 8) || n > BigInt(MAX_HEADER))
+    throw bad(`the header claims ${n} bytes but the file has ${bytes.length - 8} bytes after the length (truncated or not safetensors)`);
+  const hlen = Number(n);
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(8, 8 + hlen)));
+  } catch (e) {
+    throw bad(`the header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (!header || typeof header !== 'object' || Array.isArray(header)) throw bad('the header is not a JSON object');
+  const dataStart = 8 + hlen;
+  const dataLen = bytes.length - dataStart;
+  const tensors = new Map<string, TensorRecord>();
+  let metadata: Record<string, string> = {};
+  const spans: [number, number, string][] = [];
+  for (const [name, raw] of Object.entries(header as Record<string, unknown>)) {
+    if (name === '__metadata__') {
+      if (!raw || typeof raw !== 'object' || Array.isArray(raw) || Object.values(raw).some((v) => typeof v !== 'string'))
+        throw bad('__metadata__ must be an object of strings');
+      metadata = raw as Record<string, string>;
+      continue;
+    }
+    const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
+    if (!e || typeof e !== 'object') throw bad(`the entry '${name}' is not an object`);
+    const dtype = typeof e.dtype === 'string' ? FROM_ST[e.dtype] : undefined;
+    if (!dtype)
+      throw bad(`'${name}' has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(FROM_ST).join(', ')}`);
+    if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0))
+      throw bad(`'${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
+    const shape = e.shape as number[];
+    const off = e.data_offsets;
+    if (!Array.isArray(off) || off.length !== 2 || !off.every((d) => Number.isInteger(d) && d >= 0) || off[0] > off[1])
+      throw bad(`'${name}' has invalid data_offsets ${JSON.stringify(off)}`);
+    const [b, end] = off as [number, number];
+    if (end > dataLen) throw bad(`'${name}' ends at byte ${end} of the data but the data has ${dataLen} bytes (truncated file?)`);
+    const want = sizeOf(shape) * bytesPerElement(dtype);
+    if (end - b !== want) throw bad(`'${name}' of dtype ${e.dtype} and shape ${shapeStr(shape)} needs ${want} bytes, but data_offsets span ${end - b}`);
+    spans.push([b, end, name]);
+    const Ctor = typedArrayCtor(dtype);
+    // A real copy (Buffer.slice would be a view into a shared pool), aligned for the typed array.
+    const copy = new Uint8Array(end - b);
+    copy.set(bytes.subarray(dataStart + b, dataStart + end));
+    if (!LITTLE_ENDIAN && Ctor.BYTES_PER_ELEMENT > 1) {
+      const k = Ctor.BYTES_PER_ELEMENT;
+      for (let i = 0; i < copy.length; i += k) copy.subarray(i, i + k).reverse();
+    }
+    tensors.set(name, { dtype, shape, data: new Ctor(copy.buffer, 0, sizeOf(shape)) });
+  }
+  spans.sort((a, b) => a[0] - b[0]);
+  for (let i = 1; i < spans.length; i++)
+    if (spans[i][0] < spans[i - 1][1] && spans[i][1] > spans[i][0]) throw bad(`the data of '${spans[i - 1][2]}' and '${spans[i][2]}' overlap`);
+  return { tensors, metadata };
+}
+
+/**
+ * Writes `bytes` to `path` atomically: a temporary file next to it, flushed, then renamed over
+ * `path` (readers never see a half-written file).
+ *
+ * @example
+ * writeFileAtomic('net.params', encodeSafetensors(entries));
+ */
+export function writeFileAtomic(path: string, bytes: Uint8Array): void {
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
+  let fd: number | null = null;
+  try {
+    fd = openSync(tmp, 'w');
+    let done = 0;
+    while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+    fsyncSync(fd);
+    closeSync(fd);
+    fd = null;
+    renameSync(tmp, path);
+  } catch (e) {
+    if (fd !== null) closeSync(fd);
+    rmSync(tmp, { force: true });
+    throw e;
+  }
+}
+
+/**
+ * Saves named arrays to a safetensors file (atomic, synchronous).
+ *
+ * @example
+ * saveSafetensors('x.safetensors', { x: nd.arange(4) });
+ */
+export function saveSafetensors(
+  path: string,
+  tensors: Iterable<[string, NDArray | TensorRecord]> | Record<string, NDArray | TensorRecord>,
+  metadata: Record<string, string> = {},
+): void {
+  const it = Symbol.iterator in Object(tensors) ? (tensors as Iterable<[string, NDArray | TensorRecord]>) : Object.entries(tensors);
+  writeFileAtomic(path, encodeSafetensors(it, metadata));
+}
+
+/**
+ * Reads a safetensors file as records (no arrays allocated).
+ *
+ * @example
+ * const { tensors, metadata } = readSafetensors('net.params');
+ */
+export function readSafetensors(path: string): SafetensorsContents {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new ValueError(`safetensors: cannot read '${path}': ${(e as Error).message}`);
+  }
+  return decodeSafetensors(bytes, `'${path}'`);
+}
+
+/**
+ * Loads a safetensors file as a name -> NDArray map on `ctx` (default the current context).
+ *
+ * @example
+ * const arrays = loadSafetensors('x.safetensors');
+ * arrays.get('x')!.toArray();
+ */
+export function loadSafetensors(path: string, opts: { ctx?: Context } = {}): Map<string, NDArray> {
+  const { tensors } = readSafetensors(path);
+  const ctx = opts.ctx ?? currentContext();
+  const out = new Map<string, NDArray>();
+  for (const [k, r] of tensors) out.set(k, recordToArray(r, ctx));
+  return out;
+}
+
+/** An NDArray on `ctx` holding a record's values. @example recordToArray(rec, nd.cpu()) */
+export function recordToArray(r: TensorRecord, ctx: Context): NDArray {
+  return NDArray._fromData(r.data, r.shape, r.dtype, ctx);
+}
