@@ -1,0 +1,188 @@
+#!/usr/bin/env node
+/**
+ * `d2l-ts`: runs the book's sections as programs.
+ *
+ *   d2l-ts list
+ *   d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size 256
+ *   d2l-ts start            (npm start: trains the MLP on Fashion-MNIST, writes ./out/)
+ *
+ * `main(argv, io)` is the whole program as a function returning the exit code, so tests run it in
+ * process; the file runs it when executed.
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { DataNotFoundError, setDefaultDataDir } from '../src/data/resolver.js';
+import { nd, D2LError, initWebGpu, type Context } from '../src/index.js';
+import { chapterSlugs, loadChapter, hasChapter } from '../chapters/index.js';
+import type { ChapterOptions } from '../chapters/common.js';
+import { EXIT, parseCommandLine, RUN_USAGE, START_USAGE, USAGE, UsageError, type RunFlags } from './args.js';
+
+/** Where the CLI writes: program output, and messages/errors. Tests pass their own. */
+export interface CliIO {
+  out: (line: string) => void;
+  err: (line: string) => void;
+}
+
+const defaultIO: CliIO = {
+  out: (l) => console.log(l),
+  err: (l) => console.error(l),
+};
+
+/** How to get Fashion-MNIST when it is missing (added to the resolver's list of places looked). */
+export const FASHION_MNIST_HELP = `How to get Fashion-MNIST:
+  - Debian/Ubuntu: sudo apt-get install dataset-fashion-mnist   (installs /usr/share/datasets/fashion-mnist)
+  - or download the four files from the official site into a directory D
+      http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-images-idx3-ubyte.gz
+      http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/train-labels-idx1-ubyte.gz
+      http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-images-idx3-ubyte.gz
+      http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/t10k-labels-idx1-ubyte.gz
+    (see https://github.com/zalandoresearch/fashion-mnist), then pass --data-dir D
+    (files in D or D/fashion-mnist) or set D2L_DATA_DIR=D.`;
+
+function version(): string {
+  try {
+    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version?: string };
+    return pkg.version ?? 'unknown';
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** Makes the device context named on the command line usable, or explains why it is not. */
+async function resolveContext(c: RunFlags['ctx']): Promise<Context | undefined> {
+  if (!c) return undefined;
+  if (c.deviceType === 'cpu') return nd.cpu(c.deviceId);
+  try {
+    await initWebGpu({ deviceId: c.deviceId }); // registers the WebGPU backend as gpu(deviceId)
+  } catch (e) {
+    const why = e instanceof Error ? e.message.split('\n')[0] : String(e);
+    throw new D2LError(`--ctx gpu(${c.deviceId}): no usable GPU (${why}); run on the CPU with --ctx cpu`);
+  }
+  return nd.gpu(c.deviceId);
+}
+
+/** Turns validated flags into chapter options (with a seed chosen and shown when none was given). */
+async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOptions> {
+  const seed = flags.seed ?? Math.floor(Math.random() * 0x100000000);
+  if (flags.seed === undefined) io.err(`(seed ${seed}; rerun with --seed ${seed} to repeat this run)`);
+  if (flags.dataDir) setDefaultDataDir(flags.dataDir);
+  const ctx = await resolveContext(flags.ctx);
+  const opts: ChapterOptions = { print: io.out, seed };
+  if (flags.epochs !== undefined) opts.epochs = flags.epochs;
+  if (flags.lr !== undefined) opts.lr = flags.lr;
+  if (flags.batchSize !== undefined) opts.batchSize = flags.batchSize;
+  if (flags.limit !== undefined) opts.limit = flags.limit;
+  if (flags.dataDir !== undefined) opts.dataDir = flags.dataDir;
+  if (flags.outDir !== undefined) opts.outDir = flags.outDir;
+  if (flags.progress !== undefined) opts.progress = flags.progress;
+  if (ctx) opts.ctx = ctx;
+  return opts;
+}
+
+async function listChapters(io: CliIO): Promise<number> {
+  const slugs = chapterSlugs();
+  const width = Math.max(...slugs.map((s) => s.length));
+  for (const slug of slugs) {
+    let title: string;
+    try {
+      title = (await loadChapter(slug)).meta.title;
+    } catch (e) {
+      title = `(cannot load: ${e instanceof Error ? e.message : String(e)})`;
+    }
+    io.out(`${slug.padEnd(width)}  ${title}`);
+  }
+  return EXIT.ok;
+}
+
+/**
+ * Runs the `d2l-ts` command line `argv` (without `node` and the script) and returns the exit code.
+ *
+ * @example
+ * const code = await main(['run', 'linear-regression-scratch', '--seed', '1']);
+ */
+export async function main(argv: readonly string[], io: CliIO = defaultIO): Promise<number> {
+  let cmd;
+  try {
+    cmd = parseCommandLine(argv);
+    if (cmd.command === 'run' && !hasChapter(cmd.slug))
+      throw new UsageError(`unknown chapter '${cmd.slug}'. Valid chapters:\n  ${chapterSlugs().join('\n  ')}`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`d2l-ts: ${e.message}`);
+      io.err('Run `d2l-ts --help` for usage.');
+      return EXIT.usage;
+    }
+    throw e;
+  }
+
+  try {
+    switch (cmd.command) {
+      case 'help': {
+        const topic = cmd.topic;
+        if (topic === undefined || topic === 'list' || topic === 'help') io.out(USAGE);
+        else if (topic === 'run') io.out(RUN_USAGE);
+        else if (topic === 'start') io.out(START_USAGE);
+        else {
+          io.err(`d2l-ts: no help for '${topic}'; commands are list, run, start, help`);
+          return EXIT.usage;
+        }
+        return EXIT.ok;
+      }
+      case 'version':
+        io.out(version());
+        return EXIT.ok;
+      case 'list':
+        return await listChapters(io);
+      case 'run': {
+        const chapter = await loadChapter(cmd.slug);
+        const opts = await chapterOptions(cmd.flags, io);
+        io.err(`# ${chapter.meta.slug}: ${chapter.meta.title}`);
+        await chapter.run(opts);
+        return EXIT.ok;
+      }
+      case 'start': {
+        const opts = await chapterOptions(cmd.flags, io);
+        const { startJob } = await import('./start.js');
+        await startJob(opts, io);
+        return EXIT.ok;
+      }
+    }
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.err(`d2l-ts: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof DataNotFoundError) {
+      io.err(`d2l-ts: ${e.message}`);
+      if (/fashion-mnist/i.test(e.message)) io.err(FASHION_MNIST_HELP);
+      return EXIT.missingData;
+    }
+    // The library's own errors say what went wrong; anything else shows its stack.
+    io.err(`d2l-ts: ${e instanceof D2LError ? e.message : e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return EXIT.failure;
+  }
+}
+
+function isEntry(): boolean {
+  const entry = process.argv[1];
+  if (!entry) return false;
+  try {
+    // npm's bin link is a symlink to this file: compare real paths.
+    return pathToFileURL(realpathSync(entry)).href === import.meta.url;
+  } catch {
+    return false;
+  }
+}
+
+if (isEntry()) {
+  // Exit explicitly once the work is done: a CLI must not linger on a background handle (a
+  // worker thread's port, a pending timer of a plotting library). stdout/stderr writes to files
+  // and pipes are synchronous on POSIX, so nothing printed is lost.
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (e: unknown) => {
+      console.error(e);
+      process.exit(EXIT.failure);
+    },
+  );
+}

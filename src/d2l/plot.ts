@@ -1,0 +1,273 @@
+/**
+ * Headless plotting for the book's figures: a Vega-Lite spec is compiled to Vega, rendered to SVG by
+ * a Vega View (no browser, no canvas), and rasterised to PNG by resvg. The book's matplotlib helpers
+ * (`plot`, `semilogy`, `xyplot`) become functions that write an image file.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, extname } from 'node:path';
+import * as vega from 'vega';
+import * as vl from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
+import { Resvg } from '@resvg/resvg-js';
+import { ValueError } from '../core/errors.js';
+import { NDArray } from '../ndarray/ndarray.js';
+
+/** A rendered figure: the SVG text, the PNG bytes, and the file written (if any). */
+export interface Figure {
+  svg: string;
+  png: Uint8Array;
+  /** The path the figure was written to (PNG, or SVG for a `.svg` path). */
+  file?: string;
+}
+
+/** Numbers to plot: a JS array, a typed array or a 1-D NDArray (read asynchronously). */
+export type Values = ArrayLike<number> | NDArray;
+
+/** The font every figure uses (DejaVu ships with Debian; resvg falls back to any system sans). */
+export const FONT = 'DejaVu Sans';
+
+const BASE_CONFIG = {
+  font: FONT,
+  view: { stroke: null },
+  axis: { labelFontSize: 11, titleFontSize: 12, titleFontWeight: 'normal' as const },
+  legend: { labelFontSize: 11, titleFontSize: 11 },
+  title: { fontSize: 13, fontWeight: 'normal' as const },
+};
+
+/**
+ * Renders any Vega-Lite spec headless and returns SVG and PNG; writes `file` when given (`.svg`
+ * writes the SVG, anything else the PNG). Parent directories are created.
+ *
+ * @example
+ * await d2l.renderVegaLite({ data: { values: [{ x: 1, y: 2 }] }, mark: 'point',
+ *   encoding: { x: { field: 'x', type: 'quantitative' }, y: { field: 'y', type: 'quantitative' } } }, 'out/p.png');
+ */
+export async function renderVegaLite(spec: TopLevelSpec, file?: string, opts: { scale?: number } = {}): Promise<Figure> {
+  const withConfig = { ...spec, config: { ...BASE_CONFIG, ...(spec as { config?: object }).config } } as TopLevelSpec;
+  const compiled = vl.compile(withConfig).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  let svg: string;
+  try {
+    svg = await view.toSVG();
+  } finally {
+    view.finalize();
+  }
+  return finishFigure(svg, file, opts.scale);
+}
+
+/**
+ * Rasterises an SVG string to PNG (resvg, system fonts, white background) at `scale` times its size.
+ *
+ * @example
+ * const png = d2l.svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
+ */
+export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const r = new Resvg(svg, {
+    background: 'white',
+    fitTo: { mode: 'zoom', value: scale },
+    font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
+  });
+  return r.render().asPng();
+}
+
+function finishFigure(svg: string, file: string | undefined, scale = 2): Figure {
+  const png = svgToPng(svg, scale);
+  if (file) {
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, extname(file).toLowerCase() === '.svg' ? svg : png);
+  }
+  return { svg, png, file };
+}
+
+async function toNumbers(v: Values, what: string): Promise<number[]> {
+  if (v instanceof NDArray) {
+    if (v.ndim > 1 && v.size !== v.shape[0]) throw new ValueError(`plot: ${what} must be 1-D, got an array of shape (${v.shape.join(', ')})`);
+    return Array.from(await v.data());
+  }
+  return Array.from(v);
+}
+
+export interface PlotOptions {
+  xLabel?: string;
+  yLabel?: string;
+  /** One name per curve; a legend is drawn when given. */
+  legend?: readonly string[];
+  title?: string;
+  /** 'log' for a logarithmic axis. */
+  xScale?: 'linear' | 'log';
+  yScale?: 'linear' | 'log';
+  xLim?: [number, number];
+  yLim?: [number, number];
+  /** Figure size in inches as matplotlib's figsize (100 px per inch): default [3.5, 2.5] as the book. */
+  figsize?: [number, number];
+  /** Dashed curves: one flag per curve (default: the second and later curves of semilogy are dashed). */
+  dashed?: readonly boolean[];
+  /** 'line' (default) or 'point' (a scatter plot). */
+  mark?: 'line' | 'point';
+  /** Point size in square pixels for `mark: 'point'` (default 4). */
+  pointSize?: number;
+  /** Where to write the image (`.png` or `.svg`). */
+  file?: string;
+}
+
+/**
+ * Plots one or several curves (d2l's `plot`): `Y` is one series or a list of series, `X` one
+ * x-series shared by all or one per curve. Returns the figure and writes `opts.file`.
+ *
+ * @example
+ * const x = nd.arange(-8, 8, 0.1);
+ * await d2l.plot(x, x.relu(), { xLabel: 'x', yLabel: 'relu(x)', file: 'out/relu.png' });
+ */
+export async function plot(X: Values | readonly Values[], Y: Values | readonly Values[], opts: PlotOptions = {}): Promise<Figure> {
+  const isMany = (v: Values | readonly Values[]): v is readonly Values[] =>
+    Array.isArray(v) && v.length > 0 && (v[0] instanceof NDArray || typeof v[0] === 'object');
+  const ys = isMany(Y) ? [...Y] : [Y as Values];
+  const xs = isMany(X) ? [...X] : ys.map(() => X as Values);
+  if (xs.length !== ys.length) throw new ValueError(`plot: ${xs.length} x-series for ${ys.length} y-series`);
+  if (opts.legend && opts.legend.length !== ys.length)
+    throw new ValueError(`plot: ${opts.legend.length} legend entries for ${ys.length} curves`);
+  const names: string[] = opts.legend ? [...opts.legend] : ys.map((_, i) => `${i}`);
+  const rows: { x: number; y: number; series: string; order: number }[] = [];
+  for (let k = 0; k < ys.length; k++) {
+    const xv = await toNumbers(xs[k], 'X');
+    const yv = await toNumbers(ys[k], 'Y');
+    if (xv.length !== yv.length) throw new ValueError(`plot: curve ${k} has ${xv.length} x values but ${yv.length} y values`);
+    for (let i = 0; i < xv.length; i++) rows.push({ x: xv[i], y: yv[i], series: names[k], order: i });
+  }
+  const [w, h] = opts.figsize ?? [3.5, 2.5];
+  const dashed = opts.dashed ?? ys.map(() => false);
+  const scale = (type: 'linear' | 'log' | undefined, lim: [number, number] | undefined) => ({
+    type: type ?? 'linear',
+    ...(lim ? { domain: lim } : {}),
+    zero: false,
+    nice: type !== 'log',
+  });
+  const spec: TopLevelSpec = {
+    width: Math.round(w * 100),
+    height: Math.round(h * 100),
+    ...(opts.title ? { title: opts.title } : {}),
+    data: { values: rows },
+    mark:
+      opts.mark === 'point'
+        ? { type: 'point', filled: true, size: opts.pointSize ?? 4, opacity: 0.8, clip: true }
+        : { type: 'line', strokeWidth: 1.5, clip: true },
+    encoding: {
+      x: { field: 'x', type: 'quantitative', title: opts.xLabel ?? null, scale: scale(opts.xScale, opts.xLim) },
+      y: { field: 'y', type: 'quantitative', title: opts.yLabel ?? null, scale: scale(opts.yScale, opts.yLim) },
+      order: { field: 'order', type: 'quantitative' },
+      color: {
+        field: 'series',
+        type: 'nominal',
+        sort: names,
+        legend: opts.legend ? { title: null, orient: 'right' } : null,
+      },
+      ...(opts.mark === 'point'
+        ? {}
+        : {
+            strokeDash: {
+              field: 'series',
+              type: 'nominal',
+              sort: names,
+              scale: { domain: names, range: dashed.map((d) => (d ? [4, 3] : [1, 0])) },
+              legend: null,
+            },
+          }),
+    },
+  };
+  return renderVegaLite(spec, opts.file);
+}
+
+/**
+ * A scatter plot (the book's `plt.scatter(x, y, 1)`), written to `opts.file`.
+ *
+ * @example
+ * await d2l.scatter(features.get(':, 1'), labels, { file: 'out/scatter.png' });
+ */
+export async function scatter(X: Values, Y: Values, opts: Omit<PlotOptions, 'mark'> = {}): Promise<Figure> {
+  return plot(X, Y, { ...opts, mark: 'point' });
+}
+
+/**
+ * The book's `semilogy` (3.11): train (and optionally test) curves with a logarithmic y axis.
+ *
+ * @example
+ * await d2l.semilogy([1, 2, 3], [0.5, 0.1, 0.05], 'epochs', 'loss', [1, 2, 3], [0.6, 0.2, 0.1], ['train', 'test'],
+ *   { file: 'out/loss.png' });
+ */
+export async function semilogy(
+  xVals: Values,
+  yVals: Values,
+  xLabel: string,
+  yLabel: string,
+  x2Vals?: Values | null,
+  y2Vals?: Values | null,
+  legend?: readonly string[] | null,
+  opts: Omit<PlotOptions, 'xLabel' | 'yLabel' | 'legend' | 'yScale'> = {},
+): Promise<Figure> {
+  const two = x2Vals != null && y2Vals != null;
+  return plot(two ? [xVals, x2Vals] : [xVals], two ? [yVals, y2Vals] : [yVals], {
+    dashed: two ? [false, true] : [false],
+    ...opts,
+    xLabel,
+    yLabel,
+    yScale: 'log',
+    ...(legend ? { legend } : {}),
+  });
+}
+
+/** One epoch's numbers, as `trainCh3` returns them. */
+export interface EpochCurvePoint {
+  epoch: number;
+  loss: number;
+  trainAcc: number;
+  testAcc: number;
+}
+
+/**
+ * Training curves side by side: the training loss per epoch, and train/test accuracy per epoch.
+ *
+ * @example
+ * const history = await d2l.trainCh3(net, trainIter, testIter, loss, 5, 256, null, null, trainer);
+ * await d2l.plotTrainingCurves(history, 'out/curves.png');
+ */
+export async function plotTrainingCurves(history: readonly EpochCurvePoint[], file?: string, opts: { title?: string } = {}): Promise<Figure> {
+  if (history.length === 0) throw new ValueError('plotTrainingCurves: no epochs to plot');
+  const lossRows = history.map((h) => ({ epoch: h.epoch, value: h.loss, series: 'train loss' }));
+  const accRows = history.flatMap((h) => [
+    { epoch: h.epoch, value: h.trainAcc, series: 'train acc' },
+    { epoch: h.epoch, value: h.testAcc, series: 'test acc' },
+  ]);
+  const epochs = history.map((h) => h.epoch);
+  const xEnc = {
+    field: 'epoch',
+    type: 'quantitative' as const,
+    title: 'epoch',
+    scale: { domain: [Math.min(...epochs), Math.max(...epochs)] },
+    axis: { tickMinStep: 1, format: 'd' },
+  };
+  const panel = (rows: object[], yTitle: string, series: string[], colors: string[]) => ({
+    width: 300,
+    height: 220,
+    data: { values: rows },
+    mark: { type: 'line' as const, point: true, strokeWidth: 1.5 },
+    encoding: {
+      x: xEnc,
+      y: { field: 'value', type: 'quantitative' as const, title: yTitle, scale: { zero: false } },
+      color: {
+        field: 'series',
+        type: 'nominal' as const,
+        scale: { domain: series, range: colors },
+        legend: { title: null, orient: 'bottom' as const },
+      },
+    },
+  });
+  const spec: TopLevelSpec = {
+    ...(opts.title ? { title: opts.title } : {}),
+    hconcat: [
+      panel(lossRows, 'loss', ['train loss'], ['#1f77b4']),
+      panel(accRows, 'accuracy', ['train acc', 'test acc'], ['#ff7f0e', '#2ca02c']),
+    ],
+    resolve: { scale: { color: 'independent' } },
+  };
+  return renderVegaLite(spec, file);
+}
