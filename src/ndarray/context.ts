@@ -52,6 +52,11 @@ export function registerGpuBackend(deviceId: number, backend: Backend): void {
   gpuBackends.set(deviceId, backend);
 }
 
+/** Removes the GPU backend of `deviceId` (after its device was destroyed). */
+export function unregisterGpuBackend(deviceId: number): void {
+  gpuBackends.delete(deviceId);
+}
+
 export function backendFor(ctx: Context): Backend {
   if (ctx.deviceType === 'cpu') return cpuBackend;
   const b = gpuBackends.get(ctx.deviceId);

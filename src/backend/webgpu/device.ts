@@ -1,0 +1,126 @@
+import { D2LError } from '../../core/errors.js';
+import { limitOf, type WAdapter, type WDevice, type WGpu } from './gpu-types.js';
+
+/** WebGPU could not be reached: no implementation, no adapter, or the device request failed. */
+export class WebGpuUnavailableError extends D2LError {}
+
+export interface WebGpuOptions {
+  /** A GPU object to use instead of the environment's (`navigator.gpu`, or Dawn in Node). */
+  gpu?: WGpu;
+  /**
+   * Dawn flags for `create()` in Node, e.g. `['enable-dawn-features=disable_robustness']`
+   * (Dawn's toggles; `backend=vulkan`, `adapter=NAME`). Also read from the environment
+   * variable D2L_DAWN_FLAGS (comma-separated groups separated by `;`).
+   */
+  dawnFlags?: string[];
+  /**
+   * Path of a `dawn.node` to load instead of the `webgpu` package (as the GPU machine has it,
+   * without node_modules). Also read from D2L_DAWN_NODE.
+   */
+  dawnNodePath?: string;
+  powerPreference?: 'low-power' | 'high-performance';
+}
+
+export interface AcquiredDevice {
+  gpu: WGpu;
+  adapter: WAdapter;
+  device: WDevice;
+  /** A one-line description of the adapter, e.g. `llvmpipe (vulkan)`. */
+  description: string;
+}
+
+type DawnModule = { create(flags: string[]): WGpu; globals: object };
+
+function isNode(): boolean {
+  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
+  return !!p?.versions?.node;
+}
+
+function env(name: string): string | undefined {
+  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
+  return p?.env?.[name];
+}
+
+/** Loads Dawn in Node: an explicit dawn.node path, or the optional `webgpu` package. */
+async function loadDawn(opts: WebGpuOptions): Promise<DawnModule> {
+  const path = opts.dawnNodePath ?? env('D2L_DAWN_NODE');
+  if (path) {
+    const { createRequire } = (await import('node:module')) as { createRequire(url: string): (id: string) => unknown };
+    try {
+      return createRequire(import.meta.url)(path) as DawnModule;
+    } catch (e) {
+      throw new WebGpuUnavailableError(`initWebGpu: could not load Dawn from ${path} (D2L_DAWN_NODE): ${(e as Error).message}`);
+    }
+  }
+  // A computed specifier keeps TypeScript and bundlers from requiring the optional package.
+  const pkg = 'webgpu';
+  try {
+    return (await import(pkg)) as DawnModule;
+  } catch (e) {
+    throw new WebGpuUnavailableError(
+      `initWebGpu: WebGPU is not available in this Node.js: the optional package 'webgpu' (Dawn) could not be loaded ` +
+        `(${(e as Error).message.split('\n')[0]}). Install it with \`npm install webgpu\`, or point D2L_DAWN_NODE at a dawn.node.`,
+    );
+  }
+}
+
+function dawnFlags(opts: WebGpuOptions): string[] {
+  if (opts.dawnFlags) return opts.dawnFlags;
+  const e = env('D2L_DAWN_FLAGS');
+  return e ? e.split(';').map((s) => s.trim()).filter(Boolean) : [];
+}
+
+/** The GPU entry point of this environment. */
+export async function findGpu(opts: WebGpuOptions = {}): Promise<WGpu> {
+  if (opts.gpu) return opts.gpu;
+  const nav = (globalThis as { navigator?: { gpu?: WGpu } }).navigator;
+  if (nav?.gpu) return nav.gpu;
+  if (isNode()) {
+    const dawn = await loadDawn(opts);
+    // Dawn's globals (GPUBufferUsage, GPUMapMode...) are not needed by this backend, which uses
+    // numeric flags, but user code written for browsers expects them.
+    for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+    return dawn.create(dawnFlags(opts));
+  }
+  throw new WebGpuUnavailableError('initWebGpu: this environment has no WebGPU (navigator.gpu is undefined); use a browser with WebGPU enabled');
+}
+
+/** The adapter limits this backend raises to the adapter's maximum. */
+const RAISED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxStorageBuffersPerShaderStage',
+];
+
+export async function acquireDevice(opts: WebGpuOptions = {}): Promise<AcquiredDevice> {
+  const gpu = await findGpu(opts);
+  let adapter: WAdapter | null;
+  try {
+    adapter = await gpu.requestAdapter({ powerPreference: opts.powerPreference ?? 'high-performance' });
+  } catch (e) {
+    throw new WebGpuUnavailableError(`initWebGpu: requestAdapter failed: ${(e as Error).message}`);
+  }
+  if (!adapter)
+    throw new WebGpuUnavailableError(
+      'initWebGpu: no WebGPU adapter was found. In Node, Dawn needs a Vulkan driver: a GPU driver, or Mesa lavapipe ' +
+        'for the CPU (Debian: mesa-vulkan-drivers from bookworm-backports; see ../shared/ci/install-lavapipe.sh). ' +
+        'Check with `vulkaninfo --summary`; set VK_DRIVER_FILES to the driver ICD json when it is not found.',
+    );
+  const requiredLimits: Record<string, number> = {};
+  for (const name of RAISED_LIMITS) {
+    const v = limitOf(adapter.limits, name, -1);
+    if (v > 0) requiredLimits[name] = v;
+  }
+  let device: WDevice;
+  try {
+    device = await adapter.requestDevice({ requiredLimits, label: 'd2l-ts' });
+  } catch (e) {
+    throw new WebGpuUnavailableError(`initWebGpu: the adapter refused a device: ${(e as Error).message}`);
+  }
+  const info = adapter.info ?? {};
+  const name = [info.description, info.device, info.vendor, info.architecture].find((s) => typeof s === 'string' && s.length > 0) ?? 'unknown adapter';
+  return { gpu, adapter, device, description: `${name}` };
+}
