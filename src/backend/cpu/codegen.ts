@@ -7,15 +7,29 @@ export type Arr = { [i: number]: number; length: number };
 
 type MapKernel = (O: Arr, oOff: number, os: readonly number[], shape: readonly number[], s: number, ...ins: unknown[]) => void;
 
-const cache = new Map<string, MapKernel>();
+/** Kernels by expression, then by (array types, operand count, rank). */
+const cache = new Map<string, Map<number, MapKernel>>();
+
+/** A small code for an operand's array type (see `mapKernel`'s `types`). */
+export function arrayTypeCode(a: Arr): number {
+  if (a instanceof Float32Array) return 1;
+  if (a instanceof Float64Array) return 2;
+  if (a instanceof Int32Array) return 3;
+  if (a instanceof Uint8Array) return 4;
+  return 5;
+}
 
 /**
  * `expr` reads the operands as `a`, `b`, `c`, the scalar argument as `s`, and the current output
- * value as `o` (for accumulating kernels).
+ * value as `o` (for accumulating kernels). `types` (the operands' arrayTypeCode, 3 bits each,
+ * output first) gives each combination of array types its own compiled function: V8 then sees
+ * one array type per load and store (monomorphic element access) instead of a mix.
  */
-export function mapKernel(expr: string, nIn: number, rank: number): MapKernel {
-  const key = `${nIn}|${rank}|${expr}`;
-  let k = cache.get(key);
+export function mapKernel(expr: string, nIn: number, rank: number, types = 0): MapKernel {
+  let byKey = cache.get(expr);
+  if (!byKey) cache.set(expr, (byKey = new Map()));
+  const key = (types * 4 + nIn) * 64 + rank;
+  let k = byKey.get(key);
   if (k) return k;
   const ops = ['O', 'A', 'B', 'C'].slice(0, nIn + 1);
   const inNames = ['a', 'b', 'c'];
@@ -39,7 +53,7 @@ export function mapKernel(expr: string, nIn: number, rank: number): MapKernel {
     }
   }
   k = new Function(...params, code) as MapKernel;
-  cache.set(key, k);
+  byKey.set(key, k);
   return k;
 }
 
@@ -55,17 +69,22 @@ function body(ops: string[], inNames: string[], nIn: number, L: number, expr: st
  * kernels run as one flat loop (rank 1) or a broadcast pair (rank 2).
  */
 export function coalesce(shape: readonly number[], strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const nOps = strides.length;
   const dims: number[] = [];
-  const st: number[][] = strides.map(() => []);
+  const st: number[][] = new Array(nOps);
+  for (let j = 0; j < nOps; j++) st[j] = [];
   for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
+    const d = shape[i];
+    if (d === 1) continue;
     const last = dims.length - 1;
-    if (last >= 0 && strides.every((s, j) => st[j][last] === s[i] * shape[i])) {
-      dims[last] *= shape[i];
-      strides.forEach((s, j) => (st[j][last] = s[i]));
+    let merge = last >= 0;
+    for (let j = 0; merge && j < nOps; j++) if (st[j][last] !== strides[j][i] * d) merge = false;
+    if (merge) {
+      dims[last] *= d;
+      for (let j = 0; j < nOps; j++) st[j][last] = strides[j][i];
     } else {
-      dims.push(shape[i]);
-      strides.forEach((s, j) => st[j].push(s[i]));
+      dims.push(d);
+      for (let j = 0; j < nOps; j++) st[j].push(strides[j][i]);
     }
   }
   return { shape: dims, strides: st };

@@ -1,0 +1,371 @@
+import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
+import { Heap } from '../heap.js';
+import { coalesce } from '../codegen.js';
+import { forEachIndex } from '../iter.js';
+import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
+import { WorkerPool } from './pool.js';
+import { MAX_CHUNKS } from './protocol.js';
+
+/** What a CPU storage looks like to the kernels: a byte address in the shared heap. */
+interface HeapStorage {
+  readonly ptr: number;
+  readonly data: ArrayLike<number>;
+}
+const storageOf = (v: View) => v.storage as unknown as HeapStorage;
+/** The byte address of a float32 view's first element. */
+const addr = (v: View) => storageOf(v).ptr + v.offset * 4;
+
+/**
+ * Work sizes below which a kernel stays on the calling thread. Waking a worker and waiting for it
+ * costs ~10-30 us, so only kernels that take clearly longer are split (measured by
+ * bench/crossover.ts; see docs/PERF.md).
+ */
+export const PARALLEL_MIN = {
+  /** m * n * k of one matmul (or of the whole batch). */
+  gemmMNK: 96 * 96 * 96,
+  /** Elements of an elementwise kernel. */
+  elementwise: 1 << 16,
+  /** Elements read by a reduction. */
+  reduce: 1 << 17,
+};
+
+/** Transcendental ops with their own export (kernels/elementwise.ts says why). */
+const OWN_EXPORT: Partial<Record<UnaryOp, KernelFn>> = { exp: 'exp_f32', tanh: 'tanh_f32', sigmoid: 'sigmoid_f32' };
+
+/** Register-tile sizes of kernels/gemm.ts: parallel splits fall on multiples of them. */
+const MR = 6;
+const NR = 8;
+
+/**
+ * The Wasm SIMD kernels behind CpuBackend: float32 GEMM (any 2-D strides, batched), contiguous
+ * elementwise ops and reductions. Each method returns false when the views are outside what the
+ * kernels handle, and the backend then runs its TypeScript reference kernel. Large kernels are
+ * split over a pool of worker threads that instantiate the same module over the same memory.
+ */
+export class WasmKernels {
+  private readonly k: KernelExports;
+  private pool: WorkerPool | null = null;
+  private poolStarted = false;
+  /** One GEMM scratch block per participating thread (byte addresses in the heap). */
+  private readonly scratch: number[] = [];
+  private readonly scratchBytes: number;
+  /** The kernels' constant table (kernels/simd.ts), shared by every thread. */
+  private readonly constants: number;
+
+  private constructor(
+    private readonly heap: Heap,
+    private readonly module: WebAssembly.Module,
+    readonly variant: KernelVariant,
+    private nThreads: number,
+  ) {
+    this.k = instantiate(module, heap.memory);
+    this.scratchBytes = this.k.sgemm_scratch_bytes();
+    this.constants = this.reserve(this.k.constants_bytes());
+    this.k.write_constants(this.constants);
+  }
+
+  /** Null where the runtime has no WebAssembly SIMD. */
+  static create(heap: Heap, threads: number): WasmKernels | null {
+    const c = compileKernels();
+    return c ? new WasmKernels(heap, c.module, c.variant, threads) : null;
+  }
+
+  /** Threads used for large kernels, the calling thread included. */
+  get threads(): number {
+    return this.nThreads;
+  }
+
+  /** Worker threads that have started and take work now. */
+  get readyWorkers(): number {
+    return this.pool?.ready ?? 0;
+  }
+
+  /** Changes the thread count; the old pool is shut down (the promise resolves when it has). */
+  setThreads(n: number): Promise<void> {
+    this.nThreads = Math.max(1, Math.floor(n));
+    const old = this.pool;
+    this.pool = null;
+    this.poolStarted = false;
+    return old ? old.close() : Promise.resolve();
+  }
+
+  /** Starts the worker pool now (it otherwise starts at the first large kernel) and waits for it. */
+  startThreads(timeoutMs = 5000): number {
+    this.ensurePool();
+    return this.pool ? this.pool.waitReady(timeoutMs) : 0;
+  }
+
+  shutdown(): Promise<void> {
+    return this.setThreads(1);
+  }
+
+  private ensurePool(): void {
+    if (this.poolStarted) return;
+    this.poolStarted = true;
+    this.pool = WorkerPool.create(this.nThreads - 1, this.k, this.module, this.heap.memory);
+  }
+
+  /**
+   * How many chunks a kernel of `work` units is split into: 1 below `min` or without threads,
+   * else `perThread` per thread. Chunks are claimed dynamically (protocol.ts), so a few per thread
+   * balance the load and a busy or not-yet-started worker never stalls the caller.
+   */
+  private chunksFor(work: number, min: number, perThread: number): number {
+    if (this.nThreads <= 1 || work < min) return 1;
+    this.ensurePool();
+    return this.pool ? Math.min(MAX_CHUNKS, this.nThreads * perThread) : 1;
+  }
+
+  private run(fn: KernelFn, chunks: number[][]): void {
+    if (chunks.length === 0) return;
+    if (chunks.length === 1 || !this.pool) (this.k[fn] as (...a: number[]) => void)(...chunks[0]);
+    else this.pool!.run(fn, chunks);
+  }
+
+  /** A heap block owned by the kernels for the life of the process: not an array, so not in the live counts. */
+  private reserve(bytes: number): number {
+    const p = this.heap.alloc(bytes);
+    this.heap.liveBytes -= Heap.classOf(bytes);
+    this.heap.liveBlocks--;
+    return p;
+  }
+
+  private scratchFor(i: number): number {
+    while (this.scratch.length <= i) this.scratch.push(this.reserve(this.scratchBytes));
+    return this.scratch[i];
+  }
+
+  // ---------------------------------------------------------------- GEMM
+
+  /** out[b] = x[b] · y[b] for float32 views; false if the output strides fit neither layout. */
+  matmul(x: View, y: View, out: View): boolean {
+    if (x.dtype !== 'float32' || y.dtype !== 'float32' || out.dtype !== 'float32') return false;
+    const r = out.shape.length;
+    const m = x.shape[r - 2];
+    const k = x.shape[r - 1];
+    const n = y.shape[r - 1];
+    if (m === 0 || n === 0 || k === 0) return false;
+    const [xsm, xsk] = [x.strides[r - 2], x.strides[r - 1]];
+    const [ysk, ysn] = [y.strides[r - 2], y.strides[r - 1]];
+    const [osm, osn] = [out.strides[r - 2], out.strides[r - 1]];
+    // C must be row-major (unit column stride); a column-major C is computed as C^T = B^T A^T.
+    let g: Gemm;
+    if (n === 1 || osn === 1) g = { M: m, N: n, K: k, rsa: xsm, csa: xsk, rsb: ysk, csb: ysn, ldc: m === 1 ? n : osm, swap: false };
+    else if (m === 1 || osm === 1) g = { M: n, N: m, K: k, rsa: ysn, csa: ysk, rsb: xsk, csb: xsm, ldc: n === 1 ? m : osn, swap: true };
+    else return false;
+    if (g.M > 1 && g.ldc <= 0) return false;
+    const batch = out.shape.slice(0, r - 2);
+    const items: number[] = [];
+    forEachIndex(batch, [x.strides.slice(0, r - 2), y.strides.slice(0, r - 2), out.strides.slice(0, r - 2)], [x.offset, y.offset, out.offset], (xo, yo, oo) => {
+      const xa = storageOf(x).ptr + xo * 4;
+      const ya = storageOf(y).ptr + yo * 4;
+      items.push(g.swap ? ya : xa, g.swap ? xa : ya, storageOf(out).ptr + oo * 4);
+    });
+    this.gemm(g, items, 0);
+    return true;
+  }
+
+  /**
+   * C = A·B (beta 0) or C += A·B (beta 1) for each (A, B, C) byte-address triple in `items`.
+   * Splits over threads by batch items, or within one product by rows or columns.
+   */
+  private gemm(g: Gemm, items: number[], beta: number): void {
+    const nb = items.length / 3;
+    const P = this.chunksFor(g.M * g.N * g.K * nb, PARALLEL_MIN.gemmMNK, 3);
+    const { M, N, K, rsa, csa, rsb, csb, ldc } = g;
+    if (P > 1 && nb >= P) {
+      const list = this.heap.alloc(items.length * 4);
+      try {
+        new Uint32Array(this.heap.buffer, list, items.length).set(items);
+        const parts: number[][] = [];
+        for (let p = 0, lo = 0; p < P; p++) {
+          const hi = Math.round(((p + 1) * nb) / P);
+          if (hi > lo) parts.push([list, lo, hi, M, N, K, rsa, csa, rsb, csb, ldc, beta]);
+          lo = hi;
+        }
+        this.runGemm('sgemm_batch', parts);
+      } finally {
+        this.heap.free(list, items.length * 4);
+      }
+      return;
+    }
+    for (let b = 0; b < nb; b++) {
+      const [A, B, C] = [items[3 * b], items[3 * b + 1], items[3 * b + 2]];
+      const parts: number[][] = [];
+      const byRows = M >= N;
+      const Q = Math.min(P, Math.ceil((byRows ? M / MR : N / NR) / 2));
+      if (Q <= 1) parts.push([M, N, K, A, rsa, csa, B, rsb, csb, C, ldc, beta]);
+      else if (byRows) {
+        const chunk = Math.ceil(M / Q / MR) * MR;
+        for (let r0 = 0; r0 < M; r0 += chunk)
+          parts.push([Math.min(chunk, M - r0), N, K, A + r0 * rsa * 4, rsa, csa, B, rsb, csb, C + r0 * ldc * 4, ldc, beta]);
+      } else {
+        const chunk = Math.ceil(N / Q / NR) * NR;
+        for (let c0 = 0; c0 < N; c0 += chunk)
+          parts.push([M, Math.min(chunk, N - c0), K, A, rsa, csa, B + c0 * csb * 4, rsb, csb, C + c0 * 4, ldc, beta]);
+      }
+      this.runGemm('sgemm', parts);
+    }
+  }
+
+  /**
+   * Runs GEMM chunks. Chunks are claimed by whichever thread comes first, so the scratch block
+   * goes with the chunk: chunk i packs into scratch block i (appended as the last argument).
+   */
+  private runGemm(fn: 'sgemm' | 'sgemm_batch', chunks: number[][]): void {
+    for (let i = 0; i < chunks.length; i++) chunks[i].push(this.scratchFor(i));
+    this.run(fn, chunks);
+  }
+
+  // ---------------------------------------------------------------- elementwise
+
+  /** Splits [0, n) into `P` ranges aligned to 16 elements and runs `make(lo, len)` on each. */
+  private ranges(n: number, fn: KernelFn, make: (lo: number, len: number) => number[]): void {
+    const P = this.chunksFor(n, PARALLEL_MIN.elementwise, 4);
+    const chunk = Math.ceil(n / P / 16) * 16;
+    const parts: number[][] = [];
+    for (let lo = 0; lo < n; lo += chunk) parts.push(make(lo, Math.min(chunk, n - lo)));
+    this.run(fn, parts);
+  }
+
+  unary(op: UnaryOp, x: View, out: View): boolean {
+    const code = UNARY_CODE[op];
+    if (code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(out)) return false;
+    const c = coalesce(out.shape, [out.strides, x.strides]);
+    if (c.shape.length > 1 || c.strides.some((s) => s.length === 1 && s[0] !== 1)) return false;
+    const n = c.shape.length === 0 ? 1 : c.shape[0];
+    const xa = addr(x);
+    const ya = addr(out);
+    const k = this.constants;
+    const own = OWN_EXPORT[op];
+    if (own) this.ranges(n, own, (lo, len) => [xa + lo * 4, ya + lo * 4, len, k]);
+    else this.ranges(n, 'unary_f32', (lo, len) => [code, xa + lo * 4, ya + lo * 4, len, k]);
+    return true;
+  }
+
+  binary(op: BinaryOp, a: View, b: View, out: View): boolean {
+    const code = BINARY_CODE[op];
+    if (code === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(out)) return false;
+    const c = coalesce(out.shape, [out.strides, a.strides, b.strides]);
+    const [os, as, bs] = c.strides;
+    const aa = addr(a);
+    const ba = addr(b);
+    const ya = addr(out);
+    if (c.shape.length <= 1) {
+      const n = c.shape.length === 0 ? 1 : c.shape[0];
+      if (c.shape.length === 1 && os[0] !== 1) return false;
+      const sa = c.shape.length === 0 ? 1 : as[0];
+      const sb = c.shape.length === 0 ? 1 : bs[0];
+      if (sa === 1 && sb === 1) this.ranges(n, 'binary_f32', (lo, len) => [code, aa + lo * 4, ba + lo * 4, ya + lo * 4, len]);
+      else if (sa === 1 && sb === 0) this.scalarRun(code, aa, storageOf(b).data[b.offset], ya, n, false, true);
+      else if (sa === 0 && sb === 1) this.scalarRun(code, ba, storageOf(a).data[a.offset], ya, n, true, true);
+      else return false;
+      return true;
+    }
+    if (c.shape.length !== 2) return false;
+    const [rows, cols] = c.shape;
+    if (os[0] !== cols || os[1] !== 1) return false;
+    const full = (s: number[]) => s[0] === cols && s[1] === 1;
+    let mode: number;
+    let fa: number;
+    let va: number;
+    if (full(as) && bs[0] === 0 && bs[1] === 1) [mode, fa, va] = [0, aa, ba];
+    else if (full(bs) && as[0] === 0 && as[1] === 1) [mode, fa, va] = [1, ba, aa];
+    else if (full(as) && bs[0] === 1 && bs[1] === 0) [mode, fa, va] = [2, aa, ba];
+    else if (full(bs) && as[0] === 1 && as[1] === 0) [mode, fa, va] = [3, ba, aa];
+    else return false;
+    const P = this.chunksFor(rows * cols, PARALLEL_MIN.elementwise, 4);
+    const chunk = Math.ceil(rows / P);
+    const parts: number[][] = [];
+    for (let r0 = 0; r0 < rows; r0 += chunk) {
+      const off = r0 * cols * 4;
+      parts.push([code, fa + off, mode >= 2 ? va + r0 * 4 : va, ya + off, Math.min(chunk, rows - r0), cols, mode]);
+    }
+    this.run('binary_bcast_f32', parts);
+    return true;
+  }
+
+  binaryScalar(op: BinaryOp, x: View, s: number, reverse: boolean, out: View): boolean {
+    const code = BINARY_CODE[op];
+    if (code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(out)) return false;
+    const c = coalesce(out.shape, [out.strides, x.strides]);
+    if (c.shape.length > 1 || c.strides.some((st) => st.length === 1 && st[0] !== 1)) return false;
+    this.scalarRun(code, addr(x), s, addr(out), c.shape.length === 0 ? 1 : c.shape[0], reverse, false);
+    return true;
+  }
+
+  /** A scalar that float32 holds exactly runs in float32; any other (0.1) in float64, rounding once. */
+  private scalarRun(code: number, xa: number, s: number, ya: number, n: number, rev: boolean, sIsF32: boolean): void {
+    const f32 = sIsF32 || Math.fround(s) === s || s !== s;
+    this.ranges(n, f32 ? 'binary_scalar_f32' : 'binary_scalar_f64', (lo, len) => [code, xa + lo * 4, s, ya + lo * 4, len, rev ? 1 : 0]);
+  }
+
+  // ---------------------------------------------------------------- reductions
+
+  /** sum / max / min over contiguous float32 x when the reduced axes are a prefix or a suffix. */
+  reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): boolean {
+    const code = REDUCE_CODE[op];
+    if (code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(x)) return false;
+    if (!isContiguous(x) || !isContiguous(out)) return false;
+    // Classify the non-unit dims as kept (K) or reduced (R); accept K*R* (rows) or R*K* (cols).
+    let kept = 1;
+    let red = 1;
+    let pattern = '';
+    x.shape.forEach((d, i) => {
+      if (d === 1) return;
+      const isR = axes.includes(i);
+      if (isR) red *= d;
+      else kept *= d;
+      const t = isR ? 'R' : 'K';
+      if (pattern[pattern.length - 1] !== t) pattern += t;
+    });
+    if (red === 1 || kept * red === 0) return false;
+    const xa = addr(x);
+    const oa = addr(out);
+    const n = kept * red;
+    if (pattern === 'R' || pattern === 'KR') {
+      const P = kept > 1 ? this.chunksFor(n, PARALLEL_MIN.reduce, 4) : 1;
+      const chunk = Math.ceil(kept / P);
+      const parts: number[][] = [];
+      for (let r0 = 0; r0 < kept; r0 += chunk) parts.push([code, xa + r0 * red * 4, oa + r0 * 4, Math.min(chunk, kept - r0), red]);
+      this.run('reduce_rows_f32', parts);
+      return true;
+    }
+    if (pattern === 'RK') {
+      const P = kept >= 16 ? this.chunksFor(n, PARALLEL_MIN.reduce, 4) : 1;
+      const chunk = Math.ceil(kept / P / 8) * 8;
+      const parts: number[][] = [];
+      for (let c0 = 0; c0 < kept; c0 += chunk) parts.push([code, xa, oa, red, kept, c0, Math.min(kept, c0 + chunk)]);
+      this.run('reduce_cols_f32', parts);
+      return true;
+    }
+    return false;
+  }
+}
+
+interface Gemm {
+  M: number;
+  N: number;
+  K: number;
+  rsa: number;
+  csa: number;
+  rsb: number;
+  csb: number;
+  ldc: number;
+  /** Whether A/B were swapped to compute a column-major C as C^T = B^T A^T. */
+  swap: boolean;
+}
+
+function isEmpty(v: View): boolean {
+  return v.shape.some((d) => d === 0);
+}
+
+/** Row-major contiguous, ignoring the strides of unit dims. */
+function isContiguous(v: View): boolean {
+  let acc = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== acc) return false;
+    acc *= v.shape[i];
+  }
+  return true;
+}

@@ -1,0 +1,107 @@
+import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from './kernels.generated.js';
+
+/** The exports of the kernel module (kernels/index.ts); pointers are byte addresses into the shared heap. */
+export interface KernelExports {
+  sgemm_scratch_bytes(): number;
+  constants_bytes(): number;
+  write_constants(p: number): void;
+  sgemm(m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, beta: number, scratch: number): void;
+  sgemm_batch(list: number, lo: number, hi: number, m: number, n: number, k: number, rsa: number, csa: number, rsb: number, csb: number, ldc: number, beta: number, scratch: number): void;
+  unary_f32(op: number, x: number, y: number, n: number, k: number): void;
+  exp_f32(x: number, y: number, n: number, k: number): void;
+  tanh_f32(x: number, y: number, n: number, k: number): void;
+  sigmoid_f32(x: number, y: number, n: number, k: number): void;
+  binary_f32(op: number, a: number, b: number, y: number, n: number): void;
+  binary_scalar_f32(op: number, x: number, s: number, y: number, n: number, rev: number): void;
+  binary_scalar_f64(op: number, x: number, s: number, y: number, n: number, rev: number): void;
+  binary_bcast_f32(op: number, full: number, vec: number, y: number, rows: number, cols: number, mode: number): void;
+  reduce_rows_f32(op: number, x: number, out: number, rows: number, cols: number): void;
+  reduce_cols_f32(op: number, x: number, out: number, rows: number, cols: number, c0: number, c1: number): void;
+}
+
+/** Kernel entry points by number: the worker protocol sends the number, not the name. */
+export const KERNEL_FNS = [
+  'sgemm',
+  'sgemm_batch',
+  'unary_f32',
+  'exp_f32',
+  'tanh_f32',
+  'sigmoid_f32',
+  'binary_f32',
+  'binary_scalar_f32',
+  'binary_scalar_f64',
+  'binary_bcast_f32',
+  'reduce_rows_f32',
+  'reduce_cols_f32',
+] as const;
+export type KernelFn = (typeof KERNEL_FNS)[number];
+export const FN_ID: Record<KernelFn, number> = Object.fromEntries(KERNEL_FNS.map((n, i) => [n, i])) as Record<KernelFn, number>;
+
+// Op codes shared with kernels/elementwise.ts and kernels/reduce.ts.
+export const UNARY_CODE: Partial<Record<string, number>> = { exp: 0, tanh: 1, sigmoid: 2, relu: 3, neg: 4, abs: 5, square: 6, sqrt: 7 };
+export const BINARY_CODE: Partial<Record<string, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+export const REDUCE_CODE: Partial<Record<string, number>> = { sum: 0, max: 1, min: 2 };
+
+export type KernelVariant = 'relaxed-simd' | 'simd';
+
+export interface CompiledKernels {
+  module: WebAssembly.Module;
+  variant: KernelVariant;
+}
+
+interface NodeProcess {
+  env?: Record<string, string | undefined>;
+  getBuiltinModule?: (id: string) => unknown;
+  once?: (event: string, fn: () => void) => void;
+  off?: (event: string, fn: () => void) => void;
+}
+
+/** Node's `process` when running in Node (undefined in browsers). */
+export function nodeProcess(): NodeProcess | undefined {
+  return (globalThis as { process?: NodeProcess }).process;
+}
+
+export function envVar(name: string): string | undefined {
+  return nodeProcess()?.env?.[name];
+}
+
+function decode(b64: string): Uint8Array<ArrayBuffer> {
+  const s = atob(b64);
+  const bytes = new Uint8Array(new ArrayBuffer(s.length));
+  for (let i = 0; i < s.length; i++) bytes[i] = s.charCodeAt(i);
+  return bytes;
+}
+
+let compiled: CompiledKernels | null | undefined;
+
+/**
+ * Compiles the kernel module once per process: the relaxed-SIMD build (FMA) where the runtime
+ * validates it, else plain SIMD. Node 20 ships relaxed SIMD behind
+ * `--experimental-wasm-relaxed-simd`; unless D2L_WASM_RELAXED=0, the flag is switched on at run
+ * time through `v8.setFlagsFromString` (it only affects modules compiled afterwards) and the
+ * module is validated before use. Returns null when the runtime has no Wasm SIMD at all.
+ */
+export function compileKernels(): CompiledKernels | null {
+  if (compiled !== undefined) return compiled;
+  compiled = null;
+  if (typeof WebAssembly !== 'object') return null;
+  const simd = decode(KERNELS_SIMD_BASE64);
+  if (!WebAssembly.validate(simd)) return null;
+  const relaxed = decode(KERNELS_RELAXED_BASE64);
+  const allowRelaxed = envVar('D2L_WASM_RELAXED') !== '0';
+  let useRelaxed = allowRelaxed && WebAssembly.validate(relaxed);
+  if (allowRelaxed && !useRelaxed) {
+    const v8 = nodeProcess()?.getBuiltinModule?.('node:v8') as { setFlagsFromString(f: string): void } | undefined;
+    if (v8) {
+      v8.setFlagsFromString('--experimental-wasm-relaxed-simd');
+      useRelaxed = WebAssembly.validate(relaxed);
+    }
+  }
+  const bytes = useRelaxed ? relaxed : simd;
+  compiled = { module: new WebAssembly.Module(bytes), variant: useRelaxed ? 'relaxed-simd' : 'simd' };
+  return compiled;
+}
+
+export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
+}

@@ -1,0 +1,175 @@
+import { FN_ID, KERNEL_FNS, nodeProcess, type KernelExports, type KernelFn } from './module.js';
+import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, SLOT_F64, drainChunks, type WorkerInit } from './protocol.js';
+
+interface NodeWorker {
+  ref(): void;
+  unref(): void;
+  terminate(): Promise<number>;
+  on(event: string, fn: (v: unknown) => void): void;
+  once(event: string, fn: (v: unknown) => void): void;
+}
+type WorkerCtor = new (url: URL, opts: { workerData: WorkerInit; name?: string }) => NodeWorker;
+
+/** Node's worker_threads, loaded without a static import so browser bundles do not pull it in. */
+function workerThreads(): { Worker: WorkerCtor; isMainThread: boolean } | null {
+  try {
+    return (nodeProcess()?.getBuiltinModule?.('node:worker_threads') as { Worker: WorkerCtor; isMainThread: boolean } | undefined) ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** The number of cores this process may use (Node), or 1 where threads are unavailable. */
+export function availableCores(): number {
+  const os = nodeProcess()?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
+  if (!os) return 1;
+  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+}
+
+/**
+ * A pool of kernel worker threads sharing the heap's memory. `run` is synchronous (the Backend
+ * interface is): the caller publishes a job of chunks, wakes the workers, claims and runs chunks
+ * itself until none is left, then blocks on Atomics.wait until the chunks the workers claimed are
+ * done (protocol.ts). Workers are unref'd, so they never keep the process alive, and they start in
+ * the background: a worker that is not ready yet (or not scheduled) simply claims nothing.
+ */
+export class WorkerPool {
+  private readonly workers: NodeWorker[] = [];
+  private readonly ctrl: Int32Array;
+  private readonly args: Float64Array;
+  private readonly exited: Promise<unknown>[] = [];
+  private closed = false;
+  private failure: string | null = null;
+  private gen = 0;
+  private readonly runLocal: (fn: number, base: number) => void;
+
+  private constructor(
+    readonly size: number,
+    local: KernelExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    Worker: WorkerCtor,
+    spinMs: number,
+  ) {
+    const ctrlBuf = new SharedArrayBuffer(CTRL_INTS * 4);
+    const argBuf = new SharedArrayBuffer(MAX_CHUNKS * SLOT_F64 * 8);
+    this.ctrl = new Int32Array(ctrlBuf);
+    this.args = new Float64Array(argBuf);
+    const fns = KERNEL_FNS.map((n) => local[n] as (...a: number[]) => void);
+    const a: number[] = [];
+    this.runLocal = (fn, base) => {
+      const f = fns[fn];
+      a.length = f.length;
+      for (let i = 0; i < a.length; i++) a[i] = this.args[base + 1 + i];
+      f(...a);
+    };
+    // Node joins worker threads when the process exits, and a worker asleep in Atomics.wait would
+    // block that join: tell the workers to leave their loop first.
+    nodeProcess()?.once?.('exit', this.quit);
+    const url = new URL('./worker.js', import.meta.url);
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(url, { workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs }, name: `d2l-cpu-${i}` });
+      w.on('message', (m) => {
+        const err = (m as { error?: string }).error;
+        if (err) this.failure = err;
+      });
+      w.on('error', (e) => {
+        // A worker that fails to start never claims work; the caller does it all.
+        this.failure = String((e as Error)?.stack ?? e);
+      });
+      this.exited.push(new Promise((resolve) => w.once('exit', resolve)));
+      // After the listeners: adding a 'message' listener refs the worker's port again.
+      w.unref();
+      this.workers.push(w);
+    }
+  }
+
+  /** Starts `workers` threads, or returns null where worker_threads are unavailable (browsers). */
+  static create(workers: number, local: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, spinMs = 0.2): WorkerPool | null {
+    if (workers < 1) return null;
+    const wt = workerThreads();
+    if (!wt || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
+    return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs);
+  }
+
+  /** Workers that have instantiated the module and take work. */
+  get ready(): number {
+    return this.closed ? 0 : Math.min(this.size, Atomics.load(this.ctrl, CTRL_READY));
+  }
+
+  /** Blocks until every worker has started (or `timeoutMs` passed); returns the ready count. */
+  waitReady(timeoutMs = 5000): number {
+    const t0 = performance.now();
+    for (;;) {
+      const r = Atomics.load(this.ctrl, CTRL_READY);
+      const left = timeoutMs - (performance.now() - t0);
+      if (r >= this.size || left <= 0 || this.closed) return this.ready;
+      Atomics.wait(this.ctrl, CTRL_READY, r, Math.min(left, 50));
+    }
+  }
+
+  /** Runs every chunk (the arguments of `fn`), on this thread and any worker that joins in. */
+  run(fn: KernelFn, chunks: readonly (readonly number[])[]): void {
+    const n = chunks.length;
+    if (n > MAX_CHUNKS) throw new Error(`cpu pool: ${n} chunks (at most ${MAX_CHUNKS})`);
+    const { ctrl, args } = this;
+    const gen = (this.gen = (this.gen + 1) & 0x7fff);
+    // Close the claim word first, so no worker still looking at the previous job can claim a slot
+    // while it is being rewritten.
+    Atomics.store(ctrl, CTRL_NEXT, (gen << 16) | 0xffff);
+    const id = FN_ID[fn];
+    for (let c = 0; c < n; c++) {
+      const p = chunks[c];
+      if (p.length > MAX_ARGS) throw new Error(`cpu pool: ${fn} has ${p.length} arguments (at most ${MAX_ARGS})`);
+      const base = c * SLOT_F64;
+      args[base] = id;
+      for (let j = 0; j < p.length; j++) args[base + 1 + j] = p[j];
+    }
+    Atomics.store(ctrl, CTRL_COUNT, n);
+    Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_NEXT, gen << 16);
+    Atomics.add(ctrl, CTRL_SEQ, 1);
+    Atomics.notify(ctrl, CTRL_SEQ);
+    let localError: unknown = null;
+    try {
+      drainChunks(ctrl, args, gen, this.runLocal);
+    } catch (e) {
+      localError = e;
+      // leave nothing unclaimed, so the wait below ends
+      drainChunks(ctrl, args, gen, () => {});
+    }
+    // Wait for the chunks the workers claimed: spin briefly, then sleep.
+    let done = Atomics.load(ctrl, CTRL_DONE);
+    for (let i = 0; done !== n && i < 20000; i++) done = Atomics.load(ctrl, CTRL_DONE);
+    while (done !== n) {
+      Atomics.wait(ctrl, CTRL_DONE, done);
+      done = Atomics.load(ctrl, CTRL_DONE);
+    }
+    if (localError) throw localError;
+    const bad = Atomics.exchange(ctrl, CTRL_ERROR, 0);
+    if (bad !== 0) throw new Error(`cpu kernel ${fn} failed on worker thread ${bad - 1}: ${this.failure ?? 'see stderr'}`);
+  }
+
+  /** Makes every worker leave its loop (synchronous; safe in a process 'exit' handler). */
+  private readonly quit = (): void => {
+    if (this.closed) return;
+    this.closed = true;
+    Atomics.store(this.ctrl, CTRL_QUIT, 1);
+    Atomics.add(this.ctrl, CTRL_SEQ, 1);
+    Atomics.notify(this.ctrl, CTRL_SEQ);
+  };
+
+  /** Stops the workers (they finish their loop and exit); resolves when all have exited. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    nodeProcess()?.off?.('exit', this.quit);
+    this.quit();
+    // Keep the event loop alive until the workers have left (they are unref'd otherwise).
+    for (const w of this.workers) w.ref();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise((r) => (timer = setTimeout(r, 2000)));
+    await Promise.race([Promise.all(this.exited), timeout]);
+    clearTimeout(timer);
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * The shared control block between the calling thread and the kernel worker threads: an Int32Array
+ * of counters and a Float64Array of chunk slots, both on SharedArrayBuffers. Each worker
+ * instantiates the kernel module over the heap's shared memory, so a chunk of work is just a
+ * function number and its arguments (pointers and sizes).
+ *
+ * A job is a list of chunks. The caller writes the slots, publishes `(generation << 16) | 0` in
+ * CTRL_NEXT and wakes the workers; then every thread, the caller included, claims chunks with a
+ * compare-and-swap on CTRL_NEXT until none is left. The generation in the claim word means a
+ * worker that wakes late can never claim a chunk of a newer job by mistake, and because the caller
+ * works too, a worker that the OS does not schedule (an oversubscribed machine) only delays the
+ * chunk it has already claimed: it never blocks the job.
+ */
+export const CTRL_NEXT = 0; // (generation << 16) | next unclaimed chunk
+export const CTRL_COUNT = 1; // chunks in the current job
+export const CTRL_DONE = 2; // chunks finished in the current job
+export const CTRL_ERROR = 3; // 1 + the index of a worker whose kernel threw
+export const CTRL_READY = 4; // how many workers have instantiated the module
+export const CTRL_SEQ = 5; // bumped for every job (and for quit); workers sleep on it
+export const CTRL_QUIT = 6; // 1: workers leave their loop
+export const CTRL_INTS = 8;
+export const MAX_ARGS = 15;
+export const SLOT_F64 = MAX_ARGS + 1; // function number, then arguments
+export const MAX_CHUNKS = 64;
+
+export interface WorkerInit {
+  module: WebAssembly.Module;
+  memory: WebAssembly.Memory;
+  ctrl: SharedArrayBuffer;
+  args: SharedArrayBuffer;
+  index: number;
+  /** How long a worker spins on CTRL_SEQ before it sleeps in Atomics.wait, in ms. */
+  spinMs: number;
+}
+
+/**
+ * Claims and runs chunks of the current job until none is left; returns how many it ran.
+ * `gen` is the generation the caller expects (a stale one claims nothing).
+ */
+export function drainChunks(ctrl: Int32Array, args: Float64Array, gen: number, run: (fn: number, base: number) => void): number {
+  let ran = 0;
+  for (;;) {
+    const v = Atomics.load(ctrl, CTRL_NEXT);
+    if (v >>> 16 !== gen) return ran;
+    const idx = v & 0xffff;
+    if (idx >= Atomics.load(ctrl, CTRL_COUNT)) return ran;
+    if (Atomics.compareExchange(ctrl, CTRL_NEXT, v, v + 1) !== v) continue;
+    const base = idx * SLOT_F64;
+    try {
+      run(args[base], base);
+    } finally {
+      ran++;
+      if (Atomics.add(ctrl, CTRL_DONE, 1) + 1 === Atomics.load(ctrl, CTRL_COUNT)) Atomics.notify(ctrl, CTRL_DONE);
+    }
+  }
+}
