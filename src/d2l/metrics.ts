@@ -18,10 +18,29 @@ import * as nd from '../ndarray/nd.js';
 export function accuracy(yHat: NDArray, y: NDArray): number {
   const n = yHat.shape[0];
   if (n === 0) throw new ValueError('accuracy: yHat has no rows');
+  if (yHat.context.deviceType !== 'cpu')
+    throw new ValueError(`accuracy: yHat lives on ${yHat.context}, which is read only asynchronously: use \`await d2l.accuracyAsync(yHat, y)\``);
   const c = correctCount(yHat, y);
   const v = c.asScalar();
   c.dispose();
   return v / n;
+}
+
+/**
+ * `accuracy` for every device: counts on the arrays' device, then reads the count asynchronously.
+ *
+ * @example
+ * await d2l.accuracyAsync(yHat, y); // yHat and y on gpu(0)
+ */
+export async function accuracyAsync(yHat: NDArray, y: NDArray): Promise<number> {
+  const n = yHat.shape[0];
+  if (n === 0) throw new ValueError('accuracyAsync: yHat has no rows');
+  const c = correctCount(yHat, y);
+  try {
+    return (await c.data())[0] / n;
+  } finally {
+    c.dispose();
+  }
 }
 
 /**

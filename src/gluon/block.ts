@@ -16,7 +16,7 @@ import { currentContext } from '../ndarray/context.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import { create as createInit, type InitializerName } from './init.js';
 import { Parameter, ParameterDict, type Initializer, type InitializeOptions } from './parameter.js';
-import { encodeSafetensors, readSafetensors, recordToArray, writeFileAtomic } from './safetensors.js';
+import { encodeSafetensors, readSafetensors, recordToArray, writeFileAtomic, type TensorRecord } from './safetensors.js';
 
 /** Options every Block constructor accepts. */
 export interface BlockOptions {
@@ -350,15 +350,41 @@ export abstract class Block {
    * net.saveParameters('mlp.params');
    */
   saveParameters(path: string): void {
+    const entries = this.savedEntries(path, 'saveParameters');
+    const onGpu = entries.find(([, a]) => a.context.deviceType !== 'cpu');
+    if (onGpu)
+      throw new ValueError(
+        `${this.constructor.name}.saveParameters('${path}'): parameter '${onGpu[0]}' lives on ${onGpu[1].context}, which is read only ` +
+          'asynchronously: use `await net.saveParametersAsync(path)` (the same file)',
+      );
+    writeFileAtomic(path, encodeSafetensors(entries, { format: 'd2l-ts', names: 'structured' }));
+  }
+
+  /**
+   * `saveParameters` for parameters on any device (a GPU is read asynchronously): the same
+   * safetensors file, written atomically once every value is read.
+   *
+   * @example
+   * net.initialize(new init.Normal(0.01), { ctx: nd.gpu() });
+   * await net.saveParametersAsync('mlp.params');
+   */
+  async saveParametersAsync(path: string): Promise<void> {
+    const entries = this.savedEntries(path, 'saveParametersAsync');
+    const records: [string, TensorRecord][] = [];
+    for (const [k, a] of entries) records.push([k, { dtype: a.dtype, shape: [...a.shape], data: await a.data() }]);
+    writeFileAtomic(path, encodeSafetensors(records, { format: 'd2l-ts', names: 'structured' }));
+  }
+
+  /** [structured name, array] of every parameter, or an error naming those without values. */
+  private savedEntries(path: string, op: string): [string, NDArray][] {
     const params = this.structuredParams();
     const missing = [...params].filter(([, p]) => !p.isInitialized).map(([k, p]) => `${k} (${p.name}, shape ${shapeStr(p.shape)})`);
     if (missing.length)
       throw new ValueError(
-        `${this.constructor.name}.saveParameters('${path}'): these parameters hold no values yet: ${missing.join(', ')}; ` +
+        `${this.constructor.name}.${op}('${path}'): these parameters hold no values yet: ${missing.join(', ')}; ` +
           `call net.initialize() and run one forward pass (deferred shapes) before saving`,
       );
-    const entries: [string, NDArray][] = [...params].map(([k, p]) => [k, p.data()]);
-    writeFileAtomic(path, encodeSafetensors(entries, { format: 'd2l-ts', names: 'structured' }));
+    return [...params].map(([k, p]) => [k, p.data()]);
   }
 
   /**

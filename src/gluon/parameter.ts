@@ -270,9 +270,42 @@ export class Parameter {
       return;
     }
     if (!this._data || this._data.context.equals(ctx)) return;
+    if (this._data.context.deviceType !== 'cpu')
+      throw new ValueError(
+        `Parameter '${this.name}'.resetCtx(${ctx}): the values live on ${this._data.context}, which is read only asynchronously: ` +
+          'use `await p.resetCtxAsync(ctx)` (or `await net.collectParams().resetCtxAsync(ctx)`)',
+      );
     const d = this._data.detach();
     const moved = keep(d.copyto(ctx));
     d.dispose();
+    this.setArray(moved);
+  }
+
+  /**
+   * `resetCtx` between any pair of devices (a GPU is read asynchronously, so moving values off
+   * it is async). The gradient is reset.
+   *
+   * @example
+   * await net.collectParams().resetCtxAsync(nd.cpu()); // bring a GPU-trained model home
+   */
+  async resetCtxAsync(ctx: Context): Promise<void> {
+    if (this.deferred || !this._data || this._data.context.equals(ctx) || this._data.context.deviceType === 'cpu') {
+      this.resetCtx(ctx);
+      return;
+    }
+    const src = this._data;
+    const d = src.detach();
+    let moved: NDArray;
+    try {
+      moved = keep(await d.copytoAsync(ctx));
+    } finally {
+      d.dispose();
+    }
+    // The array may have been replaced while the values were read: keep the newer one.
+    if (this._data !== src) {
+      moved.dispose();
+      return;
+    }
     this.setArray(moved);
   }
 
@@ -412,6 +445,13 @@ export class ParameterDict implements Iterable<[string, Parameter]> {
   /** Moves every parameter to `ctx`. @example params.resetCtx(nd.cpu()) */
   resetCtx(ctx: Context): void {
     for (const p of this.map.values()) p.resetCtx(ctx);
+  }
+  /**
+   * Moves every parameter to `ctx`, from any device (GPU values are read asynchronously).
+   * @example await net.collectParams().resetCtxAsync(nd.cpu())
+   */
+  async resetCtxAsync(ctx: Context): Promise<void> {
+    for (const p of this.map.values()) await p.resetCtxAsync(ctx);
   }
   /**
    * Sets one attribute on every parameter, as Gluon's setattr.

@@ -259,8 +259,33 @@ export class Trainer {
   saveStates(path: string): void {
     const tensors = new Map<string, TensorRecord>();
     for (const [i, st] of [...this.states].sort((a, b) => a[0] - b[0]))
-      st.forEach((s, k) => tensors.set(`${i}.${k}`, { dtype: s.dtype, shape: [...s.shape], data: s.dataSync() }));
-    const metadata = {
+      st.forEach((s, k) => {
+        if (s.context.deviceType !== 'cpu')
+          throw new ValueError(
+            `Trainer.saveStates('${path}'): the optimizer state of Parameter '${this.params[i].name}' lives on ${s.context}, ` +
+              'which is read only asynchronously: use `await trainer.saveStatesAsync(path)` (the same file)',
+          );
+        tensors.set(`${i}.${k}`, { dtype: s.dtype, shape: [...s.shape], data: s.dataSync() });
+      });
+    saveSafetensors(path, tensors, this.statesMetadata());
+  }
+
+  /**
+   * `saveStates` for states on any device (a GPU is read asynchronously): the same file.
+   *
+   * @example
+   * await trainer.saveStatesAsync('/tmp/mlp.states'); // parameters on gpu(0)
+   */
+  async saveStatesAsync(path: string): Promise<void> {
+    const tensors = new Map<string, TensorRecord>();
+    for (const [i, st] of [...this.states].sort((a, b) => a[0] - b[0]))
+      for (let k = 0; k < st.length; k++) tensors.set(`${i}.${k}`, { dtype: st[k].dtype, shape: [...st[k].shape], data: await st[k].data() });
+    saveSafetensors(path, tensors, this.statesMetadata());
+  }
+
+  /** The metadata of a trainer-states file. */
+  private statesMetadata(): Record<string, string> {
+    return {
       format: FORMAT,
       version: '1',
       optimizer: this.opt.kind,
@@ -268,7 +293,6 @@ export class Trainer {
       params: JSON.stringify(this.params.map((p) => p.name)),
       states: JSON.stringify(Object.fromEntries([...this.states].map(([i, st]) => [String(i), st.length]))),
     };
-    saveSafetensors(path, tensors, metadata);
   }
 
   /**

@@ -57,6 +57,18 @@ export function unregisterGpuBackend(deviceId: number): void {
   gpuBackends.delete(deviceId);
 }
 
+/**
+ * Every backend in use, keyed by context name: `cpu(0)`, then each registered GPU (for `nd.memory()`).
+ *
+ * @example
+ * for (const [name, b] of registeredBackends()) console.log(name, b.memory().bytes);
+ */
+export function registeredBackends(): [string, Backend][] {
+  const out: [string, Backend][] = [['cpu(0)', cpuBackend]];
+  for (const [id, b] of [...gpuBackends].sort((x, y) => x[0] - y[0])) out.push([`gpu(${id})`, b]);
+  return out;
+}
+
 export function backendFor(ctx: Context): Backend {
   if (ctx.deviceType === 'cpu') return cpuBackend;
   const b = gpuBackends.get(ctx.deviceId);

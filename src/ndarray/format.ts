@@ -14,7 +14,7 @@ const PRECISION = 8;
 
 export function formatNDArray(x: NDArray): string {
   const footer = `<NDArray ${x.shape.join('x')} @${x.context}>`;
-  if (x.context.deviceType !== 'cpu') return `\n<values on ${x.context}: read them with await x.data()>\n${footer}`;
+  if (x.context.deviceType !== 'cpu') return `\n<values on ${x.context}: print them with await x.toStringAsync()>\n${footer}`;
   return `\n${array2string(x.dataSync(), x.shape, x.dtype)}\n${footer}`;
 }
 

@@ -12,7 +12,7 @@ import * as M from '../ops/movement.js';
 import * as L from '../ops/linalg.js';
 import * as I from '../ops/indexing.js';
 import { NDArray, type ArrayOrScalar, type ReduceOptions } from './ndarray.js';
-import { getCpuBackend } from './context.js';
+import { registeredBackends } from './context.js';
 import { liveArrayCount } from './memory.js';
 
 export { NDArray } from './ndarray.js';
@@ -201,13 +201,37 @@ export function logSoftmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
   return r;
 }
 
+/** One backend's share of `nd.memory()`. */
+export interface DeviceMemory {
+  /** The backend's name ('cpu', 'webgpu'). */
+  backend: string;
+  storages: number;
+  bytes: number;
+  reservedBytes: number;
+}
+
 /**
- * Live arrays and backend bytes, for finding leaks.
- * @example const { arrays, bytes } = nd.memory();
+ * Live arrays and backend bytes, for finding leaks. `bytes`, `storages` and `reservedBytes` are
+ * summed over every device in use; `devices` has each device's share, keyed by context name
+ * (`'cpu(0)'`, and `'gpu(0)'` once a GPU backend is initialised).
+ *
+ * @example
+ * const { arrays, bytes } = nd.memory();
+ * const gpuBytes = nd.memory().devices['gpu(0)']?.bytes ?? 0;
  */
-export function memory(): { arrays: number; bytes: number; storages: number; reservedBytes: number } {
-  const m = getCpuBackend().memory();
-  return { arrays: liveArrayCount(), bytes: m.bytes, storages: m.storages, reservedBytes: m.reservedBytes };
+export function memory(): { arrays: number; bytes: number; storages: number; reservedBytes: number; devices: Record<string, DeviceMemory> } {
+  const devices: Record<string, DeviceMemory> = {};
+  let bytes = 0;
+  let storages = 0;
+  let reservedBytes = 0;
+  for (const [name, b] of registeredBackends()) {
+    const m = b.memory();
+    devices[name] = { backend: b.name, storages: m.storages, bytes: m.bytes, reservedBytes: m.reservedBytes };
+    bytes += m.bytes;
+    storages += m.storages;
+    reservedBytes += m.reservedBytes;
+  }
+  return { arrays: liveArrayCount(), bytes, storages, reservedBytes, devices };
 }
 
 /** Seeds every random draw of the library. @example nd.seed(42) */

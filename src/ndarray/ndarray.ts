@@ -8,7 +8,7 @@ import { state } from '../autograd/state.js';
 import { backward as runBackward } from '../autograd/autograd.js';
 import { Context, cpu } from './context.js';
 import { keep, releaseStorage, trackArray, untrackArray } from './memory.js';
-import { formatNDArray } from './format.js';
+import { array2string, formatNDArray } from './format.js';
 import * as E from '../ops/elementwise.js';
 import * as R from '../ops/reduce.js';
 import * as M from '../ops/movement.js';
@@ -40,17 +40,23 @@ export class NDArray implements View, Disposable {
   /** @internal */ _grad: NDArray | null = null;
   /** @internal */ _gradReq: GradReq = 'null';
   private _disposed = false;
+  /** @internal The tidy scope holding this handle (memory.ts), if any. */
+  _scope: Set<NDArray> | null = null;
+  /** @internal Whether the garbage collector's safety net watches this handle (memory.ts). */
+  _registered = false;
 
   /** @internal Use nd.* creation functions instead. */
   constructor(
-    private _storage: Storage,
+    /** @internal */ readonly _storage: Storage,
     readonly shape: Shape,
     readonly strides: readonly number[],
     readonly offset: number,
     readonly dtype: DType,
     readonly context: Context,
+    /** @internal false: an internal handle its owner disposes (no tidy scope, no GC watch). */
+    tracked = true,
   ) {
-    trackArray(this, _storage);
+    trackArray(this, tracked);
   }
 
   /** @internal A fresh contiguous array (contents undefined). */
@@ -76,9 +82,19 @@ export class NDArray implements View, Disposable {
     return new NDArray(this._storage, shape, strides, offset, this.dtype, this.context);
   }
 
-  /** @internal An untracked handle on the same values, used by the tape to keep inputs alive. */
+  /** @internal A handle on the same values that outlives every tidy scope (watched by the GC). */
   _valueHandle(): NDArray {
     return keep(this._viewOf(this.shape, this.strides, this.offset));
+  }
+
+  /**
+   * @internal A handle on the same values in no tidy scope and not watched by the garbage
+   * collector: its owner (a tape node, the backward pass) must dispose it.
+   */
+  _ownedHandle(): NDArray {
+    this.checkAlive('view');
+    this._storage.refs++;
+    return new NDArray(this._storage, this.shape, this.strides, this.offset, this.dtype, this.context, false);
   }
 
   /** The storage block this array views. */
@@ -132,21 +148,53 @@ export class NDArray implements View, Disposable {
   }
   /** The elements as nested JS arrays (CPU arrays; use `await x.data()` on a GPU). */
   toArray(): any {
-    const flat = Array.from(this.dataSync());
-    const build = (dim: number, off: number): unknown => {
-      if (dim === this.ndim) return flat[off];
-      const n = this.shape[dim];
-      const step = sizeOf(this.shape.slice(dim + 1));
-      const out = new Array(n);
-      for (let i = 0; i < n; i++) out[i] = build(dim + 1, off + i * step);
-      return out;
-    };
-    return build(0, 0);
+    if (this.context.deviceType !== 'cpu') {
+      this.checkAlive('toArray');
+      throw new ValueError(`toArray: the array is on ${this.context}; GPU arrays are read asynchronously with \`await x.toArrayAsync()\``);
+    }
+    return nestRows(Array.from(this.dataSync()), this.shape);
   }
   /** The value of a one-element array. @example nd.array([3]).asScalar() // 3 */
   asScalar(): number {
     if (this.size !== 1) throw new ValueError(`asScalar: the array has shape ${shapeStr(this.shape)}; only one-element arrays convert to a scalar`);
+    if (this.context.deviceType !== 'cpu') {
+      this.checkAlive('asScalar');
+      throw new ValueError(`asScalar: the array is on ${this.context}; GPU arrays are read asynchronously with \`await x.asScalarAsync()\``);
+    }
     return this.dataSync()[0];
+  }
+  /**
+   * `toArray()` for every device: the elements as nested JS arrays, read asynchronously.
+   *
+   * @example
+   * await nd.ones([2, 2], { ctx: nd.gpu() }).toArrayAsync(); // [[1, 1], [1, 1]]
+   */
+  async toArrayAsync(): Promise<any> {
+    this.checkAlive('toArrayAsync');
+    return nestRows(Array.from(await this.data()), this.shape);
+  }
+  /**
+   * `asScalar()` for every device: the value of a one-element array, read asynchronously.
+   *
+   * @example
+   * await x.sum().asScalarAsync(); // a number, whether x is on cpu(0) or gpu(0)
+   */
+  async asScalarAsync(): Promise<number> {
+    this.checkAlive('asScalarAsync');
+    if (this.size !== 1) throw new ValueError(`asScalarAsync: the array has shape ${shapeStr(this.shape)}; only one-element arrays convert to a scalar`);
+    return (await this.data())[0];
+  }
+  /**
+   * `toString()` for every device: numpy-style text and MXNet's footer, with the values read
+   * asynchronously (a GPU array's `toString()` can only print a placeholder).
+   *
+   * @example
+   * console.log(await nd.arange(4, { ctx: nd.gpu() }).toStringAsync()); // [0. 1. 2. 3.]\n<NDArray 4 @gpu(0)>
+   */
+  async toStringAsync(): Promise<string> {
+    this.checkAlive('toStringAsync');
+    if (this.context.deviceType === 'cpu') return formatNDArray(this);
+    return `\n${array2string(await this.data(), this.shape, this.dtype)}\n<NDArray ${this.shape.join('x')} @${this.context}>`;
   }
   /** numpy-style text followed by MXNet's footer, e.g. `[[0. 1.]\n [2. 3.]]\n<NDArray 2x2 @cpu(0)>`. */
   toString(): string {
@@ -214,6 +262,25 @@ export class NDArray implements View, Disposable {
     if (other instanceof Context) return M.toContext(this, other);
     other._assignFrom(this);
     return other;
+  }
+  /**
+   * `copyto` for every pair of devices, GPU -> CPU included (a GPU is read asynchronously).
+   * @example const h = await x.copytoAsync(nd.cpu());
+   */
+  async copytoAsync(other: NDArray | Context): Promise<NDArray> {
+    if (other instanceof Context) return M.toContextAsync(this, other);
+    if (other.context.equals(this.context)) {
+      other._assignFrom(this);
+      return other;
+    }
+    const moved = await M.toContextAsync(this, other.context);
+    other._assignFrom(moved);
+    moved.dispose();
+    return other;
+  }
+  /** `asInContext` for every pair of devices (asynchronous, see copytoAsync). */
+  async asInContextAsync(ctx: Context): Promise<NDArray> {
+    return this.context.equals(ctx) ? this : M.toContextAsync(this, ctx);
   }
   /** This array on `ctx` (itself when already there). */
   asInContext(ctx: Context): NDArray {
@@ -313,6 +380,14 @@ export class NDArray implements View, Disposable {
    * An integer or boolean NDArray selects (copies): `x.get(mask)`, `x.get(indices)`.
    */
   get(index: Index | NDArray): NDArray { return I.getItem(this, index); }
+  /**
+   * `get` for every device: a boolean mask on a GPU decides the result's shape, so it is read
+   * asynchronously first; any other index gives what `get` gives.
+   *
+   * @example
+   * const positive = await x.getAsync(x.greater(0).astype('bool')); // x on gpu(0): its positive elements
+   */
+  getAsync(index: Index | NDArray): Promise<NDArray> { return I.getItemAsync(this, index); }
   /** Writes `value` into the indexed part of this array, in place (the book's `X[1:2, :] = 12`). */
   set(index: Index | NDArray, value: ArrayOrScalar): this {
     I.setItem(this, index, value);
@@ -340,3 +415,15 @@ export class NDArray implements View, Disposable {
   }
 }
 
+/** Row-major `flat` values as nested arrays of `shape` (a number for a 0-d shape). */
+function nestRows(flat: number[], shape: Shape): any {
+  const build = (dim: number, off: number): unknown => {
+    if (dim === shape.length) return flat[off];
+    const n = shape[dim];
+    const step = sizeOf(shape.slice(dim + 1));
+    const out = new Array(n);
+    for (let i = 0; i < n; i++) out[i] = build(dim + 1, off + i * step);
+    return out;
+  };
+  return build(0, 0);
+}

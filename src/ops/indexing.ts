@@ -33,14 +33,58 @@ function isMask(x: NDArray, idx: NDArray): boolean {
   return idx.dtype === 'bool';
 }
 
-/** Flat positions of the true elements of a mask whose shape is a prefix of x's shape. */
-function maskPositions(x: NDArray, mask: NDArray, op: string): NDArray {
+function checkMaskShape(x: NDArray, mask: NDArray, op: string): void {
   if (mask.ndim > x.ndim || !shapesEqual(mask.shape, x.shape.slice(0, mask.ndim)))
     throw new IndexError(`${op}: a boolean mask of shape ${shapeStr(mask.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`);
-  const m = mask.dataSync();
+}
+
+/** Flat positions (int32, on x's device) of the true elements of the mask values `m`. */
+function positionsOf(x: NDArray, m: ArrayLike<number>): NDArray {
   const pos: number[] = [];
   for (let i = 0; i < m.length; i++) if (m[i]) pos.push(i);
   return NDArray._fromData(Int32Array.from(pos), [pos.length], 'int32', x.context);
+}
+
+/**
+ * Flat positions of the true elements of a mask whose shape is a prefix of x's shape. The mask
+ * decides the result's shape, so it is read: synchronously on the CPU; a mask on a GPU must go
+ * through `getAsync`.
+ */
+function maskPositions(x: NDArray, mask: NDArray, op: string): NDArray {
+  checkMaskShape(x, mask, op);
+  if (mask.context.deviceType !== 'cpu')
+    throw new ValueError(
+      `${op}: a boolean mask on ${mask.context} decides the shape of the result, so its values must be read first, ` +
+        'which a GPU does only asynchronously: use `await x.getAsync(mask)` (or a mask on the CPU)',
+    );
+  return positionsOf(x, mask.dataSync());
+}
+
+/** Rows selected by a mask, given the positions of its true elements. */
+function maskedRows(x: NDArray, mask: NDArray, pos: NDArray): NDArray {
+  const flat = x.reshape([mask.size, ...x.shape.slice(mask.ndim)]);
+  const r = take(flat, pos, { axis: 0 });
+  pos.dispose();
+  flat.dispose();
+  return r;
+}
+
+/**
+ * `x.getAsync(index)`: `getItem` for every device. A boolean mask on a GPU is read
+ * asynchronously (it decides the result's shape); every other index is as `x.get(index)`.
+ *
+ * @example
+ * const pos = await x.getAsync(x.greater(0).astype('bool')); // the positive elements of a GPU array
+ */
+export async function getItemAsync(x: NDArray, index: Index | NDArray): Promise<NDArray> {
+  x.checkAlive('getAsync');
+  if (index instanceof NDArray && isMask(x, index) && index.context.deviceType !== 'cpu') {
+    checkMaskShape(x, index, 'getAsync');
+    const m = await index.data();
+    x.checkAlive('getAsync');
+    return maskedRows(x, index, positionsOf(x, m));
+  }
+  return getItem(x, index);
 }
 
 /**
@@ -50,14 +94,7 @@ function maskPositions(x: NDArray, mask: NDArray, op: string): NDArray {
 export function getItem(x: NDArray, index: Index | NDArray): NDArray {
   x.checkAlive('get');
   if (index instanceof NDArray) {
-    if (isMask(x, index)) {
-      const pos = maskPositions(x, index, 'get');
-      const flat = x.reshape([index.size, ...x.shape.slice(index.ndim)]);
-      const r = take(flat, pos, { axis: 0 });
-      pos.dispose();
-      flat.dispose();
-      return r;
-    }
+    if (isMask(x, index)) return maskedRows(x, index, maskPositions(x, index, 'get'));
     return take(x, index, { axis: 0 });
   }
   return select(x, parseIndex(index, x.shape), 'get');
@@ -71,11 +108,18 @@ export function setItem(x: NDArray, index: Index | NDArray, value: ArrayOrScalar
       // x[mask] = v  ==  x <- where(mask, v, x), with the mask padded to x's rank.
       if (index.ndim > x.ndim || !shapesEqual(index.shape, x.shape.slice(0, index.ndim)))
         throw new IndexError(`set: a boolean mask of shape ${shapeStr(index.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`);
-      const m = index.reshape([...index.shape, ...x.shape.slice(index.ndim).map(() => 1)]);
+      // A host mask for a device array is copied to the device.
+      const onDev = index.context.equals(x.context) || index.context.deviceType !== 'cpu' ? index : index.copyto(x.context);
+      const m = onDev.reshape([...index.shape, ...x.shape.slice(index.ndim).map(() => 1)]);
       const merged = where(m, value, x);
       assign(x, merged);
       merged.dispose();
       m.dispose();
+      if (onDev !== index) onDev.dispose();
+      return;
+    }
+    if (x.context.deviceType !== 'cpu' && index.context.equals(x.context)) {
+      setRowsOnDevice(x, index, value);
       return;
     }
     const rows = Array.from(index.dataSync());
@@ -103,10 +147,73 @@ export function setItem(x: NDArray, index: Index | NDArray, value: ArrayOrScalar
   }
 }
 
-function toIndexArray(indices: NDArray | readonly number[], ctx: NDArray['context'], op: string): NDArray {
-  if (indices instanceof NDArray) return indices;
+/**
+ * `x[rows] = value` on a GPU with the row indices on the same GPU, without reading them: each row
+ * takes the value of the last position naming it (as the CPU's in-order writes), negative rows
+ * count from the end, and rows out of range are ignored (a kernel cannot raise an error).
+ */
+function setRowsOnDevice(x: NDArray, index: NDArray, value: ArrayOrScalar): void {
+  if (x.ndim === 0) throw new IndexError('set: cannot index a 0-d array with an index array');
+  const n = x.shape[0];
+  const k = index.size;
+  const vals = typeof value === 'number' || value.ndim < x.ndim ? null : value;
+  if (vals && vals.shape[0] !== k)
+    throw new ShapeError(`set: value of shape ${shapeStr(vals.shape)} does not fit ${k} selected rows of shape ${shapeStr(x.shape.slice(1))}`);
+  if (k === 0 || n === 0) return;
+  const temps: NDArray[] = [];
+  const t = <T extends NDArray>(a: T): T => (temps.push(a), a);
+  try {
+    const flat = t(index.reshape([k]));
+    const i32 = t(flat.astype('int32'));
+    const rows = t(where(t(i32.lesser(0)), t(i32.add(n)), i32));
+    // last[r] = 1 + the last position naming row r (0: none), from one-hot blocks of bounded size.
+    let last = t(full([n], 0, 'int32', x.context));
+    const chunk = Math.max(1, Math.floor((1 << 22) / Math.max(n, 1)));
+    for (let base = 0; base < k; base += chunk) {
+      const c = Math.min(chunk, k - base);
+      const part = t(rows.get(`${base}:${base + c}`));
+      const oh = t(oneHot(part, n, { dtype: 'int32' }));
+      const w = t(NDArray._fromData(Int32Array.from({ length: c }, (_, j) => base + j + 1), [c, 1], 'int32', x.context));
+      last = t(last.maximum(t(t(oh.mul(w)).max({ axis: 0 }))));
+    }
+    const hit = t(t(last.greater(0)).reshape([n, ...x.shape.slice(1).map(() => 1)]));
+    let src: ArrayOrScalar = value;
+    if (vals) {
+      const v = vals.context.equals(x.context) ? vals : t(vals.copyto(x.context));
+      src = t(take(v, t(t(last.sub(1)).maximum(0)), { axis: 0 }));
+    } else if (typeof value !== 'number' && !value.context.equals(x.context)) src = t(value.copyto(x.context));
+    const merged = t(where(hit, src, x));
+    assign(x, merged);
+  } finally {
+    for (const a of temps) a.dispose();
+  }
+}
+
+/** Throws the CPU kernels' IndexError for a host index outside 0..len-1 (or not an integer). */
+function checkHostIndices(values: ArrayLike<number>, len: number, op: string): void {
+  for (let j = 0; j < values.length; j++) {
+    const k = values[j];
+    if (!(k >= 0 && k < len && Number.isInteger(k)))
+      throw new IndexError(`${op}: index ${k} is out of range for an axis of size ${len} (valid integers: 0..${len - 1})`);
+  }
+}
+
+/**
+ * The index array for a kernel on x's device. Host indices (a JS array, or a CPU array for a GPU
+ * `x`) are checked on the host, where an error can still be thrown as on the CPU, and copied to
+ * the device; index arrays already on a GPU are clipped there (MXNet's mode='clip').
+ */
+function toIndexArray(indices: NDArray | readonly number[], x: NDArray, len: number, op: string): NDArray {
+  const onDevice = x.context.deviceType !== 'cpu';
+  if (indices instanceof NDArray) {
+    if (!onDevice || indices.context.deviceType !== 'cpu') return indices;
+    checkHostIndices(indices.dataSync(), len, op);
+    return indices.copyto(x.context);
+  }
   if (!Array.isArray(indices)) throw new IndexError(`${op}: indices must be an NDArray or an array of integers`);
-  return NDArray._fromData(Int32Array.from(indices), [indices.length], 'int32', ctx);
+  const values = Int32Array.from(indices);
+  if (onDevice) checkHostIndices(values, len, op);
+  return NDArray._fromData(values, [indices.length], 'int32', x.context);
 }
 
 /**
@@ -118,10 +225,10 @@ function toIndexArray(indices: NDArray | readonly number[], ctx: NDArray['contex
  */
 export function take(x: NDArray, indices: NDArray | readonly number[], opts: { axis?: number } = {}): NDArray {
   x.checkAlive('take');
-  const idx = toIndexArray(indices, x.context, 'take');
-  sameContext('take', x, idx);
   if (x.ndim === 0) throw new ShapeError('take: cannot take from a 0-d array');
   const axis = normalizeAxis(opts.axis ?? 0, x.ndim, 'take');
+  const idx = toIndexArray(indices, x, x.shape[axis], 'take');
+  sameContext('take', x, idx);
   const shape = [...x.shape.slice(0, axis), ...idx.shape, ...x.shape.slice(axis + 1)];
   const out = empty(shape, x.dtype, x.context);
   x.context.backend.take(x, idx, axis, out);
@@ -145,14 +252,16 @@ export function take(x: NDArray, indices: NDArray | readonly number[], opts: { a
 export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims?: boolean } = {}): NDArray {
   x.checkAlive('pick');
   index.checkAlive('pick');
-  sameContext('pick', x, index);
   const axis = normalizeAxis(opts.axis ?? -1, x.ndim, 'pick');
   const rest = x.shape.filter((_, i) => i !== axis);
   const withOne = x.shape.map((d, i) => (i === axis ? 1 : d));
-  let idx = index;
-  if (shapesEqual(index.shape, withOne)) idx = index.reshape(rest);
-  else if (!shapesEqual(index.shape, rest))
+  if (!shapesEqual(index.shape, withOne) && !shapesEqual(index.shape, rest))
     throw new ShapeError(`pick: index of shape ${shapeStr(index.shape)} must have the data's shape without axis ${axis}: ${shapeStr(rest)}`);
+  // A host index for a GPU array is checked on the host and copied (see toIndexArray).
+  const moved = toIndexArray(index, x, x.shape[axis], 'pick');
+  sameContext('pick', x, moved);
+  let idx = moved;
+  if (shapesEqual(moved.shape, withOne) && !shapesEqual(moved.shape, rest)) idx = moved.reshape(rest);
   const out = empty(rest, x.dtype, x.context);
   x.context.backend.pick(x, idx, axis, out);
   let res = out;
@@ -169,7 +278,8 @@ export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims
       return [gx, null];
     }, 'inputs');
   }
-  if (idx !== index) idx.dispose();
+  if (idx !== moved) idx.dispose();
+  if (moved !== index) moved.dispose();
   return res;
 }
 

@@ -11,7 +11,7 @@ import {
 } from './wgsl.js';
 import {
   conv2dGradWSource, conv2dGradXSource, conv2dSource, mapSource, matmulSource, pool2dGradSource,
-  pool2dSource, reducePartialsSource, reduceSerialSource, reduceWorkgroupSource, type BufferDecl, type ConvParams, type MatmulConfig,
+  pool2dSource, reducePartialsSource, reduceSerialSource, reduceWorkgroupSource, sceSource, type BufferDecl, type ConvParams, type MatmulConfig,
 } from './kernels.js';
 
 /** An error reported by the WebGPU device (validation, out of memory, device loss). */
@@ -651,6 +651,69 @@ export class WebGpuBackend implements Backend {
       { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: 0, strides: pos },
     ], (n) => `  ${cmp.replace('IDX', `${n[1]}[u32(p1)]`)}\n  ${n[0]}[u32(p0)] = select(mu(E + 2u), mu(E + 1u), hit);`,
     0, [depth, scalarBits(out.dtype, on), scalarBits(out.dtype, off)]);
+  }
+
+  // ------------------------------------------------------------------ fused softmax cross-entropy
+  /**
+   * The fused forward of softmaxCrossEntropy (see Backend.softmaxCrossEntropy) in one kernel: a
+   * thread per row for up to 128 classes, a 256-thread workgroup per row beyond. float32 logits
+   * in contiguous rows; labels of any dtype are clipped into 0..C-1 (MXNet's mode='clip').
+   */
+  softmaxCrossEntropy(pred: View, label: View, loss: View, prob: View | null): boolean {
+    if (pred.dtype !== 'float32' || loss.dtype !== 'float32' || (prob && prob.dtype !== 'float32')) return false;
+    if (pred.shape.length !== 2 || label.shape.length !== 1 || loss.shape.length !== 1) return false;
+    const [rows, C] = pred.shape;
+    if (C === 0 || label.shape[0] !== rows || loss.shape[0] !== rows) return false;
+    if (pred.strides[1] !== 1 || (rows > 1 && pred.strides[0] !== C)) return false;
+    if (prob && (prob.strides[1] !== 1 || (rows > 1 && prob.strides[0] !== C))) return false;
+    if (rows === 0) return true;
+    const pb = this.buf(pred);
+    const lb = this.buf(label);
+    const ob = this.buf(loss);
+    const qb = prob ? this.buf(prob) : null;
+    // Outputs are fresh arrays; a label sharing the logits' (or an output's) buffer takes the composed path.
+    if (lb === pb || lb === ob || lb === qb || ob === pb || qb === pb) return false;
+    const ops: Operand[] = [
+      { buffer: ob, type: 'f32', write: true },
+      { buffer: pb, type: 'f32', write: false },
+      { buffer: lb, type: storeType(label.dtype), write: false },
+    ];
+    if (qb) ops.push({ buffer: qb, type: 'f32', write: true });
+    const { decls, names, buffers, key } = bindOperands(ops);
+    const wide = C > 128;
+    this.dispatch(
+      `sce:${label.dtype}|${wide ? 'wg' : 'row'}|${key}`,
+      () => sceSource({ decls, loss: names[0], pred: names[1], label: names[2], prob: qb ? names[3] : null, wide, loadLabel: (q) => loadConv(label.dtype, 'i32', `${names[2]}[u32(${q})]`) }),
+      buffers,
+      [rows, C, pred.offset, label.offset, label.strides[0], loss.offset, loss.strides[0], prob ? prob.offset : 0],
+      wide ? grid(rows) : grid(Math.ceil(rows / 256)),
+    );
+    return true;
+  }
+
+  /** The fused gradient (see Backend.softmaxCrossEntropyGrad): out = prob·g[r], minus g[r] at the (clipped) label. */
+  softmaxCrossEntropyGrad(prob: View, label: View, g: View, out: View): boolean {
+    if (prob.dtype !== 'float32' || out.dtype !== 'float32' || g.dtype !== 'float32') return false;
+    if (prob.shape.length !== 2 || label.shape.length !== 1 || g.shape.length !== 1) return false;
+    const [rows, C] = prob.shape;
+    if (C === 0 || label.shape[0] !== rows || g.shape[0] !== rows) return false;
+    const ls = label.strides[0];
+    const gs = g.strides[0];
+    const lb = this.buf(label);
+    const gb = this.buf(g);
+    this.runMap(`sceGrad:${label.dtype}`, [rows, C], [
+      this.operand(out, true),
+      this.operand(prob),
+      { buffer: gb, type: 'f32', write: false, offset: g.offset, strides: [gs, 0] },
+      { buffer: lb, type: storeType(label.dtype), write: false, offset: label.offset, strides: [ls, 0] },
+      // A virtual operand whose offset is the class index c (it binds the label buffer, never reads it).
+      { buffer: lb, type: storeType(label.dtype), write: false, offset: 0, strides: [0, 1] },
+    ], (n) =>
+      `  let k = clamp(${loadConv(label.dtype, 'i32', `${n[3]}[u32(p3)]`)}, 0, mi(E) - 1);\n` +
+      `  let gr = ${n[2]}[u32(p2)];\n  let v = ${n[1]}[u32(p1)] * gr;\n` +
+      `  ${n[0]}[u32(p0)] = select(v, v - gr, p4 == k);`,
+    0, [C]);
+    return true;
   }
 
   // ------------------------------------------------------------------ convolution and pooling

@@ -415,3 +415,53 @@ export function pool2dGradSource(kind: 'max' | 'avg', p: ConvParams): string {
   s += `  ${p.rmw(`u32${AT(CONV_D, 'n', 'c', 'ih', 'iw')}`, 'acc')}\n}\n`;
   return s;
 }
+
+export interface SceParams {
+  decls: BufferDecl[];
+  /** Binding names of the loss (written), pred, label and prob (written; null when not wanted). */
+  loss: string;
+  pred: string;
+  label: string;
+  prob: string | null;
+  /** The label element at offset `q`, as i32 (truncated toward zero, as the CPU's integer check allows). */
+  loadLabel: (q: string) => string;
+  /** One 256-thread workgroup per row (wide rows) instead of one thread per row. */
+  wide: boolean;
+}
+
+/**
+ * Fused softmax cross-entropy over contiguous [rows, C] float32 logits: per row the max (NaN wins,
+ * as the reference), Σ exp(x − max), loss = log Σ − (x[label] − max), and optionally the softmax.
+ * Labels outside 0..C-1 are clipped (MXNet's mode='clip'; a kernel cannot raise an error).
+ * Meta: [0] rows [1] C [2] pred offset [3] label offset [4] label stride [5] loss offset
+ * [6] loss stride [7] prob offset.
+ */
+export function sceSource(p: SceParams): string {
+  const head = `${PRELUDE}${META_DECL}${declareBuffers(p.decls)}\n`;
+  const label = `clamp(${p.loadLabel('mi(3u) + i32(r) * mi(4u)')}, 0, i32(C) - 1)`;
+  const lossAt = `${p.loss}[u32(mi(5u) + i32(r) * mi(6u))]`;
+  if (!p.wide) {
+    let s = `${head}${MAIN_1D(256)}  if (gi >= mu(0u)) { return; }\n  let r = gi;\n  let C = mu(1u);\n`;
+    s += '  let px = u32(mi(2u)) + r * C;\n';
+    s += `  var m = -f_inf();\n  for (var j = 0u; j < C; j = j + 1u) { m = f_max(${p.pred}[px + j], m); }\n`;
+    s += `  var z = 0.0;\n  for (var j = 0u; j < C; j = j + 1u) { z = z + f_exp(${p.pred}[px + j] - m); }\n`;
+    s += `  let k = ${label};\n  ${lossAt} = f_log(z) - (${p.pred}[px + u32(k)] - m);\n`;
+    if (p.prob) s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = 0u; j < C; j = j + 1u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
+    return `${s}}\n`;
+  }
+  const WG = 256;
+  let s = `${head}var<workgroup> sv: array<f32, ${WG}>;\n`;
+  s += `@compute @workgroup_size(${WG})\nfn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {\n`;
+  s += '  let r = wid.x + wid.y * nwg.x;\n  let t = lid.x;\n  let C = mu(1u);\n';
+  // Every thread of a workgroup reaches the barriers: rows past the end only skip the stores.
+  s += '  let live = r < mu(0u);\n  let px = u32(mi(2u)) + min(r, max(mu(0u), 1u) - 1u) * C;\n';
+  s += `  var m = -f_inf();\n  if (live) { for (var j = t; j < C; j = j + ${WG}u) { m = f_max(${p.pred}[px + j], m); } }\n`;
+  s += `  sv[t] = m;\n  workgroupBarrier();\n  for (var st = ${WG / 2}u; st > 0u; st = st >> 1u) {\n    if (t < st) { sv[t] = f_max(sv[t + st], sv[t]); }\n    workgroupBarrier();\n  }\n`;
+  s += '  m = sv[0];\n  workgroupBarrier();\n';
+  s += `  var z = 0.0;\n  if (live) { for (var j = t; j < C; j = j + ${WG}u) { z = z + f_exp(${p.pred}[px + j] - m); } }\n`;
+  s += `  sv[t] = z;\n  workgroupBarrier();\n  for (var st = ${WG / 2}u; st > 0u; st = st >> 1u) {\n    if (t < st) { sv[t] = sv[t] + sv[t + st]; }\n    workgroupBarrier();\n  }\n`;
+  s += '  z = sv[0];\n  if (!live) { return; }\n';
+  s += `  if (t == 0u) {\n    let k = ${label};\n    ${lossAt} = f_log(z) - (${p.pred}[px + u32(k)] - m);\n  }\n`;
+  if (p.prob) s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = t; j < C; j = j + ${WG}u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
+  return `${s}}\n`;
+}
