@@ -8,10 +8,19 @@ import { liveAfter } from '../helpers.js';
 const gc = (globalThis as { gc?: () => void }).gc;
 
 /** Runs the garbage collector and lets FinalizationRegistry callbacks run (they need the event loop). */
+/**
+ * Runs the garbage collector until the live-array count settles: finalization callbacks run in
+ * later tasks, and on a loaded machine one short wait is not always enough.
+ */
 async function collect(): Promise<void> {
-  for (let i = 0; i < 3; i++) {
+  let last = -1;
+  let stable = 0;
+  for (let i = 0; i < 100 && stable < 3; i++) {
     gc!();
-    await new Promise((r) => setTimeout(r, 5));
+    await new Promise((r) => setTimeout(r, 10));
+    const now = nd.memory().arrays;
+    stable = now === last ? stable + 1 : 0;
+    last = now;
   }
 }
 
