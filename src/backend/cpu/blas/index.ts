@@ -1,0 +1,293 @@
+import type { View } from '../../backend.js';
+import { forEachIndex } from '../iter.js';
+import { envVar, nodeProcess } from '../wasm/module.js';
+
+/**
+ * The optional BLAS path for GEMM on Node: build/Release/d2l_blas.node, a small N-API addon over
+ * the system OpenBLAS (native/d2l_blas.c), built at install by scripts/build-blas.mjs when a
+ * compiler and OpenBLAS are present. It computes directly on the CPU heap (one shared
+ * WebAssembly.Memory): the addon gets a Uint8Array over the heap's SharedArrayBuffer and byte
+ * offsets, so nothing is copied. When the addon is absent every caller falls back to the Wasm or
+ * TS kernels; nothing here is required.
+ */
+
+/** The addon's exports (native/d2l_blas.c). */
+interface BlasAddon {
+  gemm(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offA: number, offB: number, offC: number): void;
+  gemmBatch(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offsets: Float64Array): void;
+  setThreads(n: number): void;
+  getThreads(): number;
+  info(): { library: string; config: string; corename: string; parallel: 'sequential' | 'pthread' | 'openmp' | 'unknown'; threads: number; procs: number };
+}
+
+/** What blasInfo() reports. */
+export interface BlasInfo {
+  /** Whether the addon is loaded and GEMM can run on OpenBLAS. */
+  loaded: boolean;
+  /** The addon file (when found). */
+  addon: string | null;
+  /** The OpenBLAS shared library the addon runs on, e.g. .../openblas-openmp/libopenblas.so.0. */
+  library: string | null;
+  /** OpenBLAS' build line (version, kernels, threading). */
+  config: string | null;
+  /** The CPU kernel set OpenBLAS picked (e.g. SkylakeX). */
+  corename: string | null;
+  /** OpenBLAS' threading: 'openmp', 'pthread' or 'sequential'. */
+  parallel: string | null;
+  /** Threads OpenBLAS uses for one GEMM. */
+  threads: number;
+  /** Why it is not loaded (null when loaded). */
+  reason: string | null;
+}
+
+const ADDON_FILE = 'd2l_blas.node';
+
+let addon: BlasAddon | null | undefined;
+let addonPath: string | null = null;
+let failure: string | null = null;
+let threadsSet = 0;
+
+interface NodeFs {
+  existsSync(p: string): boolean;
+}
+interface NodePath {
+  join(...p: string[]): string;
+  dirname(p: string): string;
+  resolve(...p: string[]): string;
+}
+
+/** Where the addon lies: D2L_BLAS_ADDON, else build/Release/ in the package root above this file. */
+function findAddon(fs: NodeFs, path: NodePath, here: string): string | null {
+  const explicit = envVar('D2L_BLAS_ADDON');
+  if (explicit) return fs.existsSync(explicit) ? path.resolve(explicit) : null;
+  // src/backend/cpu/blas/ (ts-node style) or dist/src/backend/cpu/blas/ (compiled): walk up to
+  // the first folder holding package.json, the package root.
+  let dir = here;
+  for (let i = 0; i < 8; i++) {
+    if (fs.existsSync(path.join(dir, 'package.json'))) {
+      const p = path.join(dir, 'build', 'Release', ADDON_FILE);
+      return fs.existsSync(p) ? p : null;
+    }
+    const up = path.dirname(dir);
+    if (up === dir) break;
+    dir = up;
+  }
+  return null;
+}
+
+/**
+ * Thread policy, part 1: how long OpenBLAS' idle helper threads spin after a GEMM before they
+ * sleep. OpenBLAS and libgomp read these variables once, when the library is loaded, so they are
+ * set just for that moment (and then removed again, so child processes do not inherit them); a
+ * value the user set is kept. Part 2 is in blasMatmul: OpenBLAS gets the CPU backend's thread
+ * count for large products and one thread for small ones. Measurements: docs/PERF-blas.md.
+ *
+ * Why: a GEMM runs on the calling thread, which blocks, and our Wasm worker pool sleeps meanwhile
+ * (its workers spin 0.2 ms after a kernel, then wait), so OpenBLAS owns the cores during a GEMM.
+ * What must not happen is OpenBLAS' helpers spinning on after the GEMM while our pool runs the
+ * next (elementwise) kernels on the same cores. Out of the box they spin ~4 ms (libgomp's
+ * GOMP_SPINCOUNT 300000) or ~0.1 s (the pthread build's 2^28-cycle OPENBLAS_THREAD_TIMEOUT, in a
+ * sched_yield loop); here about as long as our own pool does, ~0.15-0.2 ms.
+ */
+const POLICY_ENV: Record<string, string> = {
+  GOMP_SPINCOUNT: '10000', // ~0.15 ms of spinning (measured: 4 ms at libgomp's default 300000)
+  OPENBLAS_THREAD_TIMEOUT: '19', // 2^19 TSC cycles: 0.2 ms at 2.6 GHz
+};
+
+function withThreadPolicy<T>(fn: () => T): T {
+  const env = nodeProcess()?.env;
+  if (!env) return fn();
+  const set: string[] = [];
+  for (const [k, v] of Object.entries(POLICY_ENV)) {
+    if (env[k] !== undefined || (k === 'GOMP_SPINCOUNT' && env.OMP_WAIT_POLICY !== undefined)) continue;
+    env[k] = v;
+    set.push(k);
+  }
+  try {
+    return fn();
+  } finally {
+    for (const k of set) delete env[k];
+  }
+}
+
+/** Loads the addon once; null (with the reason in blasInfo()) when it is absent or fails. */
+function load(): BlasAddon | null {
+  if (addon !== undefined) return addon;
+  addon = null;
+  const proc = nodeProcess();
+  const get = proc?.getBuiltinModule;
+  if (!get) {
+    failure = 'not running in Node >= 20.16 (the BLAS addon is a Node native module, loaded through process.getBuiltinModule)';
+    return null;
+  }
+  if (envVar('D2L_BLAS') === '0') {
+    failure = 'disabled by D2L_BLAS=0';
+    return null;
+  }
+  try {
+    const fs = get('node:fs') as NodeFs;
+    const path = get('node:path') as NodePath;
+    const url = get('node:url') as { fileURLToPath(u: string | URL): string };
+    const mod = get('node:module') as { createRequire(from: string | URL): (id: string) => unknown };
+    const here = path.dirname(url.fileURLToPath(import.meta.url));
+    const file = findAddon(fs, path, here);
+    if (!file) {
+      failure = envVar('D2L_BLAS_ADDON')
+        ? `D2L_BLAS_ADDON=${envVar('D2L_BLAS_ADDON')} does not exist`
+        : `${ADDON_FILE} was not built (needs a C compiler and OpenBLAS, e.g. apt-get install build-essential libopenblas-dev, then npm run build:blas)`;
+      return null;
+    }
+    addonPath = file;
+    const a = withThreadPolicy(() => mod.createRequire(import.meta.url)(file)) as BlasAddon;
+    if (typeof a?.gemm !== 'function' || typeof a.gemmBatch !== 'function') {
+      failure = `${file} is not the d2l-ts BLAS addon`;
+      return null;
+    }
+    addon = a;
+    failure = null;
+  } catch (e) {
+    failure = `loading the BLAS addon failed: ${(e as Error)?.message ?? String(e)}`;
+    addon = null;
+  }
+  return addon;
+}
+
+/** Whether the BLAS addon is loaded (loading it on first call). */
+export function blasAvailable(): boolean {
+  return load() !== null;
+}
+
+/** The BLAS path's state: loaded or why not, the OpenBLAS library, its threading and threads. */
+export function blasInfo(): BlasInfo {
+  const a = load();
+  if (!a) return { loaded: false, addon: addonPath, library: null, config: null, corename: null, parallel: null, threads: 0, reason: failure };
+  const i = a.info();
+  return { loaded: true, addon: addonPath, library: i.library, config: i.config, corename: i.corename, parallel: i.parallel, threads: i.threads, reason: null };
+}
+
+/** Sets OpenBLAS' thread count (the CPU backend passes its own, so one owner holds the cores). */
+export function setBlasThreads(n: number): void {
+  const a = load();
+  const t = Math.max(1, Math.floor(n));
+  if (a && t !== threadsSet) {
+    a.setThreads(t);
+    threadsSet = t;
+  }
+}
+
+/**
+ * Work (m*n*k per product) below which 'auto' keeps a GEMM on the Wasm kernels: there the N-API
+ * call costs more than it saves (docs/PERF-blas.md). A forced 'blas' ignores it.
+ */
+export const BLAS_MIN_MNK = 16 * 16 * 16;
+
+/**
+ * Work (m*n*k per product) from which OpenBLAS may use more than one thread. Smaller products
+ * run on the calling thread alone: waking a sleeping helper thread costs more than it saves
+ * there (docs/PERF-blas.md). D2L_BLAS_MT_MIN overrides it.
+ */
+export const BLAS_MT_MIN_MNK = Number(envVar('D2L_BLAS_MT_MIN')) || 192 * 192 * 192;
+
+/** What a CPU storage looks like here: a byte address in the shared heap. */
+interface HeapStorage {
+  readonly ptr: number;
+}
+
+/** A rows x cols matrix with strides (rs, cs) as a BLAS operand: row-major (ld = rs) or transposed. */
+function operand(rows: number, cols: number, rs: number, cs: number): { t: boolean; ld: number } | null {
+  if (cs === 1 || cols === 1) {
+    const ld = rows === 1 ? Math.max(1, cols) : rs;
+    if (ld >= Math.max(1, cols)) return { t: false, ld };
+  }
+  if (rs === 1 || rows === 1) {
+    const ld = cols === 1 ? Math.max(1, rows) : cs;
+    if (ld >= Math.max(1, rows)) return { t: true, ld };
+  }
+  return null;
+}
+
+const INT32_MAX = 2147483647;
+let offsetsBuf = new Float64Array(48);
+let memView: Uint8Array | null = null;
+
+/** A Uint8Array over the heap's current buffer (a grown shared memory hands out a longer one). */
+function heapBytes(buffer: ArrayBufferLike): Uint8Array {
+  if (!memView || memView.buffer !== buffer) memView = new Uint8Array(buffer);
+  return memView;
+}
+
+/**
+ * out[b] = x[b] · y[b] on OpenBLAS for float32 (sgemm) and float64 (dgemm) views. Each of x, y
+ * and out must be row- or column-major in its last two dims (a transpose arrives as strides and
+ * costs nothing); batch dims may have any strides (0 for a broadcast operand). Returns false,
+ * leaving out untouched, when the addon is absent or the views do not fit, and the caller runs
+ * another kernel. `minWork` skips products smaller than that many multiply-adds.
+ */
+export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View, threads: number, minWork = 0): boolean {
+  const dt = out.dtype;
+  if ((dt !== 'float32' && dt !== 'float64') || x.dtype !== dt || y.dtype !== dt) return false;
+  const r = out.shape.length;
+  if (r < 2 || x.shape.length !== r || y.shape.length !== r) return false;
+  const m = x.shape[r - 2];
+  const k = x.shape[r - 1];
+  const n = y.shape[r - 1];
+  if (m === 0 || n === 0 || k === 0) return false;
+  if (m * n * k < minWork) return false;
+  if (m > INT32_MAX || n > INT32_MAX || k > INT32_MAX) return false;
+  const [xsm, xsk] = [x.strides[r - 2], x.strides[r - 1]];
+  const [ysk, ysn] = [y.strides[r - 2], y.strides[r - 1]];
+  const [osm, osn] = [out.strides[r - 2], out.strides[r - 1]];
+  // BLAS writes a row-major C; a column-major out is computed as out^T = y^T · x^T.
+  let swap: boolean;
+  let M: number;
+  let N: number;
+  let ldc: number;
+  let A: { t: boolean; ld: number } | null;
+  let B: { t: boolean; ld: number } | null;
+  if (osn === 1 || n === 1) {
+    swap = false;
+    [M, N] = [m, n];
+    ldc = m === 1 ? Math.max(1, n) : osm;
+    A = operand(m, k, xsm, xsk);
+    B = operand(k, n, ysk, ysn);
+  } else if (osm === 1 || m === 1) {
+    swap = true;
+    [M, N] = [n, m];
+    ldc = n === 1 ? Math.max(1, m) : osn;
+    A = operand(n, k, ysn, ysk);
+    B = operand(k, m, xsk, xsm);
+  } else return false;
+  if (!A || !B || ldc < Math.max(1, N) || ldc > INT32_MAX || A.ld > INT32_MAX || B.ld > INT32_MAX) return false;
+  const a = load();
+  if (!a) return false;
+  const t = m * n * k >= BLAS_MT_MIN_MNK ? threads : 1;
+  if (t !== threadsSet) setBlasThreads(t);
+  const es = dt === 'float64' ? 8 : 4;
+  const f64 = dt === 'float64';
+  const mem = heapBytes(buffer);
+  const xp = (x.storage as unknown as HeapStorage).ptr;
+  const yp = (y.storage as unknown as HeapStorage).ptr;
+  const op = (out.storage as unknown as HeapStorage).ptr;
+  if (r === 2) {
+    const xa = xp + x.offset * es;
+    const ya = yp + y.offset * es;
+    a.gemm(f64, mem, A.t, B.t, M, N, k, 1, A.ld, B.ld, 0, ldc, swap ? ya : xa, swap ? xa : ya, op + out.offset * es);
+    return true;
+  }
+  const batch = out.shape.slice(0, r - 2);
+  let nb = 1;
+  for (const d of batch) nb *= d;
+  if (nb === 0) return true;
+  if (offsetsBuf.length < 3 * nb) offsetsBuf = new Float64Array(Math.max(3 * nb, 2 * offsetsBuf.length));
+  const offs = offsetsBuf;
+  let i = 0;
+  forEachIndex(batch, [x.strides.slice(0, r - 2), y.strides.slice(0, r - 2), out.strides.slice(0, r - 2)], [x.offset, y.offset, out.offset], (xo, yo, oo) => {
+    const xa = xp + xo * es;
+    const ya = yp + yo * es;
+    offs[i++] = swap ? ya : xa;
+    offs[i++] = swap ? xa : ya;
+    offs[i++] = op + oo * es;
+  });
+  a.gemmBatch(f64, mem, A.t, B.t, M, N, k, 1, A.ld, B.ld, 0, ldc, offs.subarray(0, 3 * nb));
+  return true;
+}
