@@ -145,14 +145,15 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   const wantedSet = wanted ? new Set(wanted) : null;
 
   const body = () => {
-    heads.forEach((h, i) => {
+    for (let i = 0; i < heads.length; i++) {
+      const h = heads[i];
       const hg = opts.headGrads?.[i];
       if (hg && !shapesEqual(hg.shape, h.shape))
         throw new ShapeError(`backward: head gradient of shape ${shapeStr(hg.shape)} does not match the head's shape ${shapeStr(h.shape)}`);
       const g = hg ? hg.copy() : onesLike(h);
       const prev = grads.get(h);
       grads.set(h, prev ? prev.add(g) : g);
-    });
+    }
     for (let i = order.length - 1; i >= 0; i--) {
       const a = order[i];
       const g = grads.get(a);
@@ -164,31 +165,43 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
       checkVersions(node);
       // A recorded backward (createGraph) must read the graph's own arrays so the gradient rule is
       // taped as a function of them; saved value handles are cut off from the graph.
-      const inputs = node.inputs.map((x, j) => (create && !x.isDisposed ? x : (node.saved[j] ?? x)));
+      const nIn = node.inputs.length;
+      const inputs = new Array<NDArray>(nIn);
+      for (let j = 0; j < nIn; j++) {
+        const x = node.inputs[j];
+        inputs[j] = create && !x.isDisposed ? x : (node.saved[j] ?? x);
+      }
       const out = create && !a.isDisposed ? a : (node.out ?? a);
       const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out));
-      const seenHandles = new Set<NDArray>([g]);
-      node.inputs.forEach((x, j) => {
+      const seenHandles: NDArray[] = [g];
+      for (let j = 0; j < nIn; j++) {
+        const x = node.inputs[j];
         let gx = igs[j];
-        if (!gx) return;
-        // A rule may hand back g itself, or one array for two inputs: give each its own handle.
-        if (seenHandles.has(gx)) gx = gx._valueHandle();
-        seenHandles.add(gx);
+        if (!gx) continue;
+        // A rule may hand back g itself, or one array for two inputs: give each its own handle
+        // (owned by this pass, which disposes it or hands it out).
+        if (seenHandles.includes(gx)) gx = create ? gx._valueHandle() : gx._ownedHandle();
+        seenHandles.push(gx);
         if (!(x._node || x._gradReq !== 'null')) {
           if (!create) gx.dispose();
-          return;
+          continue;
         }
         if (!shapesEqual(gx.shape, x.shape))
           throw new AutogradError(`backward: internal error in the gradient of ${node.op}: got shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`);
         const prev = grads.get(x);
-        if (prev) {
+        if (!prev) grads.set(x, gx);
+        else if (!create && canAccumulateInPlace(prev, gx)) {
+          // prev is this pass's own buffer (no other handle on its storage): add into it.
+          prev.context.backend.binary('add', prev, gx, prev);
+          gx.dispose();
+        } else {
           grads.set(x, prev.add(gx));
           if (!create) {
             prev.dispose();
             gx.dispose();
           }
-        } else grads.set(x, gx);
-      });
+        }
+      }
       if (!isLeafTarget && !create) {
         grads.delete(a);
         g.dispose();
@@ -196,9 +209,23 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
     }
   };
   // Gradients are computed without recording unless a higher-order graph is wanted.
-  withFlags(create, opts.trainMode ?? state.training, 'backward', body);
+  try {
+    withFlags(create, opts.trainMode ?? state.training, 'backward', body);
+  } catch (e) {
+    // The pass's own gradient buffers are never handed out after a failure: free them now.
+    if (!create) for (const g of new Set(grads.values())) g.dispose();
+    throw e;
+  }
   if (!(opts.retainGraph ?? create)) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
   return result;
+}
+
+/**
+ * Whether `prev += gx` may be written into prev's buffer: prev is the only handle on its storage
+ * (so nobody else can see the change), dense (no broadcast zero strides), and of the sum's dtype.
+ */
+function canAccumulateInPlace(prev: NDArray, gx: NDArray): boolean {
+  return prev.storage.refs === 1 && prev.dtype === gx.dtype && prev.isContiguous && !prev.isDisposed;
 }
 
 function checkVersions(node: TapeNode): void {

@@ -18,6 +18,8 @@ export interface TapeNode {
   /** The storage version of the saved output, checked like the inputs' versions. */
   outVersion: number;
   readonly vjp: Vjp;
+  /** Whether the node's saved handles are under the garbage collector's watch (tape.ts). */
+  registered: boolean;
 }
 
 /** Whether a new op on these inputs must be taped. */
@@ -27,25 +29,51 @@ export function shouldRecord(...inputs: (NDArray | number | null | undefined)[])
   return false;
 }
 
+/**
+ * The safety net for graphs that are never backpropagated: when a node becomes unreachable, the
+ * value handles it saved are released. One registration per node that saves something (the
+ * handles themselves are owned by the node, not watched one by one).
+ */
+const nodeRegistry = new FinalizationRegistry<NDArray[]>((handles) => {
+  for (const h of handles) h.dispose();
+});
+
 /** Tapes an op: `out` remembers how it was computed. */
 export function recordOp(op: string, inputs: NDArray[], out: NDArray, vjp: Vjp, save: Save = 'both'): void {
   const saveIn = save === 'inputs' || save === 'both';
   const saveOut = save === 'output' || save === 'both';
-  const saved = inputs.map((x) => (saveIn ? x._valueHandle() : undefined));
-  const outHandle = saveOut ? out._valueHandle() : undefined;
-  out._node = {
+  const n = inputs.length;
+  const saved = new Array<NDArray | undefined>(n);
+  const versions = new Array<number>(n);
+  const owned: NDArray[] = [];
+  for (let i = 0; i < n; i++) {
+    const h = saveIn ? inputs[i]._ownedHandle() : undefined;
+    saved[i] = h;
+    versions[i] = h ? h.storage.version : 0;
+    if (h) owned.push(h);
+  }
+  const outHandle = saveOut ? out._ownedHandle() : undefined;
+  if (outHandle) owned.push(outHandle);
+  const node: TapeNode = {
     op,
     inputs,
     saved,
     out: outHandle,
-    versions: saved.map((s) => (s ? s.storage.version : 0)),
+    versions,
     outVersion: outHandle ? outHandle.storage.version : 0,
     vjp,
+    registered: owned.length > 0,
   };
+  if (node.registered) nodeRegistry.register(node, owned, node);
+  out._node = node;
 }
 
 /** Frees what a node keeps alive. */
 export function releaseNode(n: TapeNode): void {
+  if (n.registered) {
+    nodeRegistry.unregister(n);
+    n.registered = false;
+  }
   for (const s of n.saved) s?.dispose();
   n.out?.dispose();
   n.saved = [];

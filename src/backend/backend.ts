@@ -94,6 +94,18 @@ export interface Backend {
   pickGrad(src: View, idx: View, axis: number, out: View): void;
   /** out[..., c] = c == idx[...] ? on : off. */
   oneHot(idx: View, depth: number, on: number, off: number, out: View): void;
+  /**
+   * Optional fused softmax cross-entropy over the last axis of `pred` [rows, C] (float, row-major
+   * contiguous) with integer-valued `label` [rows]: loss[r] = log Σ exp(pred[r]) − pred[r, label[r]]
+   * (max-shifted), and, when `prob` is given, prob = softmax(pred). Returns false where the
+   * backend does not handle these views; the op then composes the loss from primitives.
+   */
+  softmaxCrossEntropy?(pred: View, label: View, loss: View, prob: View | null): boolean;
+  /**
+   * Optional fused gradient of softmaxCrossEntropy: out[r, c] = (prob[r, c] − [c = label[r]]) · g[r]
+   * over [rows, C] contiguous views. Returns false where not handled.
+   */
+  softmaxCrossEntropyGrad?(prob: View, label: View, g: View, out: View): boolean;
   /** NCHW x, (O, C/groups, KH, KW) w, into NCHW out. */
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void;
   /** Gradients of conv2d with respect to its input and its weight (either may be null). */

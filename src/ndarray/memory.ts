@@ -4,6 +4,12 @@ import type { NDArray } from './ndarray.js';
 /**
  * Array lifetime. Storage is reference counted; handles release their reference on `dispose()`,
  * at the end of an `nd.tidy()` scope, or (as a safety net) when the garbage collector finds them.
+ *
+ * The safety net is a FinalizationRegistry, and registering with it is the most expensive part of
+ * creating a small array (a weak cell per handle, a hash lookup to unregister, and extra GC work).
+ * A handle created inside a tidy scope is certain to be disposed by that scope or to leave it
+ * (returned to the parent scope, `keep`, or an exception), so it is registered only when it
+ * leaves every scope without being disposed: a training step inside `nd.tidy` registers nothing.
  */
 let liveArrays = 0;
 const scopes: Set<NDArray>[] = [];
@@ -17,24 +23,44 @@ export function releaseStorage(s: Storage): void {
   if (--s.refs === 0) s.backend.free(s);
 }
 
-/** Called for every new handle. */
-export function trackArray(a: NDArray, storage: Storage): void {
+/** Puts a handle under the garbage collector's watch (once). */
+function register(a: NDArray): void {
+  if (a._registered || a.isDisposed) return;
+  a._registered = true;
+  registry.register(a, a._storage, a);
+}
+
+/** Called for every new handle; an untracked one is only counted (its owner disposes it). */
+export function trackArray(a: NDArray, tracked = true): void {
   liveArrays++;
-  registry.register(a, storage, a);
-  const top = scopes[scopes.length - 1];
-  if (top) top.add(a);
+  if (!tracked) return;
+  const top = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
+  if (top) {
+    top.add(a);
+    a._scope = top;
+  } else register(a);
 }
 
 /** Called once by `dispose()`. */
 export function untrackArray(a: NDArray): void {
   liveArrays--;
-  registry.unregister(a);
-  for (const s of scopes) s.delete(a);
+  if (a._registered) {
+    registry.unregister(a);
+    a._registered = false;
+  }
+  if (a._scope) {
+    a._scope.delete(a);
+    a._scope = null;
+  }
 }
 
 /** Removes `a` from every open tidy scope so it outlives them. */
 export function keep<T extends NDArray>(a: T): T {
-  for (const s of scopes) s.delete(a);
+  if (a._scope) {
+    a._scope.delete(a);
+    a._scope = null;
+  }
+  register(a);
   return a;
 }
 
@@ -51,18 +77,39 @@ export function tidy<T>(fn: () => T): T {
   let result: T;
   try {
     result = fn();
-  } finally {
+  } catch (e) {
+    // The scope's arrays outlive it, as before: the garbage collector takes them from here.
     scopes.pop();
+    for (const a of scope) {
+      a._scope = null;
+      register(a);
+    }
+    throw e;
   }
-  if (result && typeof (result as { then?: unknown }).then === 'function')
+  scopes.pop();
+  if (result && typeof (result as { then?: unknown }).then === 'function') {
+    for (const a of scope) {
+      a._scope = null;
+      register(a);
+    }
     throw new TypeError('nd.tidy: the function returned a Promise; tidy scopes are for synchronous code (use `using` or dispose() in async code)');
+  }
   const kept = new Set<NDArray>();
   collect(result, kept, 0);
-  const parent = scopes[scopes.length - 1];
+  const parent = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
   for (const a of scope) {
     if (kept.has(a)) {
-      if (parent) parent.add(a);
-    } else a.dispose();
+      if (parent) {
+        parent.add(a);
+        a._scope = parent;
+      } else {
+        a._scope = null;
+        register(a);
+      }
+    } else {
+      a._scope = null; // the scope is being emptied: dispose need not delete from it
+      a.dispose();
+    }
   }
   return result;
 }

@@ -4,7 +4,7 @@ import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
 import { broadcastShapes, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray, ArrayOrScalar } from '../ndarray/ndarray.js';
-import { broadcastView, empty, sameContext, withTemps } from './util.js';
+import { empty, kernelView, sameContext, withTemps } from './util.js';
 import { sumTo } from './reduce.js';
 
 /** Ops whose result is floating point even for integer inputs. */
@@ -89,13 +89,10 @@ export function binary(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   a.checkAlive(op);
   b.checkAlive(op);
   const ctx = sameContext(op, a, b);
-  const shape = broadcastShapes(a.shape, b.shape, op);
+  const shape = shapesEqual(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape, op);
   const out = empty(shape, resultDType(op, a.dtype, b.dtype), ctx);
-  const av = shapesEqual(a.shape, shape) ? a : broadcastView(a, shape);
-  const bv = shapesEqual(b.shape, shape) ? b : broadcastView(b, shape);
-  ctx.backend.binary(op, av, bv, out);
-  if (av !== a) av.dispose();
-  if (bv !== b) bv.dispose();
+  // Broadcast operands reach the kernel as bare strided views (no handles to create and free).
+  ctx.backend.binary(op, kernelView(a, out.shape), kernelView(b, out.shape), out);
   const rule = BINARY_VJP[op];
   if (rule && shouldRecord(a, b))
     recordOp(
@@ -164,8 +161,7 @@ export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar)
     throw new ShapeError(`i${op}: cannot write the broadcast result of shape ${shapeStr(shape)} into an array of shape ${shapeStr(x.shape)}`);
   // Read b fully before writing when it shares storage with x (e.g. x.iadd(x.T)).
   const src = b.storage === x.storage ? b.copy() : b;
-  const bv = shapesEqual(src.shape, shape) ? src : broadcastView(src, shape);
-  withTemps([bv, src].filter((t) => t !== b), () => x.context.backend.binary(op, x, bv, x));
+  withTemps(src !== b ? [src] : [], () => x.context.backend.binary(op, x, kernelView(src, shape), x));
   return x;
 }
 
@@ -189,9 +185,7 @@ export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   sameContext('where', cond, A, B);
   const shape = broadcastShapes(broadcastShapes(cond.shape, A.shape, 'where'), B.shape, 'where');
   const out = empty(shape, promoteTypes(A.dtype, B.dtype), ctx);
-  const views = [cond, A, B].map((t) => (shapesEqual(t.shape, shape) ? t : broadcastView(t, shape)));
-  ctx.backend.where(views[0], views[1], views[2], out);
-  views.forEach((v, i) => v !== [cond, A, B][i] && v.dispose());
+  ctx.backend.where(kernelView(cond, shape), kernelView(A, shape), kernelView(B, shape), out);
   if (shouldRecord(A, B))
     recordOp('where', [cond, A, B], out, (g, [c, as, bs]) => {
       const m = c.notEqual(0).astype(g.dtype);

@@ -3,7 +3,7 @@ import { ShapeError } from '../core/errors.js';
 import { broadcastShapes, shapeStr, shapesEqual, sizeOf } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
-import { broadcastView, empty, sameContext } from './util.js';
+import { empty, kernelView, sameContext } from './util.js';
 import { sumTo } from './reduce.js';
 
 /**
@@ -20,21 +20,21 @@ function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
   const n = y.shape[y.ndim - 1];
   if (y.shape[y.ndim - 2] !== k)
     throw new ShapeError(`${op}: inner dimensions differ: ${shapeStr(x.shape)} · ${shapeStr(y.shape)} (${k} vs ${y.shape[y.ndim - 2]})`);
-  const batch = broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), op);
-  const xv = broadcastView(x, [...batch, m, k]);
-  const yv = broadcastView(y, [...batch, k, n]);
+  const batch = r === 2 ? [] : broadcastShapes(x.shape.slice(0, -2), y.shape.slice(0, -2), op);
   const out = empty([...batch, m, n], promoteTypes(x.dtype, y.dtype), ctx);
   if (k === 0) ctx.backend.fill(out, 0);
-  else if (sizeOf(out.shape) > 0) ctx.backend.matmul(xv, yv, out);
-  xv.dispose();
-  yv.dispose();
-  void r;
-  if (shouldRecord(x, y))
+  else if (sizeOf(out.shape) > 0) ctx.backend.matmul(kernelView(x, [...batch, m, k]), kernelView(y, [...batch, k, n]), out);
+  if (shouldRecord(x, y)) {
+    // Only the operands that need a gradient get one: a constant operand (e.g. the one-hot inputs
+    // of 6.4's RNN) would otherwise cost a full product per backward pass, thrown away unused.
+    const needX = x.requiresGrad;
+    const needY = y.requiresGrad;
     recordOp(op, [x, y], out, (g, [xs, ys]) => {
-      const gx = matmulCore(g, swapLast(ys), "matmul");
-      const gy = matmulCore(swapLast(xs), g, 'matmul');
-      return [unb(gx, xs.shape), unb(gy, ys.shape)];
+      const gx = needX ? unb(matmulCore(g, swapLast(ys), 'matmul'), xs.shape) : null;
+      const gy = needY ? unb(matmulCore(swapLast(xs), g, 'matmul'), ys.shape) : null;
+      return [gx, gy];
     }, 'inputs');
+  }
   return out;
 }
 
@@ -85,6 +85,8 @@ export function dot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transp
   const B = opts.transposeB ? b.T : b;
   try {
     if (A.ndim === 0 || B.ndim === 0) return A.mul(B);
+    // The common case, a matrix product, needs no reshaped handles around the primitive.
+    if (A.ndim === 2 && B.ndim === 2 && A.shape[1] === B.shape[0]) return matmulCore(A, B, 'dot');
     const k = A.shape[A.ndim - 1];
     if (B.shape[0] !== k)
       throw new ShapeError(`dot: the last axis of ${shapeStr(A.shape)} (${k}) must match the first axis of ${shapeStr(B.shape)} (${B.shape[0]})`);

@@ -12,7 +12,8 @@ import { normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import { state } from '../autograd/state.js';
 import type { NDArray } from '../ndarray/ndarray.js';
-import { requireFloat, sameContext } from './util.js';
+import { empty, requireFloat, sameContext } from './util.js';
+import type { View } from '../backend/backend.js';
 
 /** Runs `fn` with recording switched off (the op records itself as one node afterwards). */
 function untaped<T>(fn: () => T): T {
@@ -56,7 +57,9 @@ export function softmaxCrossEntropy(pred: NDArray, label: NDArray, opts: { axis?
   const record = shouldRecord(pred);
   let loss!: NDArray;
   let prob: NDArray | undefined;
-  untaped(() => {
+  const fused = axis === pred.ndim - 1 && pred.isContiguous ? fusedForward(pred, label, rest, record) : null;
+  if (fused) [loss, prob] = fused;
+  else untaped(() => {
     const m = pred.max({ axis, keepdims: true });
     const s = pred.sub(m);
     const e = s.exp();
@@ -94,6 +97,8 @@ export function softmaxCrossEntropy(pred: NDArray, label: NDArray, opts: { axis?
           mask.context.backend.pickGrad(ones, idx, axis, mask);
           return [softmaxOf(xs, axis).sub(mask).mul(gk), null, null];
         }
+        const fast = axis === xs.ndim - 1 ? fusedGrad(ps, ys, g) : null;
+        if (fast) return [fast, null, null];
         const gx = ps.mul(gk);
         const ng = g.reshape(rest).neg();
         // gx[..., y, ...] -= g
@@ -105,6 +110,62 @@ export function softmaxCrossEntropy(pred: NDArray, label: NDArray, opts: { axis?
     p.dispose();
   }
   return loss;
+}
+
+/** [rows, C] and [rows] bare views of contiguous arrays, for the fused kernels. */
+function rowsView(x: NDArray, C: number): View {
+  const rows = C === 0 ? 0 : x.size / C;
+  return { storage: x.storage, shape: [rows, C], strides: [C, 1], offset: x.offset, dtype: x.dtype };
+}
+/** x as a 1-D bare view: contiguous, or with one non-unit axis of any stride (a broadcast g). */
+function flatView(x: NDArray): View | null {
+  let stride = 1;
+  let dims = 0;
+  for (let i = 0; i < x.ndim; i++)
+    if (x.shape[i] !== 1) {
+      dims++;
+      stride = x.strides[i];
+    }
+  if (dims > 1 && !x.isContiguous) return null;
+  return { storage: x.storage, shape: [x.size], strides: [dims > 1 ? 1 : stride], offset: x.offset, dtype: x.dtype };
+}
+
+/**
+ * The forward pass in one backend kernel when the backend has one for these arrays (class axis
+ * last, contiguous): [loss shaped `rest`, softmax or undefined]. Null: compose it instead.
+ */
+function fusedForward(pred: NDArray, label: NDArray, rest: number[], withProb: boolean): [NDArray, NDArray | undefined] | null {
+  const backend = pred.context.backend;
+  const lv = flatView(label);
+  if (!backend.softmaxCrossEntropy || !lv) return null;
+  const C = pred.shape[pred.ndim - 1];
+  const loss = empty(rest, pred.dtype, pred.context);
+  const prob = withProb ? empty(pred.shape, pred.dtype, pred.context) : undefined;
+  let ok = false;
+  try {
+    ok = backend.softmaxCrossEntropy(rowsView(pred, C), lv, flatView(loss)!, prob ? rowsView(prob, C) : null);
+  } catch (err) {
+    disposeAll([loss, prob]);
+    if (err instanceof IndexError)
+      throw new IndexError(`softmaxCrossEntropy: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${pred.ndim - 1} (${err.message})`);
+    throw err;
+  }
+  if (ok) return [loss, prob];
+  disposeAll([loss, prob]);
+  return null;
+}
+
+/** (softmax − onehot(label)) · g in one backend kernel, or null where the backend has none. */
+function fusedGrad(prob: NDArray, label: NDArray, g: NDArray): NDArray | null {
+  const backend = prob.context.backend;
+  const lv = flatView(label);
+  const gv = flatView(g);
+  if (!backend.softmaxCrossEntropyGrad || !prob.isContiguous || !lv || !gv || g.dtype !== prob.dtype) return null;
+  const C = prob.shape[prob.ndim - 1];
+  const out = empty(prob.shape, prob.dtype, prob.context);
+  if (backend.softmaxCrossEntropyGrad(rowsView(prob, C), lv, gv, rowsView(out, C))) return out;
+  out.dispose();
+  return null;
 }
 
 /** A differentiable softmax (used only when the backward pass is itself recorded). */

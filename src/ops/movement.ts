@@ -28,11 +28,31 @@ export function copy(x: NDArray): NDArray {
 export function toContext(x: NDArray, ctx: Context): NDArray {
   x.checkAlive('copyto');
   if (x.context.equals(ctx)) return copy(x);
+  if (x.context.deviceType !== 'cpu')
+    throw new ValueError(
+      `copyto: an array on ${x.context} cannot be copied to ${ctx} synchronously (a GPU is read asynchronously); ` +
+        `use \`await x.copytoAsync(nd.${ctx.deviceType}(${ctx.deviceId || ''}))\``,
+    );
   const out = empty(x.shape, x.dtype, ctx);
   // Cross-device copies go through host memory; both sides read/write contiguous data.
   const data = x.context.backend.readSync(x);
   ctx.backend.write(out, data);
   if (shouldRecord(x)) {
+    const from = x.context;
+    recordOp('copyto', [x], out, (g) => [toContext(g, from)], 'none');
+  }
+  return out;
+}
+
+/** x copied to another device, any pair (GPU -> CPU included): the source is read asynchronously. */
+export async function toContextAsync(x: NDArray, ctx: Context): Promise<NDArray> {
+  x.checkAlive('copytoAsync');
+  if (x.context.equals(ctx) || x.context.deviceType === 'cpu') return toContext(x, ctx);
+  const record = shouldRecord(x);
+  const data = await x.context.backend.read(x);
+  const out = empty(x.shape, x.dtype, ctx);
+  ctx.backend.write(out, data);
+  if (record) {
     const from = x.context;
     recordOp('copyto', [x], out, (g) => [toContext(g, from)], 'none');
   }

@@ -1,6 +1,7 @@
 import type { DType } from '../core/dtype.js';
 import { ValueError, DTypeError } from '../core/errors.js';
-import { shapeStr, type Shape } from '../core/shape.js';
+import { shapeStr, shapesEqual, type Shape } from '../core/shape.js';
+import type { View } from '../backend/backend.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import type { Context } from '../ndarray/context.js';
 
@@ -24,11 +25,28 @@ export function broadcastView(x: NDArray, shape: Shape): NDArray {
   return x._viewOf(shape, strides, x.offset);
 }
 
+/**
+ * A broadcast of `x` to `shape` as a bare View (no NDArray handle: nothing to track, count or
+ * dispose), for handing straight to a kernel while `x` is alive. Returns `x` itself when the
+ * shapes already agree.
+ */
+export function kernelView(x: NDArray, shape: Shape): View {
+  if (shapesEqual(x.shape, shape)) return x;
+  const n = shape.length;
+  const off = n - x.ndim;
+  const strides = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const j = i - off;
+    strides[i] = j < 0 || (x.shape[j] === 1 && shape[i] !== 1) ? 0 : x.strides[j];
+  }
+  return { storage: x.storage, shape, strides, offset: x.offset, dtype: x.dtype };
+}
+
 /** Throws unless all arrays live on one context; returns it. */
 export function sameContext(op: string, ...xs: NDArray[]): Context {
   const c = xs[0].context;
   for (const x of xs)
-    if (!x.context.equals(c))
+    if (x.context !== c && !x.context.equals(c))
       throw new ValueError(`${op}: arrays live on different devices (${c} and ${x.context}); move one with copyto()/asInContext()`);
   return c;
 }

@@ -1,14 +1,24 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { bytesPerElement, typedArrayCtor } from '../../core/dtype.js';
 import { sizeOf } from '../../core/shape.js';
-import { IndexError } from '../../core/errors.js';
+import { IndexError, ValueError } from '../../core/errors.js';
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import { Heap } from './heap.js';
-import { coalesce, mapKernel, type Arr } from './codegen.js';
+import { arrayTypeCode, coalesce, mapKernel, type Arr } from './codegen.js';
 import { BINARY_EXPR, UNARY_EXPR } from './exprs.js';
 import { matmulRef } from './matmul.js';
 import { forEachIndex } from './iter.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
+import { WasmKernels } from './wasm/fast.js';
+import { envVar } from './wasm/module.js';
+import { availableCores } from './wasm/pool.js';
+import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.js';
+
+/**
+ * Which CPU kernels run: the TS reference, the Wasm SIMD kernels, Wasm with GEMM on OpenBLAS
+ * (the optional native addon, src/backend/cpu/blas), or the fastest available.
+ */
+export type CpuKernelMode = 'ts' | 'wasm' | 'blas' | 'auto';
 
 /** A CPU storage: a block of the shared heap. */
 export class CpuStorage implements Storage {
@@ -38,6 +48,61 @@ const ACC: Partial<Record<ReduceOp, { init: number; expr: string }>> = {
   min: { init: Infinity, expr: '(a < o || a !== a) ? a : o' },
 };
 
+/** rows(dst, src, idx, n, rowBytes, strideBytes): row j of dst = the row at src + idx[j]·stride (byte addresses). */
+type RowGather = (dst: number, src: number, idx: number, n: number, rowBytes: number, strideBytes: number) => void;
+
+/**
+ * A 112-byte Wasm module importing the heap's memory, with one function `rows` that gathers rows
+ * by int32 indices with `memory.copy` (a plain memmove, about twice as fast as copyWithin on a
+ * shared buffer). Its text form:
+ *
+ *   (func (export "rows") (param $dst $src $idx $n $rowBytes $stride i32) (local $j i32)
+ *     (block (loop
+ *       (br_if 1 (i32.ge_u (local.get $j) (local.get $n)))
+ *       (memory.copy (i32.add (local.get $dst) (i32.mul (local.get $j) (local.get $rowBytes)))
+ *                    (i32.add (local.get $src) (i32.mul (i32.load (i32.add (local.get $idx) (i32.shl (local.get $j) (i32.const 2)))) (local.get $stride)))
+ *                    (local.get $rowBytes))
+ *       (local.set $j (i32.add (local.get $j) (i32.const 1)))
+ *       (br 0))))
+ */
+const ROW_GATHER_WASM = new Uint8Array([
+  0, 97, 115, 109, 1, 0, 0, 0,
+  1, 10, 1, 96, 6, 127, 127, 127, 127, 127, 127, 0,
+  2, 15, 1, 3, 101, 110, 118, 3, 109, 101, 109, 2, 3, 1, 128, 128, 4,
+  3, 2, 1, 0,
+  7, 8, 1, 4, 114, 111, 119, 115, 0, 0,
+  10, 59, 1, 57, 1, 1, 127, 2, 64, 3, 64, 32, 6, 32, 3, 79, 13, 1, 32, 0, 32, 6, 32, 4, 108, 106, 32, 1, 32, 2, 32, 6, 65, 2,
+  116, 106, 40, 2, 0, 32, 5, 108, 106, 32, 4, 252, 10, 0, 0, 32, 6, 65, 1, 106, 33, 6, 12, 0, 11, 11, 11,
+]);
+
+/** 2^(-i/32) for i = 0..5120 (the range of expNonPositive). */
+const EXP2_NEG32 = (() => {
+  const t = new Float64Array(5121);
+  for (let i = 0; i <= 5120; i++) t[i] = 2 ** (-i / 32);
+  return t;
+})();
+
+/**
+ * exp(x) for x <= 0 (and NaN) in float64, relative error below 3e-15: x = k·ln2/32 + r with
+ * |r| <= ln2/64, 2^(k/32) from a table and a degree-5 polynomial for exp(r). Twice as fast as
+ * Math.exp; used where the result is stored in float32. Below -110 the value cannot reach a
+ * float32 (nor change a sum that holds exp(0) = 1) and is 0.
+ */
+function expNonPositive(x: number): number {
+  if (!(x > -110)) return x !== x ? x : 0;
+  const k = Math.round(x * 46.16624130844683); // 32 / ln 2
+  // ln2/32 split in two so that k·hi is exact (fdlibm's ln2_hi, ln2_lo over 32)
+  const r = x - k * 0.02166084938653512 - k * 5.9631716539705866e-12;
+  return EXP2_NEG32[-k] * (1 + r * (1 + r * (0.5 + r * (0.16666666666666666 + r * (0.041666666666666664 + r * 0.008333333333333333)))));
+}
+
+/** Softmax cross-entropy fuses in TS up to this many elements (beyond, the SIMD kernels win). */
+const SCE_FUSED_MAX = 1 << 16;
+
+function isFloatDType(d: DType): boolean {
+  return d === 'float32' || d === 'float64';
+}
+
 function arr(v: View): Arr {
   return (v.storage as CpuStorage).data;
 }
@@ -51,6 +116,51 @@ export class CpuBackend implements Backend {
   readonly name = 'cpu';
   readonly heap = new Heap();
   private storages = 0;
+  /** D2L_CPU_KERNELS=ts|wasm|auto and D2L_CPU_THREADS=n select the kernels (see setKernels). */
+  private kernelMode: CpuKernelMode = parseKernelMode(envVar('D2L_CPU_KERNELS'));
+  private threadCount = Math.max(1, Number(envVar('D2L_CPU_THREADS')) || availableCores());
+  private wasm: WasmKernels | null | undefined;
+
+  /**
+   * Selects the kernels: 'ts' forces the TypeScript reference kernels, 'wasm' the portable Wasm
+   * SIMD kernels (an error where the runtime lacks Wasm SIMD), 'blas' those with GEMM on OpenBLAS
+   * (an error where the addon is not loaded), 'auto' the fastest available.
+   */
+  setKernels(mode: CpuKernelMode): void {
+    this.kernelMode = parseKernelMode(mode);
+    if (this.kernelMode === 'wasm' && !this.fastKernels()) throw new ValueError('cpu kernels: this runtime has no WebAssembly SIMD');
+    if (this.kernelMode === 'blas' && !blasAvailable()) throw new ValueError(`cpu kernels: the BLAS addon is not loaded: ${blasInfo().reason}`);
+  }
+
+  /** Threads for large kernels, the calling thread included (default: the available cores). */
+  setThreads(n: number): Promise<void> {
+    this.threadCount = Math.max(1, Math.floor(n));
+    return this.wasm ? this.wasm.setThreads(this.threadCount) : Promise.resolve();
+  }
+
+  /** The kernels in use: mode, the active path, the Wasm variant and the threads. */
+  kernelInfo(): { mode: CpuKernelMode; active: 'ts' | 'wasm'; gemm: 'ts' | 'wasm' | 'blas'; variant: string | null; threads: number; readyWorkers: number } {
+    const w = this.fastKernels();
+    const blas = (this.kernelMode === 'blas' || this.kernelMode === 'auto') && blasAvailable();
+    return { mode: this.kernelMode, active: w ? 'wasm' : 'ts', gemm: blas ? 'blas' : w ? 'wasm' : 'ts', variant: w?.variant ?? null, threads: this.threadCount, readyWorkers: w?.readyWorkers ?? 0 };
+  }
+
+  /** Starts the kernel worker threads now and waits until they take work; returns how many did. */
+  startThreads(timeoutMs = 5000): number {
+    return this.fastKernels()?.startThreads(timeoutMs) ?? 0;
+  }
+
+  /** Stops the kernel worker threads (they restart at the next large kernel). */
+  shutdownThreads(): Promise<void> {
+    return this.wasm ? this.wasm.setThreads(this.threadCount) : Promise.resolve();
+  }
+
+  /** The Wasm kernels when they are selected and available, else null (TS reference). */
+  fastKernels(): WasmKernels | null {
+    if (this.kernelMode === 'ts') return null;
+    if (this.wasm === undefined) this.wasm = WasmKernels.create(this.heap, this.threadCount);
+    return this.wasm;
+  }
 
   supportsDType(): boolean {
     return true;
@@ -75,10 +185,22 @@ export class CpuBackend implements Backend {
   }
 
   write(dst: View, data: TypedArray): void {
+    // A contiguous destination is one typed-array copy.
+    if (isDense(dst)) {
+      const n = sizeOf(dst.shape);
+      const D = (dst.storage as CpuStorage).data;
+      if (n > 0) D.set(data.length === n ? data : data.subarray(0, n), dst.offset);
+      return;
+    }
     this.map('a', dst, [{ arr: data, offset: 0, strides: contiguous(dst.shape) }], 0);
   }
 
   readSync(src: View): TypedArray {
+    // A contiguous source is one copy out of the shared heap (slice gives a non-shared array).
+    if (isDense(src)) {
+      const n = sizeOf(src.shape);
+      return (src.storage as CpuStorage).data.slice(src.offset, src.offset + n);
+    }
     const C = typedArrayCtor(src.dtype);
     const out = new C(sizeOf(src.shape));
     this.map('a', { arr: out, offset: 0, strides: contiguous(src.shape), shape: src.shape }, [viewArg(src)], 0);
@@ -90,26 +212,37 @@ export class CpuBackend implements Backend {
   }
 
   fill(out: View, value: number): void {
+    if (isDense(out)) {
+      const v = out.dtype === 'bool' ? (value !== 0 ? 1 : 0) : value;
+      (out.storage as CpuStorage).data.fill(v, out.offset, out.offset + sizeOf(out.shape));
+      return;
+    }
     this.map(castExpr(out.dtype, 's'), out, [], value);
   }
 
   copy(x: View, out: View): void {
+    // Same dtype, both contiguous: one typed-array copy.
+    if (x.dtype === out.dtype && isDense(x) && isDense(out)) {
+      const n = sizeOf(out.shape);
+      if (n > 0) (out.storage as CpuStorage).data.set((x.storage as CpuStorage).data.subarray(x.offset, x.offset + n), out.offset);
+      return;
+    }
     this.map(castExpr(out.dtype, 'a'), out, [viewArg(x)], 0);
   }
 
   unary(op: UnaryOp, x: View, out: View): void {
+    if (this.fastKernels()?.unary(op, x, out)) return;
     this.map(castExpr(out.dtype, UNARY_EXPR[op]), out, [viewArg(x)], 0);
   }
 
   binary(op: BinaryOp, a: View, b: View, out: View): void {
+    if (this.fastKernels()?.binary(op, a, b, out)) return;
     this.map(castExpr(out.dtype, BINARY_EXPR[op]), out, [viewArg(a), viewArg(b)], 0);
   }
 
   binaryScalar(op: BinaryOp, x: View, s: number, reverse: boolean, out: View): void {
-    const e = BINARY_EXPR[op];
-    // Rename the operands so the scalar sits on the requested side.
-    const expr = reverse ? e.replace(/\ba\b/g, '__x').replace(/\bb\b/g, 'a').replace(/__x/g, 's') : e.replace(/\bb\b/g, 's');
-    this.map(castExpr(out.dtype, expr), out, [viewArg(x)], s);
+    if (this.fastKernels()?.binaryScalar(op, x, s, reverse, out)) return;
+    this.map(castExpr(out.dtype, scalarExpr(op, reverse)), out, [viewArg(x)], s);
   }
 
   where(cond: View, a: View, b: View, out: View): void {
@@ -117,6 +250,7 @@ export class CpuBackend implements Backend {
   }
 
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
+    if (this.fastKernels()?.reduce(op, x, axes, out)) return;
     const n = sizeOf(x.shape);
     const acc = ACC[op];
     if (acc) {
@@ -136,27 +270,63 @@ export class CpuBackend implements Backend {
     const xs = x.strides[axis];
     const outerShape = x.shape.filter((_, i) => i !== axis);
     const outerStrides = x.strides.filter((_, i) => i !== axis);
-    const better = op === 'argmax' ? (v: number, best: number) => v > best : (v: number, best: number) => v < best;
+    // The first NaN wins, as in numpy; otherwise the first extreme value.
+    const one =
+      op === 'argmax'
+        ? (px: number): number => {
+            let best = X[px];
+            if (best !== best) return 0;
+            let bi = 0;
+            for (let i = 1; i < len; i++) {
+              const v = X[px + i * xs];
+              if (v > best || v !== v) {
+                if (v !== v) return i;
+                best = v;
+                bi = i;
+              }
+            }
+            return bi;
+          }
+        : (px: number): number => {
+            let best = X[px];
+            if (best !== best) return 0;
+            let bi = 0;
+            for (let i = 1; i < len; i++) {
+              const v = X[px + i * xs];
+              if (v < best || v !== v) {
+                if (v !== v) return i;
+                best = v;
+                bi = i;
+              }
+            }
+            return bi;
+          };
+    // One outer axis (rows of a matrix): a plain loop instead of the generic index walk.
+    if (outerShape.length <= 1) {
+      const n = outerShape.length === 0 ? 1 : outerShape[0];
+      const sx = outerShape.length === 0 ? 0 : outerStrides[0];
+      const so = outerShape.length === 0 ? 0 : out.strides[0];
+      for (let r = 0; r < n; r++) O[out.offset + r * so] = one(x.offset + r * sx);
+      return;
+    }
     forEachIndex(outerShape, [outerStrides, out.strides], [x.offset, out.offset], (px, po) => {
-      let best = X[px];
-      let bi = 0;
-      for (let i = 1; i < len; i++) {
-        const v = X[px + i * xs];
-        if (best !== best) break; // NaN wins, as in numpy
-        if (better(v, best) || v !== v) {
-          best = v;
-          bi = i;
-        }
-      }
-      O[po] = bi;
+      O[po] = one(px);
     });
   }
 
   matmul(x: View, y: View, out: View): void {
+    // float32/float64 GEMM on OpenBLAS: always when forced ('blas'), when worth a native call in 'auto'.
+    const km = this.kernelMode;
+    if (km === 'blas' || km === 'auto') {
+      if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0)) return;
+      if (km === 'blas' && !blasAvailable()) throw new ValueError(`D2L_CPU_KERNELS=blas: the BLAS addon is not loaded: ${blasInfo().reason}`);
+    }
+    if (this.fastKernels()?.matmul(x, y, out)) return;
     matmulRef(arr(x), x, arr(y), y, arr(out), out);
   }
 
   take(x: View, idx: View, axis: number, out: View): void {
+    if (axis === 0 && this.takeRows(x, idx, out)) return;
     const { pre, len, post } = splitAt(x.shape, axis);
     const I = this.readSync(idx);
     const X = arr(x);
@@ -172,6 +342,21 @@ export class CpuBackend implements Backend {
     const oPost = oStr.slice(axis + idx.shape.length);
     const idxShape = idx.shape;
     void post;
+    // Fast path (row gather, e.g. a DataLoader batch): each taken block is contiguous in x and in
+    // out, so it is one typed-array copy instead of a callback per element.
+    const postSize = sizeOf(postShape);
+    const cPost = contiguous(postShape);
+    const blockContig = postShape.every((d, i) => d === 1 || (postS[i] === cPost[i] && oPost[i] === cPost[i]));
+    if (blockContig && postSize > 1) {
+      const xa = x.strides[axis];
+      forEachIndex(pre, [preS, oPre], [x.offset, out.offset], (px, po) => {
+        for (let j = 0; j < ni; j++) {
+          const src = px + I[j] * xa;
+          (O as TypedArray).set((X as TypedArray).subarray(src, src + postSize), po + flatToOffset(j, idxShape, oIdx));
+        }
+      });
+      return;
+    }
     forEachIndex(pre, [preS, oPre], [x.offset, out.offset], (px, po) => {
       for (let j = 0; j < ni; j++) {
         const src = px + I[j] * x.strides[axis];
@@ -181,6 +366,77 @@ export class CpuBackend implements Backend {
         });
       }
     });
+  }
+
+  /**
+   * take along axis 0 (a batch of rows: a DataLoader batch, an embedding lookup) with contiguous
+   * indices, rows and output: each row is one memmove inside the heap, each element of a 1-D x
+   * one load. False for other layouts.
+   */
+  private takeRows(x: View, idx: View, out: View): boolean {
+    if (!isDense(idx) || !isDense(out) || x.shape.length === 0) return false;
+    const len = x.shape[0];
+    let rowSize = 1;
+    let acc = 1;
+    for (let d = x.shape.length - 1; d >= 1; d--) {
+      if (x.shape[d] !== 1 && x.strides[d] !== acc) return false;
+      acc *= x.shape[d];
+      rowSize *= x.shape[d];
+    }
+    const I = arr(idx);
+    const io = idx.offset;
+    const ni = sizeOf(idx.shape);
+    for (let j = 0; j < ni; j++) {
+      const k = I[io + j];
+      if (!(k >= 0 && k < len && Number.isInteger(k)))
+        throw new IndexError(`take: index ${k} is out of range for an axis of size ${len} (valid integers: 0..${len - 1})`);
+    }
+    if (ni === 0 || rowSize === 0) return true;
+    const xs = x.strides[0];
+    const X = arr(x);
+    const O = arr(out);
+    if (rowSize === 1) {
+      for (let j = 0, xo = x.offset, oo = out.offset; j < ni; j++) O[oo + j] = X[xo + I[io + j] * xs];
+      return true;
+    }
+    if (x.dtype !== out.dtype) return false;
+    const bpe = bytesPerElement(x.dtype);
+    const xBase = (x.storage as CpuStorage).ptr + x.offset * bpe;
+    const oBase = (out.storage as CpuStorage).ptr + out.offset * bpe;
+    const rowBytes = rowSize * bpe;
+    const gather = idx.dtype === 'int32' ? this.rowGather() : null;
+    if (gather) {
+      gather(oBase, xBase, (idx.storage as CpuStorage).ptr + io * 4, ni, rowBytes, xs * bpe);
+      return true;
+    }
+    const U8 = this.heapBytes();
+    for (let j = 0, dst = oBase; j < ni; j++, dst += rowBytes) {
+      const src = xBase + I[io + j] * xs * bpe;
+      U8.copyWithin(dst, src, src + rowBytes);
+    }
+    return true;
+  }
+
+  private heapU8: Uint8Array | null = null;
+  /** A byte view of the whole heap (renewed when the heap grows). */
+  private heapBytes(): Uint8Array {
+    const buf = this.heap.buffer;
+    if (!this.heapU8 || this.heapU8.buffer !== buf) this.heapU8 = new Uint8Array(buf as ArrayBuffer);
+    return this.heapU8;
+  }
+
+  private gatherFn: RowGather | null | undefined;
+  /** The row-gather Wasm function over the heap (null where it cannot be instantiated). */
+  private rowGather(): RowGather | null {
+    if (this.gatherFn === undefined) {
+      try {
+        const inst = new WebAssembly.Instance(new WebAssembly.Module(ROW_GATHER_WASM), { env: { mem: this.heap.memory } });
+        this.gatherFn = inst.exports.rows as RowGather;
+      } catch {
+        this.gatherFn = null;
+      }
+    }
+    return this.gatherFn;
   }
 
   takeGrad(src: View, idx: View, axis: number, out: View): void {
@@ -195,6 +451,23 @@ export class CpuBackend implements Backend {
     const sPre = src.strides.slice(0, axis);
     const sIdx = src.strides.slice(axis, axis + idx.shape.length);
     const sPost = src.strides.slice(axis + idx.shape.length);
+    // Fast path (an embedding's gradient): the scattered blocks are rows (one trailing axis, any
+    // strides), so each is one tight accumulation loop instead of a callback per element.
+    if (postShape.length === 1 && postShape[0] > 1) {
+      const oa = out.strides[axis];
+      const n = postShape[0];
+      const os = oPost[0];
+      const ss = sPost[0];
+      forEachIndex(pre, [oPre, sPre], [out.offset, src.offset], (po, ps) => {
+        for (let j = 0; j < I.length; j++) {
+          const dst = po + I[j] * oa;
+          const s0 = ps + flatToOffset(j, idx.shape, sIdx);
+          if (os === 1 && ss === 1) for (let e = 0; e < n; e++) O[dst + e] += S[s0 + e];
+          else for (let e = 0; e < n; e++) O[dst + e * os] += S[s0 + e * ss];
+        }
+      });
+      return;
+    }
     forEachIndex(pre, [oPre, sPre], [out.offset, src.offset], (po, ps) => {
       for (let j = 0; j < I.length; j++) {
         const dst = po + I[j] * out.strides[axis];
@@ -247,6 +520,73 @@ export class CpuBackend implements Backend {
     });
   }
 
+  /**
+   * Fused softmax cross-entropy over [rows, C] (see Backend.softmaxCrossEntropy): one pass per row
+   * in float64 (max, Σ exp, log), instead of eight kernels and their temporaries. Taken for small
+   * class counts only; wide rows (a language model's vocabulary) go to the composed path, whose
+   * exp runs in the SIMD kernels.
+   */
+  softmaxCrossEntropy(pred: View, label: View, loss: View, prob: View | null): boolean {
+    if (!isFloatDType(pred.dtype) || loss.dtype !== pred.dtype || (prob && prob.dtype !== pred.dtype)) return false;
+    if (pred.shape.length !== 2 || label.shape.length !== 1 || loss.shape.length !== 1) return false;
+    const [rows, C] = pred.shape;
+    if (C === 0 || rows * C > SCE_FUSED_MAX || pred.strides[1] !== 1 || (rows > 1 && pred.strides[0] !== C)) return false;
+    if (prob && (prob.strides[1] !== 1 || (rows > 1 && prob.strides[0] !== C))) return false;
+    const X = arr(pred);
+    const L = arr(label);
+    const O = arr(loss);
+    const P = prob ? arr(prob) : null;
+    const ls = label.strides[0];
+    const os = loss.strides[0];
+    for (let r = 0; r < rows; r++) {
+      const k = L[label.offset + r * ls];
+      if (!(k >= 0 && k < C && Number.isInteger(k))) throw new IndexError(`pick: index ${k} is out of range for axis 1 of size ${C}`);
+    }
+    const e = this.sceScratch(C);
+    const f32 = pred.dtype === 'float32';
+    for (let r = 0, px = pred.offset; r < rows; r++, px += C) {
+      let m = -Infinity;
+      for (let j = 0; j < C; j++) {
+        const v = X[px + j];
+        if (v > m || v !== v) m = v;
+        if (m !== m) break;
+      }
+      let z = 0;
+      if (f32) for (let j = 0; j < C; j++) z += e[j] = expNonPositive(X[px + j] - m);
+      else for (let j = 0; j < C; j++) z += e[j] = Math.exp(X[px + j] - m);
+      O[loss.offset + r * os] = Math.log(z) - (X[px + L[label.offset + r * ls]] - m);
+      if (P) for (let j = 0, pp = prob!.offset + r * C; j < C; j++) P[pp + j] = e[j] / z;
+    }
+    return true;
+  }
+
+  /** Fused gradient of softmaxCrossEntropy (see Backend.softmaxCrossEntropyGrad). */
+  softmaxCrossEntropyGrad(prob: View, label: View, g: View, out: View): boolean {
+    if (!isFloatDType(prob.dtype) || out.dtype !== prob.dtype || prob.shape.length !== 2 || g.shape.length !== 1) return false;
+    const [rows, C] = prob.shape;
+    if (rows * C > SCE_FUSED_MAX || prob.strides[1] !== 1 || out.strides[1] !== 1 || (rows > 1 && (prob.strides[0] !== C || out.strides[0] !== C))) return false;
+    const P = arr(prob);
+    const L = arr(label);
+    const G = arr(g);
+    const O = arr(out);
+    const ls = label.strides[0];
+    const gs = g.strides[0];
+    for (let r = 0; r < rows; r++) {
+      const gr = G[g.offset + r * gs];
+      const pp = prob.offset + r * C;
+      const po = out.offset + r * C;
+      for (let j = 0; j < C; j++) O[po + j] = P[pp + j] * gr;
+      O[po + L[label.offset + r * ls]] -= gr;
+    }
+    return true;
+  }
+
+  private sceBuf = new Float64Array(64);
+  private sceScratch(n: number): Float64Array {
+    if (this.sceBuf.length < n) this.sceBuf = new Float64Array(n);
+    return this.sceBuf;
+  }
+
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void {
     conv2dRef(arr(x), x, arr(w), w, p, arr(out), out);
   }
@@ -268,11 +608,24 @@ export class CpuBackend implements Backend {
     const shape = out.shape;
     if (sizeOf(shape) === 0) return;
     const o = 'storage' in out ? viewArg(out) : out;
-    const c = coalesce(shape, [o.strides, ...ins.map((i) => i.strides)]);
-    const k = mapKernel(expr, ins.length, c.shape.length);
-    const args: unknown[] = [];
-    ins.forEach((a, i) => args.push(a.arr, a.offset, c.strides[i + 1]));
-    k(o.arr, o.offset, c.strides[0], c.shape, s, ...args);
+    const nIn = ins.length;
+    const st: (readonly number[])[] = [o.strides];
+    let types = arrayTypeCode(o.arr);
+    for (let i = 0; i < nIn; i++) {
+      st.push(ins[i].strides);
+      types = types * 8 + arrayTypeCode(ins[i].arr);
+    }
+    const c = coalesce(shape, st);
+    const k = mapKernel(expr, nIn, c.shape.length, types);
+    const cs = c.strides;
+    if (nIn === 0) k(o.arr, o.offset, cs[0], c.shape, s);
+    else if (nIn === 1) k(o.arr, o.offset, cs[0], c.shape, s, ins[0].arr, ins[0].offset, cs[1]);
+    else if (nIn === 2) k(o.arr, o.offset, cs[0], c.shape, s, ins[0].arr, ins[0].offset, cs[1], ins[1].arr, ins[1].offset, cs[2]);
+    else {
+      const args: unknown[] = [];
+      for (let i = 0; i < nIn; i++) args.push(ins[i].arr, ins[i].offset, cs[i + 1]);
+      k(o.arr, o.offset, cs[0], c.shape, s, ...args);
+    }
   }
 }
 
@@ -289,10 +642,44 @@ function viewArg(v: View): ArgView {
   return { arr: arr(v), offset: v.offset, strides: v.strides };
 }
 
+const boolExprs = new Map<string, string>();
 /** Wraps `expr` so the stored value follows the output dtype's conversion rules. */
 function castExpr(d: DType, expr: string): string {
   // Typed arrays already truncate/wrap on store; bool must map every non-zero to 1.
-  return d === 'bool' ? `((${expr}) !== 0 ? 1 : 0)` : expr;
+  if (d !== 'bool') return expr;
+  let e = boolExprs.get(expr);
+  if (e === undefined) boolExprs.set(expr, (e = `((${expr}) !== 0 ? 1 : 0)`));
+  return e;
+}
+
+const scalarExprs = new Map<string, string>();
+/** BINARY_EXPR[op] with the scalar `s` as operand b, or as operand a when `reverse` (memoised). */
+function scalarExpr(op: BinaryOp, reverse: boolean): string {
+  const key = reverse ? 'r' + op : op;
+  let expr = scalarExprs.get(key);
+  if (expr === undefined) {
+    const e = BINARY_EXPR[op];
+    // Rename the operands so the scalar sits on the requested side.
+    expr = reverse ? e.replace(/\ba\b/g, '__x').replace(/\bb\b/g, 'a').replace(/__x/g, 's') : e.replace(/\bb\b/g, 's');
+    scalarExprs.set(key, expr);
+  }
+  return expr;
+}
+
+function parseKernelMode(v: string | undefined): CpuKernelMode {
+  if (v === undefined || v === '') return 'auto';
+  if (v === 'ts' || v === 'wasm' || v === 'blas' || v === 'auto') return v;
+  throw new ValueError(`D2L_CPU_KERNELS must be 'ts', 'wasm', 'blas' or 'auto' (got '${v}')`);
+}
+
+/** Row-major contiguous (unit dims' strides ignored). */
+function isDense(v: View): boolean {
+  let acc = 1;
+  for (let i = v.shape.length - 1; i >= 0; i--) {
+    if (v.shape[i] !== 1 && v.strides[i] !== acc) return false;
+    acc *= v.shape[i];
+  }
+  return true;
 }
 
 function contiguous(shape: readonly number[]): number[] {
