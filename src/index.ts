@@ -10,7 +10,11 @@
  */
 export * as nd from './ndarray/nd.js';
 export * as autograd from './autograd/index.js';
+export * as d2l from './d2l/index.js';
+export * as gluon from './gluon/index.js';
+export * as init from './gluon/init.js';
 export { NDArray } from './ndarray/ndarray.js';
 export { Context, cpu, gpu } from './ndarray/context.js';
+export { initWebGpu, destroyWebGpu, WebGpuError, WebGpuUnavailableError } from './backend/webgpu/index.js';
 export * from './core/errors.js';
 export type { DType } from './core/dtype.js';

@@ -18,7 +18,6 @@ export type { TensorRecord, SafetensorsContents } from './safetensors.js';
 
 // ---- The rest of gluon: rnn layers, data, losses, Trainer and optimizers, utils ----
 export * as rnn from './rnn/index.js';
-export * as rnn from './rnn/index.js';
 export * as data from './data/index.js';
 export * as loss from './loss.js';
 export { Trainer, StaleGradientError } from './trainer.js';

@@ -1,0 +1,64 @@
+/**
+ * Every chapter program by its book section slug, in book order. Each entry loads its module on
+ * demand, so running one chapter does not load the others. Adding a chapter is one line here.
+ *
+ * @example
+ * const chapter = await loadChapter('linear-regression-scratch');
+ * await chapter.run({ epochs: 3 });
+ */
+import type { Chapter } from './common.js';
+
+// In book order: add a chapter as one line at its section's place.
+export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = {
+  ndarray: () => import('./ndarray.js'),
+  autograd: () => import('./autograd.js'),
+  'linear-regression-scratch': () => import('./linear-regression-scratch.js'),
+  'linear-regression-gluon': () => import('./linear-regression-gluon.js'),
+  'fashion-mnist': () => import('./fashion-mnist.js'),
+  'softmax-regression-scratch': () => import('./softmax-regression-scratch.js'),
+  'softmax-regression-gluon': () => import('./softmax-regression-gluon.js'),
+  mlp: () => import('./mlp.js'),
+  'mlp-scratch': () => import('./mlp-scratch.js'),
+  'mlp-gluon': () => import('./mlp-gluon.js'),
+  'lang-model': () => import('./lang-model.js'),
+  'lang-model-dataset': () => import('./lang-model-dataset.js'),
+  'rnn-scratch': () => import('./rnn-scratch.js'),
+  'rnn-gluon': () => import('./rnn-gluon.js'),
+  gru: () => import('./gru.js'),
+  lstm: () => import('./lstm.js'),
+  'word2vec-gluon': () => import('./word2vec-gluon.js'),
+};
+
+/** The slugs of every chapter, in book order. @example chapterSlugs() // ['ndarray', ...] */
+export function chapterSlugs(): string[] {
+  return Object.keys(chapterLoaders);
+}
+
+/** Whether `slug` names a chapter. @example hasChapter('mlp') // true */
+export function hasChapter(slug: string): boolean {
+  return Object.prototype.hasOwnProperty.call(chapterLoaders, slug);
+}
+
+/**
+ * Loads the chapter called `slug`; an unknown slug is an error listing the valid ones.
+ *
+ * @example
+ * const { meta, run } = await loadChapter('mlp');
+ */
+export async function loadChapter(slug: string): Promise<Chapter> {
+  if (!hasChapter(slug)) throw new UnknownChapterError(slug);
+  return chapterLoaders[slug]();
+}
+
+/**
+ * An unknown chapter slug; the message lists the valid ones.
+ *
+ * @example
+ * await loadChapter('nope'); // throws UnknownChapterError: unknown chapter 'nope'. Valid chapters: ndarray, ...
+ */
+export class UnknownChapterError extends Error {
+  constructor(readonly slug: string) {
+    super(`unknown chapter '${slug}'. Valid chapters: ${chapterSlugs().join(', ')}`);
+    this.name = 'UnknownChapterError';
+  }
+}

@@ -1,0 +1,30 @@
+/**
+ * The book's helper package (d2lzh) in camelCase: `import { d2l } from 'd2l-ts'`.
+ *
+ * @example
+ * import { nd, autograd, d2l } from 'd2l-ts';
+ * for (const [X, y] of d2l.dataIter(10, features, labels)) {
+ *   const l = autograd.record(() => d2l.squaredLoss(d2l.linreg(X, w, b), y));
+ *   l.backward();
+ *   d2l.sgd([w, b], 0.03, 10);
+ * }
+ */
+export { dataIter, linreg, squaredLoss, sgd, syntheticData } from './linreg.js';
+export { accuracy, accuracyAsync, correctCount, Accumulator, Timer } from './metrics.js';
+export { plot, scatter, semilogy, plotTrainingCurves, renderVegaLite, svgToPng, FONT } from './plot.js';
+export type { Figure, Values, PlotOptions, EpochCurvePoint } from './plot.js';
+export { showImages, showFashionMnist, encodePng } from './images.js';
+export type { ShowImagesOptions } from './images.js';
+export { evaluateAccuracy, trainCh3, predictCh3, applyNet, applyLoss } from './train.js';
+export type { Net, LossLike, TrainerLike, BatchIterable, EpochMetrics, TrainCh3Options, Predictions } from './train.js';
+export { ProgressBar, progressEnabled } from './progress.js';
+export type { ProgressOptions } from './progress.js';
+export * from './data-files.js';
+export * from './text.js';
+export * from './fashion-mnist.js';
+export * from './ngram.js';
+export * from './rnn.js';
+export * from './rnn-gluon.js';
+export * from './word2vec.js';
+export { getFashionMnistLabels, loadDataFashionMnist, loadDataFashionMnistSync, FASHION_MNIST_LABELS } from './fashion-mnist.js';
+export type { LoadFashionMnistOptions } from './fashion-mnist.js';
