@@ -5,10 +5,9 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, extname } from 'node:path';
-import * as vega from 'vega';
-import * as vl from 'vega-lite';
+import { createRequire } from 'node:module';
 import type { TopLevelSpec } from 'vega-lite';
-import { Resvg } from '@resvg/resvg-js';
+import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import { ValueError } from '../core/errors.js';
 import { NDArray } from '../ndarray/ndarray.js';
 
@@ -44,6 +43,8 @@ const BASE_CONFIG = {
  */
 export async function renderVegaLite(spec: TopLevelSpec, file?: string, opts: { scale?: number } = {}): Promise<Figure> {
   const withConfig = { ...spec, config: { ...BASE_CONFIG, ...(spec as { config?: object }).config } } as TopLevelSpec;
+  // Loaded on first use: the plotting stack is ~40 MB that training-only programs never need.
+  const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const compiled = vl.compile(withConfig).spec;
   const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
   let svg: string;
@@ -62,6 +63,7 @@ export async function renderVegaLite(spec: TopLevelSpec, file?: string, opts: { 
  * const png = d2l.svgToPng('<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>');
  */
 export function svgToPng(svg: string, scale = 2): Uint8Array {
+  const { Resvg } = createRequire(import.meta.url)('@resvg/resvg-js') as { Resvg: typeof ResvgClass };
   const r = new Resvg(svg, {
     background: 'white',
     fitTo: { mode: 'zoom', value: scale },

@@ -184,9 +184,11 @@ test('1,000 steps without tidy: memory is bounded once the garbage collector run
     samples.push({ arrays: m.arrays - m0.arrays, bytes: m.bytes - m0.bytes });
   }
   // After collection only the data, w, b and their gradients survive, every time.
+  // (Arrays of earlier tests may still be finalized during the run, so the count can only drop
+  // below 6; a leak of one array per step would show as hundreds.)
   for (const s of samples) {
-    assert.equal(s.arrays, 6, `live arrays after gc: ${JSON.stringify(samples)}`);
-    assert.equal(s.bytes, samples[0].bytes, `live bytes after gc: ${JSON.stringify(samples)}`);
+    assert.ok(s.arrays <= 6, `live arrays after gc: ${JSON.stringify(samples)}`);
+    assert.ok(s.bytes <= samples[0].bytes, `live bytes after gc: ${JSON.stringify(samples)}`);
   }
   assert.ok(run.loss() < 1e-4);
   run.dispose();
