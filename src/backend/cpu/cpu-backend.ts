@@ -1,6 +1,6 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { bytesPerElement, typedArrayCtor } from '../../core/dtype.js';
-import { sizeOf } from '../../core/shape.js';
+import { sizeOf, contiguousStrides } from '../../core/shape.js';
 import { IndexError, ValueError } from '../../core/errors.js';
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import { Heap } from './heap.js';
@@ -192,7 +192,7 @@ export class CpuBackend implements Backend {
       if (n > 0) D.set(data.length === n ? data : data.subarray(0, n), dst.offset);
       return;
     }
-    this.map('a', dst, [{ arr: data, offset: 0, strides: contiguous(dst.shape) }], 0);
+    this.map('a', dst, [{ arr: data, offset: 0, strides: contiguousStrides(dst.shape) }], 0);
   }
 
   readSync(src: View): TypedArray {
@@ -203,7 +203,7 @@ export class CpuBackend implements Backend {
     }
     const C = typedArrayCtor(src.dtype);
     const out = new C(sizeOf(src.shape));
-    this.map('a', { arr: out, offset: 0, strides: contiguous(src.shape), shape: src.shape }, [viewArg(src)], 0);
+    this.map('a', { arr: out, offset: 0, strides: contiguousStrides(src.shape), shape: src.shape }, [viewArg(src)], 0);
     return out;
   }
 
@@ -257,9 +257,9 @@ export class CpuBackend implements Backend {
       // Accumulate in float64 over x in memory order, with out's strides zeroed on reduced axes.
       const outSize = sizeOf(out.shape);
       const tmp = new Float64Array(outSize).fill(acc.init);
-      const tmpStrides = expandStrides(x.shape, axes, contiguous(out.shape));
+      const tmpStrides = expandStrides(x.shape, axes, contiguousStrides(out.shape));
       if (n > 0) this.map(acc.expr, { arr: tmp, offset: 0, strides: tmpStrides, shape: x.shape }, [viewArg(x)], 0);
-      this.map(castExpr(out.dtype, 'a'), out, [{ arr: tmp, offset: 0, strides: contiguous(out.shape) }], 0);
+      this.map(castExpr(out.dtype, 'a'), out, [{ arr: tmp, offset: 0, strides: contiguousStrides(out.shape) }], 0);
       return;
     }
     // argmax / argmin over one axis (the op layer flattens for axis=None).
@@ -345,7 +345,7 @@ export class CpuBackend implements Backend {
     // Fast path (row gather, e.g. a DataLoader batch): each taken block is contiguous in x and in
     // out, so it is one typed-array copy instead of a callback per element.
     const postSize = sizeOf(postShape);
-    const cPost = contiguous(postShape);
+    const cPost = contiguousStrides(postShape);
     const blockContig = postShape.every((d, i) => d === 1 || (postS[i] === cPost[i] && oPost[i] === cPost[i]));
     if (blockContig && postSize > 1) {
       const xa = x.strides[axis];
@@ -682,15 +682,6 @@ function isDense(v: View): boolean {
   return true;
 }
 
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
 
 /** Strides over x's shape that address an array of the kept dims (reduced axes get stride 0). */
 function expandStrides(shape: readonly number[], axes: readonly number[], outStrides: number[]): number[] {

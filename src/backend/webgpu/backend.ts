@@ -1,7 +1,7 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { typedArrayCtor } from '../../core/dtype.js';
 import { D2LError, ShapeError, ValueError } from '../../core/errors.js';
-import { sizeOf, type Shape } from '../../core/shape.js';
+import { sizeOf, type Shape, contiguousStrides } from '../../core/shape.js';
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import { BufferUsage, MapMode, limitOf, type WBuffer, type WCommandEncoder, type WComputePass, type WComputePipeline, type WBindGroupLayout, type WDevice, type WGpu } from './gpu-types.js';
 import { BufferPool, READBACK_USAGE, STORAGE_USAGE } from './pool.js';
@@ -321,7 +321,7 @@ export class WebGpuBackend implements Backend {
     this.device.queue.writeBuffer(tmp, 0, words as ArrayBufferView, 0, n);
     this.runMap('copyraw', dst.shape, [
       { buffer: this.buf(dst), type: 'u32', write: true, offset: dst.offset, strides: dst.strides },
-      { buffer: tmp, type: 'u32', write: false, offset: 0, strides: contiguous(dst.shape) },
+      { buffer: tmp, type: 'u32', write: false, offset: 0, strides: contiguousStrides(dst.shape) },
     ], (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`, 0);
     this.pool.release(tmp);
   }
@@ -345,7 +345,7 @@ export class WebGpuBackend implements Backend {
     if (!isContiguousView(src)) {
       tmp = this.pool.acquire(n * 4);
       this.runMap('copyraw', src.shape, [
-        { buffer: tmp, type: 'u32', write: true, offset: 0, strides: contiguous(src.shape) },
+        { buffer: tmp, type: 'u32', write: true, offset: 0, strides: contiguousStrides(src.shape) },
         { buffer, type: 'u32', write: false, offset: src.offset, strides: src.strides },
       ], (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`, 0);
       buffer = tmp;
@@ -835,12 +835,3 @@ function envFlag(name: string): boolean {
   return !!p?.env?.[name];
 }
 
-function contiguous(shape: readonly number[]): number[] {
-  const s = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= shape[i];
-  }
-  return s;
-}
