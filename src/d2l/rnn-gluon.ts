@@ -14,7 +14,7 @@ import { Normal } from '../gluon/init.js';
 import { Dense } from '../gluon/nn/basic-layers.js';
 import type { RecurrentLayer } from '../gluon/rnn/rnn-layer.js';
 import { Trainer } from '../gluon/trainer.js';
-import { gradClipping, softmaxCrossEntropy, type EpochRecord, type RnnState, type SequenceForward } from './rnn.js';
+import { generateGreedy, gradClipping, softmaxCrossEntropy, type EpochRecord, type RnnState, type SequenceForward } from './rnn.js';
 import { dataIterConsecutive } from './text.js';
 
 /**
@@ -70,28 +70,9 @@ export class RNNModel extends Block {
  * predictRnnGluon('分开', 10, model, vocabSize, undefined, idxToChar, charToIdx);
  */
 export function predictRnnGluon(prefix: string, numChars: number, model: RNNModel, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): string {
-  const pre = Array.from(prefix).map((c) => {
-    const i = charToIdx.get(c);
-    if (i === undefined) throw new ValueError(`predictRnnGluon: the prefix character '${c}' is not in the vocabulary`);
-    return i;
-  });
-  if (pre.length === 0) throw new ValueError('predictRnnGluon: the prefix must have at least one character');
-  void vocabSize;
-  let state = model.beginState({ batchSize: 1, ctx });
-  const output = [pre[0]];
-  for (let t = 0; t < numChars + pre.length - 1; t++) {
-    const [next, st] = tidy(() => {
-      const X = nd.array([[output[output.length - 1]]], { ctx });
-      const [Y, s] = model.forward(X, state);
-      const nxt = t < pre.length - 1 ? pre[t + 1] : Y.argmax({ axis: 1 }).asScalar();
-      return [nxt, s] as [number, RnnState];
-    });
-    for (const s of state) s.dispose();
-    state = st;
-    output.push(next);
-  }
-  for (const s of state) s.dispose();
-  return output.map((i) => idxToChar[i]).join('');
+  void vocabSize; // the book's signature; the model knows its vocabulary
+  const step = (X: NDArray, state: RnnState): [NDArray, RnnState] => model.forward(X, state) as [NDArray, RnnState];
+  return generateGreedy(prefix, numChars, model.beginState({ batchSize: 1, ctx }), step, ctx, idxToChar, charToIdx, 'predictRnnGluon');
 }
 
 /** Options of `trainAndPredictRnnGluon` (the book's arguments, by name). */

@@ -222,14 +222,52 @@ export function softmaxCrossEntropy(logits: NDArray, labels: NDArray): NDArray {
   return tidy(() => sceLoss.forward(logits, labels.reshape([-1])));
 }
 
-function checkPrefix(prefix: string, charToIdx: Map<string, number>): number[] {
+function checkPrefix(prefix: string, charToIdx: Map<string, number>, op: string): number[] {
   const chars = Array.from(prefix);
-  if (chars.length === 0) throw new ValueError('predictRnn: the prefix must have at least one character');
+  if (chars.length === 0) throw new ValueError(`${op}: the prefix must have at least one character`);
   return chars.map((c) => {
     const i = charToIdx.get(c);
-    if (i === undefined) throw new ValueError(`predictRnn: the prefix character '${c}' is not in the vocabulary`);
+    if (i === undefined) throw new ValueError(`${op}: the prefix character '${c}' is not in the vocabulary`);
     return i;
   });
+}
+
+/**
+ * Greedy generation shared by `predictRnn` and `predictRnnGluon`: feeds the prefix one character
+ * at a time from `state`, then appends the most likely next character `numChars` times. `step`
+ * maps a (1, 1) array of the current character index and the state to (1, vocab) logits and the
+ * new state. Returns prefix plus the generated text.
+ *
+ * @example
+ * generateGreedy('分开', 10, state0, (X, s) => model.forward(X, s), ctx, idxToChar, charToIdx, 'predictRnnGluon');
+ */
+export function generateGreedy(
+  prefix: string, numChars: number, state0: RnnState, step: (X: NDArray, state: RnnState) => [NDArray, RnnState],
+  ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>, op = 'generateGreedy',
+): string {
+  let pre: number[];
+  try {
+    pre = checkPrefix(prefix, charToIdx, op);
+  } catch (e) {
+    for (const s of state0) s.dispose();
+    throw e;
+  }
+  const output = [pre[0]];
+  let state = state0;
+  const total = numChars + pre.length - 1;
+  for (let t = 0; t < total; t++) {
+    const [next, newState] = tidy(() => {
+      const X = nd.array([[output[output.length - 1]]], { ctx });
+      const [Y, st] = step(X, state);
+      const nxt = t < pre.length - 1 ? pre[t + 1] : Y.argmax({ axis: 1 }).asScalar();
+      return [nxt, st] as [number, RnnState];
+    });
+    for (const s of state) s.dispose();
+    state = newState;
+    output.push(next);
+  }
+  for (const s of state) s.dispose();
+  return output.map((i) => idxToChar[i]).join('');
 }
 
 /**
@@ -241,23 +279,11 @@ function checkPrefix(prefix: string, charToIdx: Map<string, number>): number[] {
  * predictRnn('分开', 10, rnn, params, initRnnState, 256, vocabSize, undefined, idxToChar, charToIdx);
  */
 export function predictRnn(prefix: string, numChars: number, rnnFn: RnnFn, params: NDArray[], initState: InitStateFn, numHiddens: number, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): string {
-  const pre = checkPrefix(prefix, charToIdx);
-  const output = [pre[0]];
-  let state = initState(1, numHiddens, ctx);
-  const total = numChars + pre.length - 1;
-  for (let t = 0; t < total; t++) {
-    const [next, newState] = tidy(() => {
-      const X = nd.array([[output[output.length - 1]]], { ctx });
-      const [Y, st] = rnnFn(toOnehot(X, vocabSize, { dtype: params[0].dtype as 'float32' }), state, params);
-      const nxt = t < pre.length - 1 ? pre[t + 1] : Y[0].argmax({ axis: 1 }).asScalar();
-      return [nxt, st] as [number, RnnState];
-    });
-    for (const s of state) s.dispose();
-    state = newState;
-    output.push(next);
-  }
-  for (const s of state) s.dispose();
-  return output.map((i) => idxToChar[i]).join('');
+  const step = (X: NDArray, state: RnnState): [NDArray, RnnState] => {
+    const [Y, st] = rnnFn(toOnehot(X, vocabSize, { dtype: params[0].dtype as 'float32' }), state, params);
+    return [Y[0], st];
+  };
+  return generateGreedy(prefix, numChars, initState(1, numHiddens, ctx), step, ctx, idxToChar, charToIdx, 'predictRnn');
 }
 
 /** One line of a training log. */
