@@ -14,7 +14,7 @@ import { Normal } from '../gluon/init.js';
 import { Dense } from '../gluon/nn/basic-layers.js';
 import type { RecurrentLayer } from '../gluon/rnn/rnn-layer.js';
 import { Trainer } from '../gluon/trainer.js';
-import { generateGreedy, gradClipping, softmaxCrossEntropy, type EpochRecord, type RnnState, type SequenceForward } from './rnn.js';
+import { generateGreedy, gradClipping, softmaxCrossEntropy, type EpochRecord, type RnnState, type RnnTrainCommonOptions, type SequenceForward } from './rnn.js';
 import { dataIterConsecutive } from './text.js';
 
 /**
@@ -76,24 +76,8 @@ export function predictRnnGluon(prefix: string, numChars: number, model: RNNMode
 }
 
 /** Options of `trainAndPredictRnnGluon` (the book's arguments, by name). */
-export interface TrainRnnGluonOptions {
+export interface TrainRnnGluonOptions extends RnnTrainCommonOptions {
   model: RNNModel;
-  numHiddens: number;
-  vocabSize: number;
-  ctx?: Context;
-  corpusIndices: readonly number[];
-  idxToChar: readonly string[];
-  charToIdx: Map<string, number>;
-  numEpochs: number;
-  numSteps: number;
-  lr: number;
-  clippingTheta: number | null;
-  batchSize: number;
-  predPeriod: number;
-  predLen: number;
-  prefixes: readonly string[];
-  print?: (line: string) => void;
-  onEpoch?: (r: EpochRecord) => void;
 }
 
 /**
@@ -113,6 +97,8 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
   const { model } = o;
   model.initialize(new Normal(0.01), { ctx: o.ctx, forceReinit: true });
   const trainer = new Trainer(model.collectParams(), 'sgd', { learningRate: o.lr, momentum: 0, wd: 0 });
+  // The parameter arrays keep their identity across steps (the Trainer updates in place).
+  const params = model.collectParams().values().map((p) => p.data());
   const log: EpochRecord[] = [];
   for (let epoch = 1; epoch <= o.numEpochs; epoch++) {
     const start = performance.now();
@@ -128,7 +114,6 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
           return [softmaxCrossEntropy(output, y).mean(), s] as [NDArray, RnnState];
         });
         l.backward();
-        const params = model.collectParams().values().map((p) => p.data());
         gradClipping(params, o.clippingTheta, o.ctx);
         trainer.step(1);
         return [outState.map((s) => s.detach()), lSum.add(l.mul(Y.size))] as [RnnState, NDArray];

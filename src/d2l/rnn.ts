@@ -295,18 +295,14 @@ export interface EpochRecord {
   samples?: string[];
 }
 
-/** Options of `trainAndPredictRnn` (the book's 18 arguments, by name). */
-export interface TrainRnnOptions {
-  rnn: RnnFn;
-  getParams: () => NDArray[];
-  initRnnState: InitStateFn;
+/** The options both RNN trainers share (the book's arguments of train_and_predict_rnn[_gluon], by name). */
+export interface RnnTrainCommonOptions {
   numHiddens: number;
   vocabSize: number;
   ctx?: Context;
   corpusIndices: readonly number[];
   idxToChar: readonly string[];
   charToIdx: Map<string, number>;
-  isRandomIter: boolean;
   numEpochs: number;
   numSteps: number;
   lr: number;
@@ -319,6 +315,14 @@ export interface TrainRnnOptions {
   print?: (line: string) => void;
   /** Called after every epoch (progress bars, tests). */
   onEpoch?: (r: EpochRecord) => void;
+}
+
+/** Options of `trainAndPredictRnn` (the book's 18 arguments, by name). */
+export interface TrainRnnOptions extends RnnTrainCommonOptions {
+  rnn: RnnFn;
+  getParams: () => NDArray[];
+  initRnnState: InitStateFn;
+  isRandomIter: boolean;
 }
 
 /**

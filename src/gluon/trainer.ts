@@ -200,7 +200,7 @@ export class Trainer {
   }
 
   private runUpdate(ignoreStale: boolean, op: string): void {
-    const todo: [number, Parameter, NDArray][] = [];
+    const pending: [number, Parameter, NDArray][] = [];
     this.params.forEach((p, i) => {
       if (p.gradReq === 'null') return;
       if (!p.isInitialized) {
@@ -220,10 +220,10 @@ export class Trainer {
             `{ ignoreStaleGrad: true } to skip updating Parameters with stale gradients`,
         );
       }
-      todo.push([i, p, grad]);
+      pending.push([i, p, grad]);
     });
     withoutRecording(() => {
-      for (const [i, p, grad] of todo) {
+      for (const [i, p, grad] of pending) {
         const w = p.data();
         const st = this.stateFor(i, w, p);
         this.opt.update(i, w, grad, st);
