@@ -97,8 +97,9 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
   const { model } = o;
   model.initialize(new Normal(0.01), { ctx: o.ctx, forceReinit: true });
   const trainer = new Trainer(model.collectParams(), 'sgd', { learningRate: o.lr, momentum: 0, wd: 0 });
-  // The parameter arrays keep their identity across steps (the Trainer updates in place).
-  const params = model.collectParams().values().map((p) => p.data());
+  // Looked up once, after the first forward pass has settled deferred shapes: the arrays keep
+  // their identity across steps (the Trainer updates them in place).
+  let params: NDArray[] | null = null;
   const log: EpochRecord[] = [];
   for (let epoch = 1; epoch <= o.numEpochs; epoch++) {
     const start = performance.now();
@@ -114,6 +115,7 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
           return [softmaxCrossEntropy(output, y).mean(), s] as [NDArray, RnnState];
         });
         l.backward();
+        params ??= model.collectParams().values().map((p) => p.data());
         gradClipping(params, o.clippingTheta, o.ctx);
         trainer.step(1);
         return [outState.map((s) => s.detach()), lSum.add(l.mul(Y.size))] as [RnnState, NDArray];
