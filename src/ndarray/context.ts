@@ -69,6 +69,7 @@ export function registeredBackends(): [string, Backend][] {
   return out;
 }
 
+/** The backend running `ctx`'s kernels (throws when no GPU backend is initialised). @example backendFor(cpu()) */
 export function backendFor(ctx: Context): Backend {
   if (ctx.deviceType === 'cpu') return cpuBackend;
   const b = gpuBackends.get(ctx.deviceId);
@@ -85,6 +86,7 @@ let defaultCtx: Context = CPU0;
 export function currentContext(): Context {
   return defaultCtx;
 }
+/** Sets the context new arrays get without a `ctx` option. @example setDefaultContext(gpu(0)) */
 export function setDefaultContext(ctx: Context): void {
   defaultCtx = ctx;
 }

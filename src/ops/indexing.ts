@@ -1,6 +1,5 @@
 import type { DType } from '../core/dtype.js';
-import { isIntegral } from '../core/dtype.js';
-import { DTypeError, IndexError, ShapeError, ValueError } from '../core/errors.js';
+import { IndexError, ShapeError, ValueError } from '../core/errors.js';
 import { broadcastShapes, normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import { NDArray, type ArrayOrScalar } from '../ndarray/ndarray.js';
@@ -296,8 +295,4 @@ export function oneHot(indices: NDArray, depth: number, opts: { onValue?: number
   const out = empty([...indices.shape, depth], dtype, indices.context);
   indices.context.backend.oneHot(indices, depth, opts.onValue ?? 1, opts.offValue ?? 0, out);
   return out;
-}
-
-export function checkIntegral(op: string, x: NDArray): void {
-  if (!isIntegral(x.dtype)) throw new DTypeError(`${op}: expected an integer array, got ${x.dtype}`);
 }

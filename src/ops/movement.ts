@@ -158,6 +158,7 @@ export function transpose(x: NDArray, axes?: readonly number[]): NDArray {
   return out;
 }
 
+/** Exchanges two axes (a view). @example swapaxes(x, 0, 1) */
 export function swapaxes(x: NDArray, a: number, b: number): NDArray {
   const n = x.ndim;
   const perm = [...Array(n).keys()];
@@ -167,6 +168,7 @@ export function swapaxes(x: NDArray, a: number, b: number): NDArray {
   return transpose(x, perm);
 }
 
+/** Inserts a unit axis at `axis` (a view). @example expandDims(x, 0) */
 export function expandDims(x: NDArray, axis: number): NDArray {
   const ax = normalizeAxis(axis, x.ndim + 1, 'expandDims');
   const sh = [...x.shape];
@@ -176,6 +178,7 @@ export function expandDims(x: NDArray, axis: number): NDArray {
   return unitAxesView(x, sh, st, 'expandDims');
 }
 
+/** Removes unit axes (all, or those named; a view). @example squeeze(x, 1) */
 export function squeeze(x: NDArray, axis?: number | number[]): NDArray {
   const axes = axis === undefined ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : (typeof axis === 'number' ? [axis] : axis).map((a) => normalizeAxis(a, x.ndim, 'squeeze'));
   for (const a of axes)
@@ -185,6 +188,7 @@ export function squeeze(x: NDArray, axis?: number | number[]): NDArray {
   return unitAxesView(x, sh, st, 'squeeze');
 }
 
+/** (N, a, b, ...) -> (N, a*b*...), as MXNet's flatten. @example flatten(x) */
 export function flatten(x: NDArray): NDArray {
   if (x.ndim === 0) return reshape(x, [1, 1]);
   return reshape(x, [x.shape[0], x.ndim === 1 ? 1 : sizeOf(x.shape.slice(1))]);
