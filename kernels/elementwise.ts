@@ -7,6 +7,9 @@ import { loadTail, storeTail, vexp, vtanh, vsigmoid } from './simd';
 const U_EXP = 0, U_TANH = 1, U_SIGMOID = 2, U_RELU = 3, U_NEG = 4, U_ABS = 5, U_SQUARE = 6, U_SQRT = 7;
 // Binary op codes
 const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
+// Comparisons: 1.0 where true, 0.0 where false (NaN compares false, except notEqual), as the
+// reference kernel writes them into a float32 output.
+const B_EQ = 6, B_NE = 7, B_GT = 8, B_GE = 9, B_LT = 10, B_LE = 11;
 
 // @ts-ignore: decorator
 @inline function un(op: i32, x: v128, k: usize): v128 {
@@ -28,7 +31,14 @@ const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
   if (op == B_MUL) return f32x4.mul(a, b);
   if (op == B_DIV) return f32x4.div(a, b);
   if (op == B_MAX) return f32x4.max(a, b);
-  return f32x4.min(a, b);
+  if (op == B_MIN) return f32x4.min(a, b);
+  const one = f32x4.splat(1);
+  if (op == B_EQ) return v128.and(f32x4.eq(a, b), one);
+  if (op == B_NE) return v128.and(f32x4.ne(a, b), one);
+  if (op == B_GT) return v128.and(f32x4.gt(a, b), one);
+  if (op == B_GE) return v128.and(f32x4.ge(a, b), one);
+  if (op == B_LT) return v128.and(f32x4.lt(a, b), one);
+  return v128.and(f32x4.le(a, b), one);
 }
 
 // @ts-ignore: decorator
@@ -38,7 +48,14 @@ const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
   if (op == B_MUL) return f64x2.mul(a, b);
   if (op == B_DIV) return f64x2.div(a, b);
   if (op == B_MAX) return f64x2.max(a, b);
-  return f64x2.min(a, b);
+  if (op == B_MIN) return f64x2.min(a, b);
+  const one = f64x2.splat(1);
+  if (op == B_EQ) return v128.and(f64x2.eq(a, b), one);
+  if (op == B_NE) return v128.and(f64x2.ne(a, b), one);
+  if (op == B_GT) return v128.and(f64x2.gt(a, b), one);
+  if (op == B_GE) return v128.and(f64x2.ge(a, b), one);
+  if (op == B_LT) return v128.and(f64x2.lt(a, b), one);
+  return v128.and(f64x2.le(a, b), one);
 }
 
 // @ts-ignore: decorator
@@ -120,7 +137,13 @@ export function binary_f32(op: i32, a: usize, b: usize, y: usize, n: i32): void 
     case B_MUL: binaryLoop(B_MUL, a, b, y, n); break;
     case B_DIV: binaryLoop(B_DIV, a, b, y, n); break;
     case B_MAX: binaryLoop(B_MAX, a, b, y, n); break;
-    default: binaryLoop(B_MIN, a, b, y, n); break;
+    case B_MIN: binaryLoop(B_MIN, a, b, y, n); break;
+    case B_EQ: binaryLoop(B_EQ, a, b, y, n); break;
+    case B_NE: binaryLoop(B_NE, a, b, y, n); break;
+    case B_GT: binaryLoop(B_GT, a, b, y, n); break;
+    case B_GE: binaryLoop(B_GE, a, b, y, n); break;
+    case B_LT: binaryLoop(B_LT, a, b, y, n); break;
+    default: binaryLoop(B_LE, a, b, y, n); break;
   }
 }
 
@@ -155,7 +178,13 @@ export function binary_scalar_f32(op: i32, x: usize, s: f32, y: usize, n: i32, r
       case B_MUL: scalarLoop(B_MUL, x, s, y, n, true); break;
       case B_DIV: scalarLoop(B_DIV, x, s, y, n, true); break;
       case B_MAX: scalarLoop(B_MAX, x, s, y, n, true); break;
-      default: scalarLoop(B_MIN, x, s, y, n, true); break;
+      case B_MIN: scalarLoop(B_MIN, x, s, y, n, true); break;
+      case B_EQ: scalarLoop(B_EQ, x, s, y, n, true); break;
+      case B_NE: scalarLoop(B_NE, x, s, y, n, true); break;
+      case B_GT: scalarLoop(B_GT, x, s, y, n, true); break;
+      case B_GE: scalarLoop(B_GE, x, s, y, n, true); break;
+      case B_LT: scalarLoop(B_LT, x, s, y, n, true); break;
+      default: scalarLoop(B_LE, x, s, y, n, true); break;
     }
   } else {
     switch (op) {
@@ -164,7 +193,13 @@ export function binary_scalar_f32(op: i32, x: usize, s: f32, y: usize, n: i32, r
       case B_MUL: scalarLoop(B_MUL, x, s, y, n, false); break;
       case B_DIV: scalarLoop(B_DIV, x, s, y, n, false); break;
       case B_MAX: scalarLoop(B_MAX, x, s, y, n, false); break;
-      default: scalarLoop(B_MIN, x, s, y, n, false); break;
+      case B_MIN: scalarLoop(B_MIN, x, s, y, n, false); break;
+      case B_EQ: scalarLoop(B_EQ, x, s, y, n, false); break;
+      case B_NE: scalarLoop(B_NE, x, s, y, n, false); break;
+      case B_GT: scalarLoop(B_GT, x, s, y, n, false); break;
+      case B_GE: scalarLoop(B_GE, x, s, y, n, false); break;
+      case B_LT: scalarLoop(B_LT, x, s, y, n, false); break;
+      default: scalarLoop(B_LE, x, s, y, n, false); break;
     }
   }
 }
@@ -199,7 +234,13 @@ export function binary_scalar_f64(op: i32, x: usize, s: f64, y: usize, n: i32, r
       case B_MUL: scalar64Loop(B_MUL, x, s, y, n, true); break;
       case B_DIV: scalar64Loop(B_DIV, x, s, y, n, true); break;
       case B_MAX: scalar64Loop(B_MAX, x, s, y, n, true); break;
-      default: scalar64Loop(B_MIN, x, s, y, n, true); break;
+      case B_MIN: scalar64Loop(B_MIN, x, s, y, n, true); break;
+      case B_EQ: scalar64Loop(B_EQ, x, s, y, n, true); break;
+      case B_NE: scalar64Loop(B_NE, x, s, y, n, true); break;
+      case B_GT: scalar64Loop(B_GT, x, s, y, n, true); break;
+      case B_GE: scalar64Loop(B_GE, x, s, y, n, true); break;
+      case B_LT: scalar64Loop(B_LT, x, s, y, n, true); break;
+      default: scalar64Loop(B_LE, x, s, y, n, true); break;
     }
   } else {
     switch (op) {
@@ -208,7 +249,13 @@ export function binary_scalar_f64(op: i32, x: usize, s: f64, y: usize, n: i32, r
       case B_MUL: scalar64Loop(B_MUL, x, s, y, n, false); break;
       case B_DIV: scalar64Loop(B_DIV, x, s, y, n, false); break;
       case B_MAX: scalar64Loop(B_MAX, x, s, y, n, false); break;
-      default: scalar64Loop(B_MIN, x, s, y, n, false); break;
+      case B_MIN: scalar64Loop(B_MIN, x, s, y, n, false); break;
+      case B_EQ: scalar64Loop(B_EQ, x, s, y, n, false); break;
+      case B_NE: scalar64Loop(B_NE, x, s, y, n, false); break;
+      case B_GT: scalar64Loop(B_GT, x, s, y, n, false); break;
+      case B_GE: scalar64Loop(B_GE, x, s, y, n, false); break;
+      case B_LT: scalar64Loop(B_LT, x, s, y, n, false); break;
+      default: scalar64Loop(B_LE, x, s, y, n, false); break;
     }
   }
 }
@@ -252,6 +299,12 @@ export function binary_bcast_f32(op: i32, full: usize, vec: usize, y: usize, row
     case B_MUL: bcastRows(B_MUL, full, vec, y, rows, cols, mode); break;
     case B_DIV: bcastRows(B_DIV, full, vec, y, rows, cols, mode); break;
     case B_MAX: bcastRows(B_MAX, full, vec, y, rows, cols, mode); break;
-    default: bcastRows(B_MIN, full, vec, y, rows, cols, mode); break;
+    case B_MIN: bcastRows(B_MIN, full, vec, y, rows, cols, mode); break;
+    case B_EQ: bcastRows(B_EQ, full, vec, y, rows, cols, mode); break;
+    case B_NE: bcastRows(B_NE, full, vec, y, rows, cols, mode); break;
+    case B_GT: bcastRows(B_GT, full, vec, y, rows, cols, mode); break;
+    case B_GE: bcastRows(B_GE, full, vec, y, rows, cols, mode); break;
+    case B_LT: bcastRows(B_LT, full, vec, y, rows, cols, mode); break;
+    default: bcastRows(B_LE, full, vec, y, rows, cols, mode); break;
   }
 }

@@ -172,12 +172,22 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
         inputs[j] = create && !x.isDisposed ? x : (node.saved[j] ?? x);
       }
       const out = create && !a.isDisposed ? a : (node.out ?? a);
-      const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out));
+      // Running sums the rule may add into (without createGraph: a taped backward needs new arrays).
+      let acc: (NDArray | null)[] | undefined;
+      if (!create) {
+        for (let j = 0; j < nIn; j++) {
+          const prev = grads.get(node.inputs[j]);
+          if (prev && prev.storage.refs === 1 && prev.isContiguous && !prev.isDisposed) (acc ??= new Array<NDArray | null>(nIn).fill(null))[j] = prev;
+        }
+      }
+      const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out, acc));
       const seenHandles: NDArray[] = [g];
       for (let j = 0; j < nIn; j++) {
         const x = node.inputs[j];
         let gx = igs[j];
         if (!gx) continue;
+        // The rule added this input's gradient into its running sum already.
+        if (acc && gx === acc[j]) continue;
         // A rule may hand back g itself, or one array for two inputs: give each its own handle
         // (owned by this pass, which disposes it or hands it out).
         if (seenHandles.includes(gx)) gx = create ? gx._valueHandle() : gx._ownedHandle();

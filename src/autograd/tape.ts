@@ -1,8 +1,13 @@
 import type { NDArray } from '../ndarray/ndarray.js';
 import { state } from './state.js';
 
-/** The gradient rule of one recorded op: input gradients (null = zero/none) from the output gradient. */
-export type Vjp = (g: NDArray, inputs: NDArray[], out: NDArray) => (NDArray | null)[];
+/**
+ * The gradient rule of one recorded op: input gradients (null = zero/none) from the output
+ * gradient. `acc[j]`, when given, is the running gradient sum of input j, a buffer the backward
+ * pass owns: a rule may add its contribution into it in place and return `acc[j]` itself for that
+ * input (matmul does, with a GEMM that accumulates), instead of a new array to be added.
+ */
+export type Vjp = (g: NDArray, inputs: NDArray[], out: NDArray, acc?: readonly (NDArray | null)[]) => (NDArray | null)[];
 
 /** What an op keeps alive for its gradient rule. */
 export type Save = 'inputs' | 'output' | 'both' | 'none';

@@ -84,6 +84,12 @@ export interface Backend {
    * Batch dims are already broadcast (zero strides allowed); transposed operands arrive as strides.
    */
   matmul(x: View, y: View, out: View): void;
+  /**
+   * Optional: out += x · y in one pass (GEMM with beta = 1), for gradients summed over many
+   * products (an RNN's weights, once per time step). Returns false, leaving out untouched, when
+   * these views or dtypes are not supported; the caller then adds a separate product.
+   */
+  matmulAdd?(x: View, y: View, out: View): boolean;
   /** out[pre, j..., post] = x[pre, idx[j...], post] with idx integral; out's shape is pre + idx + post. */
   take(x: View, idx: View, axis: number, out: View): void;
   /** The adjoint of take: out[pre, idx[j...], post] += src[pre, j..., post]. */

@@ -187,14 +187,28 @@ test('large products run multi-threaded and single-threaded, and after the heap 
   const y = nd.random.normal(0, 1, [129, 257]);
   const ref = withKernels('ts', () => nd.dot(x, y, { transposeB: true }));
   const prevThreads = be.kernelInfo().threads;
-  // The backend's thread count is OpenBLAS' for products this large (one owner of the cores).
-  for (const threads of [1, 2]) {
+  // Large products with 2 threads: split over our worker pool (each thread single-threaded OpenBLAS
+  // on a block of rows or columns; the default), or over OpenBLAS' own threads (setBlasOnPool(false)).
+  for (const [threads, onPool] of [[1, true], [2, true], [2, false]] as const) {
     await be.setThreads(threads);
+    be.setBlasOnPool(onPool);
+    if (threads > 1) be.startThreads();
     const got = withKernels('blas', () => nd.dot(x, y, { transposeB: true }));
-    assert.equal(blasInfo().threads, threads);
-    assertClose(got, ref, 5e-5, `${threads} threads`);
-    got.dispose();
+    const split = withKernels('blas', () => be.kernelInfo().gemmThreads);
+    assert.equal(split, threads === 1 ? 'one' : onPool ? 'pool' : 'openblas');
+    assert.equal(blasInfo().threads, split === 'openblas' ? threads : 1);
+    assertClose(got, ref, 5e-5, `${threads} threads, ${split}`);
+    // Both operand orders and a batch, so row and column splits and batch chunks all run.
+    const xt = x.T.copy();
+    const got2 = withKernels('blas', () => nd.dot(y, xt));
+    assertClose(got2, withKernels('ts', () => nd.dot(y, xt)), 5e-5, `Bᵀ-split, ${split}`);
+    const xb = nd.stack([x, x.mul(-1), x.mul(0.5)]);
+    const yb = nd.stack([y, y, y.mul(2)]).swapaxes(1, 2);
+    const gotB = withKernels('blas', () => nd.batchDot(xb, yb));
+    assertClose(gotB, withKernels('ts', () => nd.batchDot(xb, yb)), 5e-5, `batch, ${split}`);
+    for (const a of [got, xt, got2, xb, yb, gotB]) a.dispose();
   }
+  be.setBlasOnPool(true);
   await be.setThreads(prevThreads);
   // Small products run on one thread whatever the backend's count.
   const o = nd.ones([8, 8]);

@@ -15,9 +15,10 @@ const gc = (globalThis as { gc?: () => void }).gc;
 async function collect(): Promise<void> {
   let last = -1;
   let stable = 0;
-  for (let i = 0; i < 100 && stable < 3; i++) {
+  // Finalizers run some time after gc(), later on a loaded machine: wait for several stable counts.
+  for (let i = 0; i < 200 && stable < 5; i++) {
     gc!();
-    await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 15));
     const now = nd.memory().arrays;
     stable = now === last ? stable + 1 : 0;
     last = now;

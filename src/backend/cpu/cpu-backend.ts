@@ -11,8 +11,8 @@ import { forEachIndex } from './iter.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { WasmKernels } from './wasm/fast.js';
 import { envVar } from './wasm/module.js';
-import { availableCores } from './wasm/pool.js';
-import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.js';
+import { availableCores, type NativeGemm } from './wasm/pool.js';
+import { BLAS_MIN_MNK, BLAS_MT_MIN_MNK, blasAddonFile, blasAvailable, blasInfo, blasMatmul, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
 
 /**
  * Which CPU kernels run: the TS reference, the Wasm SIMD kernels, Wasm with GEMM on OpenBLAS
@@ -120,6 +120,8 @@ export class CpuBackend implements Backend {
   private kernelMode: CpuKernelMode = parseKernelMode(envVar('D2L_CPU_KERNELS'));
   private threadCount = Math.max(1, Number(envVar('D2L_CPU_THREADS')) || availableCores());
   private wasm: WasmKernels | null | undefined;
+  /** Large BLAS GEMMs split over our worker pool (true) or over OpenBLAS' own threads; D2L_BLAS_POOL=0 picks the latter. */
+  private blasOnPool = envVar('D2L_BLAS_POOL') !== '0';
 
   /**
    * Selects the kernels: 'ts' forces the TypeScript reference kernels, 'wasm' the portable Wasm
@@ -139,10 +141,11 @@ export class CpuBackend implements Backend {
   }
 
   /** The kernels in use: mode, the active path, the Wasm variant and the threads. */
-  kernelInfo(): { mode: CpuKernelMode; active: 'ts' | 'wasm'; gemm: 'ts' | 'wasm' | 'blas'; variant: string | null; threads: number; readyWorkers: number } {
+  kernelInfo(): { mode: CpuKernelMode; active: 'ts' | 'wasm'; gemm: 'ts' | 'wasm' | 'blas'; gemmThreads: 'pool' | 'openblas' | 'one'; variant: string | null; threads: number; readyWorkers: number } {
     const w = this.fastKernels();
     const blas = (this.kernelMode === 'blas' || this.kernelMode === 'auto') && blasAvailable();
-    return { mode: this.kernelMode, active: w ? 'wasm' : 'ts', gemm: blas ? 'blas' : w ? 'wasm' : 'ts', variant: w?.variant ?? null, threads: this.threadCount, readyWorkers: w?.readyWorkers ?? 0 };
+    const gemmThreads = this.threadCount <= 1 ? 'one' : !blas ? 'pool' : this.blasExecutor() ? 'pool' : 'openblas';
+    return { mode: this.kernelMode, active: w ? 'wasm' : 'ts', gemm: blas ? 'blas' : w ? 'wasm' : 'ts', gemmThreads, variant: w?.variant ?? null, threads: this.threadCount, readyWorkers: w?.readyWorkers ?? 0 };
   }
 
   /** Starts the kernel worker threads now and waits until they take work; returns how many did. */
@@ -158,8 +161,30 @@ export class CpuBackend implements Backend {
   /** The Wasm kernels when they are selected and available, else null (TS reference). */
   fastKernels(): WasmKernels | null {
     if (this.kernelMode === 'ts') return null;
-    if (this.wasm === undefined) this.wasm = WasmKernels.create(this.heap, this.threadCount);
+    if (this.wasm === undefined) this.wasm = WasmKernels.create(this.heap, this.threadCount, () => this.nativeGemm());
     return this.wasm;
+  }
+
+  /**
+   * Where large BLAS products are split: over our worker pool, each thread running single-threaded
+   * OpenBLAS on its block (the default: one set of threads owns the cores, docs/PERF-blas.md), or
+   * (false) over OpenBLAS' own threads. `nd`'s tests use it to cover both.
+   */
+  setBlasOnPool(on: boolean): void {
+    this.blasOnPool = on;
+  }
+
+  /** Where the next large BLAS product's chunks run: our pool's executor, or null (OpenBLAS' threads or one thread). */
+  private blasExecutor() {
+    return this.blasOnPool && this.threadCount > 1 ? (this.fastKernels()?.nativeExecutor(BLAS_MT_MIN_MNK) ?? null) : null;
+  }
+
+  /** The BLAS addon for the kernel pool's threads, when GEMM may run on it. */
+  private nativeGemm(): NativeGemm | null {
+    if (this.kernelMode !== 'auto' && this.kernelMode !== 'blas') return null;
+    const file = blasAddonFile();
+    const a = loadedBlasAddon();
+    return file && a ? { file, runLocal: nativeGemmRunner(a, this.heap.memory) } : null;
   }
 
   supportsDType(): boolean {
@@ -318,11 +343,23 @@ export class CpuBackend implements Backend {
     // float32/float64 GEMM on OpenBLAS: always when forced ('blas'), when worth a native call in 'auto'.
     const km = this.kernelMode;
     if (km === 'blas' || km === 'auto') {
-      if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0)) return;
+      if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor())) return;
       if (km === 'blas' && !blasAvailable()) throw new ValueError(`D2L_CPU_KERNELS=blas: the BLAS addon is not loaded: ${blasInfo().reason}`);
     }
     if (this.fastKernels()?.matmul(x, y, out)) return;
     matmulRef(arr(x), x, arr(y), y, arr(out), out);
+  }
+
+  /** out += x · y on OpenBLAS or the Wasm GEMM (beta = 1); false on the TS reference path. */
+  matmulAdd(x: View, y: View, out: View): boolean {
+    const km = this.kernelMode;
+    if (km === 'ts') return false;
+    // A broadcast batch in out would add one product into the same block twice.
+    for (let d = 0; d < out.shape.length - 2; d++) if (out.strides[d] === 0 && out.shape[d] > 1) return false;
+    if (km === 'blas' || km === 'auto') {
+      if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor(), 1)) return true;
+    }
+    return this.fastKernels()?.matmul(x, y, out, 1) ?? false;
   }
 
   take(x: View, idx: View, axis: number, out: View): void {

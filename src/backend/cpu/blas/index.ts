@@ -1,6 +1,7 @@
 import type { View } from '../../backend.js';
 import { forEachIndex } from '../iter.js';
 import { envVar, nodeProcess } from '../wasm/module.js';
+import { NATIVE_GEMM, NATIVE_GEMM_BATCH } from '../wasm/protocol.js';
 
 /**
  * The optional BLAS path for GEMM on Node: build/Release/d2l_blas.node, a small N-API addon over
@@ -12,7 +13,7 @@ import { envVar, nodeProcess } from '../wasm/module.js';
  */
 
 /** The addon's exports (native/d2l_blas.c). */
-interface BlasAddon {
+export interface BlasAddon {
   gemm(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offA: number, offB: number, offC: number): void;
   gemmBatch(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offsets: Float64Array): void;
   setThreads(n: number): void;
@@ -152,6 +153,69 @@ function load(): BlasAddon | null {
   return addon;
 }
 
+/**
+ * Loads the addon file in a kernel worker thread (N-API addons load once per thread) and makes
+ * OpenBLAS single-threaded there. With the OpenMP build the thread count is also each thread's
+ * own OpenMP setting, which OpenBLAS re-reads on every call: a worker left at its default would
+ * start an OpenMP team of its own.
+ */
+export function loadBlasAddonAt(file: string): BlasAddon {
+  const get = nodeProcess()?.getBuiltinModule;
+  if (!get) throw new Error('the BLAS addon needs Node >= 20.16');
+  const mod = get('node:module') as { createRequire(from: string | URL): (id: string) => unknown };
+  const a = withThreadPolicy(() => mod.createRequire(import.meta.url)(file)) as BlasAddon;
+  if (typeof a?.gemm !== 'function') throw new Error(`${file} is not the d2l-ts BLAS addon`);
+  a.setThreads(1);
+  return a;
+}
+
+/** The addon loaded on this thread, or null. */
+export function loadedBlasAddon(): BlasAddon | null {
+  return load();
+}
+
+/** The loaded addon's file, for the kernel worker threads (null when it is not loaded). */
+export function blasAddonFile(): string | null {
+  return load() ? addonPath : null;
+}
+
+/**
+ * Runs pool chunks of kind NATIVE_GEMM / NATIVE_GEMM_BATCH on `a` over `memory` (the heap), reading
+ * their arguments from a pool slot: f64, ta, tb, M, N, K, lda, ldb, beta, ldc, then the A, B, C
+ * byte offsets (NATIVE_GEMM) or the byte address and count of a Float64Array of offset triples in
+ * the heap (NATIVE_GEMM_BATCH).
+ */
+export function nativeGemmRunner(a: BlasAddon, memory: { readonly buffer: ArrayBufferLike }): (fn: number, args: Float64Array, base: number) => void {
+  let view: Uint8Array | null = null;
+  return (fn, args, base) => {
+    // A grown shared memory hands out a longer buffer; the addon checks every offset against it.
+    const buf = memory.buffer;
+    if (!view || view.byteLength !== buf.byteLength) view = new Uint8Array(buf);
+    const p = base + 1;
+    const f64 = args[p] !== 0;
+    const ta = args[p + 1] !== 0;
+    const tb = args[p + 2] !== 0;
+    const [M, N, K, lda, ldb, beta, ldc] = [args[p + 3], args[p + 4], args[p + 5], args[p + 6], args[p + 7], args[p + 8], args[p + 9]];
+    if (fn === NATIVE_GEMM) a.gemm(f64, view, ta, tb, M, N, K, 1, lda, ldb, beta, ldc, args[p + 10], args[p + 11], args[p + 12]);
+    else if (fn === NATIVE_GEMM_BATCH) a.gemmBatch(f64, view, ta, tb, M, N, K, 1, lda, ldb, beta, ldc, new Float64Array(buf, args[p + 10], 3 * args[p + 11]));
+    else throw new Error(`blas: unknown native function ${fn}`);
+  };
+}
+
+/**
+ * Where a large GEMM's chunks run: the CPU backend's worker pool, whose threads have each loaded
+ * the addon (WasmKernels.nativeExecutor). One owner of the cores: OpenBLAS stays single-threaded
+ * and our pool splits the product, so no second set of threads spins against the pool's.
+ */
+export interface NativeExecutor {
+  /** How many chunks a product of `work` multiply-adds is split into (1: run it on this thread). */
+  chunks(work: number): number;
+  /** Runs pool chunks (slot arguments as nativeGemmRunner reads them) on every pool thread. */
+  run(fn: number, chunks: number[][]): void;
+  /** Copies `data` into a temporary 8-byte-aligned heap block for the duration of `fn`. */
+  withHeapCopy(data: Float64Array, fn: (byteAddr: number) => void): void;
+}
+
 /** Whether the BLAS addon is loaded (loading it on first call). */
 export function blasAvailable(): boolean {
   return load() !== null;
@@ -223,7 +287,7 @@ function heapBytes(buffer: ArrayBufferLike): Uint8Array {
  * leaving out untouched, when the addon is absent or the views do not fit, and the caller runs
  * another kernel. `minWork` skips products smaller than that many multiply-adds.
  */
-export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View, threads: number, minWork = 0): boolean {
+export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View, threads: number, minWork = 0, exec: NativeExecutor | null = null, beta: 0 | 1 = 0): boolean {
   const dt = out.dtype;
   if ((dt !== 'float32' && dt !== 'float64') || x.dtype !== dt || y.dtype !== dt) return false;
   const r = out.shape.length;
@@ -260,24 +324,32 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   if (!A || !B || ldc < Math.max(1, N) || ldc > INT32_MAX || A.ld > INT32_MAX || B.ld > INT32_MAX) return false;
   const a = load();
   if (!a) return false;
-  const t = m * n * k >= BLAS_MT_MIN_MNK ? threads : 1;
-  if (t !== threadsSet) setBlasThreads(t);
   const es = dt === 'float64' ? 8 : 4;
   const f64 = dt === 'float64';
-  const mem = heapBytes(buffer);
   const xp = (x.storage as unknown as HeapStorage).ptr;
   const yp = (y.storage as unknown as HeapStorage).ptr;
   const op = (out.storage as unknown as HeapStorage).ptr;
-  if (r === 2) {
-    const xa = xp + x.offset * es;
-    const ya = yp + y.offset * es;
-    a.gemm(f64, mem, A.t, B.t, M, N, k, 1, A.ld, B.ld, 0, ldc, swap ? ya : xa, swap ? xa : ya, op + out.offset * es);
-    return true;
-  }
   const batch = out.shape.slice(0, r - 2);
   let nb = 1;
   for (const d of batch) nb *= d;
   if (nb === 0) return true;
+  const P = exec ? exec.chunks(m * n * k * nb) : 1;
+  // Single-threaded OpenBLAS when our pool splits products (or the product is small); else
+  // OpenBLAS' own threads for large products (no pool, e.g. D2L_CPU_THREADS=1 workers absent).
+  const t = exec || m * n * k < BLAS_MT_MIN_MNK ? 1 : threads;
+  if (t !== threadsSet) setBlasThreads(t);
+  const head = [f64 ? 1 : 0, A.t ? 1 : 0, B.t ? 1 : 0, M, N, k, A.ld, B.ld, beta, ldc];
+  if (r === 2) {
+    const xa = xp + x.offset * es;
+    const ya = yp + y.offset * es;
+    const [pa, pb, pc] = [swap ? ya : xa, swap ? xa : ya, op + out.offset * es];
+    if (P <= 1) {
+      a.gemm(f64, heapBytes(buffer), A.t, B.t, M, N, k, 1, A.ld, B.ld, beta, ldc, pa, pb, pc);
+      return true;
+    }
+    exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, pa, pb, pc, P));
+    return true;
+  }
   if (offsetsBuf.length < 3 * nb) offsetsBuf = new Float64Array(Math.max(3 * nb, 2 * offsetsBuf.length));
   const offs = offsetsBuf;
   let i = 0;
@@ -288,6 +360,45 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
     offs[i++] = swap ? xa : ya;
     offs[i++] = op + oo * es;
   });
-  a.gemmBatch(f64, mem, A.t, B.t, M, N, k, 1, A.ld, B.ld, 0, ldc, offs.subarray(0, 3 * nb));
+  const list = offs.subarray(0, 3 * nb);
+  if (P <= 1) {
+    a.gemmBatch(f64, heapBytes(buffer), A.t, B.t, M, N, k, 1, A.ld, B.ld, beta, ldc, list);
+    return true;
+  }
+  if (nb >= P) {
+    // Whole products per chunk: the offset list goes into the heap, where every thread reads it.
+    exec!.withHeapCopy(list, (addr) => {
+      const parts: number[][] = [];
+      for (let p = 0, lo = 0; p < P; p++) {
+        const hi = Math.round(((p + 1) * nb) / P);
+        if (hi > lo) parts.push([...head, addr + lo * 24, hi - lo]);
+        lo = hi;
+      }
+      exec!.run(NATIVE_GEMM_BATCH, parts);
+    });
+    return true;
+  }
+  // Fewer products than threads: split each one.
+  for (let b = 0; b < nb; b++) exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, list[3 * b], list[3 * b + 1], list[3 * b + 2], P));
   return true;
+}
+
+/** Rows or columns of C (the larger side) per chunk, in multiples of 16: one product as P chunks. */
+function splitGemm(head: number[], M: number, N: number, A: { t: boolean; ld: number }, B: { t: boolean; ld: number }, ldc: number, es: number, pa: number, pb: number, pc: number, P: number): number[][] {
+  const parts: number[][] = [];
+  const byRows = M > N;
+  const total = byRows ? M : N;
+  const step = Math.max(16, Math.ceil(total / P / 16) * 16);
+  for (let lo = 0; lo < total; lo += step) {
+    const len = Math.min(step, total - lo);
+    const h = head.slice();
+    if (byRows) {
+      h[3] = len;
+      parts.push([...h, pa + lo * (A.t ? 1 : A.ld) * es, pb, pc + lo * ldc * es]);
+    } else {
+      h[4] = len;
+      parts.push([...h, pa, pb + lo * (B.t ? B.ld : 1) * es, pc + lo * es]);
+    }
+  }
+  return parts;
 }

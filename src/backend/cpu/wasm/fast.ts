@@ -2,8 +2,9 @@ import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
 import { Heap } from '../heap.js';
 import { coalesce } from '../codegen.js';
 import { forEachIndex } from '../iter.js';
-import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
-import { WorkerPool } from './pool.js';
+import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, envVar, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
+import { WorkerPool, type NativeGemm } from './pool.js';
+import type { NativeExecutor } from '../blas/index.js';
 import { MAX_CHUNKS } from './protocol.js';
 
 /** What a CPU storage looks like to the kernels: a byte address in the shared heap. */
@@ -28,6 +29,14 @@ export const PARALLEL_MIN = {
   /** Elements read by a reduction. */
   reduce: 1 << 17,
 };
+
+/**
+ * How long an idle worker thread spins for the next kernel before it sleeps (ms). Waking a
+ * sleeping thread costs tens of microseconds on a VM, and a training step leaves gaps of a few
+ * hundred microseconds between kernels big enough to split (host-side work, small kernels).
+ * D2L_CPU_SPIN_MS overrides it.
+ */
+const SPIN_MS = Number(envVar('D2L_CPU_SPIN_MS') ?? '') || 0.2;
 
 /** Transcendental ops with their own export (kernels/elementwise.ts says why). */
 const OWN_EXPORT: Partial<Record<UnaryOp, KernelFn>> = { exp: 'exp_f32', tanh: 'tanh_f32', sigmoid: 'sigmoid_f32' };
@@ -57,6 +66,7 @@ export class WasmKernels {
     private readonly module: WebAssembly.Module,
     readonly variant: KernelVariant,
     private nThreads: number,
+    private readonly nativeGemm: () => NativeGemm | null,
   ) {
     this.k = instantiate(module, heap.memory);
     this.scratchBytes = this.k.sgemm_scratch_bytes();
@@ -65,9 +75,9 @@ export class WasmKernels {
   }
 
   /** Null where the runtime has no WebAssembly SIMD. */
-  static create(heap: Heap, threads: number): WasmKernels | null {
+  static create(heap: Heap, threads: number, nativeGemm: () => NativeGemm | null = () => null): WasmKernels | null {
     const c = compileKernels();
-    return c ? new WasmKernels(heap, c.module, c.variant, threads) : null;
+    return c ? new WasmKernels(heap, c.module, c.variant, threads, nativeGemm) : null;
   }
 
   /** Threads used for large kernels, the calling thread included. */
@@ -102,7 +112,32 @@ export class WasmKernels {
   private ensurePool(): void {
     if (this.poolStarted) return;
     this.poolStarted = true;
-    this.pool = WorkerPool.create(this.nThreads - 1, this.k, this.module, this.heap.memory);
+    this.pool = WorkerPool.create(this.nThreads - 1, this.k, this.module, this.heap.memory, SPIN_MS, this.nThreads > 1 ? this.nativeGemm() : null);
+  }
+
+  /**
+   * Runs the BLAS addon's GEMMs on this pool (each thread single-threaded OpenBLAS on its block),
+   * or null when the pool has no addon (then OpenBLAS uses its own threads).
+   */
+  nativeExecutor(minWork: number): NativeExecutor | null {
+    if (this.nThreads <= 1) return null;
+    this.ensurePool();
+    const pool = this.pool;
+    if (!pool?.nativeReady) return null;
+    return {
+      chunks: (work) => (work < minWork || !pool.nativeReady ? 1 : this.nThreads),
+      run: (fn, chunks) => pool.run(fn, chunks),
+      withHeapCopy: (data, fn) => {
+        const bytes = data.length * 8;
+        const p = this.heap.alloc(bytes);
+        try {
+          new Float64Array(this.heap.buffer, p, data.length).set(data);
+          fn(p);
+        } finally {
+          this.heap.free(p, bytes);
+        }
+      },
+    };
   }
 
   /**
@@ -137,8 +172,8 @@ export class WasmKernels {
 
   // ---------------------------------------------------------------- GEMM
 
-  /** out[b] = x[b] · y[b] for float32 views; false if the output strides fit neither layout. */
-  matmul(x: View, y: View, out: View): boolean {
+  /** out[b] = x[b] · y[b] (beta 0) or out[b] += x[b] · y[b] (beta 1) for float32 views; false if the output strides fit neither layout. */
+  matmul(x: View, y: View, out: View, beta: 0 | 1 = 0): boolean {
     if (x.dtype !== 'float32' || y.dtype !== 'float32' || out.dtype !== 'float32') return false;
     const r = out.shape.length;
     const m = x.shape[r - 2];
@@ -161,7 +196,7 @@ export class WasmKernels {
       const ya = storageOf(y).ptr + yo * 4;
       items.push(g.swap ? ya : xa, g.swap ? xa : ya, storageOf(out).ptr + oo * 4);
     });
-    this.gemm(g, items, 0);
+    this.gemm(g, items, beta);
     return true;
   }
 

@@ -39,7 +39,10 @@ export const FN_ID: Record<KernelFn, number> = Object.fromEntries(KERNEL_FNS.map
 
 // Op codes shared with kernels/elementwise.ts and kernels/reduce.ts.
 export const UNARY_CODE: Partial<Record<string, number>> = { exp: 0, tanh: 1, sigmoid: 2, relu: 3, neg: 4, abs: 5, square: 6, sqrt: 7 };
-export const BINARY_CODE: Partial<Record<string, number>> = { add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5 };
+export const BINARY_CODE: Partial<Record<string, number>> = {
+  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5,
+  equal: 6, notEqual: 7, greater: 8, greaterEqual: 9, lesser: 10, lesserEqual: 11,
+};
 export const REDUCE_CODE: Partial<Record<string, number>> = { sum: 0, max: 1, min: 2 };
 
 export type KernelVariant = 'relaxed-simd' | 'simd';

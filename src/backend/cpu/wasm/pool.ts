@@ -1,5 +1,14 @@
 import { FN_ID, KERNEL_FNS, nodeProcess, type KernelExports, type KernelFn } from './module.js';
-import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, SLOT_F64, drainChunks, type WorkerInit } from './protocol.js';
+import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, NATIVE_GEMM, SLOT_F64, drainChunks, type WorkerInit } from './protocol.js';
+
+/** Runs a NATIVE_GEMM chunk on this thread (blas/index.ts nativeGemmRunner). */
+export type NativeRunner = (fn: number, args: Float64Array, base: number) => void;
+
+/** The BLAS addon for the workers (its file) and for this thread (a runner over the heap). */
+export interface NativeGemm {
+  file: string;
+  runLocal: NativeRunner;
+}
 
 interface NodeWorker {
   ref(): void;
@@ -50,6 +59,7 @@ export class WorkerPool {
     memory: WebAssembly.Memory,
     Worker: WorkerCtor,
     spinMs: number,
+    private readonly native: NativeGemm | null,
   ) {
     const ctrlBuf = new SharedArrayBuffer(CTRL_INTS * 4);
     const argBuf = new SharedArrayBuffer(MAX_CHUNKS * SLOT_F64 * 8);
@@ -57,7 +67,12 @@ export class WorkerPool {
     this.args = new Float64Array(argBuf);
     const fns = KERNEL_FNS.map((n) => local[n] as (...a: number[]) => void);
     const a: number[] = [];
+    const args = this.args;
     this.runLocal = (fn, base) => {
+      if (fn >= NATIVE_GEMM) {
+        native!.runLocal(fn, args, base);
+        return;
+      }
       const f = fns[fn];
       a.length = f.length;
       for (let i = 0; i < a.length; i++) a[i] = this.args[base + 1 + i];
@@ -68,7 +83,7 @@ export class WorkerPool {
     nodeProcess()?.once?.('exit', this.quit);
     const url = new URL('./worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs }, name: `d2l-cpu-${i}` });
+      const w = new Worker(url, { workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs, nativeAddon: native?.file ?? null }, name: `d2l-cpu-${i}` });
       w.on('message', (m) => {
         const err = (m as { error?: string }).error;
         if (err) this.failure = err;
@@ -85,16 +100,21 @@ export class WorkerPool {
   }
 
   /** Starts `workers` threads, or returns null where worker_threads are unavailable (browsers). */
-  static create(workers: number, local: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, spinMs = 0.2): WorkerPool | null {
+  static create(workers: number, local: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, spinMs = 0.2, native: NativeGemm | null = null): WorkerPool | null {
     if (workers < 1) return null;
     const wt = workerThreads();
     if (!wt || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
-    return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs);
+    return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native);
   }
 
   /** Workers that have instantiated the module and take work. */
   get ready(): number {
     return this.closed ? 0 : Math.min(this.size, Atomics.load(this.ctrl, CTRL_READY));
+  }
+
+  /** Whether NATIVE_GEMM chunks may be run: the pool was given the addon and no worker failed to load it. */
+  get nativeReady(): boolean {
+    return this.native !== null && !this.closed && Atomics.load(this.ctrl, CTRL_NATIVE_FAIL) === 0;
   }
 
   /** Blocks until every worker has started (or `timeoutMs` passed); returns the ready count. */
@@ -109,7 +129,7 @@ export class WorkerPool {
   }
 
   /** Runs every chunk (the arguments of `fn`), on this thread and any worker that joins in. */
-  run(fn: KernelFn, chunks: readonly (readonly number[])[]): void {
+  run(fn: KernelFn | number, chunks: readonly (readonly number[])[]): void {
     const n = chunks.length;
     if (n > MAX_CHUNKS) throw new Error(`cpu pool: ${n} chunks (at most ${MAX_CHUNKS})`);
     const { ctrl, args } = this;
@@ -117,7 +137,7 @@ export class WorkerPool {
     // Close the claim word first, so no worker still looking at the previous job can claim a slot
     // while it is being rewritten.
     Atomics.store(ctrl, CTRL_NEXT, (gen << 16) | 0xffff);
-    const id = FN_ID[fn];
+    const id = typeof fn === 'number' ? fn : FN_ID[fn];
     for (let c = 0; c < n; c++) {
       const p = chunks[c];
       if (p.length > MAX_ARGS) throw new Error(`cpu pool: ${fn} has ${p.length} arguments (at most ${MAX_ARGS})`);

@@ -18,10 +18,18 @@ export const CTRL_ERROR = 3; // 1 + the index of a worker whose kernel threw
 export const CTRL_READY = 4; // how many workers have instantiated the module
 export const CTRL_SEQ = 5; // bumped for every job (and for quit); workers sleep on it
 export const CTRL_QUIT = 6; // 1: workers leave their loop
+export const CTRL_NATIVE_FAIL = 7; // workers that were given the BLAS addon and could not load it
 export const CTRL_INTS = 8;
 export const MAX_ARGS = 15;
 export const SLOT_F64 = MAX_ARGS + 1; // function number, then arguments
 export const MAX_CHUNKS = 64;
+/**
+ * Function numbers past the Wasm kernels': chunks of a GEMM that the BLAS addon runs on the
+ * thread that claims them (src/backend/cpu/blas), so OpenBLAS runs single-threaded inside our
+ * pool instead of starting a second set of threads that competes with it for the cores.
+ */
+export const NATIVE_GEMM = 1000;
+export const NATIVE_GEMM_BATCH = 1001;
 
 export interface WorkerInit {
   module: WebAssembly.Module;
@@ -31,6 +39,8 @@ export interface WorkerInit {
   index: number;
   /** How long a worker spins on CTRL_SEQ before it sleeps in Atomics.wait, in ms. */
   spinMs: number;
+  /** The BLAS addon file for NATIVE_GEMM chunks, or null. */
+  nativeAddon: string | null;
 }
 
 /**

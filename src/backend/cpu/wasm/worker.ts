@@ -6,7 +6,8 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { KERNEL_FNS, instantiate } from './module.js';
-import { CTRL_ERROR, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, drainChunks, type WorkerInit } from './protocol.js';
+import { CTRL_ERROR, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, NATIVE_GEMM, drainChunks, type WorkerInit } from './protocol.js';
+import { loadBlasAddonAt, nativeGemmRunner } from '../blas/index.js';
 
 const init = workerData as WorkerInit;
 const exports = instantiate(init.module, init.memory) as unknown as Record<string, (...a: number[]) => void>;
@@ -15,12 +16,29 @@ const ctrl = new Int32Array(init.ctrl);
 const args = new Float64Array(init.args);
 const a: number[] = [];
 
-function run(fn: number, base: number): void {
-  const f = fns[fn];
-  const n = f.length;
-  a.length = n;
-  for (let i = 0; i < n; i++) a[i] = args[base + 1 + i];
+// GEMM chunks for the BLAS addon (loaded before this worker reports ready, so it never claims
+// one it cannot run; a failure is counted and the caller stops sending them).
+let native: ((fn: number, args: Float64Array, base: number) => void) | null = null;
+if (init.nativeAddon) {
   try {
+    native = nativeGemmRunner(loadBlasAddonAt(init.nativeAddon), init.memory);
+  } catch (e) {
+    Atomics.add(ctrl, CTRL_NATIVE_FAIL, 1);
+    parentPort?.postMessage({ error: `loading the BLAS addon in a kernel thread failed: ${String((e as Error)?.message ?? e)}` });
+  }
+}
+
+function run(fn: number, base: number): void {
+  try {
+    if (fn >= NATIVE_GEMM) {
+      if (!native) throw new Error('this kernel thread has no BLAS addon');
+      native(fn, args, base);
+      return;
+    }
+    const f = fns[fn];
+    const n = f.length;
+    a.length = n;
+    for (let i = 0; i < n; i++) a[i] = args[base + 1 + i];
     f(...a);
   } catch (e) {
     Atomics.store(ctrl, CTRL_ERROR, init.index + 1);
