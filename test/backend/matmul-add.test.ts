@@ -31,7 +31,7 @@ function fastModes(t: TestContext): CpuKernelMode[] {
 
 test('matmulAdd adds x·y into out on the wasm and blas paths, for every layout', (t) => {
   nd.random.seed(3);
-  const cases: [number, number, number][] = [[5, 7, 3], [33, 70, 17], [64, 300, 129], [256, 32, 300]];
+  const cases: [number, number, number][] = [[5, 7, 3], [33, 70, 17], [64, 300, 129], [256, 32, 300], [300, 50, 10], [784, 256, 10]];
   for (const mode of fastModes(t)) {
     for (const [m, k, n] of cases) {
       for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {

@@ -5,7 +5,8 @@ import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { nd, NDArray } from '../../src/index.js';
+import { nd, NDArray, autograd } from '../../src/index.js';
+import { softmaxCrossEntropy } from '../../src/ops/loss-ops.js';
 import { getCpuBackend } from '../../src/ndarray/context.js';
 import type { View } from '../../src/backend/backend.js';
 
@@ -63,6 +64,25 @@ after(() => be.setKernels('auto'));
 
 describe('wasm sgemm vs the TS reference', () => {
   const sizes = [1, 3, 17, 64, 255];
+  test('narrow outputs (n <= 16: the skinny kernel) for every n, odd m and k, all transposes', () => {
+    for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 16]) {
+      for (const [m, k] of [[4, 1], [5, 3], [7, 17], [33, 784], [256, 100]]) {
+        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+          const A = ta ? rand([k, m]) : rand([m, k]);
+          const B = tb ? rand([n, k]) : rand([k, n]);
+          const { ref, fast } = both(() => nd.dot(A, B, { transposeA: ta, transposeB: tb }));
+          close(fast, ref, 1e-5, Math.sqrt(k), `${m}x${k}x${n} ta=${ta} tb=${tb}`);
+          A.dispose();
+          B.dispose();
+        }
+      }
+    }
+    // large enough to split its rows over the threads (m·n·k >= 4M), with a strided A
+    const A = rand([2003, 600]).get(':, 1:501');
+    const B = rand([500, 10]);
+    const { ref, fast } = both(() => nd.dot(A, B));
+    close(fast, ref, 1e-5, Math.sqrt(500), 'split');
+  });
   test('odd sizes, all four transpose combinations', () => {
     for (const m of sizes)
       for (const k of [1, 3, 17, 255])
@@ -283,6 +303,62 @@ describe('wasm elementwise vs the TS reference', () => {
   });
 });
 
+describe('wasm softmax cross-entropy vs the TS reference', () => {
+  // Through the public op (loss, and the gradient by backward), with int32 and float32 labels,
+  // odd class counts (tails of 1-3 lanes), wide rows (a vocabulary of 1027), rows split over threads.
+  const shapes: [number, number][] = [[1, 1], [3, 2], [5, 3], [7, 10], [256, 10], [33, 17], [64, 1027], [1120, 1027]];
+  for (const [rows, C] of shapes) {
+    for (const ldt of ['int32', 'float32'] as const) {
+      test(`${rows}x${C}, ${ldt} labels: loss and gradient`, () => {
+        nd.random.seed(rows * 31 + C);
+        const x = nd.random.normal(0, 3, [rows, C]);
+        const lab = nd.array(Array.from({ length: rows }, (_, i) => (i * 7 + 3) % C), { dtype: ldt });
+        const run = () => {
+          const p = x.copy();
+          p.attachGrad();
+          const l = autograd.record(() => softmaxCrossEntropy(p, lab));
+          l.backward(nd.random.uniform(0.5, 1.5, [rows]));
+          const g = p.grad.copy();
+          p.dispose();
+          return { l, g };
+        };
+        be.setKernels('ts');
+        nd.random.seed(5);
+        const ref = run();
+        be.setKernels('wasm');
+        nd.random.seed(5);
+        const fast = run();
+        close(fast.l.dataSync(), ref.l.dataSync(), 2e-6, 1, 'loss');
+        close(fast.g.dataSync(), ref.g.dataSync(), 2e-6, 1e-3, 'gradient');
+        for (const a of [x, lab, ref.l, ref.g, fast.l, fast.g]) a.dispose();
+      });
+    }
+  }
+
+  test('extreme and special logits: large values, -Infinity, a NaN row', () => {
+    const x = nd.array([
+      [80, 0, -80, 3],
+      [1e4, 1e4, -1e4, 0],
+      [-Infinity, 2, 1, -Infinity],
+      [NaN, 1, 2, 3],
+      [-1e30, -1e30, -1e30, -1e30],
+    ]);
+    const lab = nd.array([0, 1, 1, 2, 3], { dtype: 'int32' });
+    const { ref, fast } = both(() => softmaxCrossEntropy(x, lab));
+    close(fast, ref, 2e-6, 1, 'loss');
+    assert.ok(Number.isNaN(fast[3]), 'a NaN logit gives a NaN loss');
+    x.dispose();
+    lab.dispose();
+  });
+
+  test('an out-of-range label is an error naming it, before anything is written', () => {
+    const x = nd.ones([2, 3]);
+    assert.throws(() => softmaxCrossEntropy(x, nd.array([0, 3], { dtype: 'int32' })), /index 3 is out of range for axis 1 of size 3/);
+    assert.throws(() => softmaxCrossEntropy(x, nd.array([0.5, 1])), /index 0.5 is out of range/);
+    x.dispose();
+  });
+});
+
 describe('wasm reductions vs the TS reference', () => {
   test('sum / max / min over the last axes, the first axes and everything', () => {
     for (const shape of [
@@ -338,8 +414,11 @@ describe('worker threads', () => {
     const W = rand([40, 1000]);
     const V = rand([1000, 1030]);
     const big = rand([300001]);
-    const M = rand([600, 513]);
+    // above the split thresholds (PARALLEL_MIN: 256K elements, 512K read by a reduction)
+    const M = rand([1100, 513]);
     const row = rand([513]);
+    const logits = rand([600, 1027]);
+    const labels = nd.array(Array.from({ length: 600 }, (_, i) => (i * 13) % 1027), { dtype: 'int32' });
     cases.push(
       () => nd.dot(A, B),
       () => nd.dot(A, Bt.T),
@@ -353,6 +432,7 @@ describe('worker threads', () => {
       () => nd.sum(M, { axis: 1 }),
       () => nd.sum(M, { axis: 0 }),
       () => nd.max(M, { axis: 0 }),
+      () => softmaxCrossEntropy(logits, labels),
     );
     const threaded = cases.map((f) => f().dataSync().slice());
     assert.equal(be.kernelInfo().readyWorkers, 1);

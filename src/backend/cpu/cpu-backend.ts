@@ -559,17 +559,18 @@ export class CpuBackend implements Backend {
 
   /**
    * Fused softmax cross-entropy over [rows, C] (see Backend.softmaxCrossEntropy): one pass per row
-   * in float64 (max, Σ exp, log), instead of eight kernels and their temporaries. Taken for small
-   * class counts only; wide rows (a language model's vocabulary) go to the composed path, whose
-   * exp runs in the SIMD kernels.
+   * in float64 (max, Σ exp, log), instead of eight kernels and their temporaries. float32 runs in
+   * the Wasm kernel (rows split over the threads) at any size; the TS loop takes small class
+   * counts only, and wider rows without the Wasm kernels go to the composed path.
    */
   softmaxCrossEntropy(pred: View, label: View, loss: View, prob: View | null): boolean {
     if (!isFloatDType(pred.dtype) || loss.dtype !== pred.dtype || (prob && prob.dtype !== pred.dtype)) return false;
     if (pred.shape.length !== 2 || label.shape.length !== 1 || loss.shape.length !== 1) return false;
     const [rows, C] = pred.shape;
-    if (C === 0 || rows * C > SCE_FUSED_MAX || pred.strides[1] !== 1 || (rows > 1 && pred.strides[0] !== C)) return false;
+    if (C === 0 || pred.strides[1] !== 1 || (rows > 1 && pred.strides[0] !== C)) return false;
     if (prob && (prob.strides[1] !== 1 || (rows > 1 && prob.strides[0] !== C))) return false;
-    const X = arr(pred);
+    const wasm = this.fastKernels();
+    if (!wasm && rows * C > SCE_FUSED_MAX) return false;
     const L = arr(label);
     const O = arr(loss);
     const P = prob ? arr(prob) : null;
@@ -579,6 +580,9 @@ export class CpuBackend implements Backend {
       const k = L[label.offset + r * ls];
       if (!(k >= 0 && k < C && Number.isInteger(k))) throw new IndexError(`pick: index ${k} is out of range for axis 1 of size ${C}`);
     }
+    if (wasm?.softmaxCrossEntropy(pred, label, loss, prob)) return true;
+    if (rows * C > SCE_FUSED_MAX) return false;
+    const X = arr(pred);
     const e = this.sceScratch(C);
     const f32 = pred.dtype === 'float32';
     for (let r = 0, px = pred.offset; r < rows; r++, px += C) {
@@ -601,6 +605,7 @@ export class CpuBackend implements Backend {
   softmaxCrossEntropyGrad(prob: View, label: View, g: View, out: View): boolean {
     if (!isFloatDType(prob.dtype) || out.dtype !== prob.dtype || prob.shape.length !== 2 || g.shape.length !== 1) return false;
     const [rows, C] = prob.shape;
+    if (this.fastKernels()?.softmaxCrossEntropyGrad(prob, label, g, out)) return true;
     if (rows * C > SCE_FUSED_MAX || prob.strides[1] !== 1 || out.strides[1] !== 1 || (rows > 1 && (prob.strides[0] !== C || out.strides[0] !== C))) return false;
     const P = arr(prob);
     const L = arr(label);

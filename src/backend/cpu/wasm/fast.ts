@@ -17,17 +17,20 @@ const storageOf = (v: View) => v.storage as unknown as HeapStorage;
 const addr = (v: View) => storageOf(v).ptr + v.offset * 4;
 
 /**
- * Work sizes below which a kernel stays on the calling thread. Waking a worker and waiting for it
- * costs ~10-30 us, so only kernels that take clearly longer are split (measured by
- * bench/crossover.ts; see docs/PERF.md).
+ * Work sizes below which a kernel stays on the calling thread. Waking a sleeping worker and
+ * waiting for it costs ~30-60 us on a VM, and in a training step the worker has often gone to
+ * sleep between two large kernels: a 65K-element elementwise kernel took 40-80 us split against
+ * ~20-35 us on one thread (W4, docs/PERF.md), so only kernels of 256K elements and more are split.
  */
 export const PARALLEL_MIN = {
   /** m * n * k of one matmul (or of the whole batch). */
   gemmMNK: 96 * 96 * 96,
+  /** m * n * k of a product with a narrow C (n <= 16): one thread does ~8-16 GFLOP/s there. */
+  skinnyMNK: 1 << 22,
   /** Elements of an elementwise kernel. */
-  elementwise: 1 << 16,
+  elementwise: 1 << 18,
   /** Elements read by a reduction. */
-  reduce: 1 << 17,
+  reduce: 1 << 19,
 };
 
 /**
@@ -40,6 +43,24 @@ const SPIN_MS = Number(envVar('D2L_CPU_SPIN_MS') ?? '') || 0.2;
 
 /** Transcendental ops with their own export (kernels/elementwise.ts says why). */
 const OWN_EXPORT: Partial<Record<UnaryOp, KernelFn>> = { exp: 'exp_f32', tanh: 'tanh_f32', sigmoid: 'sigmoid_f32' };
+
+/** 0 for int32 labels, 1 for float32, -1 for other dtypes or a non-contiguous label vector. */
+function labelKind(label: View): number {
+  if (label.shape.length !== 1 || (label.shape[0] > 1 && label.strides[0] !== 1)) return -1;
+  return label.dtype === 'int32' ? 0 : label.dtype === 'float32' ? 1 : -1;
+}
+const labelAddr = (v: View) => storageOf(v).ptr + v.offset * 4;
+/** Whether v is a row-major [rows, C] block without gaps. */
+function rowMajor(v: View, rows: number, C: number): boolean {
+  return v.shape.length === 2 && v.shape[0] === rows && v.shape[1] === C && (C <= 1 || v.strides[1] === 1) && (rows <= 1 || v.strides[0] === C);
+}
+/** Whether v is a contiguous vector of n elements. */
+function unitVector(v: View, n: number): boolean {
+  return v.shape.length === 1 && v.shape[0] === n && (n <= 1 || v.strides[0] === 1);
+}
+
+/** Products whose C has at most this many columns run in the narrow-C kernel (kernels/gemm-skinny.ts). */
+export const SKINNY_MAX_N = 16;
 
 /** Register-tile sizes of kernels/gemm.ts: parallel splits fall on multiples of them. */
 const MR = 6;
@@ -205,6 +226,10 @@ export class WasmKernels {
    * Splits over threads by batch items, or within one product by rows or columns.
    */
   private gemm(g: Gemm, items: number[], beta: number): void {
+    if (g.N <= SKINNY_MAX_N && g.M >= 4 && this.k.sgemm_skinny_scratch_bytes(g.K) <= this.scratchBytes) {
+      this.gemmSkinny(g, items, beta);
+      return;
+    }
     const nb = items.length / 3;
     const P = this.chunksFor(g.M * g.N * g.K * nb, PARALLEL_MIN.gemmMNK, 3);
     const { M, N, K, rsa, csa, rsb, csb, ldc } = g;
@@ -243,13 +268,72 @@ export class WasmKernels {
     }
   }
 
+  /** The narrow-C kernel (kernels/gemm-skinny.ts), rows split over threads for large products. */
+  private gemmSkinny(g: Gemm, items: number[], beta: number): void {
+    const { M, N, K, rsa, csa, rsb, csb, ldc } = g;
+    const P = Math.min(Math.ceil(M / 8), this.chunksFor(M * N * K, PARALLEL_MIN.skinnyMNK, 1));
+    for (let b = 0; b < items.length; b += 3) {
+      const [A, B, C] = [items[b], items[b + 1], items[b + 2]];
+      const parts: number[][] = [];
+      const chunk = Math.ceil(M / P / 4) * 4;
+      for (let i0 = 0; i0 < M; i0 += chunk) parts.push([i0, Math.min(M, i0 + chunk), N, K, A, rsa, csa, B, rsb, csb, C, ldc, beta]);
+      this.runGemm('sgemm_skinny', parts);
+    }
+  }
+
   /**
    * Runs GEMM chunks. Chunks are claimed by whichever thread comes first, so the scratch block
    * goes with the chunk: chunk i packs into scratch block i (appended as the last argument).
    */
-  private runGemm(fn: 'sgemm' | 'sgemm_batch', chunks: number[][]): void {
+  private runGemm(fn: 'sgemm' | 'sgemm_batch' | 'sgemm_skinny', chunks: number[][]): void {
     for (let i = 0; i < chunks.length; i++) chunks[i].push(this.scratchFor(i));
     this.run(fn, chunks);
+  }
+
+  // ---------------------------------------------------------------- softmax cross-entropy
+
+  /**
+   * Row-wise softmax cross-entropy of a contiguous float32 [rows, C] `pred` with int32 or float32
+   * labels (already validated), into a contiguous loss [rows] and, when given, the softmax `prob`
+   * (contiguous [rows, C]); false when the views do not fit.
+   */
+  softmaxCrossEntropy(pred: View, label: View, loss: View, prob: View | null): boolean {
+    if (pred.dtype !== 'float32' || loss.dtype !== 'float32' || (prob && prob.dtype !== 'float32')) return false;
+    const [rows, C] = pred.shape;
+    const lf = labelKind(label);
+    if (lf < 0 || !rowMajor(pred, rows, C) || (prob && !rowMajor(prob, rows, C)) || !unitVector(loss, rows)) return false;
+    const xa = addr(pred);
+    const la = labelAddr(label);
+    const lo = addr(loss);
+    const pa = prob ? addr(prob) : 0;
+    this.rowChunks(rows, C, 'softmax_ce_f32', (r0, r1) => [xa, la, lf, lo, pa, r0, r1, C, this.constants]);
+    return true;
+  }
+
+  /** out = prob * g[row] - onehot(label) * g[row] over contiguous float32 rows; false when the views do not fit. */
+  softmaxCrossEntropyGrad(prob: View, label: View, g: View, out: View): boolean {
+    if (prob.dtype !== 'float32' || g.dtype !== 'float32' || out.dtype !== 'float32') return false;
+    const [rows, C] = prob.shape;
+    const lf = labelKind(label);
+    if (lf < 0 || !rowMajor(prob, rows, C) || !rowMajor(out, rows, C) || !unitVector(g, rows)) return false;
+    const pa = addr(prob);
+    const la = labelAddr(label);
+    const ga = addr(g);
+    const oa = addr(out);
+    this.rowChunks(rows, C, 'softmax_ce_grad_f32', (r0, r1) => [pa, la, lf, ga, oa, r0, r1, C]);
+    return true;
+  }
+
+  /** Splits `rows` rows of `C` elements into per-thread row ranges (one range when small). */
+  private rowChunks(rows: number, C: number, fn: KernelFn, make: (r0: number, r1: number) => number[]): void {
+    const P = Math.min(rows, this.chunksFor(rows * C, PARALLEL_MIN.elementwise, 4));
+    const parts: number[][] = [];
+    for (let p = 0, r0 = 0; p < P; p++) {
+      const r1 = Math.round(((p + 1) * rows) / P);
+      if (r1 > r0) parts.push(make(r0, r1));
+      r0 = r1;
+    }
+    this.run(fn, parts);
   }
 
   // ---------------------------------------------------------------- elementwise

@@ -17,6 +17,10 @@ export interface KernelExports {
   binary_bcast_f32(op: number, full: number, vec: number, y: number, rows: number, cols: number, mode: number): void;
   reduce_rows_f32(op: number, x: number, out: number, rows: number, cols: number): void;
   reduce_cols_f32(op: number, x: number, out: number, rows: number, cols: number, c0: number, c1: number): void;
+  softmax_ce_f32(x: number, labels: number, labelF32: number, loss: number, prob: number, r0: number, r1: number, C: number, k: number): void;
+  sgemm_skinny(i0: number, i1: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, beta: number, scratch: number): void;
+  sgemm_skinny_scratch_bytes(k: number): number;
+  softmax_ce_grad_f32(prob: number, labels: number, labelF32: number, g: number, out: number, r0: number, r1: number, C: number): void;
 }
 
 /** Kernel entry points by number: the worker protocol sends the number, not the name. */
@@ -33,6 +37,9 @@ export const KERNEL_FNS = [
   'binary_bcast_f32',
   'reduce_rows_f32',
   'reduce_cols_f32',
+  'softmax_ce_f32',
+  'softmax_ce_grad_f32',
+  'sgemm_skinny',
 ] as const;
 export type KernelFn = (typeof KERNEL_FNS)[number];
 export const FN_ID: Record<KernelFn, number> = Object.fromEntries(KERNEL_FNS.map((n, i) => [n, i])) as Record<KernelFn, number>;
