@@ -49,7 +49,7 @@ export async function runGated(spec: GatedRnnSpec, opts: ChapterOptions & { part
       ...hp, rnn: spec.rnn, getParams: () => spec.getParams(vocabSize, numHiddens, vocabSize, { ctx }), initRnnState: spec.initState, isRandomIter: false,
     });
     res.scratch = log;
-    res.heldOut.scratch = R.heldOutPerplexity(R.scratchForward(spec.rnn, params, vocabSize), (b) => spec.initState(b, numHiddens, ctx), held.segments, { ctx });
+    res.heldOut.scratch = await R.heldOutPerplexity(R.scratchForward(spec.rnn, params, vocabSize), (b) => spec.initState(b, numHiddens, ctx), held.segments, { ctx });
     print(`held-out perplexity ${res.heldOut.scratch.toFixed(2)} (${held.numScored} characters)`);
     for (const p of params) p.dispose();
   }
@@ -59,7 +59,7 @@ export async function runGated(spec: GatedRnnSpec, opts: ChapterOptions & { part
     const model = new RNNModel(spec.layer(numHiddens), vocabSize);
     const { log } = await trainAndPredictRnnGluon({ ...hp, model });
     res.concise = log;
-    res.heldOut.concise = R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, { ctx });
+    res.heldOut.concise = await R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, { ctx });
     print(`held-out perplexity ${res.heldOut.concise.toFixed(2)} (${held.numScored} characters)`);
   }
   return res;

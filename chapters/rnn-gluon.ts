@@ -50,7 +50,7 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnGluonResult> {
   // d2l.RNNModel adds the output layer; predictRnnGluon generates with it. Untrained: nonsense.
   const model = new RNNModel(rnnLayer, vocabSize);
   model.initialize({ forceReinit: true, ctx });
-  print(predictRnnGluon('分开', 10, model, vocabSize, ctx, idxToChar, charToIdx));
+  print(await predictRnnGluon('分开', 10, model, vocabSize, ctx, idxToChar, charToIdx));
 
   // ## Training: consecutive sampling, SGD through a Trainer, gradient clipping.
   const numEpochs = opts.epochs ?? 250;
@@ -59,7 +59,7 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnGluonResult> {
     batchSize: opts.batchSize ?? 32, predPeriod: Math.min(50, numEpochs), predLen: 50, prefixes: ['分开', '不分开'], print,
   });
   const held = d2l.heldOutSegments(corpus);
-  const heldOut = R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, { ctx });
+  const heldOut = await R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, { ctx });
   print(`held-out perplexity ${heldOut.toFixed(2)} (${held.numScored} characters)`);
   return { log, heldOut };
 }

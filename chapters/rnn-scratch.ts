@@ -36,9 +36,9 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnScratchResult> 
   // Each character index becomes a vector of length vocabSize with a single 1.
   print(nd.oneHot(nd.array([0, 2]), vocabSize).toString());
   // A minibatch of shape (batch, numSteps) becomes numSteps arrays of shape (batch, vocabSize):
-  // one input per time step (d2l.toOnehot).
+  // one input per time step (d2l.toOnehot). The minibatch goes to the device the model computes on.
   const X = nd.arange(10).reshape([2, 5]);
-  const inputs = R.toOnehot(X, vocabSize);
+  const inputs = R.toOnehot(ctx ? X.asInContext(ctx) : X, vocabSize);
   print(`${inputs.length} [${inputs[0].shape.join(', ')}]`);
 
   // ## Initialising the model parameters
@@ -58,7 +58,7 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnScratchResult> 
   // ## Prediction
   // predictRnn feeds the prefix and then generates numChars characters greedily. Untrained, the
   // model writes nonsense.
-  print(R.predictRnn('分开', 10, R.rnn, params, R.initRnnState, numHiddens, vocabSize, ctx, idxToChar, charToIdx));
+  print(await R.predictRnn('分开', 10, R.rnn, params, R.initRnnState, numHiddens, vocabSize, ctx, idxToChar, charToIdx));
 
   // ## Gradient clipping
   // Backpropagation through time multiplies many Jacobians, so gradients can explode. Clipping
@@ -88,7 +88,7 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnScratchResult> 
     logs[kind] = log;
     // Held-out perplexity on the 5000 characters after the training text (the same text 6.1's
     // n-gram models are scored on).
-    heldOut[kind] = R.heldOutPerplexity(R.scratchForward(R.rnn, trained, vocabSize), (b) => R.initRnnState(b, numHiddens, ctx), held.segments, { ctx });
+    heldOut[kind] = await R.heldOutPerplexity(R.scratchForward(R.rnn, trained, vocabSize), (b) => R.initRnnState(b, numHiddens, ctx), held.segments, { ctx });
     print(`held-out perplexity ${heldOut[kind].toFixed(2)} (${held.numScored} characters)`);
     for (const p of trained) p.dispose();
   }

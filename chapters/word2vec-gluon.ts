@@ -92,9 +92,9 @@ export async function run(opts: ChapterOptions = {}): Promise<Word2vecResult> {
   const log = await W.trainWord2vec(net, opts.lr ?? 0.005, opts.epochs ?? 5, batches, batchSize, { ctx, print });
 
   // ## Applying the model: the nearest words to 'chip' by cosine similarity of the center vectors.
-  const similar = W.getSimilarTokens('chip', 3, net.get(0) as gluon.nn.Embedding, vocab.tokenToIdx, vocab.idxToToken);
+  const similar = await W.getSimilarTokens('chip', 3, net.get(0) as gluon.nn.Embedding, vocab.tokenToIdx, vocab.idxToToken);
   for (const [tok, sim] of similar) print(`cosine sim=${sim.toFixed(3)}: ${tok}`);
-  const more = W.getSimilarTokens('chip', 5, net.get(0) as gluon.nn.Embedding, vocab.tokenToIdx, vocab.idxToToken);
+  const more = await W.getSimilarTokens('chip', 5, net.get(0) as gluon.nn.Embedding, vocab.tokenToIdx, vocab.idxToToken);
   print(`5 nearest: ${more.map(([t]) => t).join(', ')}`);
   return { numTokens: vocab.numTokens, subsampledTokens, log, similar: more };
 }

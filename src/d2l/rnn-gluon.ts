@@ -65,11 +65,14 @@ export class RNNModel extends Block {
 
 /**
  * The book's `predict_rnn_gluon`: greedy generation with an `RNNModel` from a batch-1 state.
+ * Asynchronous: the generated characters are read once, at the end, from the model's device
+ * (`ctx`, where it was initialised; see `generateGreedy`).
  *
  * @example
- * predictRnnGluon('分开', 10, model, vocabSize, undefined, idxToChar, charToIdx);
+ * await predictRnnGluon('分开', 10, model, vocabSize, undefined, idxToChar, charToIdx);
+ * await predictRnnGluon('分开', 10, gpuModel, vocabSize, nd.gpu(), idxToChar, charToIdx);
  */
-export function predictRnnGluon(prefix: string, numChars: number, model: RNNModel, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): string {
+export async function predictRnnGluon(prefix: string, numChars: number, model: RNNModel, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): Promise<string> {
   void vocabSize; // the book's signature; the model knows its vocabulary
   const step = (X: NDArray, state: RnnState): [NDArray, RnnState] => model.forward(X, state) as [NDArray, RnnState];
   return generateGreedy(prefix, numChars, model.beginState({ batchSize: 1, ctx }), step, ctx, idxToChar, charToIdx, 'predictRnnGluon');
@@ -134,7 +137,8 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
     const rec: EpochRecord = { epoch, perplexity: Math.exp(total / n), seconds: (performance.now() - start) / 1000 };
     if (epoch % o.predPeriod === 0) {
       print(`epoch ${epoch}, perplexity ${rec.perplexity.toFixed(6)}, time ${rec.seconds.toFixed(2)} sec`);
-      rec.samples = o.prefixes.map((p) => predictRnnGluon(p, o.predLen, model, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx));
+      rec.samples = [];
+      for (const p of o.prefixes) rec.samples.push(await predictRnnGluon(p, o.predLen, model, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx));
       for (const s of rec.samples) print(` - ${s}`);
     }
     log.push(rec);
@@ -147,7 +151,7 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
  * An `RNNModel` as a {@link SequenceForward}, for `heldOutPerplexity`.
  *
  * @example
- * heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b }), segments);
+ * await heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b }), segments);
  */
 export function gluonForward(model: RNNModel): SequenceForward {
   return (X, state) => model.forward(X, state);

@@ -238,13 +238,17 @@ function checkPrefix(prefix: string, charToIdx: Map<string, number>, op: string)
  * maps a (1, 1) array of the current character index and the state to (1, vocab) logits and the
  * new state. Returns prefix plus the generated text.
  *
+ * Each chosen character (the argmax, a (1, 1) array) is fed back as the next input on the
+ * device, so nothing is read while generating: the indices are read once at the end
+ * (asynchronously, so a GPU model works too).
+ *
  * @example
- * generateGreedy('分开', 10, state0, (X, s) => model.forward(X, s), ctx, idxToChar, charToIdx, 'predictRnnGluon');
+ * await generateGreedy('分开', 10, state0, (X, s) => model.forward(X, s), ctx, idxToChar, charToIdx, 'predictRnnGluon');
  */
-export function generateGreedy(
+export async function generateGreedy(
   prefix: string, numChars: number, state0: RnnState, step: (X: NDArray, state: RnnState) => [NDArray, RnnState],
   ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>, op = 'generateGreedy',
-): string {
+): Promise<string> {
   let pre: number[];
   try {
     pre = checkPrefix(prefix, charToIdx, op);
@@ -252,33 +256,57 @@ export function generateGreedy(
     for (const s of state0) s.dispose();
     throw e;
   }
-  const output = [pre[0]];
   let state = state0;
+  // The current input; the generated ones are kept (and read) until the end.
+  let X = keep(nd.array([[pre[0]]], { ctx }));
+  let xGenerated = false;
+  const generated: NDArray[] = [];
   const total = numChars + pre.length - 1;
-  for (let t = 0; t < total; t++) {
-    const [next, newState] = tidy(() => {
-      const X = nd.array([[output[output.length - 1]]], { ctx });
-      const [Y, st] = step(X, state);
-      const nxt = t < pre.length - 1 ? pre[t + 1] : Y.argmax({ axis: 1 }).asScalar();
-      return [nxt, st] as [number, RnnState];
-    });
+  try {
+    for (let t = 0; t < total; t++) {
+      const fromPrefix = t < pre.length - 1;
+      const [next, newState] = tidy(() => {
+        const [Y, st] = step(X, state);
+        const nxt = fromPrefix ? nd.array([[pre[t + 1]]], { ctx }) : Y.argmax({ axis: 1 }).reshape([1, 1]);
+        return [nxt, st] as [NDArray, RnnState];
+      });
+      keep(next);
+      for (const s of newState) keep(s);
+      for (const s of state) s.dispose();
+      state = newState;
+      if (!xGenerated) X.dispose();
+      X = next;
+      xGenerated = !fromPrefix;
+      if (xGenerated) generated.push(next);
+    }
+    let indices: number[] = [];
+    if (generated.length > 0) {
+      const all = tidy(() => nd.concat(generated.map((g) => g.reshape([1])), { dim: 0 }));
+      try {
+        indices = Array.from(await all.data(), Number);
+      } finally {
+        all.dispose();
+      }
+    }
+    return [...pre, ...indices].map((i) => idxToChar[i]).join('');
+  } finally {
     for (const s of state) s.dispose();
-    state = newState;
-    output.push(next);
+    if (!xGenerated) X.dispose();
+    for (const g of generated) g.dispose();
   }
-  for (const s of state) s.dispose();
-  return output.map((i) => idxToChar[i]).join('');
 }
 
 /**
  * The book's `predict_rnn`: feeds the prefix one character at a time from a batch-1 zero state,
  * then appends the most likely next character `numChars` times (greedy). Returns prefix plus the
- * generated text.
+ * generated text. Asynchronous: the generated characters are read once, at the end, from the
+ * parameters' device (see {@link generateGreedy}).
  *
  * @example
- * predictRnn('分开', 10, rnn, params, initRnnState, 256, vocabSize, undefined, idxToChar, charToIdx);
+ * await predictRnn('分开', 10, rnn, params, initRnnState, 256, vocabSize, undefined, idxToChar, charToIdx);
+ * await predictRnn('分开', 10, rnn, gpuParams, initRnnState, 256, vocabSize, nd.gpu(), idxToChar, charToIdx);
  */
-export function predictRnn(prefix: string, numChars: number, rnnFn: RnnFn, params: NDArray[], initState: InitStateFn, numHiddens: number, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): string {
+export async function predictRnn(prefix: string, numChars: number, rnnFn: RnnFn, params: NDArray[], initState: InitStateFn, numHiddens: number, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): Promise<string> {
   const step = (X: NDArray, state: RnnState): [NDArray, RnnState] => {
     const [Y, st] = rnnFn(toOnehot(X, vocabSize, { dtype: params[0].dtype as 'float32' }), state, params);
     return [Y[0], st];
@@ -378,7 +406,8 @@ export async function trainAndPredictRnn(o: TrainRnnOptions): Promise<{ params: 
     const rec: EpochRecord = { epoch, perplexity: Math.exp(total / n), seconds: (performance.now() - start) / 1000 };
     if (epoch % o.predPeriod === 0) {
       print(`epoch ${epoch}, perplexity ${rec.perplexity.toFixed(6)}, time ${rec.seconds.toFixed(2)} sec`);
-      rec.samples = o.prefixes.map((p) => predictRnn(p, o.predLen, o.rnn, params, o.initRnnState, o.numHiddens, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx));
+      rec.samples = [];
+      for (const p of o.prefixes) rec.samples.push(await predictRnn(p, o.predLen, o.rnn, params, o.initRnnState, o.numHiddens, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx));
       for (const s of rec.samples) print(` - ${s}`);
     }
     log.push(rec);
@@ -396,43 +425,60 @@ export type SequenceForward = (X: NDArray, state: RnnState) => [NDArray, RnnStat
 /**
  * The perplexity of a model on held-out segments (from `heldOutSegments`): each segment starts
  * from a zero state and every character after its first is scored given the segment so far.
- * Segments are batched (padded, with the padding masked out).
+ * Segments are batched (padded, with the padding masked out). The loss sum of every batch stays
+ * on the device (`ctx`, where `forward`'s parameters live); they are read once, at the end, and
+ * added up in float64 on the host. Asynchronous, so a GPU model works too.
  *
  * @example
  * const { segments } = heldOutSegments(corpus);
- * const ppl = heldOutPerplexity(scratchForward(rnn, params, vocabSize), (b) => initRnnState(b, 256), segments);
+ * const ppl = await heldOutPerplexity(scratchForward(rnn, params, vocabSize), (b) => initRnnState(b, 256), segments);
+ * await heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx: nd.gpu() }), segments, { ctx: nd.gpu() });
  */
-export function heldOutPerplexity(forward: SequenceForward, initState: (batchSize: number) => RnnState, segments: readonly (readonly number[])[], opts: { batchSize?: number; ctx?: Context } = {}): number {
+export async function heldOutPerplexity(forward: SequenceForward, initState: (batchSize: number) => RnnState, segments: readonly (readonly number[])[], opts: { batchSize?: number; ctx?: Context } = {}): Promise<number> {
   const bs = opts.batchSize ?? 128;
   const sorted = [...segments].filter((s) => s.length >= 2).sort((a, b) => a.length - b.length);
   if (sorted.length === 0) throw new ValueError('heldOutPerplexity: no segment has 2 or more characters');
-  let nll = 0;
   let count = 0;
-  for (let i = 0; i < sorted.length; i += bs) {
-    const group = sorted.slice(i, i + bs);
-    const T = group[group.length - 1].length - 1;
-    const B = group.length;
-    const X = new Float32Array(B * T);
-    const Y = new Float32Array(B * T);
-    const M = new Float32Array(B * T);
-    group.forEach((s, b) => {
-      for (let t = 0; t < s.length - 1; t++) {
-        X[b * T + t] = s[t];
-        Y[b * T + t] = s[t + 1];
-        M[b * T + t] = 1;
-        count++;
-      }
-    });
-    nll += tidy(() => {
-      const Xa = nd.array(X, { shape: [B, T], ctx: opts.ctx });
-      const Ya = nd.array(Y, { shape: [B, T], ctx: opts.ctx });
-      const Ma = nd.array(M, { shape: [B, T], ctx: opts.ctx });
-      const [logits] = forward(Xa, initState(B));
-      // logits are time-major: row t*B + b.
-      return softmaxCrossEntropy(logits, Ya.T.reshape([-1])).mul(Ma.T.reshape([-1])).sum().asScalar();
-    });
+  // One 0-d loss sum per batch of segments, on the device until the single read below.
+  const sums: NDArray[] = [];
+  try {
+    for (let i = 0; i < sorted.length; i += bs) {
+      const group = sorted.slice(i, i + bs);
+      const T = group[group.length - 1].length - 1;
+      const B = group.length;
+      const X = new Float32Array(B * T);
+      const Y = new Float32Array(B * T);
+      const M = new Float32Array(B * T);
+      group.forEach((s, b) => {
+        for (let t = 0; t < s.length - 1; t++) {
+          X[b * T + t] = s[t];
+          Y[b * T + t] = s[t + 1];
+          M[b * T + t] = 1;
+          count++;
+        }
+      });
+      sums.push(keep(tidy(() => {
+        const Xa = nd.array(X, { shape: [B, T], ctx: opts.ctx });
+        const Ya = nd.array(Y, { shape: [B, T], ctx: opts.ctx });
+        const Ma = nd.array(M, { shape: [B, T], ctx: opts.ctx });
+        const [logits] = forward(Xa, initState(B));
+        // logits are time-major: row t*B + b.
+        return softmaxCrossEntropy(logits, Ya.T.reshape([-1])).mul(Ma.T.reshape([-1])).sum();
+      })));
+    }
+    const all = nd.stack(sums, { axis: 0 });
+    let values: ArrayLike<number>;
+    try {
+      values = await all.data();
+    } finally {
+      all.dispose();
+    }
+    let nll = 0;
+    for (let i = 0; i < values.length; i++) nll += values[i];
+    return Math.exp(nll / count);
+  } finally {
+    for (const s of sums) s.dispose();
   }
-  return Math.exp(nll / count);
 }
 
 /**

@@ -272,20 +272,26 @@ export async function trainWord2vec(net: Sequential, lr: number, numEpochs: numb
 /**
  * The `k` tokens whose embeddings (rows of `embed`'s weight) have the largest cosine similarity
  * with `queryToken`'s (the book's `get_similar_tokens`, with its 1e-9 stabiliser), the query itself
- * left out. Returns `[token, similarity]` pairs, most similar first.
+ * left out. Returns `[token, similarity]` pairs, most similar first. The similarities are computed
+ * on the embedding's device and read once (asynchronously, so a GPU model works too).
  *
  * @example
- * getSimilarTokens('chip', 3, net.get(0), vocab.tokenToIdx, vocab.idxToToken); // [['intel', 0.53], ...]
+ * await getSimilarTokens('chip', 3, net.get(0), vocab.tokenToIdx, vocab.idxToToken); // [['intel', 0.53], ...]
  */
-export function getSimilarTokens(queryToken: string, k: number, embed: Embedding, tokenToIdx: Map<string, number>, idxToToken: readonly string[]): [string, number][] {
+export async function getSimilarTokens(queryToken: string, k: number, embed: Embedding, tokenToIdx: Map<string, number>, idxToToken: readonly string[]): Promise<[string, number][]> {
   const q = tokenToIdx.get(queryToken);
   if (q === undefined) throw new ValueError(`getSimilarTokens: '${queryToken}' is not in the vocabulary`);
-  const cos = tidy(() => {
+  const c = tidy(() => {
     const W = embed.weight.data();
     const x = W.get(q);
-    const c = nd.dot(W, x).div(W.mul(W).sum({ axis: 1 }).mul(x.mul(x).sum()).add(1e-9).sqrt());
-    return Array.from(c.dataSync());
+    return nd.dot(W, x).div(W.mul(W).sum({ axis: 1 }).mul(x.mul(x).sum()).add(1e-9).sqrt());
   });
+  let cos: number[];
+  try {
+    cos = Array.from(await c.data());
+  } finally {
+    c.dispose();
+  }
   const order = cos.map((_, i) => i).sort((a, b) => cos[b] - cos[a]);
   return order.filter((i) => i !== q).slice(0, k).map((i) => [idxToToken[i], cos[i]]);
 }

@@ -36,7 +36,7 @@ test('RNN from scratch, 50 epochs, consecutive sampling: perplexity in the book 
   assert.ok(log[49].perplexity < 100 && log[49].perplexity > 10, `epoch-50 perplexity ${log[49].perplexity}`);
   // Held-out text is much harder than the training text, but the model beats a uniform guess.
   const held = heldOutSegments(c);
-  const ppl = R.heldOutPerplexity(R.scratchForward(R.rnn, params, c.vocabSize), (b) => R.initRnnState(b, 256), held.segments);
+  const ppl = await R.heldOutPerplexity(R.scratchForward(R.rnn, params, c.vocabSize), (b) => R.initRnnState(b, 256), held.segments);
   console.log(`held-out perplexity ${ppl.toFixed(2)}`);
   assert.ok(ppl < c.vocabSize / 2, `held-out perplexity ${ppl}`);
 });

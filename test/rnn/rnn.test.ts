@@ -174,18 +174,18 @@ test('gradClipping scales every gradient by theta / norm when the norm exceeds t
   assert.throws(() => R.gradClipping([a, b], -1), /theta must be positive/);
 });
 
-test('predictRnn / predictRnnGluon: prefix plus numChars characters; unknown prefix characters are an error', () => {
+test('predictRnn / predictRnnGluon: prefix plus numChars characters; unknown prefix characters are an error', async () => {
   nd.random.seed(6);
   const idxToChar = ['分', '开', '不', '我'];
   const charToIdx = new Map(idxToChar.map((c, i) => [c, i]));
   const params = R.getRnnParams(4, 8, 4);
-  const s = R.predictRnn('不分开', 7, R.rnn, params, R.initRnnState, 8, 4, undefined, idxToChar, charToIdx);
+  const s = await R.predictRnn('不分开', 7, R.rnn, params, R.initRnnState, 8, 4, undefined, idxToChar, charToIdx);
   assert.equal(Array.from(s).length, 10);
   assert.ok(s.startsWith('不分开'));
-  assert.throws(() => R.predictRnn('x', 3, R.rnn, params, R.initRnnState, 8, 4, undefined, idxToChar, charToIdx), /not in the vocabulary/);
+  await assert.rejects(R.predictRnn('x', 3, R.rnn, params, R.initRnnState, 8, 4, undefined, idxToChar, charToIdx), /not in the vocabulary/);
   const model = new RNNModel(new rnn.LSTM(8), 4);
   model.initialize(new gluon.init.Normal(0.01));
-  const g = predictRnnGluon('分开', 5, model, 4, undefined, idxToChar, charToIdx);
+  const g = await predictRnnGluon('分开', 5, model, 4, undefined, idxToChar, charToIdx);
   assert.equal(Array.from(g).length, 7);
   const [Y, st] = model.forward(nd.array([[0, 1, 2], [3, 2, 1]]), model.beginState({ batchSize: 2 }));
   assert.deepEqual(Y.shape, [6, 4]);
@@ -199,11 +199,11 @@ test('an untrained model has held-out perplexity close to the vocabulary size', 
   const corpus = await loadDataJayLyrics({ dataDir: DATA_DIR });
   const held = heldOutSegments(corpus, { length: 600 });
   const params = R.getRnnParams(corpus.vocabSize, 32, corpus.vocabSize);
-  const ppl = R.heldOutPerplexity(R.scratchForward(R.rnn, params, corpus.vocabSize), (b) => R.initRnnState(b, 32), held.segments);
+  const ppl = await R.heldOutPerplexity(R.scratchForward(R.rnn, params, corpus.vocabSize), (b) => R.initRnnState(b, 32), held.segments);
   assert.ok(Math.abs(ppl - corpus.vocabSize) / corpus.vocabSize < 0.02, `perplexity ${ppl}`);
   const model = new RNNModel(new rnn.GRU(16), corpus.vocabSize);
   model.initialize(new gluon.init.Normal(0.01));
-  const ppl2 = R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b }), held.segments);
+  const ppl2 = await R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b }), held.segments);
   assert.ok(Math.abs(ppl2 - corpus.vocabSize) / corpus.vocabSize < 0.02, `perplexity ${ppl2}`);
 });
 
