@@ -1,6 +1,6 @@
 // AssemblyScript (not TypeScript): contiguous float32 reductions over a [rows, cols] row-major
 // block. Sums accumulate in float64 (as the TS reference does), max/min in float32 (exact).
-const R_SUM = 0, R_MAX = 1, R_MIN = 2;
+const R_SUM = 0, R_MAX = 1, R_MIN = 2, R_ARGMAX = 3, R_ARGMIN = 4;
 
 // @ts-ignore: decorator
 @inline function comb(op: i32, a: v128, b: v128): v128 {
@@ -59,7 +59,23 @@ const R_SUM = 0, R_MAX = 1, R_MIN = 2;
   return r;
 }
 
-/** out[r] = reduce(x[r, 0..cols]) for r < rows (reducing the last axis). */
+/** The index of the row's first maximum (or minimum); the first NaN wins, as in numpy. */
+function argRow(isMax: bool, p: usize, cols: i32): i32 {
+  let best = load<f32>(p);
+  if (best != best) return 0;
+  let bi = 0;
+  for (let i = 1; i < cols; i++) {
+    const v = load<f32>(p + (<usize>i << 2));
+    if (v != v) return i;
+    if (isMax ? v > best : v < best) {
+      best = v;
+      bi = i;
+    }
+  }
+  return bi;
+}
+
+/** out[r] = reduce(x[r, 0..cols]) for r < rows (reducing the last axis); arg ops write the index as a float. */
 export function reduce_rows_f32(op: i32, x: usize, out: usize, rows: i32, cols: i32): void {
   const rowB = <usize>cols << 2;
   for (let r = 0; r < rows; r++) {
@@ -67,7 +83,8 @@ export function reduce_rows_f32(op: i32, x: usize, out: usize, rows: i32, cols: 
     let v: f32;
     if (op == R_SUM) v = <f32>sumRow(p, cols);
     else if (op == R_MAX) v = extRow(R_MAX, p, cols);
-    else v = extRow(R_MIN, p, cols);
+    else if (op == R_MIN) v = extRow(R_MIN, p, cols);
+    else v = <f32>argRow(op == R_ARGMAX, p, cols);
     store<f32>(out + (<usize>r << 2), v);
   }
 }

@@ -385,6 +385,16 @@ describe('wasm reductions vs the TS reference', () => {
     }
   });
 
+  test('argmax / argmin over the last axis and the flattened array, ties and NaN as numpy', () => {
+    const tied = nd.array([[1, 5, 5, 2], [3, 3, 3, 3], [-1, NaN, 7, NaN], [2, 1, 0, -Infinity]]);
+    for (const X of [rand([256, 10]), rand([7, 1027]), rand([1, 3]), rand([4, 5, 6]), tied])
+      for (const op of ['argmax', 'argmin'] as const)
+        for (const axis of [X.ndim - 1, null]) {
+          const res = both(() => nd[op](X, { axis }));
+          exact(res.fast, res.ref, `${op} ${X.shape} axis=${axis}`);
+        }
+  });
+
   test('NaN propagates through max/min and sum', () => {
     const X = nd.array([[1, NaN, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9]]);
     for (const op of ['sum', 'max', 'min'] as const)

@@ -453,6 +453,7 @@ export class WasmKernels {
       return true;
     }
     if (pattern === 'RK') {
+      if (op === 'argmax' || op === 'argmin') return false;
       const P = kept >= 16 ? this.chunksFor(n, PARALLEL_MIN.reduce, 4) : 1;
       const chunk = Math.ceil(kept / P / 8) * 8;
       const parts: number[][] = [];

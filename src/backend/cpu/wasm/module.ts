@@ -50,7 +50,7 @@ export const BINARY_CODE: Partial<Record<string, number>> = {
   add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5,
   equal: 6, notEqual: 7, greater: 8, greaterEqual: 9, lesser: 10, lesserEqual: 11,
 };
-export const REDUCE_CODE: Partial<Record<string, number>> = { sum: 0, max: 1, min: 2 };
+export const REDUCE_CODE: Partial<Record<string, number>> = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 };
 
 export type KernelVariant = 'relaxed-simd' | 'simd';
 
