@@ -40,6 +40,9 @@ export const PARALLEL_MIN = {
  * D2L_CPU_SPIN_MS overrides it.
  */
 const SPIN_MS = Number(envVar('D2L_CPU_SPIN_MS') ?? '') || 0.2;
+/** Split kernels down to 1/HOT_DIVISOR of their threshold while the workers are awake (D2L_CPU_HOT_SPLIT=0: never). */
+const HOT_SPLIT = envVar('D2L_CPU_HOT_SPLIT') !== '0';
+const HOT_DIVISOR = Number(envVar('D2L_CPU_HOT_DIVISOR') ?? '') || 8;
 
 /** Transcendental ops with their own export (kernels/elementwise.ts says why). */
 const OWN_EXPORT: Partial<Record<UnaryOp, KernelFn>> = { exp: 'exp_f32', tanh: 'tanh_f32', sigmoid: 'sigmoid_f32' };
@@ -167,7 +170,11 @@ export class WasmKernels {
    * balance the load and a busy or not-yet-started worker never stalls the caller.
    */
   private chunksFor(work: number, min: number, perThread: number): number {
-    if (this.nThreads <= 1 || work < min) return 1;
+    if (this.nThreads <= 1) return 1;
+    // While the workers still spin after the previous job (a training step's kernels come back to
+    // back), splitting costs no wake-up: smaller kernels are split too, and their outputs end up
+    // spread over the cores' caches like the next large kernel's inputs.
+    if (work < min && !(HOT_SPLIT && work >= min / HOT_DIVISOR && this.pool && performance.now() < this.pool.hotUntil)) return 1;
     this.ensurePool();
     return this.pool ? Math.min(MAX_CHUNKS, this.nThreads * perThread) : 1;
   }

@@ -50,6 +50,8 @@ export class WorkerPool {
   private closed = false;
   private failure: string | null = null;
   private gen = 0;
+  /** performance.now() until which the workers are still spinning after the last job (awake). */
+  hotUntil = 0;
   private readonly runLocal: (fn: number, base: number) => void;
 
   private constructor(
@@ -58,7 +60,7 @@ export class WorkerPool {
     module: WebAssembly.Module,
     memory: WebAssembly.Memory,
     Worker: WorkerCtor,
-    spinMs: number,
+    private readonly spinMs: number,
     private readonly native: NativeGemm | null,
   ) {
     const ctrlBuf = new SharedArrayBuffer(CTRL_INTS * 4);
@@ -165,6 +167,7 @@ export class WorkerPool {
       Atomics.wait(ctrl, CTRL_DONE, done);
       done = Atomics.load(ctrl, CTRL_DONE);
     }
+    this.hotUntil = performance.now() + this.spinMs;
     if (localError) throw localError;
     const bad = Atomics.exchange(ctrl, CTRL_ERROR, 0);
     if (bad !== 0) throw new Error(`cpu kernel ${fn} failed on worker thread ${bad - 1}: ${this.failure ?? 'see stderr'}`);
