@@ -4,4 +4,5 @@ export { sgemm_skinny, sgemm_skinny_scratch_bytes } from './gemm-skinny';
 export { unary_f32, exp_f32, tanh_f32, sigmoid_f32, binary_f32, binary_scalar_f32, binary_scalar_f64, binary_bcast_f32 } from './elementwise';
 export { reduce_rows_f32, reduce_cols_f32 } from './reduce';
 export { softmax_ce_f32, softmax_ce_grad_f32 } from './softmax';
+export { gather_rows } from './gather';
 export { write_constants, constants_bytes } from './simd';

@@ -429,6 +429,10 @@ describe('worker threads', () => {
     const row = rand([513]);
     const logits = rand([600, 1027]);
     const labels = nd.array(Array.from({ length: 600 }, (_, i) => (i * 13) % 1027), { dtype: 'int32' });
+    // a 2.4 MB row gather (split even when the workers sleep) and a 256 KB one right after a split kernel
+    const table = rand([5000, 300]);
+    const rowsIdx = nd.array(Array.from({ length: 2000 }, (_, i) => (i * 7919) % 5000), { dtype: 'int32' });
+    const fewIdx = nd.array(Array.from({ length: 220 }, (_, i) => (i * 31) % 5000), { dtype: 'int32' });
     cases.push(
       () => nd.dot(A, B),
       () => nd.dot(A, Bt.T),
@@ -443,6 +447,11 @@ describe('worker threads', () => {
       () => nd.sum(M, { axis: 0 }),
       () => nd.max(M, { axis: 0 }),
       () => softmaxCrossEntropy(logits, labels),
+      () => table.take(rowsIdx),
+      () => {
+        nd.exp(big).dispose();
+        return table.take(fewIdx);
+      },
     );
     const threaded = cases.map((f) => f().dataSync().slice());
     assert.equal(be.kernelInfo().readyWorkers, 1);
@@ -455,6 +464,21 @@ describe('worker threads', () => {
     }
     for (let i = 0; i < cases.length; i++) exact(threaded[i], single[i], `case ${i}`);
     assert.equal(be.startThreads(), 1);
+  });
+
+  test('row gathers split over the threads equal the reference gather', () => {
+    const table = rand([4000, 333]);
+    const idx = nd.array(Array.from({ length: 1700 }, (_, i) => (i * 7919 + 11) % 4000), { dtype: 'int32' });
+    const big = rand([300001]);
+    const cold = both(() => table.take(idx));
+    exact(cold.fast, cold.ref, 'gather of 2.3 MB');
+    const few = idx.get('0:200');
+    const hot = both(() => {
+      nd.exp(big).dispose(); // leaves the workers awake
+      return table.take(few);
+    });
+    exact(hot.fast, hot.ref, 'gather of 266 KB after a split kernel');
+    for (const a of [table, idx, big, few]) a.dispose();
   });
 
   test('the process exits while workers are idle (they are unref\'d), after a threaded matmul', () => {

@@ -441,6 +441,9 @@ export class CpuBackend implements Backend {
     const xBase = (x.storage as CpuStorage).ptr + x.offset * bpe;
     const oBase = (out.storage as CpuStorage).ptr + out.offset * bpe;
     const rowBytes = rowSize * bpe;
+    const idxPtr = (idx.storage as CpuStorage).ptr + io * 4;
+    // A large gather (a minibatch of images) is split over the kernel threads when they are awake.
+    if (idx.dtype === 'int32' && this.fastKernels()?.gatherRows(oBase, xBase, idxPtr, ni, rowBytes, xs * bpe)) return true;
     const gather = idx.dtype === 'int32' ? this.rowGather() : null;
     if (gather) {
       gather(oBase, xBase, (idx.storage as CpuStorage).ptr + io * 4, ni, rowBytes, xs * bpe);

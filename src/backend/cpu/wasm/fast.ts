@@ -27,6 +27,11 @@ export const PARALLEL_MIN = {
   gemmMNK: 96 * 96 * 96,
   /** m * n * k of a product with a narrow C (n <= 16): one thread does ~8-16 GFLOP/s there. */
   skinnyMNK: 1 << 22,
+  /**
+   * Bytes copied by a row gather (take on axis 0): split only while the workers are awake
+   * (1/8 of this), since rows gathered by a woken worker arrive later than the caller copies them.
+   */
+  gatherBytes: 1 << 21,
   /** Elements of an elementwise kernel. */
   elementwise: 1 << 18,
   /** Elements read by a reduction. */
@@ -297,6 +302,26 @@ export class WasmKernels {
   private runGemm(fn: 'sgemm' | 'sgemm_batch' | 'sgemm_skinny', chunks: number[][]): void {
     for (let i = 0; i < chunks.length; i++) chunks[i].push(this.scratchFor(i));
     this.run(fn, chunks);
+  }
+
+  // ---------------------------------------------------------------- gathers
+
+  /**
+   * out[j] = x[idx[j]] for n rows of rowBytes bytes (x's rows strideBytes apart; int32 indices,
+   * validated): byte addresses. Returns false, copying nothing, when the gather is not worth
+   * splitting over the threads (the caller's own gather is as fast then).
+   */
+  gatherRows(out: number, x: number, idx: number, n: number, rowBytes: number, strideBytes: number): boolean {
+    const P = Math.min(n, this.chunksFor(n * rowBytes, PARALLEL_MIN.gatherBytes, 1));
+    if (P <= 1) return false;
+    const parts: number[][] = [];
+    for (let p = 0, j0 = 0; p < P; p++) {
+      const j1 = Math.round(((p + 1) * n) / P);
+      if (j1 > j0) parts.push([out + j0 * rowBytes, x, idx + j0 * 4, j1 - j0, rowBytes, strideBytes]);
+      j0 = j1;
+    }
+    this.run('gather_rows', parts);
+    return true;
   }
 
   // ---------------------------------------------------------------- softmax cross-entropy

@@ -20,6 +20,7 @@ export interface KernelExports {
   softmax_ce_f32(x: number, labels: number, labelF32: number, loss: number, prob: number, r0: number, r1: number, C: number, k: number): void;
   sgemm_skinny(i0: number, i1: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, beta: number, scratch: number): void;
   sgemm_skinny_scratch_bytes(k: number): number;
+  gather_rows(out: number, x: number, idx: number, n: number, rowBytes: number, strideBytes: number): void;
   softmax_ce_grad_f32(prob: number, labels: number, labelF32: number, g: number, out: number, r0: number, r1: number, C: number): void;
 }
 
@@ -40,6 +41,7 @@ export const KERNEL_FNS = [
   'softmax_ce_f32',
   'softmax_ce_grad_f32',
   'sgemm_skinny',
+  'gather_rows',
 ] as const;
 export type KernelFn = (typeof KERNEL_FNS)[number];
 export const FN_ID: Record<KernelFn, number> = Object.fromEntries(KERNEL_FNS.map((n, i) => [n, i])) as Record<KernelFn, number>;
