@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { nd, NDArray } from '../src/index.js';
+import { getCpuBackend } from '../src/ndarray/context.js';
+import type { CpuKernelMode } from '../src/backend/cpu/cpu-backend.js';
 
 /** True when running in CI, where a missing outside resource is a failure, not a skip. */
 export const IN_CI = process.env.CI === 'true';
@@ -43,4 +45,16 @@ export function liveAfter(fn: () => void): { arrays: number; bytes: number } {
   (globalThis as { gc?: () => void }).gc?.();
   const after = nd.memory();
   return { arrays: after.arrays - before.arrays, bytes: after.bytes - before.bytes };
+}
+
+/** Runs fn with the CPU kernels forced to `mode`, restoring the previous mode afterwards. */
+export function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
+  const be = getCpuBackend();
+  const prev = be.kernelInfo().mode;
+  be.setKernels(mode);
+  try {
+    return fn();
+  } finally {
+    be.setKernels(prev);
+  }
 }

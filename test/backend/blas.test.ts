@@ -15,7 +15,7 @@ import { getCpuBackend } from '../../src/ndarray/context.js';
 import { CpuStorage, type CpuKernelMode } from '../../src/backend/cpu/cpu-backend.js';
 import { matmulRef } from '../../src/backend/cpu/matmul.js';
 import { blasAvailable, blasInfo, blasMatmul, setBlasThreads } from '../../src/backend/cpu/blas/index.js';
-import { assertClose, requireResource } from '../helpers.js';
+import { assertClose, requireResource, withKernels } from '../helpers.js';
 
 const ADDON = 'the OpenBLAS addon build/Release/d2l_blas.node (apt-get install build-essential libopenblas-dev; npm run build:blas)';
 const be = getCpuBackend();
@@ -29,17 +29,6 @@ function rng(seed: number): () => number {
   };
 }
 const pick = <T>(r: () => number, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
-
-/** Runs fn with the CPU kernels forced to `mode`, restoring the previous mode afterwards. */
-function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
-  const prev = be.kernelInfo().mode;
-  be.setKernels(mode);
-  try {
-    return fn();
-  } finally {
-    be.setKernels(prev);
-  }
-}
 
 interface Operand {
   buf: NDArray;

@@ -7,20 +7,10 @@ import { nd, autograd, type NDArray } from '../../src/index.js';
 import { getCpuBackend } from '../../src/ndarray/context.js';
 import type { CpuKernelMode } from '../../src/backend/cpu/cpu-backend.js';
 import { blasAvailable } from '../../src/backend/cpu/blas/index.js';
-import { assertClose, requireResource } from '../helpers.js';
+import { assertClose, requireResource, withKernels } from '../helpers.js';
 
 const be = getCpuBackend();
 const ADDON = 'the OpenBLAS addon build/Release/d2l_blas.node (npm run build:blas)';
-
-function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
-  const prev = be.kernelInfo().mode;
-  be.setKernels(mode);
-  try {
-    return fn();
-  } finally {
-    be.setKernels(prev);
-  }
-}
 
 /** The fast paths to check: wasm always (Node 20 has SIMD), blas when the addon is built. */
 function fastModes(t: TestContext): CpuKernelMode[] {
