@@ -12,7 +12,7 @@ import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { WasmKernels } from './wasm/fast.js';
 import { envVar } from './wasm/module.js';
 import { availableCores, type NativeGemm } from './wasm/pool.js';
-import { BLAS_MIN_MNK, BLAS_MT_MIN_MNK, blasAddonFile, blasAvailable, blasInfo, blasMatmul, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
+import { BLAS_MIN_MNK, BLAS_MT_MIN_MNK, adviseHugePages, blasAddonFile, blasAvailable, blasInfo, blasMatmul, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
 
 /**
  * Which CPU kernels run: the TS reference, the Wasm SIMD kernels, Wasm with GEMM on OpenBLAS
@@ -122,6 +122,15 @@ export class CpuBackend implements Backend {
   private wasm: WasmKernels | null | undefined;
   /** Large BLAS GEMMs split over our worker pool (true) or over OpenBLAS' own threads; D2L_BLAS_POOL=0 picks the latter. */
   private blasOnPool = envVar('D2L_BLAS_POOL') !== '0';
+
+  constructor() {
+    // Transparent huge pages for a heap that holds a data set (from 64 MiB), through the native
+    // addon, so only where native code runs ('auto'/'blas'; the portable path is what a browser
+    // gets). D2L_HUGEPAGES=0 opts out.
+    this.heap.onGrow = (buffer) => {
+      if (buffer.byteLength >= 64 << 20 && (this.kernelMode === 'auto' || this.kernelMode === 'blas') && envVar('D2L_HUGEPAGES') !== '0') adviseHugePages(buffer);
+    };
+  }
 
   /**
    * Selects the kernels: 'ts' forces the TypeScript reference kernels, 'wasm' the portable Wasm

@@ -20,6 +20,8 @@ export class Heap {
   private readonly freeLists = new Map<number, number[]>();
   liveBytes = 0;
   liveBlocks = 0;
+  /** Called with the buffer after every growth (the CPU backend advises huge pages there). */
+  onGrow: ((buffer: ArrayBufferLike) => void) | null = null;
 
   constructor(initialPages = 256) {
     this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
@@ -80,5 +82,6 @@ export class Heap {
     // Grow geometrically to keep the number of grow() calls (and buffer refreshes) small.
     const want = Math.min(MAX_PAGES * PAGE, Math.max(end, have * 1.5));
     this.memory.grow(Math.ceil((want - have) / PAGE));
+    this.onGrow?.(this.memory.buffer);
   }
 }

@@ -18,6 +18,7 @@ export interface BlasAddon {
   gemmBatch(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offsets: Float64Array): void;
   setThreads(n: number): void;
   getThreads(): number;
+  adviseHugePages?(mem: Uint8Array): number;
   info(): { library: string; config: string; corename: string; parallel: 'sequential' | 'pthread' | 'openmp' | 'unknown'; threads: number; procs: number };
 }
 
@@ -167,6 +168,16 @@ export function loadBlasAddonAt(file: string): BlasAddon {
   if (typeof a?.gemm !== 'function') throw new Error(`${file} is not the d2l-ts BLAS addon`);
   a.setThreads(1);
   return a;
+}
+
+/**
+ * Asks the kernel for transparent huge pages over the heap's buffer (madvise MADV_HUGEPAGE), where
+ * THP is in "madvise" mode: minibatches gathered at random from a data set of hundreds of
+ * megabytes otherwise miss the TLB on every row. Advisory; false when the addon is absent.
+ */
+export function adviseHugePages(buffer: ArrayBufferLike): boolean {
+  const a = load();
+  return !!a?.adviseHugePages && a.adviseHugePages(new Uint8Array(buffer)) === 0;
 }
 
 /** The addon loaded on this thread, or null. */
