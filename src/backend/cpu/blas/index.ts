@@ -219,8 +219,8 @@ export function nativeGemmRunner(a: BlasAddon, memory: { readonly buffer: ArrayB
  * and our pool splits the product, so no second set of threads spins against the pool's.
  */
 export interface NativeExecutor {
-  /** How many chunks a product of `work` multiply-adds is split into (1: run it on this thread). */
-  chunks(work: number): number;
+  /** How many chunks a product of `work` multiply-adds is split into (1: run it on this thread); `narrow`: C has at most 16 rows or columns. */
+  chunks(work: number, narrow: boolean): number;
   /** Runs pool chunks (slot arguments as nativeGemmRunner reads them) on every pool thread. */
   run(fn: number, chunks: number[][]): void;
   /** Copies `data` into a temporary 8-byte-aligned heap block for the duration of `fn`. */
@@ -344,7 +344,7 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   let nb = 1;
   for (const d of batch) nb *= d;
   if (nb === 0) return true;
-  const P = exec ? exec.chunks(m * n * k * nb) : 1;
+  const P = exec ? exec.chunks(m * n * k * nb, Math.min(m, n) <= 16) : 1;
   // Single-threaded OpenBLAS when our pool splits products (or the product is small); else
   // OpenBLAS' own threads for large products (no pool, e.g. D2L_CPU_THREADS=1 workers absent).
   const t = exec || m * n * k < BLAS_MT_MIN_MNK ? 1 : threads;
