@@ -178,6 +178,10 @@ export class CpuBackend implements Backend {
    * Where large BLAS products are split: over our worker pool, each thread running single-threaded
    * OpenBLAS on its block (the default: one set of threads owns the cores, docs/PERF-blas.md), or
    * (false) over OpenBLAS' own threads. `nd`'s tests use it to cover both.
+   *
+   * @example
+   * getCpuBackend().setBlasOnPool(false);
+   * getCpuBackend().kernelInfo().gemmThreads; // 'openblas' (with the addon and 2+ threads)
    */
   setBlasOnPool(on: boolean): void {
     this.blasOnPool = on;

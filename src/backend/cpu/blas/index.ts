@@ -174,6 +174,9 @@ export function loadBlasAddonAt(file: string): BlasAddon {
  * Asks the kernel for transparent huge pages over the heap's buffer (madvise MADV_HUGEPAGE), where
  * THP is in "madvise" mode: minibatches gathered at random from a data set of hundreds of
  * megabytes otherwise miss the TLB on every row. Advisory; false when the addon is absent.
+ *
+ * @example
+ * adviseHugePages(getCpuBackend().heap.buffer); // true where the addon is loaded
  */
 export function adviseHugePages(buffer: ArrayBufferLike): boolean {
   const a = load();
