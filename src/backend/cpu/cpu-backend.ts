@@ -153,7 +153,7 @@ export class CpuBackend implements Backend {
   kernelInfo(): { mode: CpuKernelMode; active: 'ts' | 'wasm'; gemm: 'ts' | 'wasm' | 'blas'; gemmThreads: 'pool' | 'openblas' | 'one'; variant: string | null; threads: number; readyWorkers: number } {
     const w = this.fastKernels();
     const blas = (this.kernelMode === 'blas' || this.kernelMode === 'auto') && blasAvailable();
-    const gemmThreads = this.threadCount <= 1 ? 'one' : !blas ? 'pool' : this.blasExecutor() ? 'pool' : 'openblas';
+    const gemmThreads = this.threadCount <= 1 ? 'one' : !blas || (this.blasOnPool && w?.splitsNativeGemm()) ? 'pool' : 'openblas';
     return { mode: this.kernelMode, active: w ? 'wasm' : 'ts', gemm: blas ? 'blas' : w ? 'wasm' : 'ts', gemmThreads, variant: w?.variant ?? null, threads: this.threadCount, readyWorkers: w?.readyWorkers ?? 0 };
   }
 

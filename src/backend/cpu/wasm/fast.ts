@@ -86,6 +86,7 @@ export class WasmKernels {
   private readonly k: KernelExports;
   private pool: WorkerPool | null = null;
   private poolStarted = false;
+  private executor: { pool: WorkerPool; minWork: number; exec: NativeExecutor } | null = null;
   /** One GEMM scratch block per participating thread (byte addresses in the heap). */
   private readonly scratch: number[] = [];
   private readonly scratchBytes: number;
@@ -155,6 +156,21 @@ export class WasmKernels {
     this.ensurePool();
     const pool = this.pool;
     if (!pool?.nativeReady) return null;
+    // One executor per pool and threshold: matmul asks for it on every call.
+    if (this.executor?.pool !== pool || this.executor.minWork !== minWork) this.executor = { pool, minWork, exec: this.makeExecutor(pool, minWork) };
+    return this.executor.exec;
+  }
+
+  /**
+   * Whether large BLAS products would be split over this pool (its threads load the addon):
+   * without starting the pool, which kernelInfo() must not do.
+   */
+  splitsNativeGemm(): boolean {
+    if (this.nThreads <= 1) return false;
+    return this.poolStarted ? !!this.pool?.nativeReady : this.nativeGemm() !== null;
+  }
+
+  private makeExecutor(pool: WorkerPool, minWork: number): NativeExecutor {
     return {
       chunks: (work, narrow) => {
         if (!pool.nativeReady) return 1;
