@@ -131,7 +131,7 @@ function topoSort(heads: NDArray[]): NDArray[] {
  * Computes gradients of `heads` with respect to every array reachable through the tape, and
  * returns the gradients of the leaves that asked for them (attachGrad) in a map.
  */
-function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] | null): Map<NDArray, NDArray> {
+function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] | null, intoGrad = false): Map<NDArray, NDArray> {
   for (const h of heads)
     if (!h._node && h._gradReq === 'null')
       throw new AutogradError(
@@ -143,6 +143,12 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   const create = opts.createGraph ?? false;
   const result = new Map<NDArray, NDArray>();
   const wantedSet = wanted ? new Set(wanted) : null;
+  // Leaves whose `.grad` a gradient rule may write directly (backward() without createGraph): a
+  // weight gradient's GEMM then writes `.grad` itself instead of a new array copied there after.
+  // `inGrad` holds the running sums that are such `.grad` buffers: never disposed by the pass.
+  const direct = intoGrad && !create;
+  const inGrad = new Set<NDArray>();
+  if (direct) for (const a of order) if (a._node) checkVersions(a._node); // fail before any `.grad` is written
 
   const body = () => {
     for (let i = 0; i < heads.length; i++) {
@@ -174,20 +180,32 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
       const out = create && !a.isDisposed ? a : (node.out ?? a);
       // Running sums the rule may add into (without createGraph: a taped backward needs new arrays).
       let acc: (NDArray | null)[] | undefined;
+      let fresh: boolean[] | undefined;
       if (!create) {
         for (let j = 0; j < nIn; j++) {
-          const prev = grads.get(node.inputs[j]);
+          const x = node.inputs[j];
+          const prev = grads.get(x);
           if (prev && prev.storage.refs === 1 && prev.isContiguous && !prev.isDisposed) (acc ??= new Array<NDArray | null>(nIn).fill(null))[j] = prev;
+          else if (!prev && direct && gradTarget(x) && node.inputs.indexOf(x) === j) {
+            (acc ??= new Array<NDArray | null>(nIn).fill(null))[j] = x._grad!;
+            (fresh ??= new Array<boolean>(nIn).fill(false))[j] = x._gradReq === 'write';
+          }
         }
       }
-      const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out, acc));
+      const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out, acc, fresh));
       const seenHandles: NDArray[] = [g];
       for (let j = 0; j < nIn; j++) {
         const x = node.inputs[j];
         let gx = igs[j];
         if (!gx) continue;
-        // The rule added this input's gradient into its running sum already.
-        if (acc && gx === acc[j]) continue;
+        // The rule added this input's gradient into its running sum already (or wrote it into `.grad`).
+        if (acc && gx === acc[j]) {
+          if (!grads.has(x)) {
+            grads.set(x, gx);
+            inGrad.add(gx);
+          }
+          continue;
+        }
         // A rule may hand back g itself, or one array for two inputs: give each its own handle
         // (owned by this pass, which disposes it or hands it out).
         if (seenHandles.includes(gx)) gx = create ? gx._valueHandle() : gx._ownedHandle();
@@ -203,6 +221,11 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
         else if (!create && canAccumulateInPlace(prev, gx)) {
           // prev is this pass's own buffer (no other handle on its storage): add into it.
           prev.context.backend.binary('add', prev, gx, prev);
+          gx.dispose();
+        } else if (inGrad.has(prev)) {
+          const sum = prev.add(gx);
+          prev._assignFrom(sum);
+          sum.dispose();
           gx.dispose();
         } else {
           grads.set(x, prev.add(gx));
@@ -223,11 +246,20 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
     withFlags(create, opts.trainMode ?? state.training, 'backward', body);
   } catch (e) {
     // The pass's own gradient buffers are never handed out after a failure: free them now.
-    if (!create) for (const g of new Set(grads.values())) g.dispose();
+    if (!create) for (const g of new Set(grads.values())) if (!inGrad.has(g)) g.dispose();
     throw e;
   }
   if (!(opts.retainGraph ?? create)) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
   return result;
+}
+
+/**
+ * Whether a gradient rule may write x's gradient straight into `x.grad`: x is a leaf with an
+ * attached, dense gradient that nothing else holds (no view of it, nothing recorded from it).
+ */
+function gradTarget(x: NDArray): boolean {
+  const d = x._grad;
+  return !x._node && x._gradReq !== 'null' && !!d && !d.isDisposed && d.storage.refs === 1 && d.isContiguous && d.dtype === x.dtype && shapesEqual(d.shape, x.shape);
 }
 
 /**
@@ -258,10 +290,10 @@ function checkVersions(node: TapeNode): void {
  * Used through `y.backward()`.
  */
 export function backward(heads: NDArray[], opts: BackwardOptions = {}): void {
-  const res = runBackward(heads, opts, null);
+  const res = runBackward(heads, opts, null, true);
   for (const [leaf, g] of res) {
     const dst = leaf._grad;
-    if (!dst) continue;
+    if (!dst || g === dst) continue; // written (or added) into `.grad` by the rule itself
     if (leaf._gradReq === 'add') dst.iadd(g);
     else dst._assignFrom(g);
     if (!opts.createGraph) g.dispose();

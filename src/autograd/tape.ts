@@ -4,10 +4,12 @@ import { state } from './state.js';
 /**
  * The gradient rule of one recorded op: input gradients (null = zero/none) from the output
  * gradient. `acc[j]`, when given, is the running gradient sum of input j, a buffer the backward
- * pass owns: a rule may add its contribution into it in place and return `acc[j]` itself for that
- * input (matmul does, with a GEMM that accumulates), instead of a new array to be added.
+ * pass may write: a rule may add its contribution into it in place and return `acc[j]` itself for
+ * that input (matmul does, with a GEMM that accumulates), instead of a new array to be added. When
+ * `fresh[j]` is true, acc[j] holds nothing yet (a leaf's `.grad` about to be overwritten): the rule
+ * writes its contribution there instead of adding it.
  */
-export type Vjp = (g: NDArray, inputs: NDArray[], out: NDArray, acc?: readonly (NDArray | null)[]) => (NDArray | null)[];
+export type Vjp = (g: NDArray, inputs: NDArray[], out: NDArray, acc?: readonly (NDArray | null)[], fresh?: readonly boolean[]) => (NDArray | null)[];
 
 /** What an op keeps alive for its gradient rule. */
 export type Save = 'inputs' | 'output' | 'both' | 'none';

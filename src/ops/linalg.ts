@@ -29,9 +29,9 @@ function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
     // of 6.4's RNN) would otherwise cost a full product per backward pass, thrown away unused.
     const needX = x.requiresGrad;
     const needY = y.requiresGrad;
-    recordOp(op, [x, y], out, (g, [xs, ys], _out, acc) => {
-      const gx = !needX ? null : acc?.[0] && matmulAddInto(g, swapLast(ys), acc[0]) ? acc[0] : unb(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
-      const gy = !needY ? null : acc?.[1] && matmulAddInto(swapLast(xs), g, acc[1]) ? acc[1] : unb(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
+    recordOp(op, [x, y], out, (g, [xs, ys], _out, acc, fresh) => {
+      const gx = !needX ? null : acc?.[0] && matmulInto(g, swapLast(ys), acc[0], !fresh?.[0]) ? acc[0] : unb(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
+      const gy = !needY ? null : acc?.[1] && matmulInto(swapLast(xs), g, acc[1], !fresh?.[1]) ? acc[1] : unb(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
       return [gx, gy];
     }, 'inputs');
   }
@@ -39,12 +39,13 @@ function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
 }
 
 /**
- * target += a · b in one GEMM when the backend has an accumulating matmul and the product has
- * target's exact shape and dtype (no batch to sum away); false, leaving target untouched, otherwise.
+ * target += a · b (add) or target = a · b in one GEMM when the product has target's exact shape
+ * and dtype (no batch to sum away) and, to add, the backend has an accumulating matmul; false,
+ * leaving target untouched, otherwise.
  */
-function matmulAddInto(a: NDArray, b: NDArray, target: NDArray): boolean {
+function matmulInto(a: NDArray, b: NDArray, target: NDArray, add: boolean): boolean {
   const backend = target.context.backend;
-  if (!backend.matmulAdd || a.context !== target.context || b.context !== target.context) return false;
+  if ((add && !backend.matmulAdd) || a.context !== target.context || b.context !== target.context) return false;
   const r = Math.max(a.ndim, b.ndim);
   if (target.ndim !== r || promoteTypes(a.dtype, b.dtype) !== target.dtype || a.dtype !== b.dtype) return false;
   const m = a.shape[a.ndim - 2];
@@ -53,7 +54,10 @@ function matmulAddInto(a: NDArray, b: NDArray, target: NDArray): boolean {
   if (k === 0 || b.shape[b.ndim - 2] !== k) return false;
   const batch = r === 2 ? [] : broadcastShapes(a.shape.slice(0, -2), b.shape.slice(0, -2), 'matmul');
   if (!shapesEqual([...batch, m, n], target.shape) || sizeOf(target.shape) === 0) return false;
-  return backend.matmulAdd(kernelView(a, [...batch, m, k]), kernelView(b, [...batch, k, n]), target);
+  const [av, bv] = [kernelView(a, [...batch, m, k]), kernelView(b, [...batch, k, n])];
+  if (add) return backend.matmulAdd!(av, bv, target);
+  backend.matmul(av, bv, target);
+  return true;
 }
 
 function unb(g: NDArray, shape: readonly number[]): NDArray {

@@ -78,3 +78,77 @@ test('a weight used at 35 time steps gets the reference gradient through accumul
   }
   for (const a of [Wx, Wh, Wq, ...xs, ...ref]) a.dispose();
 });
+
+test('a weight gradient Xᵀ·G with a narrow C, split over k across the threads, equals the reference', (t) => {
+  // Large enough to be split over the worker threads even when they are asleep (skinny: 4M, BLAS:
+  // 192³ multiply-adds): each chunk sums its own rows of X, and the partial sums are added after.
+  nd.random.seed(5);
+  for (const mode of fastModes(t)) {
+    for (const [rows, m, n] of [[1030, 1000, 10], [2048, 784, 16], [777, 1500, 7]]) {
+      const X = nd.random.normal(0, 1, [rows, m]);
+      const G = nd.random.normal(0, 1, [rows, n]);
+      const c0 = nd.random.normal(0, 1, [m, n]);
+      const want = withKernels('ts', () => nd.dot(X.T, G));
+      const wantAdd = withKernels('ts', () => c0.add(want));
+      const got = withKernels(mode, () => nd.dot(X.T, G));
+      assertClose(got, want, 2e-4, `${mode} ${rows}x${m}ᵀ·${rows}x${n}`);
+      const c = c0.copy();
+      assert.ok(withKernels(mode, () => be.matmulAdd(X.T, G, c)), `${mode} matmulAdd declined`);
+      assertClose(c, wantAdd, 2e-4, `${mode} += ${rows}x${m}ᵀ·${rows}x${n}`);
+      for (const z of [X, G, c0, want, wantAdd, got, c]) z.dispose();
+    }
+  }
+});
+
+test('backward writes a weight gradient straight into .grad: same buffer, reference values, grad_req add', (t) => {
+  nd.random.seed(6);
+  const X = nd.random.normal(0, 1, [64, 30]);
+  for (const mode of [...fastModes(t), 'ts' as CpuKernelMode]) {
+    withKernels(mode, () => {
+      const W = nd.random.normal(0, 0.1, [30, 20]);
+      const V = nd.random.normal(0, 0.1, [20, 20]);
+      W.attachGrad();
+      V.attachGrad();
+      const gW = W.grad;
+      const loss = () => autograd.record(() => nd.dot(nd.dot(X, W), V).mul(nd.dot(X, W)).sum()); // W feeds two products
+      loss().backward();
+      assert.equal(W.grad, gW, `${mode}: .grad is the same array after backward`);
+      // d/dW sum((XW)V ∘ XW) = Xᵀ(1·Vᵀ ∘ XW) + Xᵀ((XW)V) with 1 = ones, computed by hand
+      const ref = withKernels('ts', () => {
+        const H = nd.dot(X, W);
+        const dH = nd.dot(H, V.T.add(V)); // ∂/∂H of sum((HV) ∘ H) = H Vᵀ + H V
+        return nd.dot(X.T, dH);
+      });
+      assertClose(W.grad, ref, 1e-4, `${mode} W.grad`);
+      // A second backward overwrites (grad_req write) ...
+      loss().backward();
+      assertClose(W.grad, ref, 1e-4, `${mode} W.grad after a second backward`);
+      // ... and with grad_req add it accumulates into the same buffer.
+      W.attachGrad({ gradReq: 'add' });
+      const gA = W.grad;
+      loss().backward();
+      loss().backward();
+      assert.equal(W.grad, gA);
+      assertClose(W.grad, ref.mul(2), 2e-4, `${mode} W.grad accumulated twice`);
+      for (const z of [W, V, ref]) z.dispose();
+    });
+  }
+  X.dispose();
+});
+
+test('a backward that fails its version check leaves every .grad untouched', () => {
+  // The failing node (c·d, whose inputs mul saved) comes after the matmul in backward order, so
+  // W's gradient would already have been written straight into W.grad without the check up front.
+  const c = nd.ones([4, 3]);
+  const d = nd.ones([4, 3]);
+  const W = nd.ones([3, 2]);
+  for (const p of [c, W]) p.attachGrad();
+  W.grad.set(':', 7);
+  c.grad.set(':', 7);
+  const l = autograd.record(() => nd.dot(c.mul(d), W).relu().sum());
+  d.iadd(1);
+  assert.throws(() => l.backward(), /modified in place/);
+  assert.deepEqual(W.grad.toArray(), [[7, 7], [7, 7], [7, 7]]);
+  assert.deepEqual(c.grad.toArray(), Array.from({ length: 4 }, () => [7, 7, 7]));
+  for (const z of [c, d, W]) z.dispose();
+});

@@ -11,6 +11,7 @@ import { forEachIndex } from './iter.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { WasmKernels } from './wasm/fast.js';
 import { envVar } from './wasm/module.js';
+import { tuneV8Tiering } from './v8-tiering.js';
 import { availableCores, type NativeGemm } from './wasm/pool.js';
 import { BLAS_MIN_MNK, BLAS_MT_MIN_MNK, adviseHugePages, blasAddonFile, blasAvailable, blasInfo, blasMatmul, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
 
@@ -124,6 +125,7 @@ export class CpuBackend implements Backend {
   private blasOnPool = envVar('D2L_BLAS_POOL') !== '0';
 
   constructor() {
+    tuneV8Tiering();
     // Transparent huge pages for a heap that holds a data set (from 64 MiB), through the native
     // addon, so only where native code runs ('auto'/'blas'; the portable path is what a browser
     // gets). D2L_HUGEPAGES=0 opts out.

@@ -228,6 +228,10 @@ export interface NativeExecutor {
   run(fn: number, chunks: number[][]): void;
   /** Copies `data` into a temporary 8-byte-aligned heap block for the duration of `fn`. */
   withHeapCopy(data: Float64Array, fn: (byteAddr: number) => void): void;
+  /** Lends a temporary heap block of `bytes` bytes (64-byte aligned) for the duration of `fn`. */
+  withScratch(bytes: number, fn: (byteAddr: number) => void): void;
+  /** C[i, j] += S[p][i, j] for float32 C (rows x cols, row stride ldc) and `parts` dense blocks S at `src`, one after another. */
+  addBlocks(c: number, ldc: number, src: number, rows: number, cols: number, parts: number): void;
 }
 
 /** Whether the BLAS addon is loaded (loading it on first call). */
@@ -361,6 +365,14 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
       a.gemm(f64, heapBytes(buffer), A.t, B.t, M, N, k, 1, A.ld, B.ld, beta, ldc, pa, pb, pc);
       return true;
     }
+    if (!f64 && splitsOverK(M, N, k, A.t)) {
+      const bytes = (P - 1) * M * N * 4;
+      exec!.withScratch(bytes, (s) => {
+        exec!.run(NATIVE_GEMM, splitGemmK(head, M, N, k, A, B, ldc, pa, pb, pc, s, P));
+        exec!.addBlocks(pc, ldc, s, M, N, P - 1);
+      });
+      return true;
+    }
     exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, pa, pb, pc, P));
     return true;
   }
@@ -395,6 +407,38 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   // Fewer products than threads: split each one.
   for (let b = 0; b < nb; b++) exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, list[3 * b], list[3 * b + 1], list[3 * b + 2], P));
   return true;
+}
+
+/**
+ * Whether a split product goes over k (each chunk a partial sum, added up after) rather than over
+ * rows or columns of C: a narrow C whose A is stored k-major, as in a weight gradient Xᵀ·G, where
+ * k runs over the batch rows. Chunk p then reads only rows p of X, the rows that the same thread
+ * gathered and multiplied in the forward pass, and the partial sums are small (M x N <= 16 M).
+ */
+export function splitsOverK(M: number, N: number, k: number, aKMajor: boolean): boolean {
+  return aKMajor && N <= 16 && M > N && k >= 64;
+}
+
+/**
+ * One float32 product as P chunks over k: chunk 0 computes C (with the caller's beta), chunk p > 0
+ * the dense partial sum p - 1 at `scratch` (beta 0); k is split as gathers split rows (round(p k / P)).
+ */
+function splitGemmK(head: number[], M: number, N: number, k: number, A: { t: boolean; ld: number }, B: { t: boolean; ld: number }, ldc: number, pa: number, pb: number, pc: number, scratch: number, P: number): number[][] {
+  const parts: number[][] = [];
+  for (let p = 0, k0 = 0; p < P; p++) {
+    const k1 = Math.round(((p + 1) * k) / P);
+    const h = head.slice();
+    h[5] = k1 - k0;
+    const a = pa + k0 * (A.t ? A.ld : 1) * 4;
+    const b = pb + k0 * (B.t ? 1 : B.ld) * 4;
+    if (p > 0) {
+      h[8] = 0; // beta
+      h[9] = N; // ldc
+    }
+    parts.push([...h, a, b, p === 0 ? pc : scratch + (p - 1) * M * N * 4]);
+    k0 = k1;
+  }
+  return parts;
 }
 
 /** Rows or columns of C (the larger side) per chunk, in multiples of 16: one product as P chunks. */

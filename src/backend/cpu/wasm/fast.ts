@@ -4,7 +4,7 @@ import { coalesce } from '../codegen.js';
 import { forEachIndex } from '../iter.js';
 import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, envVar, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
 import { WorkerPool, type NativeGemm } from './pool.js';
-import type { NativeExecutor } from '../blas/index.js';
+import { splitsOverK, type NativeExecutor } from '../blas/index.js';
 import { MAX_CHUNKS } from './protocol.js';
 
 /** What a CPU storage looks like to the kernels: a byte address in the shared heap. */
@@ -50,6 +50,8 @@ const SPIN_MS = Number(envVar('D2L_CPU_SPIN_MS') ?? '') || 1;
 /** Split kernels down to 1/HOT_DIVISOR of their threshold while the workers are awake (D2L_CPU_HOT_SPLIT=0: never; 16 vs 8: W3, W4 -3%). */
 const HOT_SPLIT = envVar('D2L_CPU_HOT_SPLIT') !== '0';
 const HOT_DIVISOR = Number(envVar('D2L_CPU_HOT_DIVISOR') ?? '') || 16;
+/** Whether BLAS products with a narrow C are split while the workers are awake too. */
+const NARROW_HOT_SPLIT = envVar('D2L_CPU_NARROW_SPLIT') !== '0';
 
 /** Transcendental ops with their own export (kernels/elementwise.ts says why). */
 const OWN_EXPORT: Partial<Record<UnaryOp, KernelFn>> = { exp: 'exp_f32', tanh: 'tanh_f32', sigmoid: 'sigmoid_f32' };
@@ -174,12 +176,20 @@ export class WasmKernels {
     return {
       chunks: (work, narrow) => {
         if (!pool.nativeReady) return 1;
-        // While the workers are awake, smaller products are split too, except those with a
-        // narrow C (a classifier's 10 columns), which measured slower split (W3 +9%, W5 -8%).
-        const hot = HOT_SPLIT && !narrow && performance.now() < pool.hotUntil;
+        // While the workers are awake, smaller products are split too.
+        const hot = HOT_SPLIT && (NARROW_HOT_SPLIT || !narrow) && performance.now() < pool.hotUntil;
         return work >= minWork || (hot && work >= minWork / HOT_DIVISOR) ? this.nThreads : 1;
       },
       run: (fn, chunks) => pool.run(fn, chunks),
+      withScratch: (bytes, fn) => {
+        const p = this.heap.alloc(bytes);
+        try {
+          fn(p);
+        } finally {
+          this.heap.free(p, bytes);
+        }
+      },
+      addBlocks: (c, ldc, src, rows, cols, parts) => this.addBlocks(c, ldc, src, rows, cols, parts),
       withHeapCopy: (data, fn) => {
         const bytes = data.length * 8;
         const p = this.heap.alloc(bytes);
@@ -306,16 +316,47 @@ export class WasmKernels {
     }
   }
 
-  /** The narrow-C kernel (kernels/gemm-skinny.ts), rows split over threads for large products. */
+  /**
+   * The narrow-C kernel (kernels/gemm-skinny.ts). Large products are split over threads by rows
+   * of C, or over k when A is stored k-major (a weight gradient Xᵀ·G: blas/index.ts splitsOverK).
+   */
   private gemmSkinny(g: Gemm, items: number[], beta: number): void {
     const { M, N, K, rsa, csa, rsb, csb, ldc } = g;
-    const P = Math.min(Math.ceil(M / 8), this.chunksFor(M * N * K, PARALLEL_MIN.skinnyMNK, 1));
+    const overK = splitsOverK(M, N, K, Math.abs(csa) > Math.abs(rsa));
+    const P = Math.min(overK ? this.nThreads : Math.ceil(M / 8), this.chunksFor(M * N * K, PARALLEL_MIN.skinnyMNK, 1));
     for (let b = 0; b < items.length; b += 3) {
       const [A, B, C] = [items[b], items[b + 1], items[b + 2]];
       const parts: number[][] = [];
+      if (P > 1 && overK) {
+        const bytes = (P - 1) * M * N * 4;
+        const s = this.heap.alloc(bytes);
+        try {
+          for (let p = 0, k0 = 0; p < P; p++) {
+            const k1 = Math.round(((p + 1) * K) / P);
+            const [c, ld, bt] = p === 0 ? [C, ldc, beta] : [s + (p - 1) * M * N * 4, N, 0];
+            parts.push([0, M, N, k1 - k0, A + k0 * csa * 4, rsa, csa, B + k0 * rsb * 4, rsb, csb, c, ld, bt]);
+            k0 = k1;
+          }
+          this.runGemm('sgemm_skinny', parts);
+          this.addBlocks(C, ldc, s, M, N, P - 1);
+        } finally {
+          this.heap.free(s, bytes);
+        }
+        continue;
+      }
       const chunk = Math.ceil(M / P / 4) * 4;
       for (let i0 = 0; i0 < M; i0 += chunk) parts.push([i0, Math.min(M, i0 + chunk), N, K, A, rsa, csa, B, rsb, csb, C, ldc, beta]);
       this.runGemm('sgemm_skinny', parts);
+    }
+  }
+
+  /** C[i, j] += S[p][i, j] for `parts` dense rows x cols float32 blocks S at `src` (C's row stride ldc), on this thread. */
+  private addBlocks(c: number, ldc: number, src: number, rows: number, cols: number, parts: number): void {
+    const add = BINARY_CODE.add!;
+    for (let p = 0; p < parts; p++) {
+      const s = src + p * rows * cols * 4;
+      if (ldc === cols) this.k.binary_f32(add, c, s, c, rows * cols);
+      else for (let i = 0; i < rows; i++) this.k.binary_f32(add, c + i * ldc * 4, s + i * cols * 4, c + i * ldc * 4, cols);
     }
   }
 

@@ -149,11 +149,19 @@ export class WorkerPool {
     }
     Atomics.store(ctrl, CTRL_COUNT, n);
     Atomics.store(ctrl, CTRL_DONE, 0);
-    Atomics.store(ctrl, CTRL_NEXT, gen << 16);
+    // Chunk 0 is the caller's before the job is published; the workers claim from chunk 1. Kernels
+    // split the same rows the same way (a batch gathered in halves, then a GEMM over those rows),
+    // so each core reads the half its own cache already holds (docs/PERF.md, "same rows, same core").
+    Atomics.store(ctrl, CTRL_NEXT, (gen << 16) | 1);
     Atomics.add(ctrl, CTRL_SEQ, 1);
     Atomics.notify(ctrl, CTRL_SEQ);
     let localError: unknown = null;
     try {
+      try {
+        this.runLocal(args[0], 0);
+      } finally {
+        if (Atomics.add(ctrl, CTRL_DONE, 1) + 1 === n) Atomics.notify(ctrl, CTRL_DONE);
+      }
       drainChunks(ctrl, args, gen, this.runLocal);
     } catch (e) {
       localError = e;

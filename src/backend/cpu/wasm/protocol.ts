@@ -4,9 +4,10 @@
  * instantiates the kernel module over the heap's shared memory, so a chunk of work is just a
  * function number and its arguments (pointers and sizes).
  *
- * A job is a list of chunks. The caller writes the slots, publishes `(generation << 16) | 0` in
- * CTRL_NEXT and wakes the workers; then every thread, the caller included, claims chunks with a
- * compare-and-swap on CTRL_NEXT until none is left. The generation in the claim word means a
+ * A job is a list of chunks. The caller writes the slots, publishes `(generation << 16) | 1` in
+ * CTRL_NEXT (chunk 0 is always the caller's, so a kernel that splits rows like the one before it
+ * finds its half in the same core's cache) and wakes the workers; then every thread, the caller
+ * included, claims chunks with a compare-and-swap on CTRL_NEXT until none is left. The generation in the claim word means a
  * worker that wakes late can never claim a chunk of a newer job by mistake, and because the caller
  * works too, a worker that the OS does not schedule (an oversubscribed machine) only delays the
  * chunk it has already claimed: it never blocks the job.

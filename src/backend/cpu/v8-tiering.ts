@@ -1,0 +1,34 @@
+import { envVar, nodeProcess } from './wasm/module.js';
+
+/**
+ * V8's interrupt budget that d2l-ts sets (its default is 67584). A training step calls a few
+ * hundred small framework functions once or a few times each; with the default budget V8 takes
+ * many epochs to optimize them all (W3 ran 0.20, 0.15, 0.15, 0.12, ... s/epoch and kept getting
+ * faster for 30 epochs). With 16000 the steady speed comes by the third epoch: W3 and W4 -5% as
+ * medians of 5 epochs in A/B pairs (docs/PERF.md).
+ */
+export const INTERRUPT_BUDGET = 16000;
+
+let tuned: boolean | undefined;
+
+/**
+ * Lowers V8's interrupt budget so the framework's hot functions are optimized within the first
+ * epoch instead of over many (Node only, once per process). D2L_V8_TIERING=0 leaves V8's flags
+ * alone; D2L_V8_INTERRUPT_BUDGET=n picks another budget. Returns whether the flag was set.
+ *
+ * @example
+ * import { tuneV8Tiering } from './v8-tiering.js';
+ * tuneV8Tiering(); // true in Node, false in a browser or with D2L_V8_TIERING=0
+ */
+export function tuneV8Tiering(): boolean {
+  if (tuned !== undefined) return tuned;
+  tuned = false;
+  if (envVar('D2L_V8_TIERING') === '0') return false;
+  const v8 = nodeProcess()?.getBuiltinModule?.('node:v8') as { setFlagsFromString(f: string): void } | undefined;
+  if (!v8) return false;
+  const budget = Math.floor(Number(envVar('D2L_V8_INTERRUPT_BUDGET') ?? '') || INTERRUPT_BUDGET);
+  if (!(budget > 0)) return false;
+  v8.setFlagsFromString(`--interrupt-budget=${budget}`);
+  tuned = true;
+  return true;
+}
