@@ -4,6 +4,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, NDArray } from '../../src/index.js';
 import { liveAfter } from '../helpers.js';
+import { Heap } from '../../src/backend/cpu/heap.js';
 
 const gc = (globalThis as { gc?: () => void }).gc;
 
@@ -193,4 +194,25 @@ test('1,000 steps without tidy: memory is bounded once the garbage collector run
   }
   assert.ok(run.loss() < 1e-4);
   run.dispose();
+});
+
+test('the CPU heap cuts a large request from a larger free block instead of growing', () => {
+  const heap = new Heap(1);
+  const MB = 1 << 20;
+  const big = heap.alloc(48 * MB);
+  heap.free(big, 48 * MB);
+  const top = heap.reservedBytes;
+  // A data set's uint8 images freed after conversion, then a smaller split loaded: same memory.
+  const a = heap.alloc(31 * MB);
+  assert.equal(a, big);
+  const b = heap.alloc(8 * MB);
+  assert.ok(b >= big + Heap.classOf(31 * MB) && b + 8 * MB <= big + 48 * MB, 'the rest of the block is used');
+  assert.equal(heap.reservedBytes, top, 'the heap did not grow');
+  heap.free(a, 31 * MB);
+  heap.free(b, 8 * MB);
+  assert.equal(heap.liveBytes, 0);
+  assert.equal(heap.alloc(31 * MB), a, 'a carved block goes back to its own size class');
+  // Small requests never split a large block.
+  const c = heap.alloc(1000);
+  assert.ok(c >= top, 'a small block comes from fresh memory');
 });
