@@ -4,12 +4,12 @@
 // and B are any strided 2-D views (element strides rsa/csa, rsb/csb), so transposed operands need
 // no copy: they are read through their strides while packing. Goto/BLIS structure: B is packed
 // into KC x NR column panels and A into MC x KC blocks of MR-row panels in a scratch area the
-// caller allocates (sgemm_scratch_bytes(), one per thread); a 6x8 register tile of twelve f32x4
-// accumulators (12 + 2 B vectors + 1 broadcast A fit the 15 allocatable xmm registers of V8 on x64) does the arithmetic. No allocator, no static data: a pure function over pointers
+// caller allocates (sgemm_scratch_bytes(), one per thread); a 4x8 register tile of eight f32x4
+// accumulators does the arithmetic. No allocator, no static data: a pure function over pointers
 // into the imported shared memory, so every worker thread can run it on the same arrays.
 import { madd } from './simd';
 
-const MR: i32 = 6;
+const MR: i32 = 4;
 const NR: i32 = 8;
 const KC: i32 = 256;
 const MC: i32 = 120;
@@ -48,19 +48,11 @@ function packA(dst: usize, a: usize, rsa: i32, csa: i32, mc: i32, kc: i32): void
     const mr = min(MR, mc - i);
     const src = ptr(a, i * rsa);
     if (mr == MR && csa == 1) {
-      // row-major A: each row is contiguous in k; rows 0-3 by 4x4 transposes, rows 4-5 scalar
       const p0 = src, p1 = ptr(src, rsa), p2 = ptr(src, 2 * rsa), p3 = ptr(src, 3 * rsa);
-      const p4 = ptr(src, 4 * rsa), p5 = ptr(src, 5 * rsa);
       let k = 0;
       for (; k + 4 <= kc; k += 4) {
         const o = <usize>k << 2;
-        const d = dst + <usize>k * step;
-        transposeStore(d, step, v128.load(p0 + o), v128.load(p1 + o), v128.load(p2 + o), v128.load(p3 + o));
-        const r4 = v128.load(p4 + o), r5 = v128.load(p5 + o);
-        v128.store64_lane(d + 16, i32x4.shuffle(r4, r5, 0, 4, 0, 4), 0);
-        v128.store64_lane(d + 16 + step, i32x4.shuffle(r4, r5, 1, 5, 1, 5), 0);
-        v128.store64_lane(d + 16 + 2 * step, i32x4.shuffle(r4, r5, 2, 6, 2, 6), 0);
-        v128.store64_lane(d + 16 + 3 * step, i32x4.shuffle(r4, r5, 3, 7, 3, 7), 0);
+        transposeStore(dst + <usize>k * step, step, v128.load(p0 + o), v128.load(p1 + o), v128.load(p2 + o), v128.load(p3 + o));
       }
       for (; k < kc; k++) {
         const o = <usize>k << 2;
@@ -69,8 +61,6 @@ function packA(dst: usize, a: usize, rsa: i32, csa: i32, mc: i32, kc: i32): void
         store<f32>(d, load<f32>(p1 + o), 4);
         store<f32>(d, load<f32>(p2 + o), 8);
         store<f32>(d, load<f32>(p3 + o), 12);
-        store<f32>(d, load<f32>(p4 + o), 16);
-        store<f32>(d, load<f32>(p5 + o), 20);
       }
     } else if (mr == MR && rsa == 1) {
       // column-major A (a transposed operand): the MR rows are contiguous for each k
@@ -78,7 +68,6 @@ function packA(dst: usize, a: usize, rsa: i32, csa: i32, mc: i32, kc: i32): void
         const d = dst + <usize>k * step;
         const s = ptr(src, k * csa);
         v128.store(d, v128.load(s));
-        v128.store64_lane(d + 16, v128.load64_zero(s + 16), 0);
       }
     } else {
       for (let k = 0; k < kc; k++) {
@@ -127,74 +116,16 @@ function packB(dst: usize, b: usize, rsb: i32, csb: i32, kc: i32, nc: i32): void
   }
 }
 
-/** The 6x8 register tile: C[0..6, 0..8] (row stride ldcB bytes) = (acc ? C : 0) + Apanel · Bpanel over kc. */
+/**
+ * The 4x8 register tile: C[0..4, 0..8] (row stride ldcB bytes) = (acc ? C : 0) + Apanel · Bpanel
+ * over kc, one k step per iteration. V8 loads a step's A broadcasts before its FMAs, so what must
+ * fit its 15 allocatable xmm registers is accumulators + 2 B vectors + MR broadcasts: 8 + 2 + 4.
+ * The former 6x8 tile (12 + 2 + 6), unrolled 4 steps, kept accumulators on the stack, one load or
+ * store per FMA: 31-33 GFLOP/s on one thread against 43-48 now (docs/PERF.md).
+ */
 function micro(kc: i32, pa: usize, pb: usize, cp: usize, ldcB: usize, acc: bool): void {
-  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0), c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0), c40 = f32x4.splat(0), c41 = f32x4.splat(0), c50 = f32x4.splat(0), c51 = f32x4.splat(0);
-  let k = 0;
-  for (; k + 4 <= kc; k += 4) {
-    {
-      const b0 = v128.load(pb, 0), b1 = v128.load(pb, 16);
-      const a0 = v128.load32_splat(pa, 0);
-      c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-      const a1 = v128.load32_splat(pa, 4);
-      c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-      const a2 = v128.load32_splat(pa, 8);
-      c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-      const a3 = v128.load32_splat(pa, 12);
-      c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-      const a4 = v128.load32_splat(pa, 16);
-      c40 = madd(a4, b0, c40); c41 = madd(a4, b1, c41);
-      const a5 = v128.load32_splat(pa, 20);
-      c50 = madd(a5, b0, c50); c51 = madd(a5, b1, c51);
-    }
-    {
-      const b0 = v128.load(pb, 32), b1 = v128.load(pb, 48);
-      const a0 = v128.load32_splat(pa, 24);
-      c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-      const a1 = v128.load32_splat(pa, 28);
-      c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-      const a2 = v128.load32_splat(pa, 32);
-      c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-      const a3 = v128.load32_splat(pa, 36);
-      c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-      const a4 = v128.load32_splat(pa, 40);
-      c40 = madd(a4, b0, c40); c41 = madd(a4, b1, c41);
-      const a5 = v128.load32_splat(pa, 44);
-      c50 = madd(a5, b0, c50); c51 = madd(a5, b1, c51);
-    }
-    {
-      const b0 = v128.load(pb, 64), b1 = v128.load(pb, 80);
-      const a0 = v128.load32_splat(pa, 48);
-      c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-      const a1 = v128.load32_splat(pa, 52);
-      c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-      const a2 = v128.load32_splat(pa, 56);
-      c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-      const a3 = v128.load32_splat(pa, 60);
-      c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-      const a4 = v128.load32_splat(pa, 64);
-      c40 = madd(a4, b0, c40); c41 = madd(a4, b1, c41);
-      const a5 = v128.load32_splat(pa, 68);
-      c50 = madd(a5, b0, c50); c51 = madd(a5, b1, c51);
-    }
-    {
-      const b0 = v128.load(pb, 96), b1 = v128.load(pb, 112);
-      const a0 = v128.load32_splat(pa, 72);
-      c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
-      const a1 = v128.load32_splat(pa, 76);
-      c10 = madd(a1, b0, c10); c11 = madd(a1, b1, c11);
-      const a2 = v128.load32_splat(pa, 80);
-      c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
-      const a3 = v128.load32_splat(pa, 84);
-      c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-      const a4 = v128.load32_splat(pa, 88);
-      c40 = madd(a4, b0, c40); c41 = madd(a4, b1, c41);
-      const a5 = v128.load32_splat(pa, 92);
-      c50 = madd(a5, b0, c50); c51 = madd(a5, b1, c51);
-    }
-    pa += 96; pb += 128;
-  }
-  for (; k < kc; k++) {
+  let c00 = f32x4.splat(0), c01 = f32x4.splat(0), c10 = f32x4.splat(0), c11 = f32x4.splat(0), c20 = f32x4.splat(0), c21 = f32x4.splat(0), c30 = f32x4.splat(0), c31 = f32x4.splat(0);
+  for (let k = 0; k < kc; k++) {
     const b0 = v128.load(pb), b1 = v128.load(pb, 16);
     const a0 = v128.load32_splat(pa, 0);
     c00 = madd(a0, b0, c00); c01 = madd(a0, b1, c01);
@@ -204,26 +135,18 @@ function micro(kc: i32, pa: usize, pb: usize, cp: usize, ldcB: usize, acc: bool)
     c20 = madd(a2, b0, c20); c21 = madd(a2, b1, c21);
     const a3 = v128.load32_splat(pa, 12);
     c30 = madd(a3, b0, c30); c31 = madd(a3, b1, c31);
-    const a4 = v128.load32_splat(pa, 16);
-    c40 = madd(a4, b0, c40); c41 = madd(a4, b1, c41);
-    const a5 = v128.load32_splat(pa, 20);
-    c50 = madd(a5, b0, c50); c51 = madd(a5, b1, c51);
-    pa += 24; pb += 32;
+    pa += 16; pb += 32;
   }
   if (acc) {
     c00 = f32x4.add(c00, v128.load(cp + 0 * ldcB)); c01 = f32x4.add(c01, v128.load(cp + 0 * ldcB, 16));
     c10 = f32x4.add(c10, v128.load(cp + 1 * ldcB)); c11 = f32x4.add(c11, v128.load(cp + 1 * ldcB, 16));
     c20 = f32x4.add(c20, v128.load(cp + 2 * ldcB)); c21 = f32x4.add(c21, v128.load(cp + 2 * ldcB, 16));
     c30 = f32x4.add(c30, v128.load(cp + 3 * ldcB)); c31 = f32x4.add(c31, v128.load(cp + 3 * ldcB, 16));
-    c40 = f32x4.add(c40, v128.load(cp + 4 * ldcB)); c41 = f32x4.add(c41, v128.load(cp + 4 * ldcB, 16));
-    c50 = f32x4.add(c50, v128.load(cp + 5 * ldcB)); c51 = f32x4.add(c51, v128.load(cp + 5 * ldcB, 16));
   }
   v128.store(cp + 0 * ldcB, c00); v128.store(cp + 0 * ldcB, c01, 16);
   v128.store(cp + 1 * ldcB, c10); v128.store(cp + 1 * ldcB, c11, 16);
   v128.store(cp + 2 * ldcB, c20); v128.store(cp + 2 * ldcB, c21, 16);
   v128.store(cp + 3 * ldcB, c30); v128.store(cp + 3 * ldcB, c31, 16);
-  v128.store(cp + 4 * ldcB, c40); v128.store(cp + 4 * ldcB, c41, 16);
-  v128.store(cp + 5 * ldcB, c50); v128.store(cp + 5 * ldcB, c51, 16);
 }
 
 /**

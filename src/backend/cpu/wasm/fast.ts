@@ -77,7 +77,7 @@ function unitVector(v: View, n: number): boolean {
 export const SKINNY_MAX_N = 16;
 
 /** Register-tile sizes of kernels/gemm.ts: parallel splits fall on multiples of them. */
-const MR = 6;
+const MR = 4;
 const NR = 8;
 
 /**
