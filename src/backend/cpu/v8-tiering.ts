@@ -4,10 +4,12 @@ import { envVar, nodeProcess } from './wasm/module.js';
  * V8's interrupt budget that d2l-ts sets (its default is 67584). A training step calls a few
  * hundred small framework functions once or a few times each; with the default budget V8 takes
  * many epochs to optimize them all (W3 ran 0.20, 0.15, 0.15, 0.12, ... s/epoch and kept getting
- * faster for 30 epochs). With 16000 the steady speed comes by the third epoch: W3 and W4 -5% as
- * medians of 5 epochs in A/B pairs (docs/PERF.md).
+ * faster for 30 epochs), and each optimization is a compile job on a background thread that
+ * takes the core from a kernel worker mid-job. 16000 against the default: W3, W4 -5% (medians of
+ * 5 epochs, A/B pairs); 8000 against 16000: W3 -8%, W4 -5%, with W4's compile jobs per epoch
+ * 312/68/30/10 at 16000 (docs/PERF.md).
  */
-export const INTERRUPT_BUDGET = 16000;
+export const INTERRUPT_BUDGET = 8000;
 
 let tuned: boolean | undefined;
 
