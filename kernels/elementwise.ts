@@ -225,32 +225,10 @@ export function binary_scalar_f64(op: i32, x: usize, s: f64, y: usize, n: i32, r
 }
 
 // @ts-ignore: decorator
-@inline function rowLoop<O>(a: usize, b: usize, y: usize, n: i32): void {
-  // one row: a full row against the broadcast row b (O = Rev<...> for vec op full)
-  const op = changetype<O>(0);
-  let i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const o = <usize>i << 2;
-    const r0 = op.f(v128.load(a + o), v128.load(b + o));
-    const r1 = op.f(v128.load(a + o, 16), v128.load(b + o, 16));
-    v128.store(y + o, r0);
-    v128.store(y + o, r1, 16);
-  }
-  for (; i + 4 <= n; i += 4) {
-    const o = <usize>i << 2;
-    v128.store(y + o, op.f(v128.load(a + o), v128.load(b + o)));
-  }
-  if (i < n) {
-    const o = <usize>i << 2;
-    storeTail(y + o, op.f(loadTail(a + o, n - i), loadTail(b + o, n - i)), n - i);
-  }
-}
-
-// @ts-ignore: decorator
 @inline function bcastRows<O>(full: usize, vec: usize, y: usize, rows: i32, cols: i32, mode: i32): void {
   const rowB = <usize>cols << 2;
-  if (mode == 0) for (let r = 0; r < rows; r++) rowLoop<O>(full + <usize>r * rowB, vec, y + <usize>r * rowB, cols);
-  else if (mode == 1) for (let r = 0; r < rows; r++) rowLoop<Rev<O>>(full + <usize>r * rowB, vec, y + <usize>r * rowB, cols);
+  if (mode == 0) for (let r = 0; r < rows; r++) binaryLoop<O>(full + <usize>r * rowB, vec, y + <usize>r * rowB, cols);
+  else if (mode == 1) for (let r = 0; r < rows; r++) binaryLoop<Rev<O>>(full + <usize>r * rowB, vec, y + <usize>r * rowB, cols);
   else if (mode == 2) for (let r = 0; r < rows; r++) scalarLoop<O>(full + <usize>r * rowB, load<f32>(vec + (<usize>r << 2)), y + <usize>r * rowB, cols);
   else for (let r = 0; r < rows; r++) scalarLoop<Rev<O>>(full + <usize>r * rowB, load<f32>(vec + (<usize>r << 2)), y + <usize>r * rowB, cols);
 }
