@@ -293,7 +293,13 @@ export function backward(heads: NDArray[], opts: BackwardOptions = {}): void {
   const res = runBackward(heads, opts, null, true);
   for (const [leaf, g] of res) {
     const dst = leaf._grad;
-    if (!dst || g === dst) continue; // written (or added) into `.grad` by the rule itself
+    if (!dst) continue;
+    if (g === dst) {
+      // Written (or added) into `.grad` by the rule itself: mark the write, as an in-place op
+      // would (the Trainer tells a fresh gradient from a stale one by it).
+      dst._storage.version++;
+      continue;
+    }
     if (leaf._gradReq === 'add') dst.iadd(g);
     else dst._assignFrom(g);
     if (!opts.createGraph) g.dispose();

@@ -3,7 +3,7 @@
 // inside the GEMMs instead of adding a new product per step. Results must equal the TS reference.
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { nd, autograd, type NDArray } from '../../src/index.js';
+import { nd, autograd, gluon, type NDArray } from '../../src/index.js';
 import { getCpuBackend } from '../../src/ndarray/context.js';
 import type { CpuKernelMode } from '../../src/backend/cpu/cpu-backend.js';
 import { blasAvailable } from '../../src/backend/cpu/blas/index.js';
@@ -113,6 +113,7 @@ test('backward writes a weight gradient straight into .grad: same buffer, refere
       const loss = () => autograd.record(() => nd.dot(nd.dot(X, W), V).mul(nd.dot(X, W)).sum()); // W feeds two products
       loss().backward();
       assert.equal(W.grad, gW, `${mode}: .grad is the same array after backward`);
+      assert.ok(gW.storage.version > 0, `${mode}: the write into .grad is marked (a Trainer checks it)`);
       // d/dW sum((XW)V ∘ XW) = Xᵀ(1·Vᵀ ∘ XW) + Xᵀ((XW)V) with 1 = ones, computed by hand
       const ref = withKernels('ts', () => {
         const H = nd.dot(X, W);
@@ -151,4 +152,19 @@ test('a backward that fails its version check leaves every .grad untouched', () 
   assert.deepEqual(W.grad.toArray(), [[7, 7], [7, 7], [7, 7]]);
   assert.deepEqual(c.grad.toArray(), Array.from({ length: 4 }, () => [7, 7, 7]));
   for (const z of [c, d, W]) z.dispose();
+});
+
+test('a Trainer takes a weight gradient that backward wrote straight into .grad as fresh', () => {
+  const p = new gluon.Parameter('w', { shape: [3, 2] });
+  p.setData(nd.ones([3, 2]));
+  const trainer = new gluon.Trainer([p], 'sgd', { learningRate: 0.5 });
+  const X = nd.ones([4, 3]);
+  for (let step = 0; step < 2; step++) {
+    autograd.record(() => nd.dot(X, p.data()).sum()).backward(); // d/dw = Xᵀ·1 = 4 everywhere
+    trainer.step(1);
+  }
+  assertClose(p.data(), Array.from({ length: 3 }, () => [-3, -3]), 1e-6, 'two SGD steps of 0.5 · 4');
+  // Without a new backward the gradient is stale, as before.
+  assert.throws(() => trainer.step(1), /has not been updated by backward/);
+  X.dispose();
 });
