@@ -46,7 +46,7 @@ export class Heap {
     return Math.ceil(bytes / step) * step;
   }
 
-  /** The largest size class that fits in `bytes` (bytes >= 64). */
+  /** The largest size class that fits in `bytes` (bytes >= 64). @example Heap.floorClassOf(1000) // 896 */
   static floorClassOf(bytes: number): number {
     const e = Math.floor(Math.log2(bytes));
     const step = 2 ** Math.max(e - 2, 6);

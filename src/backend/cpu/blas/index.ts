@@ -414,6 +414,10 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
  * rows or columns of C: a narrow C whose A is stored k-major, as in a weight gradient Xᵀ·G, where
  * k runs over the batch rows. Chunk p then reads only rows p of X, the rows that the same thread
  * gathered and multiplied in the forward pass, and the partial sums are small (M x N <= 16 M).
+ *
+ * @example
+ * splitsOverK(784, 10, 256, true); // true: W3's weight gradient Xᵀ·G
+ * splitsOverK(256, 10, 784, false); // false: its forward X·W, split by rows instead
  */
 export function splitsOverK(M: number, N: number, k: number, aKMajor: boolean): boolean {
   return aKMajor && N <= 16 && M > N && k >= 64;
