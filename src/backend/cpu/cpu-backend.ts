@@ -461,7 +461,7 @@ export class CpuBackend implements Backend {
     if (idx.dtype === 'int32' && this.fastKernels()?.gatherRows(oBase, xBase, idxPtr, ni, rowBytes, xs * bpe)) return true;
     const gather = idx.dtype === 'int32' ? this.rowGather() : null;
     if (gather) {
-      gather(oBase, xBase, (idx.storage as CpuStorage).ptr + io * 4, ni, rowBytes, xs * bpe);
+      gather(oBase, xBase, idxPtr, ni, rowBytes, xs * bpe);
       return true;
     }
     const U8 = this.heapBytes();

@@ -1,7 +1,7 @@
 import type { View } from '../../backend.js';
 import { forEachIndex } from '../iter.js';
 import { envVar, nodeProcess } from '../wasm/module.js';
-import { NATIVE_GEMM, NATIVE_GEMM_BATCH } from '../wasm/protocol.js';
+import { NATIVE_GEMM, NATIVE_GEMM_BATCH, evenRanges, type NativeRunner } from '../wasm/protocol.js';
 
 /**
  * The optional BLAS path for GEMM on Node: build/Release/d2l_blas.node, a small N-API addon over
@@ -199,7 +199,7 @@ export function blasAddonFile(): string | null {
  * byte offsets (NATIVE_GEMM) or the byte address and count of a Float64Array of offset triples in
  * the heap (NATIVE_GEMM_BATCH).
  */
-export function nativeGemmRunner(a: BlasAddon, memory: { readonly buffer: ArrayBufferLike }): (fn: number, args: Float64Array, base: number) => void {
+export function nativeGemmRunner(a: BlasAddon, memory: { readonly buffer: ArrayBufferLike }): NativeRunner {
   let view: Uint8Array | null = null;
   return (fn, args, base) => {
     // A grown shared memory hands out a longer buffer; the addon checks every offset against it.
@@ -393,15 +393,7 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   }
   if (nb >= P) {
     // Whole products per chunk: the offset list goes into the heap, where every thread reads it.
-    exec!.withHeapCopy(list, (addr) => {
-      const parts: number[][] = [];
-      for (let p = 0, lo = 0; p < P; p++) {
-        const hi = Math.round(((p + 1) * nb) / P);
-        if (hi > lo) parts.push([...head, addr + lo * 24, hi - lo]);
-        lo = hi;
-      }
-      exec!.run(NATIVE_GEMM_BATCH, parts);
-    });
+    exec!.withHeapCopy(list, (addr) => exec!.run(NATIVE_GEMM_BATCH, evenRanges(nb, P).map(([lo, hi]) => [...head, addr + lo * 24, hi - lo])));
     return true;
   }
   // Fewer products than threads: split each one.
@@ -425,24 +417,18 @@ export function splitsOverK(M: number, N: number, k: number, aKMajor: boolean): 
 
 /**
  * One float32 product as P chunks over k: chunk 0 computes C (with the caller's beta), chunk p > 0
- * the dense partial sum p - 1 at `scratch` (beta 0); k is split as gathers split rows (round(p k / P)).
+ * the dense partial sum p - 1 at `scratch` (beta 0); k is split as gathers split rows (evenRanges).
  */
 function splitGemmK(head: number[], M: number, N: number, k: number, A: { t: boolean; ld: number }, B: { t: boolean; ld: number }, ldc: number, pa: number, pb: number, pc: number, scratch: number, P: number): number[][] {
-  const parts: number[][] = [];
-  for (let p = 0, k0 = 0; p < P; p++) {
-    const k1 = Math.round(((p + 1) * k) / P);
+  return evenRanges(k, P).map(([k0, k1], p) => {
     const h = head.slice();
     h[5] = k1 - k0;
-    const a = pa + k0 * (A.t ? A.ld : 1) * 4;
-    const b = pb + k0 * (B.t ? 1 : B.ld) * 4;
     if (p > 0) {
       h[8] = 0; // beta
       h[9] = N; // ldc
     }
-    parts.push([...h, a, b, p === 0 ? pc : scratch + (p - 1) * M * N * 4]);
-    k0 = k1;
-  }
-  return parts;
+    return [...h, pa + k0 * (A.t ? A.ld : 1) * 4, pb + k0 * (B.t ? 1 : B.ld) * 4, p === 0 ? pc : scratch + (p - 1) * M * N * 4];
+  });
 }
 
 /** Rows or columns of C (the larger side) per chunk, in multiples of 16: one product as P chunks. */

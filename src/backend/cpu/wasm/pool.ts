@@ -1,8 +1,6 @@
 import { FN_ID, KERNEL_FNS, nodeProcess, type KernelExports, type KernelFn } from './module.js';
-import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, NATIVE_GEMM, SLOT_F64, drainChunks, type WorkerInit } from './protocol.js';
+import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, SLOT_F64, chunkRunner, drainChunks, type NativeRunner, type WorkerInit } from './protocol.js';
 
-/** Runs a NATIVE_GEMM chunk on this thread (blas/index.ts nativeGemmRunner). */
-export type NativeRunner = (fn: number, args: Float64Array, base: number) => void;
 
 /** The BLAS addon for the workers (its file) and for this thread (a runner over the heap). */
 export interface NativeGemm {
@@ -68,18 +66,7 @@ export class WorkerPool {
     this.ctrl = new Int32Array(ctrlBuf);
     this.args = new Float64Array(argBuf);
     const fns = KERNEL_FNS.map((n) => local[n] as (...a: number[]) => void);
-    const a: number[] = [];
-    const args = this.args;
-    this.runLocal = (fn, base) => {
-      if (fn >= NATIVE_GEMM) {
-        native!.runLocal(fn, args, base);
-        return;
-      }
-      const f = fns[fn];
-      a.length = f.length;
-      for (let i = 0; i < a.length; i++) a[i] = this.args[base + 1 + i];
-      f(...a);
-    };
+    this.runLocal = chunkRunner(fns, this.args, native?.runLocal ?? null);
     // Node joins worker threads when the process exits, and a worker asleep in Atomics.wait would
     // block that join: tell the workers to leave their loop first.
     nodeProcess()?.once?.('exit', this.quit);

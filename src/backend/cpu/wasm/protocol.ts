@@ -32,6 +32,9 @@ export const MAX_CHUNKS = 64;
 export const NATIVE_GEMM = 1000;
 export const NATIVE_GEMM_BATCH = 1001;
 
+/** Runs a NATIVE_GEMM / NATIVE_GEMM_BATCH chunk on the calling thread (blas/index.ts nativeGemmRunner). */
+export type NativeRunner = (fn: number, args: Float64Array, base: number) => void;
+
 export interface WorkerInit {
   module: WebAssembly.Module;
   memory: WebAssembly.Memory;
@@ -64,4 +67,49 @@ export function drainChunks(ctrl: Int32Array, args: Float64Array, gen: number, r
       if (Atomics.add(ctrl, CTRL_DONE, 1) + 1 === Atomics.load(ctrl, CTRL_COUNT)) Atomics.notify(ctrl, CTRL_DONE);
     }
   }
+}
+
+/**
+ * [lo, hi) ranges that split 0..n into `parts` nearly equal pieces (empty ones left out). Every
+ * split of rows goes through here, so a batch gathered in halves, the GEMM over its rows and the
+ * weight gradient summed over them (k-split) give each thread the same rows (chunk 0 is the caller's).
+ *
+ * @example
+ * evenRanges(10, 3); // [[0, 3], [3, 7], [7, 10]]
+ */
+export function evenRanges(n: number, parts: number): [number, number][] {
+  const out: [number, number][] = [];
+  for (let p = 0, lo = 0; p < parts; p++) {
+    const hi = Math.round(((p + 1) * n) / parts);
+    if (hi > lo) out.push([lo, hi]);
+    lo = hi;
+  }
+  return out;
+}
+
+/**
+ * How a thread runs a claimed chunk: a Wasm kernel by number (`fns`), its arguments read from the
+ * slot, or a NATIVE_GEMM chunk on the BLAS addon (`native`, null where the thread has none).
+ *
+ * @example
+ * const run = chunkRunner(KERNEL_FNS.map((n) => exports[n]), args, null);
+ * drainChunks(ctrl, args, gen, run);
+ */
+export function chunkRunner(
+  fns: readonly ((...a: number[]) => void)[],
+  args: Float64Array,
+  native: NativeRunner | null,
+): (fn: number, base: number) => void {
+  const a: number[] = [];
+  return (fn, base) => {
+    if (fn >= NATIVE_GEMM) {
+      if (!native) throw new Error('this kernel thread has no BLAS addon');
+      native(fn, args, base);
+      return;
+    }
+    const f = fns[fn];
+    a.length = f.length;
+    for (let i = 0; i < a.length; i++) a[i] = args[base + 1 + i];
+    f(...a);
+  };
 }

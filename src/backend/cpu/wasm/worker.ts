@@ -6,7 +6,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { KERNEL_FNS, instantiate } from './module.js';
-import { CTRL_ERROR, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, NATIVE_GEMM, drainChunks, type WorkerInit } from './protocol.js';
+import { CTRL_ERROR, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, chunkRunner, drainChunks, type NativeRunner, type WorkerInit } from './protocol.js';
 import { loadBlasAddonAt, nativeGemmRunner } from '../blas/index.js';
 
 const init = workerData as WorkerInit;
@@ -14,11 +14,10 @@ const exports = instantiate(init.module, init.memory) as unknown as Record<strin
 const fns = KERNEL_FNS.map((n) => exports[n]);
 const ctrl = new Int32Array(init.ctrl);
 const args = new Float64Array(init.args);
-const a: number[] = [];
 
 // GEMM chunks for the BLAS addon (loaded before this worker reports ready, so it never claims
 // one it cannot run; a failure is counted and the caller stops sending them).
-let native: ((fn: number, args: Float64Array, base: number) => void) | null = null;
+let native: NativeRunner | null = null;
 if (init.nativeAddon) {
   try {
     native = nativeGemmRunner(loadBlasAddonAt(init.nativeAddon), init.memory);
@@ -28,18 +27,11 @@ if (init.nativeAddon) {
   }
 }
 
+const runChunk = chunkRunner(fns, args, native);
+
 function run(fn: number, base: number): void {
   try {
-    if (fn >= NATIVE_GEMM) {
-      if (!native) throw new Error('this kernel thread has no BLAS addon');
-      native(fn, args, base);
-      return;
-    }
-    const f = fns[fn];
-    const n = f.length;
-    a.length = n;
-    for (let i = 0; i < n; i++) a[i] = args[base + 1 + i];
-    f(...a);
+    runChunk(fn, base);
   } catch (e) {
     Atomics.store(ctrl, CTRL_ERROR, init.index + 1);
     parentPort?.postMessage({ error: String((e as Error)?.stack ?? e) });
