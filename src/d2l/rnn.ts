@@ -232,6 +232,16 @@ function checkPrefix(prefix: string, charToIdx: Map<string, number>, op: string)
   });
 }
 
+/** The values of small arrays on one device (each flattened, in order) in a single read. */
+async function readAll(arrays: readonly NDArray[]): Promise<ArrayLike<number>> {
+  const all = tidy(() => nd.concat(arrays.map((a) => a.reshape([-1])), { dim: 0 }));
+  try {
+    return await all.data();
+  } finally {
+    all.dispose();
+  }
+}
+
 /**
  * Greedy generation shared by `predictRnn` and `predictRnnGluon`: feeds the prefix one character
  * at a time from `state`, then appends the most likely next character `numChars` times. `step`
@@ -279,15 +289,7 @@ export async function generateGreedy(
       xGenerated = !fromPrefix;
       if (xGenerated) generated.push(next);
     }
-    let indices: number[] = [];
-    if (generated.length > 0) {
-      const all = tidy(() => nd.concat(generated.map((g) => g.reshape([1])), { dim: 0 }));
-      try {
-        indices = Array.from(await all.data(), Number);
-      } finally {
-        all.dispose();
-      }
-    }
+    const indices = generated.length > 0 ? Array.from(await readAll(generated), Number) : [];
     return [...pre, ...indices].map((i) => idxToChar[i]).join('');
   } finally {
     for (const s of state) s.dispose();
@@ -466,13 +468,7 @@ export async function heldOutPerplexity(forward: SequenceForward, initState: (ba
         return softmaxCrossEntropy(logits, Ya.T.reshape([-1])).mul(Ma.T.reshape([-1])).sum();
       })));
     }
-    const all = nd.stack(sums, { axis: 0 });
-    let values: ArrayLike<number>;
-    try {
-      values = await all.data();
-    } finally {
-      all.dispose();
-    }
+    const values = await readAll(sums);
     let nll = 0;
     for (let i = 0; i < values.length; i++) nll += values[i];
     return Math.exp(nll / count);
