@@ -19,6 +19,7 @@ export function contiguousStrides(shape: Shape): number[] {
   return s;
 }
 
+/** Row-major contiguous: each dim's stride is the product of the dims after it (unit dims' strides ignored). */
 export function isContiguous(shape: Shape, strides: readonly number[]): boolean {
   let acc = 1;
   for (let i = shape.length - 1; i >= 0; i--) {
@@ -26,6 +27,68 @@ export function isContiguous(shape: Shape, strides: readonly number[]): boolean 
     acc *= shape[i];
   }
   return true;
+}
+
+/**
+ * Drops unit dims and merges adjacent dims that are contiguous in every operand, so most
+ * kernels run as one flat loop (rank 1) or a broadcast pair (rank 2). Every backend's strided
+ * kernels go through it.
+ *
+ * @example
+ * coalesce([2, 3], [[3, 1]]); // { shape: [6], strides: [[1]] }
+ */
+export function coalesce(shape: readonly number[], strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
+  const nOps = strides.length;
+  const dims: number[] = [];
+  const st: number[][] = new Array(nOps);
+  for (let j = 0; j < nOps; j++) st[j] = [];
+  for (let i = 0; i < shape.length; i++) {
+    const d = shape[i];
+    if (d === 1) continue;
+    const last = dims.length - 1;
+    let merge = last >= 0;
+    for (let j = 0; merge && j < nOps; j++) if (st[j][last] !== strides[j][i] * d) merge = false;
+    if (merge) {
+      dims[last] *= d;
+      for (let j = 0; j < nOps; j++) st[j][last] = strides[j][i];
+    } else {
+      dims.push(d);
+      for (let j = 0; j < nOps; j++) st[j].push(strides[j][i]);
+    }
+  }
+  return { shape: dims, strides: st };
+}
+
+/**
+ * The strides that broadcast an array of `shape` with `strides` to `to` (numpy's rules: leading
+ * dims added, size-1 dims stretched, both with stride 0).
+ *
+ * @example
+ * broadcastStrides([3, 1], [1, 1], [2, 3, 4]); // [0, 1, 0]
+ */
+export function broadcastStrides(shape: Shape, strides: readonly number[], to: Shape): number[] {
+  const n = to.length;
+  const off = n - shape.length;
+  const out = new Array<number>(n);
+  for (let i = 0; i < n; i++) {
+    const j = i - off;
+    out[i] = j < 0 || (shape[j] === 1 && to[i] !== 1) ? 0 : strides[j];
+  }
+  return out;
+}
+
+/**
+ * The axes of `from` that broadcasting `to` up to `from` stretched (added leading dims and size-1
+ * dims): the axes a gradient sums over to return to `to`.
+ *
+ * @example
+ * unbroadcastAxes([2, 3, 4], [3, 1]); // [0, 2]
+ */
+export function unbroadcastAxes(from: Shape, to: Shape): number[] {
+  const lead = from.length - to.length;
+  const axes: number[] = [];
+  for (let i = 0; i < from.length; i++) if (i < lead || (to[i - lead] === 1 && from[i] !== 1)) axes.push(i);
+  return axes;
 }
 
 export function shapeStr(shape: Shape): string {

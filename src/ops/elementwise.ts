@@ -5,7 +5,7 @@ import { broadcastShapes, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray, ArrayOrScalar } from '../ndarray/ndarray.js';
 import { empty, kernelView, sameContext, withTemps } from './util.js';
-import { sumTo } from './reduce.js';
+import { unbroadcast } from './reduce.js';
 
 /** Ops whose result is floating point even for integer inputs. */
 const FLOAT_RESULT = new Set<UnaryOp>(['exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal', 'log1p', 'expm1']);
@@ -132,10 +132,6 @@ function binaryScalar(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArray
   return out;
 }
 
-/** Sums a broadcast gradient back to `shape`. */
-function unbroadcast(g: NDArray, shape: readonly number[]): NDArray {
-  return shapesEqual(g.shape, shape) ? g : sumTo(g, shape);
-}
 
 /** `x op= b` into x's own storage: identity kept, as MXNet's `X += Y`. */
 export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar): T {

@@ -4,7 +4,7 @@ import { broadcastShapes, shapeStr, shapesEqual, sizeOf } from '../core/shape.js
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { empty, kernelView, sameContext } from './util.js';
-import { sumTo } from './reduce.js';
+import { unbroadcast } from './reduce.js';
 
 /**
  * The one matmul primitive: x [..., m, k] · y [..., k, n] with broadcast batch dims. Transposed
@@ -30,8 +30,8 @@ function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
     const needX = x.requiresGrad;
     const needY = y.requiresGrad;
     recordOp(op, [x, y], out, (g, [xs, ys], _out, acc, fresh) => {
-      const gx = !needX ? null : acc?.[0] && matmulInto(g, swapLast(ys), acc[0], !fresh?.[0]) ? acc[0] : unb(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
-      const gy = !needY ? null : acc?.[1] && matmulInto(swapLast(xs), g, acc[1], !fresh?.[1]) ? acc[1] : unb(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
+      const gx = !needX ? null : acc?.[0] && matmulInto(g, swapLast(ys), acc[0], !fresh?.[0]) ? acc[0] : unbroadcast(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
+      const gy = !needY ? null : acc?.[1] && matmulInto(swapLast(xs), g, acc[1], !fresh?.[1]) ? acc[1] : unbroadcast(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
       return [gx, gy];
     }, 'inputs');
   }
@@ -60,9 +60,6 @@ function matmulInto(a: NDArray, b: NDArray, target: NDArray, add: boolean): bool
   return true;
 }
 
-function unb(g: NDArray, shape: readonly number[]): NDArray {
-  return shapesEqual(g.shape, shape) ? g : sumTo(g, shape);
-}
 
 /** The last two axes swapped, as a recorded view. */
 function swapLast(x: NDArray): NDArray {

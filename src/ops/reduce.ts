@@ -1,7 +1,7 @@
 import type { ReduceOp } from '../backend/backend.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
-import { normalizeAxes, normalizeAxis, shapeStr, sizeOf } from '../core/shape.js';
+import { normalizeAxes, normalizeAxis, shapeStr, shapesEqual, sizeOf, unbroadcastAxes } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray, ReduceOptions } from '../ndarray/ndarray.js';
 import { empty } from './util.js';
@@ -108,13 +108,16 @@ export function norm(x: NDArray, opts: ReduceOptions & { ord?: 1 | 2 } = {}): ND
 
 /** Sums `g` down to `shape` (the adjoint of broadcasting to g's shape). */
 export function sumTo(g: NDArray, shape: readonly number[]): NDArray {
-  const lead = g.ndim - shape.length;
-  const axes: number[] = [];
-  for (let i = 0; i < g.ndim; i++) if (i < lead || (shape[i - lead] === 1 && g.shape[i] !== 1)) axes.push(i);
+  const axes = unbroadcastAxes(g.shape, shape);
   if (axes.length === 0) return g.reshape(shape);
   const s = reduce('sum', g, { axis: axes, keepdims: true });
   if (sizeOf(s.shape) !== sizeOf(shape)) throw new ShapeError(`sumTo: cannot sum ${shapeStr(g.shape)} to ${shapeStr(shape)}`);
   const r = s.reshape(shape);
   s.dispose();
   return r;
+}
+
+/** A broadcast gradient summed back to `shape` (`g` itself when the shapes agree). */
+export function unbroadcast(g: NDArray, shape: readonly number[]): NDArray {
+  return shapesEqual(g.shape, shape) ? g : sumTo(g, shape);
 }

@@ -1,6 +1,6 @@
 import type { DType } from '../core/dtype.js';
 import { ValueError, DTypeError } from '../core/errors.js';
-import { shapeStr, shapesEqual, type Shape } from '../core/shape.js';
+import { broadcastStrides, shapeStr, shapesEqual, type Shape } from '../core/shape.js';
 import type { View } from '../backend/backend.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import type { Context } from '../ndarray/context.js';
@@ -15,14 +15,7 @@ export function empty(shape: Shape, dtype: DType, ctx: Context): NDArray {
  * Not recorded: callers tape the op that consumes it.
  */
 export function broadcastView(x: NDArray, shape: Shape): NDArray {
-  const n = shape.length;
-  const off = n - x.ndim;
-  const strides = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const j = i - off;
-    strides[i] = j < 0 || (x.shape[j] === 1 && shape[i] !== 1) ? 0 : x.strides[j];
-  }
-  return x._viewOf(shape, strides, x.offset);
+  return x._viewOf(shape, broadcastStrides(x.shape, x.strides, shape), x.offset);
 }
 
 /**
@@ -32,14 +25,7 @@ export function broadcastView(x: NDArray, shape: Shape): NDArray {
  */
 export function kernelView(x: NDArray, shape: Shape): View {
   if (shapesEqual(x.shape, shape)) return x;
-  const n = shape.length;
-  const off = n - x.ndim;
-  const strides = new Array<number>(n);
-  for (let i = 0; i < n; i++) {
-    const j = i - off;
-    strides[i] = j < 0 || (x.shape[j] === 1 && shape[i] !== 1) ? 0 : x.strides[j];
-  }
-  return { storage: x.storage, shape, strides, offset: x.offset, dtype: x.dtype };
+  return { storage: x.storage, shape, strides: broadcastStrides(x.shape, x.strides, shape), offset: x.offset, dtype: x.dtype };
 }
 
 /** Throws unless all arrays live on one context; returns it. */

@@ -63,29 +63,3 @@ function body(ops: string[], inNames: string[], nIn: number, L: number, expr: st
   if (/\bo\b/.test(expr)) b += `const o = O[pO_${L}];\n`;
   return b + `O[pO_${L}] = ${expr};\n`;
 }
-
-/**
- * Drops unit dims and merges adjacent dims that are contiguous in every operand, so most
- * kernels run as one flat loop (rank 1) or a broadcast pair (rank 2).
- */
-export function coalesce(shape: readonly number[], strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const nOps = strides.length;
-  const dims: number[] = [];
-  const st: number[][] = new Array(nOps);
-  for (let j = 0; j < nOps; j++) st[j] = [];
-  for (let i = 0; i < shape.length; i++) {
-    const d = shape[i];
-    if (d === 1) continue;
-    const last = dims.length - 1;
-    let merge = last >= 0;
-    for (let j = 0; merge && j < nOps; j++) if (st[j][last] !== strides[j][i] * d) merge = false;
-    if (merge) {
-      dims[last] *= d;
-      for (let j = 0; j < nOps; j++) st[j][last] = strides[j][i];
-    } else {
-      dims.push(d);
-      for (let j = 0; j < nOps; j++) st[j].push(strides[j][i]);
-    }
-  }
-  return { shape: dims, strides: st };
-}

@@ -1,16 +1,16 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { bytesPerElement, typedArrayCtor } from '../../core/dtype.js';
-import { sizeOf, contiguousStrides } from '../../core/shape.js';
+import { sizeOf, contiguousStrides, coalesce, isContiguous } from '../../core/shape.js';
 import { IndexError, ValueError } from '../../core/errors.js';
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import { Heap } from './heap.js';
-import { arrayTypeCode, coalesce, mapKernel, type Arr } from './codegen.js';
+import { arrayTypeCode, mapKernel, type Arr } from './codegen.js';
 import { BINARY_EXPR, UNARY_EXPR } from './exprs.js';
 import { matmulRef } from './matmul.js';
 import { forEachIndex } from './iter.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { WasmKernels } from './wasm/fast.js';
-import { envVar } from './wasm/module.js';
+import { env } from '../../core/env.js';
 import { tuneV8Tiering } from './v8-tiering.js';
 import { availableCores, type NativeGemm } from './wasm/pool.js';
 import { BLAS_MIN_MNK, BLAS_MT_MIN_MNK, adviseHugePages, blasAddonFile, blasAvailable, blasInfo, blasMatmul, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
@@ -118,11 +118,11 @@ export class CpuBackend implements Backend {
   readonly heap = new Heap();
   private storages = 0;
   /** D2L_CPU_KERNELS=ts|wasm|auto and D2L_CPU_THREADS=n select the kernels (see setKernels). */
-  private kernelMode: CpuKernelMode = parseKernelMode(envVar('D2L_CPU_KERNELS'));
-  private threadCount = Math.max(1, Number(envVar('D2L_CPU_THREADS')) || availableCores());
+  private kernelMode: CpuKernelMode = parseKernelMode(env('D2L_CPU_KERNELS'));
+  private threadCount = Math.max(1, Number(env('D2L_CPU_THREADS')) || availableCores());
   private wasm: WasmKernels | null | undefined;
   /** Large BLAS GEMMs split over our worker pool (true) or over OpenBLAS' own threads; D2L_BLAS_POOL=0 picks the latter. */
-  private blasOnPool = envVar('D2L_BLAS_POOL') !== '0';
+  private blasOnPool = env('D2L_BLAS_POOL') !== '0';
 
   constructor() {
     tuneV8Tiering();
@@ -130,7 +130,7 @@ export class CpuBackend implements Backend {
     // addon, so only where native code runs ('auto'/'blas'; the portable path is what a browser
     // gets). D2L_HUGEPAGES=0 opts out.
     this.heap.onGrow = (buffer) => {
-      if (buffer.byteLength >= 64 << 20 && (this.kernelMode === 'auto' || this.kernelMode === 'blas') && envVar('D2L_HUGEPAGES') !== '0') adviseHugePages(buffer);
+      if (buffer.byteLength >= 64 << 20 && (this.kernelMode === 'auto' || this.kernelMode === 'blas') && env('D2L_HUGEPAGES') !== '0') adviseHugePages(buffer);
     };
   }
 
@@ -734,12 +734,7 @@ function parseKernelMode(v: string | undefined): CpuKernelMode {
 
 /** Row-major contiguous (unit dims' strides ignored). */
 function isDense(v: View): boolean {
-  let acc = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== acc) return false;
-    acc *= v.shape[i];
-  }
-  return true;
+  return isContiguous(v.shape, v.strides);
 }
 
 

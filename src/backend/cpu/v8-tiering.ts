@@ -1,4 +1,4 @@
-import { envVar, nodeProcess } from './wasm/module.js';
+import { env, nodeProcess } from '../../core/env.js';
 
 /**
  * V8's interrupt budget that d2l-ts sets (its default is 67584). A training step calls a few
@@ -25,10 +25,10 @@ let tuned: boolean | undefined;
 export function tuneV8Tiering(): boolean {
   if (tuned !== undefined) return tuned;
   tuned = false;
-  if (envVar('D2L_V8_TIERING') === '0') return false;
+  if (env('D2L_V8_TIERING') === '0') return false;
   const v8 = nodeProcess()?.getBuiltinModule?.('node:v8') as { setFlagsFromString(f: string): void } | undefined;
   if (!v8) return false;
-  const budget = Math.floor(Number(envVar('D2L_V8_INTERRUPT_BUDGET') ?? '') || INTERRUPT_BUDGET);
+  const budget = Math.floor(Number(env('D2L_V8_INTERRUPT_BUDGET') ?? '') || INTERRUPT_BUDGET);
   if (!(budget > 0)) return false;
   v8.setFlagsFromString(`--interrupt-budget=${budget}`);
   tuned = true;

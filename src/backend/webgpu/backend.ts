@@ -1,7 +1,8 @@
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { typedArrayCtor } from '../../core/dtype.js';
 import { D2LError, ShapeError, ValueError } from '../../core/errors.js';
-import { sizeOf, type Shape, contiguousStrides } from '../../core/shape.js';
+import { env } from '../../core/env.js';
+import { sizeOf, type Shape, contiguousStrides, coalesce, isContiguous } from '../../core/shape.js';
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import { BufferUsage, MapMode, limitOf, type WBuffer, type WCommandEncoder, type WComputePass, type WComputePipeline, type WBindGroupLayout, type WDevice, type WGpu } from './gpu-types.js';
 import { BufferPool, READBACK_USAGE, STORAGE_USAGE } from './pool.js';
@@ -40,31 +41,9 @@ interface MapOperand extends Operand {
   strides: readonly number[];
 }
 
-/** Drops unit dims and merges dims that are contiguous in every operand (as the CPU backend). */
-function coalesce(shape: readonly number[], strides: (readonly number[])[]): { shape: number[]; strides: number[][] } {
-  const dims: number[] = [];
-  const st: number[][] = strides.map(() => []);
-  for (let i = 0; i < shape.length; i++) {
-    if (shape[i] === 1) continue;
-    const last = dims.length - 1;
-    if (last >= 0 && strides.every((s, j) => st[j][last] === s[i] * shape[i])) {
-      dims[last] *= shape[i];
-      strides.forEach((s, j) => (st[j][last] = s[i]));
-    } else {
-      dims.push(shape[i]);
-      strides.forEach((s, j) => st[j].push(s[i]));
-    }
-  }
-  return { shape: dims, strides: st };
-}
-
+/** Row-major contiguous, ignoring the strides of unit dims. */
 function isContiguousView(v: View): boolean {
-  let acc = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== acc) return false;
-    acc *= v.shape[i];
-  }
-  return true;
+  return isContiguous(v.shape, v.strides);
 }
 
 const MAX_GROUPS = 65535;
@@ -224,7 +203,7 @@ export class WebGpuBackend implements Backend {
       p = { pipeline, layout: pipeline.getBindGroupLayout(0) };
       this.pipelines.set(key, p);
       this.stats.pipelines++;
-      if (envFlag('D2L_WEBGPU_DUMP')) console.error(`// ---- ${key}\n${code}`);
+      if (env('D2L_WEBGPU_DUMP')) console.error(`// ---- ${key}\n${code}`);
     }
     return p;
   }
@@ -830,8 +809,4 @@ function chooseMatmul(M: number, N: number): MatmulConfig {
   return MATMUL_CONFIGS.default;
 }
 
-function envFlag(name: string): boolean {
-  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return !!p?.env?.[name];
-}
 

@@ -1,3 +1,4 @@
+import { env, nodeProcess } from '../../core/env.js';
 import { D2LError } from '../../core/errors.js';
 import { limitOf, type WAdapter, type WDevice, type WGpu } from './gpu-types.js';
 
@@ -32,13 +33,7 @@ export interface AcquiredDevice {
 type DawnModule = { create(flags: string[]): WGpu; globals: object };
 
 function isNode(): boolean {
-  const p = (globalThis as { process?: { versions?: { node?: string } } }).process;
-  return !!p?.versions?.node;
-}
-
-function env(name: string): string | undefined {
-  const p = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process;
-  return p?.env?.[name];
+  return !!nodeProcess()?.versions?.node;
 }
 
 /** Loads Dawn in Node: an explicit dawn.node path, or the optional `webgpu` package. */

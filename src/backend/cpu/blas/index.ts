@@ -1,6 +1,6 @@
 import type { View } from '../../backend.js';
 import { forEachIndex } from '../iter.js';
-import { envVar, nodeProcess } from '../wasm/module.js';
+import { env, nodeProcess } from '../../../core/env.js';
 import { NATIVE_GEMM, NATIVE_GEMM_BATCH, evenRanges, type NativeRunner } from '../wasm/protocol.js';
 
 /**
@@ -60,7 +60,7 @@ interface NodePath {
 
 /** Where the addon lies: D2L_BLAS_ADDON, else build/Release/ in the package root above this file. */
 function findAddon(fs: NodeFs, path: NodePath, here: string): string | null {
-  const explicit = envVar('D2L_BLAS_ADDON');
+  const explicit = env('D2L_BLAS_ADDON');
   if (explicit) return fs.existsSync(explicit) ? path.resolve(explicit) : null;
   // src/backend/cpu/blas/ (ts-node style) or dist/src/backend/cpu/blas/ (compiled): walk up to
   // the first folder holding package.json, the package root.
@@ -122,7 +122,7 @@ function load(): BlasAddon | null {
     failure = 'not running in Node >= 20.16 (the BLAS addon is a Node native module, loaded through process.getBuiltinModule)';
     return null;
   }
-  if (envVar('D2L_BLAS') === '0') {
+  if (env('D2L_BLAS') === '0') {
     failure = 'disabled by D2L_BLAS=0';
     return null;
   }
@@ -134,8 +134,8 @@ function load(): BlasAddon | null {
     const here = path.dirname(url.fileURLToPath(import.meta.url));
     const file = findAddon(fs, path, here);
     if (!file) {
-      failure = envVar('D2L_BLAS_ADDON')
-        ? `D2L_BLAS_ADDON=${envVar('D2L_BLAS_ADDON')} does not exist`
+      failure = env('D2L_BLAS_ADDON')
+        ? `D2L_BLAS_ADDON=${env('D2L_BLAS_ADDON')} does not exist`
         : `${ADDON_FILE} was not built (needs a C compiler and OpenBLAS, e.g. apt-get install build-essential libopenblas-dev, then npm run build:blas)`;
       return null;
     }
@@ -268,7 +268,7 @@ export const BLAS_MIN_MNK = 16 * 16 * 16;
  * run on the calling thread alone: waking a sleeping helper thread costs more than it saves
  * there (docs/PERF-blas.md). D2L_BLAS_MT_MIN overrides it.
  */
-export const BLAS_MT_MIN_MNK = Number(envVar('D2L_BLAS_MT_MIN')) || 192 * 192 * 192;
+export const BLAS_MT_MIN_MNK = Number(env('D2L_BLAS_MT_MIN')) || 192 * 192 * 192;
 
 /** What a CPU storage looks like here: a byte address in the shared heap. */
 interface HeapStorage {

@@ -1,8 +1,9 @@
+import { env } from '../../../core/env.js';
+import { coalesce, isContiguous } from '../../../core/shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
 import { Heap } from '../heap.js';
-import { coalesce } from '../codegen.js';
 import { forEachIndex } from '../iter.js';
-import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, envVar, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
+import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
 import { WorkerPool, type NativeGemm } from './pool.js';
 import { splitsOverK, type NativeExecutor } from '../blas/index.js';
 import { MAX_CHUNKS, evenRanges } from './protocol.js';
@@ -48,12 +49,12 @@ export const PARALLEL_MIN = {
  * portable W3 -5%, W5 -2%, W4 within noise (docs/PERF.md). PyTorch's OpenMP threads spin ~4 ms.
  * D2L_CPU_SPIN_MS overrides it.
  */
-const SPIN_MS = Number(envVar('D2L_CPU_SPIN_MS') ?? '') || 1;
+const SPIN_MS = Number(env('D2L_CPU_SPIN_MS') ?? '') || 1;
 /** Split kernels down to 1/HOT_DIVISOR of their threshold while the workers are awake (D2L_CPU_HOT_SPLIT=0: never; 16 vs 8: W3, W4 -3%). */
-const HOT_SPLIT = envVar('D2L_CPU_HOT_SPLIT') !== '0';
-const HOT_DIVISOR = Number(envVar('D2L_CPU_HOT_DIVISOR') ?? '') || 16;
+const HOT_SPLIT = env('D2L_CPU_HOT_SPLIT') !== '0';
+const HOT_DIVISOR = Number(env('D2L_CPU_HOT_DIVISOR') ?? '') || 16;
 /** Whether BLAS products with a narrow C are split while the workers are awake too. */
-const NARROW_HOT_SPLIT = envVar('D2L_CPU_NARROW_SPLIT') !== '0';
+const NARROW_HOT_SPLIT = env('D2L_CPU_NARROW_SPLIT') !== '0';
 
 /** Transcendental ops with their own export (kernels/elementwise.ts says why). */
 const OWN_EXPORT: Partial<Record<UnaryOp, KernelFn>> = { exp: 'exp_f32', tanh: 'tanh_f32', sigmoid: 'sigmoid_f32' };
@@ -512,7 +513,7 @@ export class WasmKernels {
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): boolean {
     const code = REDUCE_CODE[op];
     if (code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(x)) return false;
-    if (!isContiguous(x) || !isContiguous(out)) return false;
+    if (!isDense(x) || !isDense(out)) return false;
     // Classify the non-unit dims as kept (K) or reduced (R); accept K*R* (rows) or R*K* (cols).
     let kept = 1;
     let red = 1;
@@ -568,11 +569,6 @@ function isEmpty(v: View): boolean {
 }
 
 /** Row-major contiguous, ignoring the strides of unit dims. */
-function isContiguous(v: View): boolean {
-  let acc = 1;
-  for (let i = v.shape.length - 1; i >= 0; i--) {
-    if (v.shape[i] !== 1 && v.strides[i] !== acc) return false;
-    acc *= v.shape[i];
-  }
-  return true;
+function isDense(v: View): boolean {
+  return isContiguous(v.shape, v.strides);
 }

@@ -1,3 +1,4 @@
+import { env, nodeProcess } from '../../../core/env.js';
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from './kernels.generated.js';
 
 /** The exports of the kernel module (kernels/index.ts); pointers are byte addresses into the shared heap. */
@@ -61,22 +62,6 @@ export interface CompiledKernels {
   variant: KernelVariant;
 }
 
-interface NodeProcess {
-  env?: Record<string, string | undefined>;
-  getBuiltinModule?: (id: string) => unknown;
-  once?: (event: string, fn: () => void) => void;
-  off?: (event: string, fn: () => void) => void;
-}
-
-/** Node's `process` when running in Node (undefined in browsers). */
-export function nodeProcess(): NodeProcess | undefined {
-  return (globalThis as { process?: NodeProcess }).process;
-}
-
-export function envVar(name: string): string | undefined {
-  return nodeProcess()?.env?.[name];
-}
-
 function decode(b64: string): Uint8Array<ArrayBuffer> {
   const s = atob(b64);
   const bytes = new Uint8Array(new ArrayBuffer(s.length));
@@ -100,7 +85,7 @@ export function compileKernels(): CompiledKernels | null {
   const simd = decode(KERNELS_SIMD_BASE64);
   if (!WebAssembly.validate(simd)) return null;
   const relaxed = decode(KERNELS_RELAXED_BASE64);
-  const allowRelaxed = envVar('D2L_WASM_RELAXED') !== '0';
+  const allowRelaxed = env('D2L_WASM_RELAXED') !== '0';
   let useRelaxed = allowRelaxed && WebAssembly.validate(relaxed);
   if (allowRelaxed && !useRelaxed) {
     const v8 = nodeProcess()?.getBuiltinModule?.('node:v8') as { setFlagsFromString(f: string): void } | undefined;

@@ -1,4 +1,5 @@
-import { FN_ID, KERNEL_FNS, nodeProcess, type KernelExports, type KernelFn } from './module.js';
+import { nodeProcess } from '../../../core/env.js';
+import { FN_ID, KERNEL_FNS, type KernelExports, type KernelFn } from './module.js';
 import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, SLOT_F64, chunkRunner, drainChunks, type NativeRunner, type WorkerInit } from './protocol.js';
 
 
