@@ -4,7 +4,7 @@ import type { NDArray } from '../ndarray/ndarray.js';
 import { onesLike } from '../ndarray/creation.js';
 import { tidy, keep } from '../ndarray/memory.js';
 import { state } from './state.js';
-import { releaseNode, type TapeNode } from './tape.js';
+import { releaseNode, type GradSink, type GradTarget, type TapeNode } from './tape.js';
 
 function checkSync(fnName: string, r: unknown): void {
   if (r && typeof (r as { then?: unknown }).then === 'function')
@@ -149,6 +149,29 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   const direct = intoGrad && !create;
   const inGrad = new Set<NDArray>();
   if (direct) for (const a of order) if (a._node) checkVersions(a._node); // fail before any `.grad` is written
+  // Without createGraph, rules may write into running sums (a taped backward needs new arrays).
+  const sink = create ? undefined : new BufferSink(grads, direct);
+
+  /** Adds input x's gradient contribution gx (owned by this pass) to its running sum. */
+  const accumulate = (x: NDArray, gx: NDArray): void => {
+    const prev = grads.get(x);
+    if (!prev) {
+      grads.set(x, gx);
+      return;
+    }
+    if (create) {
+      grads.set(x, prev.add(gx));
+      return;
+    }
+    // prev is this pass's own buffer (no other handle on its storage) or a leaf's `.grad` the pass
+    // writes anyway: add into it. Otherwise the sum is a new array.
+    if (canAccumulateInPlace(prev, gx) || inGrad.has(prev)) prev.iadd(gx);
+    else {
+      grads.set(x, prev.add(gx));
+      prev.dispose();
+    }
+    gx.dispose();
+  };
 
   const body = () => {
     for (let i = 0; i < heads.length; i++) {
@@ -178,28 +201,18 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
         inputs[j] = create && !x.isDisposed ? x : (node.saved[j] ?? x);
       }
       const out = create && !a.isDisposed ? a : (node.out ?? a);
-      // Running sums the rule may add into (without createGraph: a taped backward needs new arrays).
-      let acc: (NDArray | null)[] | undefined;
-      let fresh: boolean[] | undefined;
-      if (!create) {
-        for (let j = 0; j < nIn; j++) {
-          const x = node.inputs[j];
-          const prev = grads.get(x);
-          if (prev && prev.storage.refs === 1 && prev.isContiguous && !prev.isDisposed) (acc ??= new Array<NDArray | null>(nIn).fill(null))[j] = prev;
-          else if (!prev && direct && gradTarget(x) && node.inputs.indexOf(x) === j) {
-            (acc ??= new Array<NDArray | null>(nIn).fill(null))[j] = x._grad!;
-            (fresh ??= new Array<boolean>(nIn).fill(false))[j] = x._gradReq === 'write';
-          }
-        }
-      }
-      const igs = create ? node.vjp(g, inputs, out) : tidy(() => node.vjp(g, inputs, out, acc, fresh));
+      let igs: (NDArray | null)[];
+      if (sink) {
+        sink.inputs = node.inputs;
+        igs = tidy(() => node.vjp(g, inputs, out, sink));
+      } else igs = node.vjp(g, inputs, out);
       const seenHandles: NDArray[] = [g];
       for (let j = 0; j < nIn; j++) {
         const x = node.inputs[j];
         let gx = igs[j];
         if (!gx) continue;
-        // The rule added this input's gradient into its running sum already (or wrote it into `.grad`).
-        if (acc && gx === acc[j]) {
+        // The rule wrote this input's gradient into its running sum already, or into `.grad`.
+        if (sink && (gx === grads.get(x) || (gx === x._grad && !grads.has(x)))) {
           if (!grads.has(x)) {
             grads.set(x, gx);
             inGrad.add(gx);
@@ -216,24 +229,7 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
         }
         if (!shapesEqual(gx.shape, x.shape))
           throw new AutogradError(`backward: internal error in the gradient of ${node.op}: got shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`);
-        const prev = grads.get(x);
-        if (!prev) grads.set(x, gx);
-        else if (!create && canAccumulateInPlace(prev, gx)) {
-          // prev is this pass's own buffer (no other handle on its storage): add into it.
-          prev.context.backend.binary('add', prev, gx, prev);
-          gx.dispose();
-        } else if (inGrad.has(prev)) {
-          const sum = prev.add(gx);
-          prev._assignFrom(sum);
-          sum.dispose();
-          gx.dispose();
-        } else {
-          grads.set(x, prev.add(gx));
-          if (!create) {
-            prev.dispose();
-            gx.dispose();
-          }
-        }
+        accumulate(x, gx);
       }
       if (!isLeafTarget && !create) {
         grads.delete(a);
@@ -251,6 +247,28 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   }
   if (!(opts.retainGraph ?? create)) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
   return result;
+}
+
+/**
+ * The pass's offer to the current node's gradient rule: input j's running sum when the pass alone
+ * holds it, or (backward() into `.grad`) the leaf's `.grad` while it has no running sum yet.
+ */
+class BufferSink implements GradSink {
+  /** The inputs of the node whose rule runs now. */
+  inputs: readonly NDArray[] = [];
+  constructor(
+    private readonly grads: ReadonlyMap<NDArray, NDArray>,
+    private readonly intoGrad: boolean,
+  ) {}
+
+  target(j: number): GradTarget | null {
+    const x = this.inputs[j];
+    const prev = this.grads.get(x);
+    if (prev) return prev.storage.refs === 1 && prev.isContiguous && !prev.isDisposed ? { buffer: prev, overwrite: false } : null;
+    // An input read twice by one op gets its `.grad` offered once (its first position).
+    if (this.intoGrad && gradTarget(x) && this.inputs.indexOf(x) === j) return { buffer: x._grad!, overwrite: x._gradReq === 'write' };
+    return null;
+  }
 }
 
 /**

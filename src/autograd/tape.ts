@@ -2,14 +2,29 @@ import type { NDArray } from '../ndarray/ndarray.js';
 import { state } from './state.js';
 
 /**
- * The gradient rule of one recorded op: input gradients (null = zero/none) from the output
- * gradient. `acc[j]`, when given, is the running gradient sum of input j, a buffer the backward
- * pass may write: a rule may add its contribution into it in place and return `acc[j]` itself for
- * that input (matmul does, with a GEMM that accumulates), instead of a new array to be added. When
- * `fresh[j]` is true, acc[j] holds nothing yet (a leaf's `.grad` about to be overwritten): the rule
- * writes its contribution there instead of adding it.
+ * A buffer the backward pass lets a gradient rule write input j's gradient into: the input's
+ * running gradient sum, or a leaf's `.grad`. `overwrite`: the buffer holds nothing yet, so the
+ * rule writes its contribution there instead of adding it.
  */
-export type Vjp = (g: NDArray, inputs: NDArray[], out: NDArray, acc?: readonly (NDArray | null)[], fresh?: readonly boolean[]) => (NDArray | null)[];
+export interface GradTarget {
+  readonly buffer: NDArray;
+  readonly overwrite: boolean;
+}
+
+/**
+ * Offered to gradient rules by a backward pass that is not itself recorded. A rule that can
+ * write an input's gradient in place (matmul, with a GEMM that accumulates) asks `target(j)` and,
+ * when it wrote there, returns that buffer itself for input j instead of a new array.
+ */
+export interface GradSink {
+  target(j: number): GradTarget | null;
+}
+
+/**
+ * The gradient rule of one recorded op: input gradients (null = zero/none) from the output
+ * gradient. Only rules that write in place look at `sink`; the others ignore it.
+ */
+export type Vjp = (g: NDArray, inputs: NDArray[], out: NDArray, sink?: GradSink) => (NDArray | null)[];
 
 /** What an op keeps alive for its gradient rule. */
 export type Save = 'inputs' | 'output' | 'both' | 'none';

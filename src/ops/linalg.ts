@@ -29,9 +29,12 @@ function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
     // of 6.4's RNN) would otherwise cost a full product per backward pass, thrown away unused.
     const needX = x.requiresGrad;
     const needY = y.requiresGrad;
-    recordOp(op, [x, y], out, (g, [xs, ys], _out, acc, fresh) => {
-      const gx = !needX ? null : acc?.[0] && matmulInto(g, swapLast(ys), acc[0], !fresh?.[0]) ? acc[0] : unbroadcast(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
-      const gy = !needY ? null : acc?.[1] && matmulInto(swapLast(xs), g, acc[1], !fresh?.[1]) ? acc[1] : unbroadcast(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
+    recordOp(op, [x, y], out, (g, [xs, ys], _out, sink) => {
+      // A weight gradient's GEMM writes straight into its running sum or `.grad` when offered one.
+      const tx = needX ? sink?.target(0) : null;
+      const ty = needY ? sink?.target(1) : null;
+      const gx = !needX ? null : tx && matmulInto(g, swapLast(ys), tx.buffer, !tx.overwrite) ? tx.buffer : unbroadcast(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
+      const gy = !needY ? null : ty && matmulInto(swapLast(xs), g, ty.buffer, !ty.overwrite) ? ty.buffer : unbroadcast(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
       return [gx, gy];
     }, 'inputs');
   }
