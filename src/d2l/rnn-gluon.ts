@@ -6,7 +6,7 @@
 import { record } from '../autograd/autograd.js';
 import { ValueError } from '../core/errors.js';
 import type { Context } from '../ndarray/context.js';
-import { keep, tidy } from '../ndarray/memory.js';
+import { tidy } from '../ndarray/memory.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 import { Block, type BlockOptions } from '../gluon/block.js';
@@ -14,7 +14,7 @@ import { Normal } from '../gluon/init.js';
 import { Dense } from '../gluon/nn/basic-layers.js';
 import type { RecurrentLayer } from '../gluon/rnn/rnn-layer.js';
 import { Trainer } from '../gluon/trainer.js';
-import { generateGreedy, gradClipping, softmaxCrossEntropy, type EpochRecord, type RnnState, type RnnTrainCommonOptions, type SequenceForward } from './rnn.js';
+import { generateGreedy, gradClipping, softmaxCrossEntropy, trainRnnEpochs, type EpochRecord, type RnnState, type RnnTrainCommonOptions, type SequenceForward } from './rnn.js';
 import { dataIterConsecutive } from './text.js';
 
 /**
@@ -96,54 +96,30 @@ export interface TrainRnnGluonOptions extends RnnTrainCommonOptions {
  *   prefixes: ['分开', '不分开'] });
  */
 export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<{ log: EpochRecord[] }> {
-  const print = o.print ?? ((l: string) => console.log(l));
   const { model } = o;
   model.initialize(new Normal(0.01), { ctx: o.ctx, forceReinit: true });
   const trainer = new Trainer(model.collectParams(), 'sgd', { learningRate: o.lr, momentum: 0, wd: 0 });
   // Looked up once, after the first forward pass has settled deferred shapes: the arrays keep
   // their identity across steps (the Trainer updates them in place).
   let params: NDArray[] | null = null;
-  const log: EpochRecord[] = [];
-  for (let epoch = 1; epoch <= o.numEpochs; epoch++) {
-    const start = performance.now();
-    let state = model.beginState({ batchSize: o.batchSize, ctx: o.ctx });
-    let lSum = keep(nd.zeros([], { ctx: o.ctx }));
-    let n = 0;
-    for (const [X, Y] of dataIterConsecutive(o.corpusIndices, o.batchSize, o.numSteps, o.ctx)) {
-      const [newState, lb] = tidy(() => {
-        const st = state.map((s) => s.detach());
-        const [l, outState] = record(() => {
-          const [output, s] = model.forward(X, st);
-          const y = Y.T.reshape([-1]);
-          return [softmaxCrossEntropy(output, y).mean(), s] as [NDArray, RnnState];
-        });
-        l.backward();
-        params ??= model.collectParams().values().map((p) => p.data());
-        gradClipping(params, o.clippingTheta, o.ctx);
-        trainer.step(1);
-        return [outState.map((s) => s.detach()), lSum.add(l.mul(Y.size))] as [RnnState, NDArray];
+  const log = await trainRnnEpochs(o, {
+    batches: () => dataIterConsecutive(o.corpusIndices, o.batchSize, o.numSteps, o.ctx),
+    beginEpoch: () => model.beginState({ batchSize: o.batchSize, ctx: o.ctx }),
+    step: (X, Y, state) => {
+      const st = state!.map((s) => s.detach());
+      const [l, outState] = record(() => {
+        const [output, s] = model.forward(X, st);
+        const y = Y.T.reshape([-1]);
+        return [softmaxCrossEntropy(output, y).mean(), s] as [NDArray, RnnState];
       });
-      n += Y.size;
-      X.dispose();
-      Y.dispose();
-      for (const s of state) s.dispose();
-      state = newState;
-      lSum.dispose();
-      lSum = lb;
-    }
-    for (const s of state) s.dispose();
-    const total = (await lSum.data())[0];
-    lSum.dispose();
-    const rec: EpochRecord = { epoch, perplexity: Math.exp(total / n), seconds: (performance.now() - start) / 1000 };
-    if (epoch % o.predPeriod === 0) {
-      print(`epoch ${epoch}, perplexity ${rec.perplexity.toFixed(6)}, time ${rec.seconds.toFixed(2)} sec`);
-      rec.samples = [];
-      for (const p of o.prefixes) rec.samples.push(await predictRnnGluon(p, o.predLen, model, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx));
-      for (const s of rec.samples) print(` - ${s}`);
-    }
-    log.push(rec);
-    o.onEpoch?.(rec);
-  }
+      l.backward();
+      params ??= model.collectParams().values().map((p) => p.data());
+      gradClipping(params, o.clippingTheta, o.ctx);
+      trainer.step(1);
+      return [l, outState];
+    },
+    predict: (prefix) => predictRnnGluon(prefix, o.predLen, model, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx),
+  });
   return { log };
 }
 

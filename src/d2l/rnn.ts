@@ -370,35 +370,67 @@ export interface TrainRnnOptions extends RnnTrainCommonOptions {
  * });
  */
 export async function trainAndPredictRnn(o: TrainRnnOptions): Promise<{ params: NDArray[]; log: EpochRecord[] }> {
-  const print = o.print ?? ((l: string) => console.log(l));
   const params = o.getParams();
+  const log = await trainRnnEpochs(o, {
+    batches: () => (o.isRandomIter ? dataIterRandom : dataIterConsecutive)(o.corpusIndices, o.batchSize, o.numSteps, o.ctx),
+    beginEpoch: () => (o.isRandomIter ? null : o.initRnnState(o.batchSize, o.numHiddens, o.ctx)),
+    step: (X, Y, state) => {
+      const st = state ?? o.initRnnState(o.batchSize, o.numHiddens, o.ctx);
+      const [l, outState] = record(() => {
+        const inputs = toOnehot(X, o.vocabSize);
+        const [outputs, s] = o.rnn(inputs, st, params);
+        const logits = nd.concat(outputs, { dim: 0 });
+        const y = Y.T.reshape([-1]);
+        return [softmaxCrossEntropy(logits, y).mean(), s] as [NDArray, RnnState];
+      });
+      l.backward();
+      gradClipping(params, o.clippingTheta, o.ctx);
+      sgd(params, o.lr, 1); // the loss is a mean already
+      return [l, outState];
+    },
+    predict: (prefix) => predictRnn(prefix, o.predLen, o.rnn, params, o.initRnnState, o.numHiddens, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx),
+  });
+  return { params, log };
+}
+
+/** What one RNN trainer does inside the epoch loop that both share (`trainRnnEpochs`). */
+export interface RnnEpochSpec {
+  /** The minibatches (X, Y) of one epoch. */
+  batches: () => Iterable<[NDArray, NDArray]>;
+  /** The state an epoch starts from, carried (detached) from batch to batch; null: none is carried. */
+  beginEpoch: () => RnnState | null;
+  /** One training step: the batch's mean loss and the state it ended in. */
+  step: (X: NDArray, Y: NDArray, state: RnnState | null) => [NDArray, RnnState];
+  /** Generates text after a prefix (the epochs that print). */
+  predict: (prefix: string) => Promise<string>;
+}
+
+/**
+ * The epoch loop of the book's RNN trainers (`train_and_predict_rnn` and its Gluon twin): the loss
+ * is summed on the device and read once per epoch; every `predPeriod` epochs it prints
+ * `epoch N, perplexity P, time T sec` and a generated line per prefix. Returns the log.
+ *
+ * @example
+ * const log = await trainRnnEpochs(o, { batches, beginEpoch: () => null, step, predict });
+ */
+export async function trainRnnEpochs(o: RnnTrainCommonOptions, spec: RnnEpochSpec): Promise<EpochRecord[]> {
+  const print = o.print ?? ((l: string) => console.log(l));
   const log: EpochRecord[] = [];
-  const dataIterFn = o.isRandomIter ? dataIterRandom : dataIterConsecutive;
   for (let epoch = 1; epoch <= o.numEpochs; epoch++) {
     const start = performance.now();
-    let state: RnnState | null = o.isRandomIter ? null : o.initRnnState(o.batchSize, o.numHiddens, o.ctx);
+    let state = spec.beginEpoch();
     let lSum = keep(nd.zeros([], { ctx: o.ctx }));
     let n = 0;
-    for (const [X, Y] of dataIterFn(o.corpusIndices, o.batchSize, o.numSteps, o.ctx)) {
+    for (const [X, Y] of spec.batches()) {
       const [newState, lb] = tidy(() => {
-        const st = o.isRandomIter ? o.initRnnState(o.batchSize, o.numHiddens, o.ctx) : state!;
-        const [l, outState] = record(() => {
-          const inputs = toOnehot(X, o.vocabSize);
-          const [outputs, s] = o.rnn(inputs, st, params);
-          const logits = nd.concat(outputs, { dim: 0 });
-          const y = Y.T.reshape([-1]);
-          return [softmaxCrossEntropy(logits, y).mean(), s] as [NDArray, RnnState];
-        });
-        l.backward();
-        gradClipping(params, o.clippingTheta, o.ctx);
-        sgd(params, o.lr, 1); // the loss is a mean already
+        const [l, outState] = spec.step(X, Y, state);
         return [outState.map((s) => s.detach()), lSum.add(l.mul(Y.size))] as [RnnState, NDArray];
       });
       n += Y.size;
       X.dispose();
       Y.dispose();
       if (state) for (const s of state) s.dispose();
-      state = o.isRandomIter ? (newState.forEach((s) => s.dispose()), null) : newState;
+      state = state ? newState : (newState.forEach((s) => s.dispose()), null);
       lSum.dispose();
       lSum = lb;
     }
@@ -409,13 +441,13 @@ export async function trainAndPredictRnn(o: TrainRnnOptions): Promise<{ params: 
     if (epoch % o.predPeriod === 0) {
       print(`epoch ${epoch}, perplexity ${rec.perplexity.toFixed(6)}, time ${rec.seconds.toFixed(2)} sec`);
       rec.samples = [];
-      for (const p of o.prefixes) rec.samples.push(await predictRnn(p, o.predLen, o.rnn, params, o.initRnnState, o.numHiddens, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx));
+      for (const p of o.prefixes) rec.samples.push(await spec.predict(p));
       for (const s of rec.samples) print(` - ${s}`);
     }
     log.push(rec);
     o.onEpoch?.(rec);
   }
-  return { params, log };
+  return log;
 }
 
 /**
