@@ -13,7 +13,8 @@ import { registerGpuBackend, unregisterGpuBackend } from '../../ndarray/context.
 import { acquireDevice, type WebGpuOptions } from './device.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 
-export { WebGpuBackend, WebGpuError, GpuStorage, MATMUL_CONFIGS } from './backend.js';
+export { WebGpuBackend, GpuStorage, MATMUL_CONFIGS } from './backend.js';
+export { WebGpuError } from './runtime.js';
 export { WebGpuUnavailableError, type WebGpuOptions } from './device.js';
 
 const active = new Map<number, WebGpuBackend>();
