@@ -9,7 +9,7 @@
  * const x = nd.ones([2, 3], { ctx: nd.gpu() });
  * console.log(await x.mul(2).data()); // Float32Array [2, 2, 2, 2, 2, 2]
  */
-import { registerGpuBackend, unregisterGpuBackend } from '../../ndarray/context.js';
+import { registerGpuBackend, unregisterGpuBackend } from '../registry.js';
 import { acquireDevice, type WebGpuOptions } from './device.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 
