@@ -8,7 +8,7 @@
  *   D2L_CPU_KERNELS=wasm node dist/bench/w1-sgemm.js    # peer d2l-ts-portable
  */
 import { nd } from '../src/index.js';
-import { getCpuBackend } from '../src/ndarray/context.js';
+import { getCpuBackend } from '../src/backend/registry.js';
 import { baseRecord, emit, median, parseArgs, runIfMain, timeRepeated } from './w3-w5-harness.js';
 import { workloadParams } from './workload-params.js';
 

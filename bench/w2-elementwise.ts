@@ -6,7 +6,7 @@
  *   node dist/bench/w2-elementwise.js [--peer=LABEL]
  */
 import { nd } from '../src/index.js';
-import { getCpuBackend } from '../src/ndarray/context.js';
+import { getCpuBackend } from '../src/backend/registry.js';
 import { baseRecord, emit, median, parseArgs, runIfMain, timeRepeated } from './w3-w5-harness.js';
 import { workloadParams } from './workload-params.js';
 

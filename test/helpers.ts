@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import type { TestContext } from 'node:test';
 import { nd, NDArray } from '../src/index.js';
-import { getCpuBackend } from '../src/ndarray/context.js';
+import { getCpuBackend } from '../src/backend/registry.js';
 import type { CpuKernelMode } from '../src/backend/cpu/cpu-backend.js';
 
 /** True when running in CI, where a missing outside resource is a failure, not a skip. */

@@ -12,7 +12,7 @@ import * as M from '../ops/movement.js';
 import * as L from '../ops/linalg.js';
 import * as I from '../ops/indexing.js';
 import { NDArray, type ArrayOrScalar, type ReduceOptions } from './ndarray.js';
-import { registeredBackends } from './context.js';
+import { registeredBackends } from '../backend/registry.js';
 import { liveArrayCount } from './memory.js';
 
 export { NDArray } from './ndarray.js';

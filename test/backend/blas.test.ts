@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { nd, autograd, NDArray } from '../../src/index.js';
 import type { DType } from '../../src/core/dtype.js';
 import type { View } from '../../src/backend/backend.js';
-import { getCpuBackend } from '../../src/ndarray/context.js';
+import { getCpuBackend } from '../../src/backend/registry.js';
 import { CpuStorage, type CpuKernelMode } from '../../src/backend/cpu/cpu-backend.js';
 import { matmulRef } from '../../src/backend/cpu/matmul.js';
 import { adviseHugePages, blasAvailable, blasInfo, blasMatmul, setBlasThreads } from '../../src/backend/cpu/blas/index.js';
@@ -249,7 +249,7 @@ test('forced blas without the addon is a clear error; auto falls back to the oth
     const a = nd.ones([3, 3]);
     const auto = Array.from(nd.dot(a, a).dataSync());
     let err = '';
-    try { const { getCpuBackend } = await import(${JSON.stringify(index.replace(/index\.js$/, 'ndarray/context.js'))}); getCpuBackend().setKernels('blas'); } catch (e) { err = e.message; }
+    try { const { getCpuBackend } = await import(${JSON.stringify(index.replace(/index\.js$/, 'backend/registry.js'))}); getCpuBackend().setKernels('blas'); } catch (e) { err = e.message; }
     console.log(JSON.stringify({ auto, err }));`;
   const env = { ...process.env, D2L_BLAS: '0', D2L_CPU_KERNELS: 'auto' };
   const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { env, encoding: 'utf8' });

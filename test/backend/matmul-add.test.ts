@@ -4,7 +4,7 @@
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, gluon, type NDArray } from '../../src/index.js';
-import { getCpuBackend } from '../../src/ndarray/context.js';
+import { getCpuBackend } from '../../src/backend/registry.js';
 import type { CpuKernelMode } from '../../src/backend/cpu/cpu-backend.js';
 import { blasAvailable } from '../../src/backend/cpu/blas/index.js';
 import { assertClose, requireResource, withKernels } from '../helpers.js';

@@ -5,10 +5,10 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { INTERRUPT_BUDGET, tuneV8Tiering } from '../../src/backend/cpu/v8-tiering.js';
-import { getCpuBackend } from '../../src/ndarray/context.js';
+import { getCpuBackend } from '../../src/backend/registry.js';
 
 const module = fileURLToPath(new URL('../../src/backend/cpu/v8-tiering.js', import.meta.url));
-const context = fileURLToPath(new URL('../../src/ndarray/context.js', import.meta.url));
+const context = fileURLToPath(new URL('../../src/backend/registry.js', import.meta.url));
 
 test('the CPU backend sets the interrupt budget once in Node', () => {
   getCpuBackend();

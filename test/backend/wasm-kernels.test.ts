@@ -7,7 +7,7 @@ import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { nd, NDArray, autograd } from '../../src/index.js';
 import { softmaxCrossEntropy } from '../../src/ops/loss-ops.js';
-import { getCpuBackend } from '../../src/ndarray/context.js';
+import { getCpuBackend } from '../../src/backend/registry.js';
 import type { View } from '../../src/backend/backend.js';
 
 const be = getCpuBackend();
@@ -511,7 +511,7 @@ describe('kernel selection', () => {
   });
 
   test('D2L_CPU_KERNELS=ts in a child process selects the reference kernels', () => {
-    const index = fileURLToPath(new URL('../../src/ndarray/context.js', import.meta.url));
+    const index = fileURLToPath(new URL('../../src/backend/registry.js', import.meta.url));
     const code = `import('${index}').then((m) => console.log(m.getCpuBackend().kernelInfo().active));`;
     for (const [mode, want] of [
       ['ts', 'ts'],
@@ -524,7 +524,7 @@ describe('kernel selection', () => {
 
   test('plain SIMD (D2L_WASM_RELAXED=0) matches the reference too', () => {
     const index = fileURLToPath(new URL('../../src/index.js', import.meta.url));
-    const ctx = fileURLToPath(new URL('../../src/ndarray/context.js', import.meta.url));
+    const ctx = fileURLToPath(new URL('../../src/backend/registry.js', import.meta.url));
     const code =
       `const { nd } = await import('${index}'); const { getCpuBackend } = await import('${ctx}'); const be = getCpuBackend();` +
       `nd.random.seed(3); const a = nd.random.normal(0, 1, [37, 29]); const b = nd.random.normal(0, 1, [29, 41]);` +

@@ -1,22 +1,20 @@
+// The WebGPU backend: what each kernel family of the Backend contract binds and launches (the
+// WGSL comes from kernels.ts and exprs.ts). The device, passes, buffers and transfers are runtime.ts.
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { typedArrayCtor } from '../../core/dtype.js';
-import { D2LError, ShapeError, ValueError } from '../../core/errors.js';
-import { env } from '../../core/env.js';
+import { ShapeError, ValueError } from '../../core/errors.js';
 import { sizeOf, type Shape, contiguousStrides, coalesce, isContiguous } from '../../core/shape.js';
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
-import { BufferUsage, MapMode, limitOf, type WBuffer, type WCommandEncoder, type WComputePass, type WComputePipeline, type WBindGroupLayout, type WDevice, type WGpu } from './gpu-types.js';
-import { BufferPool, READBACK_USAGE, STORAGE_USAGE } from './pool.js';
+import type { WBuffer, WDevice, WGpu } from './gpu-types.js';
 import {
-  BINARY_F32, BINARY_I32, META_WORDS, UNARY_F32, UNARY_I32, computeScalarBits, computeTypeOf, loadConv, naturalType, nonZero,
+  BINARY_F32, BINARY_I32, UNARY_F32, UNARY_I32, computeScalarBits, computeTypeOf, loadConv, naturalType, nonZero,
   scalarBits, storeConv, storeType, type ComputeType,
-} from './wgsl.js';
+} from './exprs.js';
 import {
   conv2dGradWSource, conv2dGradXSource, conv2dSource, mapSource, matmulSource, pool2dGradSource,
   pool2dSource, reducePartialsSource, reduceSerialSource, reduceWorkgroupSource, sceSource, type BufferDecl, type ConvParams, type MatmulConfig,
 } from './kernels.js';
-
-/** An error reported by the WebGPU device (validation, out of memory, device loss). */
-export class WebGpuError extends D2LError {}
+import { MAX_GROUPS, WebGpuError, WebGpuRuntime, grid, type WebGpuRuntimeOptions } from './runtime.js';
 
 /** A GPU storage: one pooled GPUBuffer, 4 bytes per element whatever the dtype. */
 export class GpuStorage implements Storage {
@@ -46,20 +44,7 @@ function isContiguousView(v: View): boolean {
   return isContiguous(v.shape, v.strides);
 }
 
-const MAX_GROUPS = 65535;
-
-/** A 1-D launch of `groups` workgroups spread over x and y (each at most 65535). */
-function grid(groups: number): [number, number, number] {
-  if (groups <= MAX_GROUPS) return [Math.max(groups, 1), 1, 1];
-  const y = Math.ceil(groups / MAX_GROUPS);
-  return [Math.ceil(groups / y), y, 1];
-}
-
-export interface WebGpuBackendOptions {
-  /** Idle pooled bytes kept for reuse (default 1 GiB). */
-  poolLimitBytes?: number;
-  /** Dispatches recorded before a submission is forced (default 1024, the meta arena size). */
-  maxBatch?: number;
+export interface WebGpuBackendOptions extends WebGpuRuntimeOptions {
   /** Force one matmul tiling (for benchmarks), e.g. { BM: 128, BN: 128, BK: 8, TM: 8, TN: 8 }. */
   matmulConfig?: MatmulConfig;
 }
@@ -74,58 +59,21 @@ export const MATMUL_CONFIGS: Record<string, MatmulConfig> = {
 /**
  * The WebGPU backend. Kernels are WGSL generated per op from tables mirroring the CPU
  * reference's expressions; pipelines are cached by (kernel, dtypes, coalesced rank, binding
- * aliasing). Every kernel call records a dispatch into one open compute pass; the batch is
- * submitted when a read needs it, when a host write must be ordered after it, or when the
- * meta arena fills. Reads are asynchronous (`mapAsync`).
+ * aliasing). Every kernel call records a dispatch into the runtime's open compute pass.
+ *
+ * It extends WebGpuRuntime rather than holding one: the backend is the device to its users
+ * (`sync`, `flush`, `destroy`, `stats`, `limits`, `poolStats` are called on it), and a subclass
+ * keeps that surface without a forwarding method for each.
  */
-export class WebGpuBackend implements Backend {
+export class WebGpuBackend extends WebGpuRuntime implements Backend {
   readonly name = 'webgpu';
-  readonly limits: { maxStorageBufferBindingSize: number; maxBufferSize: number };
-  private pool: BufferPool;
-  private readback: BufferPool;
-  private pipelines = new Map<string, { pipeline: WComputePipeline; layout: WBindGroupLayout }>();
-  private encoder: WCommandEncoder | null = null;
-  private pass: WComputePass | null = null;
-  private recorded = 0;
-  private metaBuffer: WBuffer;
-  private metaData: Uint32Array;
-  private metaSlots: number;
-  private metaStride: number;
-  private metaUsed = 0;
-  private errors: string[] = [];
-  private lostMessage: string | null = null;
   private liveStorages = 0;
   private liveBytes = 0;
-  private destroyed = false;
-  /** Counters for tests and benchmarks. */
-  readonly stats = { dispatches: 0, submits: 0, pipelines: 0, reads: 0 };
   private matmulOverride: MatmulConfig | undefined;
 
-  constructor(
-    readonly device: WDevice,
-    readonly adapterDescription: string,
-    /** Kept so the Dawn instance lives as long as the backend. */
-    private gpu: WGpu | null = null,
-    opts: WebGpuBackendOptions = {},
-  ) {
-    this.limits = {
-      maxStorageBufferBindingSize: limitOf(device.limits, 'maxStorageBufferBindingSize', 128 << 20),
-      maxBufferSize: limitOf(device.limits, 'maxBufferSize', 256 << 20),
-    };
-    this.pool = new BufferPool(device, STORAGE_USAGE, 'd2l-storage', opts.poolLimitBytes ?? 1 << 30);
-    this.readback = new BufferPool(device, READBACK_USAGE, 'd2l-readback', 64 << 20);
-    this.metaStride = Math.max(256, limitOf(device.limits, 'minUniformBufferOffsetAlignment', 256));
-    this.metaSlots = opts.maxBatch ?? 1024;
-    this.metaData = new Uint32Array((this.metaSlots * this.metaStride) / 4);
-    this.metaBuffer = device.createBuffer({ size: this.metaSlots * this.metaStride, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'd2l-meta' });
+  constructor(device: WDevice, adapterDescription: string, gpu: WGpu | null = null, opts: WebGpuBackendOptions = {}) {
+    super(device, adapterDescription, gpu, opts);
     this.matmulOverride = opts.matmulConfig;
-    const onError = (ev: { error: { message: string } }) => this.errors.push(ev.error.message);
-    const target = device as unknown as { addEventListener?: (t: string, f: (ev: { error: { message: string } }) => void) => void };
-    if (typeof target.addEventListener === 'function') target.addEventListener('uncapturederror', onError);
-    else device.onuncapturederror = onError;
-    device.lost.then((info) => {
-      if (!this.destroyed) this.lostMessage = info.message || info.reason || 'unknown reason';
-    }, () => undefined);
   }
 
   // ------------------------------------------------------------------ storage
@@ -155,7 +103,7 @@ export class WebGpuBackend implements Backend {
     this.liveBytes -= g.size * 4;
     // Reuse is safe even while recorded commands still name the buffer: later commands run after
     // them in queue order, and host writes flush the recorded batch first.
-    if (!this.destroyed) this.pool.release(g.buffer);
+    if (!this.isDestroyed) this.pool.release(g.buffer);
     g.buffer = null;
   }
 
@@ -168,119 +116,11 @@ export class WebGpuBackend implements Backend {
     this.matmulOverride = cfg;
   }
 
-  /** Buffer pool counters: buffers created and reused, bytes idle and held. */
-  poolStats(): { created: number; reused: number; idleBytes: number; totalBytes: number } {
-    const p = this.pool;
-    return { created: p.created, reused: p.reused, idleBytes: p.idleBytes, totalBytes: p.totalBytes };
-  }
-
-  /** Destroys idle pooled buffers (they are otherwise kept for reuse up to the pool limit). */
-  emptyCache(): void {
-    this.flush();
-    this.pool.trim(0);
-    this.readback.trim(0);
-  }
-
   private buf(v: View): WBuffer {
     const b = (v.storage as GpuStorage).buffer;
     if (!b) throw new WebGpuError('webgpu: a kernel was given a freed storage');
     if ((v.storage as GpuStorage).backend !== this) throw new ValueError(`webgpu: the array lives on another backend (${v.storage.backend.name})`);
     return b;
-  }
-
-  private checkUsable(): void {
-    if (this.destroyed) throw new WebGpuError('webgpu: the backend was destroyed; call initWebGpu() again');
-    if (this.lostMessage) throw new WebGpuError(`webgpu: the GPU device was lost (${this.lostMessage})`);
-  }
-
-  // ------------------------------------------------------------------ recording and submission
-  private pipeline(key: string, source: () => string): { pipeline: WComputePipeline; layout: WBindGroupLayout } {
-    let p = this.pipelines.get(key);
-    if (!p) {
-      const code = source();
-      const module = this.device.createShaderModule({ code, label: key });
-      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: key });
-      p = { pipeline, layout: pipeline.getBindGroupLayout(0) };
-      this.pipelines.set(key, p);
-      this.stats.pipelines++;
-      if (env('D2L_WEBGPU_DUMP')) console.error(`// ---- ${key}\n${code}`);
-    }
-    return p;
-  }
-
-  private openPass(): WComputePass {
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    if (!this.pass) this.pass = this.encoder.beginComputePass();
-    return this.pass;
-  }
-
-  private endPass(): void {
-    if (this.pass) {
-      this.pass.end();
-      this.pass = null;
-    }
-  }
-
-  private dispatch(key: string, source: () => string, buffers: readonly WBuffer[], meta: readonly number[], groups: [number, number, number]): void {
-    this.checkUsable();
-    if (meta.length > META_WORDS) throw new ShapeError(`webgpu: ${key}: too many dimensions for one kernel (${meta.length} meta words > ${META_WORDS})`);
-    const { pipeline, layout } = this.pipeline(key, source);
-    if (this.metaUsed >= this.metaSlots) this.flush();
-    const slot = this.metaUsed++;
-    const base = (slot * this.metaStride) / 4;
-    for (let i = 0; i < meta.length; i++) this.metaData[base + i] = meta[i] >>> 0;
-    const entries = [{ binding: 0, resource: { buffer: this.metaBuffer, offset: slot * this.metaStride, size: META_WORDS * 4 } }];
-    for (let j = 0; j < buffers.length; j++) entries.push({ binding: j + 1, resource: { buffer: buffers[j] } } as (typeof entries)[0]);
-    const bg = this.device.createBindGroup({ layout, entries });
-    const pass = this.openPass();
-    pass.setPipeline(pipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(groups[0], groups[1], groups[2]);
-    this.recorded++;
-    this.stats.dispatches++;
-  }
-
-  /** Submits everything recorded so far (kernels run in recording order). */
-  flush(): void {
-    this.endPass();
-    if (!this.encoder) return;
-    if (this.metaUsed > 0) this.device.queue.writeBuffer(this.metaBuffer, 0, this.metaData, 0, (this.metaUsed * this.metaStride) / 4);
-    this.device.queue.submit([this.encoder.finish()]);
-    this.stats.submits++;
-    this.encoder = null;
-    this.recorded = 0;
-    this.metaUsed = 0;
-    this.pool.trim();
-  }
-
-  /** Waits until the GPU has finished all submitted work; throws any error the device reported. */
-  async sync(): Promise<void> {
-    this.flush();
-    await this.device.queue.onSubmittedWorkDone();
-    this.throwErrors();
-  }
-
-  private throwErrors(): void {
-    if (this.lostMessage) throw new WebGpuError(`webgpu: the GPU device was lost (${this.lostMessage})`);
-    if (this.errors.length > 0) {
-      const msgs = this.errors.splice(0);
-      throw new WebGpuError(`webgpu: the device reported ${msgs.length} error(s): ${msgs.slice(0, 3).join(' | ')}`);
-    }
-  }
-
-  /** Releases the device; arrays on it become unusable. Lets Node exit (Dawn keeps it alive otherwise). */
-  destroy(): void {
-    if (this.destroyed) return;
-    this.pass = null;
-    this.encoder = null;
-    this.destroyed = true;
-    this.pipelines.clear();
-    this.device.destroy();
-    this.gpu = null;
-  }
-
-  get isDestroyed(): boolean {
-    return this.destroyed;
   }
 
   // ------------------------------------------------------------------ host transfers
@@ -289,15 +129,12 @@ export class WebGpuBackend implements Backend {
     const n = sizeOf(dst.shape);
     if (n === 0) return;
     const words = storeType(dst.dtype) === 'u32' ? Uint32Array.from(data as Uint8Array) : data;
-    // queue.writeBuffer runs before commands still being recorded: submit those first so a
-    // write into a recycled buffer cannot overtake a kernel that reads its old contents.
-    if (this.encoder) this.flush();
     if (isContiguousView(dst)) {
-      this.device.queue.writeBuffer(this.buf(dst), dst.offset * 4, words as ArrayBufferView, 0, n);
+      this.upload(this.buf(dst), dst.offset * 4, words as ArrayBufferView, n);
       return;
     }
     const tmp = this.pool.acquire(n * 4);
-    this.device.queue.writeBuffer(tmp, 0, words as ArrayBufferView, 0, n);
+    this.upload(tmp, 0, words as ArrayBufferView, n);
     this.runMap('copyraw', dst.shape, [
       { buffer: this.buf(dst), type: 'u32', write: true, offset: dst.offset, strides: dst.strides },
       { buffer: tmp, type: 'u32', write: false, offset: 0, strides: contiguousStrides(dst.shape) },
@@ -305,8 +142,8 @@ export class WebGpuBackend implements Backend {
     this.pool.release(tmp);
   }
 
-  readSync(src: View): TypedArray {
-    void src;
+  /** Always throws: a GPU array is read with `read` (the view is named only to match the contract). */
+  readSync(_src: View): TypedArray {
     throw new ValueError(
       'readSync: arrays on the GPU (webgpu backend) can only be read asynchronously: use `await x.data()`, ' +
         'or `await x.copytoAsync(nd.cpu())` to bring the array to the CPU',
@@ -330,24 +167,7 @@ export class WebGpuBackend implements Backend {
       buffer = tmp;
       byteOffset = 0;
     }
-    const bytes = n * 4;
-    const staging = this.readback.acquire(bytes);
-    this.endPass();
-    if (!this.encoder) this.encoder = this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
-    if (tmp) this.pool.release(tmp);
-    this.flush();
-    this.stats.reads++;
-    try {
-      await staging.mapAsync(MapMode.READ, 0, bytes);
-    } catch (e) {
-      this.throwErrors();
-      throw new WebGpuError(`webgpu: reading back ${n} elements failed: ${(e as Error).message}`);
-    }
-    const copy = staging.getMappedRange(0, bytes).slice(0);
-    staging.unmap();
-    this.readback.release(staging);
-    this.throwErrors();
+    const copy = await this.download(buffer, byteOffset, n * 4, tmp);
     const st = storeType(src.dtype);
     if (st === 'u32') return Uint8Array.from(new Uint32Array(copy));
     return new C(copy) as TypedArray;

@@ -9,11 +9,12 @@
  * const x = nd.ones([2, 3], { ctx: nd.gpu() });
  * console.log(await x.mul(2).data()); // Float32Array [2, 2, 2, 2, 2, 2]
  */
-import { registerGpuBackend, unregisterGpuBackend } from '../../ndarray/context.js';
+import { registerGpuBackend, unregisterGpuBackend } from '../registry.js';
 import { acquireDevice, type WebGpuOptions } from './device.js';
 import { WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 
-export { WebGpuBackend, WebGpuError, GpuStorage, MATMUL_CONFIGS } from './backend.js';
+export { WebGpuBackend, GpuStorage, MATMUL_CONFIGS } from './backend.js';
+export { WebGpuError } from './runtime.js';
 export { WebGpuUnavailableError, type WebGpuOptions } from './device.js';
 
 const active = new Map<number, WebGpuBackend>();

@@ -1,4 +1,4 @@
-import { MAIN_1D, META_DECL, PRELUDE, type ComputeType } from './wgsl.js';
+import { MAIN_1D, META_DECL, PRELUDE, type ComputeType } from './exprs.js';
 
 /**
  * WGSL source generators. Each returns a complete compute shader; the backend caches pipelines
