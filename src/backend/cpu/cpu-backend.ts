@@ -12,7 +12,7 @@ import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { WasmKernels } from './wasm/fast.js';
 import { env } from '../../core/env.js';
 import { tuneV8Tiering } from './v8-tiering.js';
-import { availableCores, type NativeGemm } from './wasm/pool.js';
+import { availableCores, type NativeGemm } from './threads/pool.js';
 import { BLAS_MIN_MNK, BLAS_MT_MIN_MNK, adviseHugePages, blasAddonFile, blasAvailable, blasInfo, blasMatmul, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
 
 /**
