@@ -2,14 +2,11 @@
 // Every function works on byte addresses into the imported shared memory and element counts; the
 // TS side splits large arrays into ranges for the worker threads.
 import { loadTail, storeTail, vexp, vtanh, vsigmoid } from './simd';
-
-// Op codes (keep in sync with src/backend/cpu/wasm/module.ts)
-const U_EXP = 0, U_TANH = 1, U_SIGMOID = 2, U_RELU = 3, U_NEG = 4, U_ABS = 5, U_SQUARE = 6, U_SQRT = 7;
-
-const B_ADD = 0, B_SUB = 1, B_MUL = 2, B_DIV = 3, B_MAX = 4, B_MIN = 5;
-// Comparisons: 1.0 where true, 0.0 where false (NaN compares false, except notEqual), as the
-// reference kernel writes them into a float32 output.
-const B_EQ = 6, B_NE = 7, B_GT = 8, B_GE = 9, B_LT = 10, B_LE = 11;
+// Op codes, generated from kernels/codes.json (the TS side reads the same list)
+import {
+  U_EXP, U_TANH, U_SIGMOID, U_RELU, U_NEG, U_ABS, U_SQUARE, U_SQRT,
+  B_ADD, B_SUB, B_MUL, B_DIV, B_MAXIMUM, B_MINIMUM, B_EQUAL, B_NOT_EQUAL, B_GREATER, B_GREATER_EQUAL, B_LESSER, B_LESSER_EQUAL,
+} from './codes.generated';
 
 // Each op is a class whose inlined method the loops below are instantiated with (generics are
 // monomorphized at compile time), so every loop holds its one SIMD instruction. An op code tested
@@ -122,13 +119,13 @@ export function binary_f32(op: i32, a: usize, b: usize, y: usize, n: i32): void 
     case B_SUB: binaryLoop<Sub>(a, b, y, n); break;
     case B_MUL: binaryLoop<Mul>(a, b, y, n); break;
     case B_DIV: binaryLoop<Div>(a, b, y, n); break;
-    case B_MAX: binaryLoop<Max>(a, b, y, n); break;
-    case B_MIN: binaryLoop<Min>(a, b, y, n); break;
-    case B_EQ: binaryLoop<Eq>(a, b, y, n); break;
-    case B_NE: binaryLoop<Ne>(a, b, y, n); break;
-    case B_GT: binaryLoop<Gt>(a, b, y, n); break;
-    case B_GE: binaryLoop<Ge>(a, b, y, n); break;
-    case B_LT: binaryLoop<Lt>(a, b, y, n); break;
+    case B_MAXIMUM: binaryLoop<Max>(a, b, y, n); break;
+    case B_MINIMUM: binaryLoop<Min>(a, b, y, n); break;
+    case B_EQUAL: binaryLoop<Eq>(a, b, y, n); break;
+    case B_NOT_EQUAL: binaryLoop<Ne>(a, b, y, n); break;
+    case B_GREATER: binaryLoop<Gt>(a, b, y, n); break;
+    case B_GREATER_EQUAL: binaryLoop<Ge>(a, b, y, n); break;
+    case B_LESSER: binaryLoop<Lt>(a, b, y, n); break;
     default: binaryLoop<Le>(a, b, y, n); break;
   }
 }
@@ -167,13 +164,13 @@ export function binary_scalar_f32(op: i32, x: usize, s: f32, y: usize, n: i32, r
     case B_SUB: scalarOp<Sub>(x, s, y, n, rev); break;
     case B_MUL: scalarOp<Mul>(x, s, y, n, rev); break;
     case B_DIV: scalarOp<Div>(x, s, y, n, rev); break;
-    case B_MAX: scalarOp<Max>(x, s, y, n, rev); break;
-    case B_MIN: scalarOp<Min>(x, s, y, n, rev); break;
-    case B_EQ: scalarOp<Eq>(x, s, y, n, rev); break;
-    case B_NE: scalarOp<Ne>(x, s, y, n, rev); break;
-    case B_GT: scalarOp<Gt>(x, s, y, n, rev); break;
-    case B_GE: scalarOp<Ge>(x, s, y, n, rev); break;
-    case B_LT: scalarOp<Lt>(x, s, y, n, rev); break;
+    case B_MAXIMUM: scalarOp<Max>(x, s, y, n, rev); break;
+    case B_MINIMUM: scalarOp<Min>(x, s, y, n, rev); break;
+    case B_EQUAL: scalarOp<Eq>(x, s, y, n, rev); break;
+    case B_NOT_EQUAL: scalarOp<Ne>(x, s, y, n, rev); break;
+    case B_GREATER: scalarOp<Gt>(x, s, y, n, rev); break;
+    case B_GREATER_EQUAL: scalarOp<Ge>(x, s, y, n, rev); break;
+    case B_LESSER: scalarOp<Lt>(x, s, y, n, rev); break;
     default: scalarOp<Le>(x, s, y, n, rev); break;
   }
 }
@@ -213,13 +210,13 @@ export function binary_scalar_f64(op: i32, x: usize, s: f64, y: usize, n: i32, r
     case B_SUB: scalar64Op<Sub>(x, s, y, n, rev); break;
     case B_MUL: scalar64Op<Mul>(x, s, y, n, rev); break;
     case B_DIV: scalar64Op<Div>(x, s, y, n, rev); break;
-    case B_MAX: scalar64Op<Max>(x, s, y, n, rev); break;
-    case B_MIN: scalar64Op<Min>(x, s, y, n, rev); break;
-    case B_EQ: scalar64Op<Eq>(x, s, y, n, rev); break;
-    case B_NE: scalar64Op<Ne>(x, s, y, n, rev); break;
-    case B_GT: scalar64Op<Gt>(x, s, y, n, rev); break;
-    case B_GE: scalar64Op<Ge>(x, s, y, n, rev); break;
-    case B_LT: scalar64Op<Lt>(x, s, y, n, rev); break;
+    case B_MAXIMUM: scalar64Op<Max>(x, s, y, n, rev); break;
+    case B_MINIMUM: scalar64Op<Min>(x, s, y, n, rev); break;
+    case B_EQUAL: scalar64Op<Eq>(x, s, y, n, rev); break;
+    case B_NOT_EQUAL: scalar64Op<Ne>(x, s, y, n, rev); break;
+    case B_GREATER: scalar64Op<Gt>(x, s, y, n, rev); break;
+    case B_GREATER_EQUAL: scalar64Op<Ge>(x, s, y, n, rev); break;
+    case B_LESSER: scalar64Op<Lt>(x, s, y, n, rev); break;
     default: scalar64Op<Le>(x, s, y, n, rev); break;
   }
 }
@@ -243,13 +240,13 @@ export function binary_bcast_f32(op: i32, full: usize, vec: usize, y: usize, row
     case B_SUB: bcastRows<Sub>(full, vec, y, rows, cols, mode); break;
     case B_MUL: bcastRows<Mul>(full, vec, y, rows, cols, mode); break;
     case B_DIV: bcastRows<Div>(full, vec, y, rows, cols, mode); break;
-    case B_MAX: bcastRows<Max>(full, vec, y, rows, cols, mode); break;
-    case B_MIN: bcastRows<Min>(full, vec, y, rows, cols, mode); break;
-    case B_EQ: bcastRows<Eq>(full, vec, y, rows, cols, mode); break;
-    case B_NE: bcastRows<Ne>(full, vec, y, rows, cols, mode); break;
-    case B_GT: bcastRows<Gt>(full, vec, y, rows, cols, mode); break;
-    case B_GE: bcastRows<Ge>(full, vec, y, rows, cols, mode); break;
-    case B_LT: bcastRows<Lt>(full, vec, y, rows, cols, mode); break;
+    case B_MAXIMUM: bcastRows<Max>(full, vec, y, rows, cols, mode); break;
+    case B_MINIMUM: bcastRows<Min>(full, vec, y, rows, cols, mode); break;
+    case B_EQUAL: bcastRows<Eq>(full, vec, y, rows, cols, mode); break;
+    case B_NOT_EQUAL: bcastRows<Ne>(full, vec, y, rows, cols, mode); break;
+    case B_GREATER: bcastRows<Gt>(full, vec, y, rows, cols, mode); break;
+    case B_GREATER_EQUAL: bcastRows<Ge>(full, vec, y, rows, cols, mode); break;
+    case B_LESSER: bcastRows<Lt>(full, vec, y, rows, cols, mode); break;
     default: bcastRows<Le>(full, vec, y, rows, cols, mode); break;
   }
 }

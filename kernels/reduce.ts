@@ -1,6 +1,7 @@
 // AssemblyScript (not TypeScript): contiguous float32 reductions over a [rows, cols] row-major
 // block. Sums accumulate in float64 (as the TS reference does), max/min in float32 (exact).
-const R_SUM = 0, R_MAX = 1, R_MIN = 2, R_ARGMAX = 3, R_ARGMIN = 4;
+// Op codes, generated from kernels/codes.json (the TS side reads the same list)
+import { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN } from './codes.generated';
 
 // @ts-ignore: decorator
 @inline function comb(op: i32, a: v128, b: v128): v128 {

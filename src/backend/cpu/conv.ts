@@ -9,7 +9,7 @@ function at4(v: View, a: number, b: number, c: number, d: number): number {
 
 /** Direct NCHW convolution (reference kernel: clarity over speed). */
 export function conv2dRef(X: Arr, x: View, W: Arr, w: View, p: Conv2dParams, O: Arr, out: View): void {
-  const [N, C, H, Wd] = x.shape;
+  const [N, , H, Wd] = x.shape;
   const [OC, CG, KH, KW] = w.shape;
   const [, , OH, OW] = out.shape;
   const G = p.groups;
@@ -35,7 +35,6 @@ export function conv2dRef(X: Arr, x: View, W: Arr, w: View, p: Conv2dParams, O: 
           O[at4(out, n, oc, oh, ow)] = acc;
         }
     }
-  void C;
 }
 
 /** Gradients of conv2dRef; dx and dw are zero-initialised by the caller and accumulated into. */

@@ -1,7 +1,7 @@
 import type { View } from '../../backend.js';
 import { forEachIndex } from '../iter.js';
 import { env, nodeProcess } from '../../../core/env.js';
-import { NATIVE_GEMM, NATIVE_GEMM_BATCH, evenRanges, type NativeRunner } from '../wasm/protocol.js';
+import { NATIVE_GEMM, NATIVE_GEMM_BATCH, evenRanges, splitsOverK, type NativeExecutor, type NativeRunner } from '../threads/protocol.js';
 
 /**
  * The optional BLAS path for GEMM on Node: build/Release/d2l_blas.node, a small N-API addon over
@@ -216,24 +216,6 @@ export function nativeGemmRunner(a: BlasAddon, memory: { readonly buffer: ArrayB
   };
 }
 
-/**
- * Where a large GEMM's chunks run: the CPU backend's worker pool, whose threads have each loaded
- * the addon (WasmKernels.nativeExecutor). One owner of the cores: OpenBLAS stays single-threaded
- * and our pool splits the product, so no second set of threads spins against the pool's.
- */
-export interface NativeExecutor {
-  /** How many chunks a product of `work` multiply-adds is split into (1: run it on this thread); `narrow`: C has at most 16 rows or columns. */
-  chunks(work: number, narrow: boolean): number;
-  /** Runs pool chunks (slot arguments as nativeGemmRunner reads them) on every pool thread. */
-  run(fn: number, chunks: number[][]): void;
-  /** Copies `data` into a temporary 8-byte-aligned heap block for the duration of `fn`. */
-  withHeapCopy(data: Float64Array, fn: (byteAddr: number) => void): void;
-  /** Lends a temporary heap block of `bytes` bytes (64-byte aligned) for the duration of `fn`. */
-  withScratch(bytes: number, fn: (byteAddr: number) => void): void;
-  /** C[i, j] += S[p][i, j] for float32 C (rows x cols, row stride ldc) and `parts` dense blocks S at `src`, one after another. */
-  addBlocks(c: number, ldc: number, src: number, rows: number, cols: number, parts: number): void;
-}
-
 /** Whether the BLAS addon is loaded (loading it on first call). */
 export function blasAvailable(): boolean {
   return load() !== null;
@@ -399,20 +381,6 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   // Fewer products than threads: split each one.
   for (let b = 0; b < nb; b++) exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, list[3 * b], list[3 * b + 1], list[3 * b + 2], P));
   return true;
-}
-
-/**
- * Whether a split product goes over k (each chunk a partial sum, added up after) rather than over
- * rows or columns of C: a narrow C whose A is stored k-major, as in a weight gradient Xᵀ·G, where
- * k runs over the batch rows. Chunk p then reads only rows p of X, the rows that the same thread
- * gathered and multiplied in the forward pass, and the partial sums are small (M x N <= 16 M).
- *
- * @example
- * splitsOverK(784, 10, 256, true); // true: W3's weight gradient Xᵀ·G
- * splitsOverK(256, 10, 784, false); // false: its forward X·W, split by rows instead
- */
-export function splitsOverK(M: number, N: number, k: number, aKMajor: boolean): boolean {
-  return aKMajor && N <= 16 && M > N && k >= 64;
 }
 
 /**

@@ -4,9 +4,8 @@ import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
 import { Heap } from '../heap.js';
 import { forEachIndex } from '../iter.js';
 import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
-import { WorkerPool, type NativeGemm } from './pool.js';
-import { splitsOverK, type NativeExecutor } from '../blas/index.js';
-import { MAX_CHUNKS, evenRanges } from './protocol.js';
+import { WorkerPool, type NativeGemm } from '../threads/pool.js';
+import { MAX_CHUNKS, evenRanges, splitsOverK, type NativeExecutor } from '../threads/protocol.js';
 
 /** What a CPU storage looks like to the kernels: a byte address in the shared heap. */
 interface HeapStorage {
@@ -221,7 +220,7 @@ export class WasmKernels {
 
   /**
    * How many chunks a kernel of `work` units is split into: 1 below `min` or without threads,
-   * else `perThread` per thread. Chunks are claimed dynamically (protocol.ts), so a few per thread
+   * else `perThread` per thread. Chunks are claimed dynamically (threads/protocol.ts), so a few per thread
    * balance the load and a busy or not-yet-started worker never stalls the caller.
    */
   private chunksFor(work: number, min: number, perThread: number): number {
@@ -325,7 +324,7 @@ export class WasmKernels {
 
   /**
    * The narrow-C kernel (kernels/gemm-skinny.ts). Large products are split over threads by rows
-   * of C, or over k when A is stored k-major (a weight gradient Xᵀ·G: blas/index.ts splitsOverK).
+   * of C, or over k when A is stored k-major (a weight gradient Xᵀ·G: threads/protocol.ts splitsOverK).
    */
   private gemmSkinny(g: Gemm, items: number[], beta: number): void {
     const { M, N, K, rsa, csa, rsb, csb, ldc } = g;

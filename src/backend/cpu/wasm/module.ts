@@ -1,5 +1,5 @@
 import { env, nodeProcess } from '../../../core/env.js';
-import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64 } from './kernels.generated.js';
+import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64, KERNEL_FNS } from './kernels.generated.js';
 
 /** The exports of the kernel module (kernels/index.ts); pointers are byte addresses into the shared heap. */
 export interface KernelExports {
@@ -25,35 +25,11 @@ export interface KernelExports {
   softmax_ce_grad_f32(prob: number, labels: number, labelF32: number, g: number, out: number, r0: number, r1: number, C: number): void;
 }
 
-/** Kernel entry points by number: the worker protocol sends the number, not the name. */
-export const KERNEL_FNS = [
-  'sgemm',
-  'sgemm_batch',
-  'unary_f32',
-  'exp_f32',
-  'tanh_f32',
-  'sigmoid_f32',
-  'binary_f32',
-  'binary_scalar_f32',
-  'binary_scalar_f64',
-  'binary_bcast_f32',
-  'reduce_rows_f32',
-  'reduce_cols_f32',
-  'softmax_ce_f32',
-  'softmax_ce_grad_f32',
-  'sgemm_skinny',
-  'gather_rows',
-] as const;
+// The kernel functions by number (the worker protocol sends the number, not the name) and the op
+// codes: generated from kernels/codes.json, the list the kernels' own constants come from.
+export { BINARY_CODE, KERNEL_FNS, REDUCE_CODE, UNARY_CODE } from './kernels.generated.js';
 export type KernelFn = (typeof KERNEL_FNS)[number];
 export const FN_ID: Record<KernelFn, number> = Object.fromEntries(KERNEL_FNS.map((n, i) => [n, i])) as Record<KernelFn, number>;
-
-// Op codes shared with kernels/elementwise.ts and kernels/reduce.ts.
-export const UNARY_CODE: Partial<Record<string, number>> = { exp: 0, tanh: 1, sigmoid: 2, relu: 3, neg: 4, abs: 5, square: 6, sqrt: 7 };
-export const BINARY_CODE: Partial<Record<string, number>> = {
-  add: 0, sub: 1, mul: 2, div: 3, maximum: 4, minimum: 5,
-  equal: 6, notEqual: 7, greater: 8, greaterEqual: 9, lesser: 10, lesserEqual: 11,
-};
-export const REDUCE_CODE: Partial<Record<string, number>> = { sum: 0, max: 1, min: 2, argmax: 3, argmin: 4 };
 
 export type KernelVariant = 'relaxed-simd' | 'simd';
 

@@ -1,5 +1,7 @@
+// The kernel worker pool: threads that share the heap's memory and run chunks of Wasm or BLAS work
+// (protocol.ts). Its worker file is loaded by URL, ./worker.js beside this one (dist/ or src/).
 import { nodeProcess } from '../../../core/env.js';
-import { FN_ID, KERNEL_FNS, type KernelExports, type KernelFn } from './module.js';
+import { FN_ID, KERNEL_FNS, type KernelExports, type KernelFn } from '../wasm/module.js';
 import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, SLOT_F64, chunkRunner, drainChunks, type NativeRunner, type WorkerInit } from './protocol.js';
 
 

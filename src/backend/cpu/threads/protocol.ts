@@ -1,3 +1,7 @@
+// The kernel threads' protocol, shared by the Wasm kernels (wasm/) and the BLAS path (blas/): both
+// import it, and neither imports the other. threads/worker.ts is where the two meet (a worker runs
+// Wasm chunks and, given the addon, BLAS chunks).
+
 /**
  * The shared control block between the calling thread and the kernel worker threads: an Int32Array
  * of counters and a Float64Array of chunk slots, both on SharedArrayBuffers. Each worker
@@ -85,6 +89,38 @@ export function evenRanges(n: number, parts: number): [number, number][] {
     lo = hi;
   }
   return out;
+}
+
+/**
+ * Whether a split product goes over k (each chunk a partial sum, added up after) rather than over
+ * rows or columns of C: a narrow C whose A is stored k-major, as in a weight gradient Xᵀ·G, where
+ * k runs over the batch rows. Chunk p then reads only rows p of X, the rows that the same thread
+ * gathered and multiplied in the forward pass, and the partial sums are small (M x N <= 16 M).
+ *
+ * @example
+ * splitsOverK(784, 10, 256, true); // true: W3's weight gradient Xᵀ·G
+ * splitsOverK(256, 10, 784, false); // false: its forward X·W, split by rows instead
+ */
+export function splitsOverK(M: number, N: number, k: number, aKMajor: boolean): boolean {
+  return aKMajor && N <= 16 && M > N && k >= 64;
+}
+
+/**
+ * Where a large GEMM's chunks run: the CPU backend's worker pool, whose threads have each loaded
+ * the addon (WasmKernels.nativeExecutor). One owner of the cores: OpenBLAS stays single-threaded
+ * and our pool splits the product, so no second set of threads spins against the pool's.
+ */
+export interface NativeExecutor {
+  /** How many chunks a product of `work` multiply-adds is split into (1: run it on this thread); `narrow`: C has at most 16 rows or columns. */
+  chunks(work: number, narrow: boolean): number;
+  /** Runs pool chunks (slot arguments as nativeGemmRunner reads them) on every pool thread. */
+  run(fn: number, chunks: number[][]): void;
+  /** Copies `data` into a temporary 8-byte-aligned heap block for the duration of `fn`. */
+  withHeapCopy(data: Float64Array, fn: (byteAddr: number) => void): void;
+  /** Lends a temporary heap block of `bytes` bytes (64-byte aligned) for the duration of `fn`. */
+  withScratch(bytes: number, fn: (byteAddr: number) => void): void;
+  /** C[i, j] += S[p][i, j] for float32 C (rows x cols, row stride ldc) and `parts` dense blocks S at `src`, one after another. */
+  addBlocks(c: number, ldc: number, src: number, rows: number, cols: number, parts: number): void;
 }
 
 /**
