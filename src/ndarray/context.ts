@@ -2,8 +2,6 @@ import type { Backend } from '../backend/backend.js';
 import { backendFor, type DeviceType } from '../backend/registry.js';
 
 export type { DeviceType } from '../backend/registry.js';
-// The registry used to live here; these names stay importable from this module.
-export { backendFor, getCpuBackend, registerGpuBackend, registeredBackends, unregisterGpuBackend } from '../backend/registry.js';
 
 /**
  * Where an array lives, named like MXNet's contexts: `cpu(0)` or `gpu(0)`.
