@@ -4,7 +4,7 @@ import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
 import { broadcastShapes, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord, type Save } from '../autograd/tape.js';
 import type { NDArray, ArrayOrScalar } from '../ndarray/ndarray.js';
-import { empty, kernelView, sameContext, withTemps } from './util.js';
+import { composite, empty, kernelView, sameContext } from './util.js';
 import { unbroadcast } from './reduce.js';
 
 type UnaryRule = (g: NDArray, x: NDArray, y: NDArray) => NDArray;
@@ -180,8 +180,8 @@ export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar)
   if (!shapesEqual(shape, x.shape))
     throw new ShapeError(`i${op}: cannot write the broadcast result of shape ${shapeStr(shape)} into an array of shape ${shapeStr(x.shape)}`);
   // Read b fully before writing when it shares storage with x (e.g. x.iadd(x.T)).
-  const src = b.storage === x.storage ? b.copy() : b;
-  withTemps(src !== b ? [src] : [], () => x.context.backend.binary(op, x, kernelView(src, shape), x));
+  if (b.storage === x.storage) composite(() => x.context.backend.binary(op, x, kernelView(b.copy(), shape), x));
+  else x.context.backend.binary(op, x, kernelView(b, shape), x);
   return x;
 }
 
@@ -199,9 +199,17 @@ export function cast(x: NDArray, dtype: DType): NDArray {
 
 /** `cond ? a : b` elementwise with broadcasting; gradients flow to a and b, not to cond. */
 export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  if (typeof a !== 'number' && typeof b !== 'number') return where3(cond, a, b);
+  // A scalar side becomes a 0-d array of the other side's dtype (float32 when both are numbers).
+  return composite(() => {
+    const A = typeof a === 'number' ? fullLike(cond, a, typeof b === 'number' ? 'float32' : b.dtype) : a;
+    return where3(cond, A, typeof b === 'number' ? fullLike(cond, b, A.dtype) : b);
+  });
+}
+
+/** The where primitive on three arrays. */
+function where3(cond: NDArray, A: NDArray, B: NDArray): NDArray {
   const ctx = cond.context;
-  const A = typeof a === 'number' ? fullLike(cond, a, typeof b === 'number' ? 'float32' : b.dtype) : a;
-  const B = typeof b === 'number' ? fullLike(cond, b, A.dtype) : b;
   sameContext('where', cond, A, B);
   const shape = broadcastShapes(broadcastShapes(cond.shape, A.shape, 'where'), B.shape, 'where');
   const out = empty(shape, promoteTypes(A.dtype, B.dtype), ctx);
@@ -211,8 +219,6 @@ export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
       const m = c.notEqual(0).astype(g.dtype);
       return [null, unbroadcast(g.mul(m), as.shape), unbroadcast(g.mul(m.rsub(1)), bs.shape)];
     }, 'inputs');
-  if (A !== a) A.dispose();
-  if (B !== b) B.dispose();
   return out;
 }
 
@@ -225,8 +231,5 @@ function fullLike(ref: NDArray, v: number, dtype: DType): NDArray {
 /** Elementwise clamp into [lo, hi]; gradient 1 inside the interval, 0 outside. */
 export function clip(x: NDArray, lo: number, hi: number): NDArray {
   if (!(lo <= hi)) throw new ValueError(`clip: a_min (${lo}) must not exceed a_max (${hi})`);
-  const t = binary('maximum', x, lo);
-  const r = binary('minimum', t, hi);
-  t.dispose();
-  return r;
+  return composite(() => binary('minimum', binary('maximum', x, lo), hi));
 }
