@@ -72,17 +72,28 @@ export function keep<T extends NDArray>(a: T): T {
  * const loss = nd.tidy(() => net.forward(X).sub(y).square().mean());
  */
 export function tidy<T>(fn: () => T): T {
+  return scoped(fn, false);
+}
+
+/**
+ * The scope primitive behind `nd.tidy` and the ops' `composite()`: runs `fn` and disposes every
+ * array created inside it that is neither in its result nor kept; the result's arrays move to the
+ * enclosing scope. Arrays made before (an op's inputs) are not in the scope and are never touched.
+ * When `fn` throws, the scope's arrays are freed (`disposeOnThrow`: an op's temporaries, which no
+ * one else holds) or left to the garbage collector (a tidy: user code may still hold them).
+ */
+export function scoped<T>(fn: () => T, disposeOnThrow: boolean): T {
   const scope = new Set<NDArray>();
   scopes.push(scope);
   let result: T;
   try {
     result = fn();
   } catch (e) {
-    // The scope's arrays outlive it, as before: the garbage collector takes them from here.
     scopes.pop();
     for (const a of scope) {
       a._scope = null;
-      register(a);
+      if (disposeOnThrow) a.dispose();
+      else register(a); // the scope's arrays outlive it, as before: the garbage collector takes them from here
     }
     throw e;
   }
@@ -94,11 +105,13 @@ export function tidy<T>(fn: () => T): T {
     }
     throw new TypeError('nd.tidy: the function returned a Promise; tidy scopes are for synchronous code (use `using` or dispose() in async code)');
   }
-  const kept = new Set<NDArray>();
-  collect(result, kept, 0);
+  // One returned array (the common case) is compared directly; anything else is collected.
+  const single = result && (result as { __isNDArray?: boolean }).__isNDArray ? (result as unknown as NDArray) : null;
+  let kept: Set<NDArray> | null = null;
+  if (!single) collect(result, (kept = new Set<NDArray>()), 0);
   const parent = scopes.length > 0 ? scopes[scopes.length - 1] : undefined;
   for (const a of scope) {
-    if (kept.has(a)) {
+    if (a === single || (kept !== null && kept.has(a))) {
       if (parent) {
         parent.add(a);
         a._scope = parent;

@@ -11,6 +11,7 @@ import * as R from '../ops/reduce.js';
 import * as M from '../ops/movement.js';
 import * as L from '../ops/linalg.js';
 import * as I from '../ops/indexing.js';
+import * as N from '../ops/nn.js';
 import { NDArray, type ArrayOrScalar, type ReduceOptions } from './ndarray.js';
 import { registeredBackends } from '../backend/registry.js';
 import { liveArrayCount } from './memory.js';
@@ -34,7 +35,7 @@ function withOut(r: NDArray, opts?: OutOption): NDArray {
   if (!shapesEqual(out.shape, r.shape))
     throw new ShapeError(`out: the result has shape ${shapeStr(r.shape)} but out has shape ${shapeStr(out.shape)}`);
   out._assignFrom(r);
-  r.dispose();
+  r.dispose(); // the primitive's result, copied into `out`: freed by hand around a primitive (no scope)
   return out;
 }
 
@@ -170,36 +171,10 @@ export const take = I.take;
 export const pick = I.pick;
 export const oneHot = I.oneHot;
 
-/**
- * softmax along `axis` (default -1), computed stably (max subtracted first).
- * @example nd.softmax(nd.array([[1, 2, 3]]))
- */
-export function softmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
-  const axis = opts.axis ?? -1;
-  const m = x.max({ axis, keepdims: true }).detach();
-  const s = x.sub(m);
-  const e = s.exp();
-  const z = e.sum({ axis, keepdims: true });
-  const r = e.div(z);
-  for (const t of [m, s, e, z]) t.dispose();
-  return r;
-}
-
-/**
- * log(softmax(x)) along `axis`, without overflow for large logits.
- * @example nd.logSoftmax(nd.array([[1e4, 0]]))
- */
-export function logSoftmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
-  const axis = opts.axis ?? -1;
-  const m = x.max({ axis, keepdims: true }).detach();
-  const s = x.sub(m);
-  const e = s.exp();
-  const z = e.sum({ axis, keepdims: true });
-  const lz = z.log();
-  const r = s.sub(lz);
-  for (const t of [m, s, e, z, lz]) t.dispose();
-  return r;
-}
+/** softmax along `axis` (default -1), computed stably. @example nd.softmax(nd.array([[1, 2, 3]])) */
+export const softmax = N.softmax;
+/** log(softmax(x)) along `axis`, without overflow. @example nd.logSoftmax(nd.array([[1e4, 0]])) */
+export const logSoftmax = N.logSoftmax;
 
 /** One backend's share of `nd.memory()`. */
 export interface DeviceMemory {

@@ -2,69 +2,91 @@ import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { floatTypeOf, isFloat, promoteTypes, promoteWithScalar, type DType } from '../core/dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
 import { broadcastShapes, shapeStr, shapesEqual } from '../core/shape.js';
-import { recordOp, shouldRecord } from '../autograd/tape.js';
+import { recordOp, shouldRecord, type Save } from '../autograd/tape.js';
 import type { NDArray, ArrayOrScalar } from '../ndarray/ndarray.js';
-import { empty, kernelView, sameContext, withTemps } from './util.js';
+import { composite, empty, kernelView, sameContext } from './util.js';
 import { unbroadcast } from './reduce.js';
 
-/** Ops whose result is floating point even for integer inputs. */
-const FLOAT_RESULT = new Set<UnaryOp>(['exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal', 'log1p', 'expm1']);
+type UnaryRule = (g: NDArray, x: NDArray, y: NDArray) => NDArray;
 
-/** The gradient of each unary op, from the output gradient g, the input x and the output y. */
-const UNARY_VJP: Partial<Record<UnaryOp, (g: NDArray, x: NDArray, y: NDArray) => NDArray>> = {
-  neg: (g) => g.neg(),
-  abs: (g, x) => g.mul(x.sign()),
-  exp: (g, _x, y) => g.mul(y),
-  log: (g, x) => g.div(x),
-  sqrt: (g, _x, y) => g.div(y.mul(2)),
-  square: (g, x) => g.mul(x).mul(2),
-  sin: (g, x) => g.mul(x.cos()),
-  cos: (g, x) => g.mul(x.sin()).neg(),
-  tanh: (g, _x, y) => g.mul(y.square().rsub(1)),
-  sigmoid: (g, _x, y) => g.mul(y.mul(y.rsub(1))),
-  relu: (g, x) => g.mul(x.greater(0)),
-  reciprocal: (g, _x, y) => g.mul(y.square()).neg(),
-  log1p: (g, x) => g.div(x.add(1)),
-  expm1: (g, _x, y) => g.mul(y.add(1)),
+/**
+ * Every unary op, one record each: its result dtype (`same` as the input, `float` even for integer
+ * inputs, or `bool`), what the tape keeps for the gradient, and the gradient from the output
+ * gradient g, the input x and the output y (null: not differentiable, nothing is recorded). The
+ * exhaustive Record makes a new op state all three, as the backends' kernel tables must.
+ */
+const UNARY: Record<UnaryOp, { out: 'same' | 'float' | 'bool'; save: Save; vjp: UnaryRule | null }> = {
+  neg: { out: 'same', save: 'none', vjp: (g) => g.neg() },
+  abs: { out: 'same', save: 'inputs', vjp: (g, x) => g.mul(x.sign()) },
+  sign: { out: 'same', save: 'none', vjp: null },
+  exp: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y) },
+  log: { out: 'float', save: 'inputs', vjp: (g, x) => g.div(x) },
+  sqrt: { out: 'float', save: 'output', vjp: (g, _x, y) => g.div(y.mul(2)) },
+  square: { out: 'same', save: 'inputs', vjp: (g, x) => g.mul(x).mul(2) },
+  sin: { out: 'float', save: 'inputs', vjp: (g, x) => g.mul(x.cos()) },
+  cos: { out: 'float', save: 'inputs', vjp: (g, x) => g.mul(x.sin()).neg() },
+  tanh: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.square().rsub(1)) },
+  sigmoid: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.mul(y.rsub(1))) },
+  relu: { out: 'same', save: 'inputs', vjp: (g, x) => g.mul(x.greater(0)) },
+  floor: { out: 'same', save: 'none', vjp: null },
+  ceil: { out: 'same', save: 'none', vjp: null },
+  round: { out: 'same', save: 'none', vjp: null },
+  reciprocal: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.square()).neg() },
+  log1p: { out: 'float', save: 'inputs', vjp: (g, x) => g.div(x.add(1)) },
+  expm1: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.add(1)) },
+  logicalNot: { out: 'same', save: 'none', vjp: null },
+  isnan: { out: 'bool', save: 'none', vjp: null },
+  isinf: { out: 'bool', save: 'none', vjp: null },
 };
-/** Ops that only need their output (or nothing) for the gradient, so inputs need not be kept. */
-const SAVE_OUTPUT_ONLY = new Set<UnaryOp>(['exp', 'sqrt', 'tanh', 'sigmoid', 'reciprocal', 'expm1']);
 
-/** One elementwise unary primitive: forward on the backend, gradient from UNARY_VJP. */
+/** Whether a unary op's result is floating point even for integer inputs. */
+export function isFloatResult(op: UnaryOp): boolean {
+  return UNARY[op].out === 'float';
+}
+
+/** One elementwise unary primitive: forward on the backend, gradient from its UNARY record. */
 export function unary(op: UnaryOp, x: NDArray): NDArray {
   x.checkAlive(op);
-  let dtype: DType = FLOAT_RESULT.has(op) ? floatTypeOf(x.dtype) : x.dtype;
-  if (op === 'isnan' || op === 'isinf') dtype = 'bool';
+  const spec = UNARY[op];
+  const dtype: DType = spec.out === 'float' ? floatTypeOf(x.dtype) : spec.out === 'bool' ? 'bool' : x.dtype;
   const out = empty(x.shape, dtype, x.context);
   x.context.backend.unary(op, x, out);
-  const rule = UNARY_VJP[op];
-  if (rule && shouldRecord(x))
-    recordOp(op, [x], out, (g, [xs], y) => [rule(g, xs, y)], SAVE_OUTPUT_ONLY.has(op) ? 'output' : op === 'neg' ? 'none' : 'inputs');
+  const rule = spec.vjp;
+  if (rule && shouldRecord(x)) recordOp(op, [x], out, (g, [xs], y) => [rule(g, xs, y)], spec.save);
   return out;
 }
 
-function resultDType(op: BinaryOp, a: DType, b: DType): DType {
-  const t = promoteTypes(a, b);
-  if (op === 'div') return floatTypeOf(t);
-  return t;
-}
+/** [da, db] from g, a, b and the output y (before un-broadcasting); null: no gradient for that side. */
+type BinaryRule = (g: NDArray, a: NDArray | number, b: NDArray | number, y: NDArray) => [NDArray | null, NDArray | null];
 
-/** Gradients of binary ops: [da, db] from g, a, b and the output y (before un-broadcasting). */
-const BINARY_VJP: Partial<Record<BinaryOp, (g: NDArray, a: NDArray | number, b: NDArray | number, y: NDArray) => [NDArray | null, NDArray | null]>> = {
-  add: (g) => [g, g],
-  sub: (g) => [g, g.neg()],
-  mul: (g, a, b) => [mulAny(g, b), mulAny(g, a)],
-  div: (g, a, b) => [divAny(g, b), typeof b === 'number' ? null : mulAny(g, a).div(b).div(b).neg()],
-  pow: (g, a, b, y) => [
-    typeof a === 'number' ? null : mulAny(g, typeof b === 'number' ? a.pow(b - 1).mul(b) : a.pow(b.sub(1)).mul(b)),
-    typeof b === 'number' ? null : g.mul(y).mul(typeof a === 'number' ? Math.log(a) : a.log()),
-  ],
-  maximum: (g, a, b) => maskPair(g, a, b, 'greaterEqual'),
-  minimum: (g, a, b) => maskPair(g, a, b, 'lesserEqual'),
+/**
+ * Every binary op, one record each: whether its result is floating point even for integer
+ * operands (true division), what the tape keeps, and the gradient (null: not differentiable).
+ */
+const BINARY: Record<BinaryOp, { float: boolean; save: Save; vjp: BinaryRule | null }> = {
+  add: { float: false, save: 'none', vjp: (g) => [g, g] },
+  sub: { float: false, save: 'none', vjp: (g) => [g, g.neg()] },
+  mul: { float: false, save: 'inputs', vjp: (g, a, b) => [mulAny(g, b), mulAny(g, a)] },
+  div: { float: true, save: 'inputs', vjp: (g, a, b) => [divAny(g, b), typeof b === 'number' ? null : mulAny(g, a).div(b).div(b).neg()] },
+  pow: {
+    float: false,
+    save: 'both',
+    vjp: (g, a, b, y) => [
+      typeof a === 'number' ? null : mulAny(g, typeof b === 'number' ? a.pow(b - 1).mul(b) : a.pow(b.sub(1)).mul(b)),
+      typeof b === 'number' ? null : g.mul(y).mul(typeof a === 'number' ? Math.log(a) : a.log()),
+    ],
+  },
+  maximum: { float: false, save: 'inputs', vjp: (g, a, b) => maskPair(g, a, b, 'greaterEqual') },
+  minimum: { float: false, save: 'inputs', vjp: (g, a, b) => maskPair(g, a, b, 'lesserEqual') },
   // d(a mod b)/db = -floor(a / b), also when a is a scalar (s mod x).
-  mod: (g, a, b) => [g, typeof b === 'number' ? null : g.mul((typeof a === 'number' ? b.rdiv(a) : a.div(b)).floor()).neg()],
+  mod: { float: false, save: 'inputs', vjp: (g, a, b) => [g, typeof b === 'number' ? null : g.mul((typeof a === 'number' ? b.rdiv(a) : a.div(b)).floor()).neg()] },
+  equal: { float: false, save: 'none', vjp: null },
+  notEqual: { float: false, save: 'none', vjp: null },
+  greater: { float: false, save: 'none', vjp: null },
+  greaterEqual: { float: false, save: 'none', vjp: null },
+  lesser: { float: false, save: 'none', vjp: null },
+  lesserEqual: { float: false, save: 'none', vjp: null },
 };
-const NEEDS_VALUES = new Set<BinaryOp>(['mul', 'div', 'pow', 'maximum', 'minimum', 'mod']);
 
 function mulAny(g: NDArray, v: NDArray | number): NDArray {
   return g.mul(v);
@@ -90,10 +112,12 @@ export function binary(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   b.checkAlive(op);
   const ctx = sameContext(op, a, b);
   const shape = shapesEqual(a.shape, b.shape) ? a.shape : broadcastShapes(a.shape, b.shape, op);
-  const out = empty(shape, resultDType(op, a.dtype, b.dtype), ctx);
+  const spec = BINARY[op];
+  const t = promoteTypes(a.dtype, b.dtype);
+  const out = empty(shape, spec.float ? floatTypeOf(t) : t, ctx);
   // Broadcast operands reach the kernel as bare strided views (no handles to create and free).
   ctx.backend.binary(op, kernelView(a, out.shape), kernelView(b, out.shape), out);
-  const rule = BINARY_VJP[op];
+  const rule = spec.vjp;
   if (rule && shouldRecord(a, b))
     recordOp(
       op,
@@ -103,7 +127,7 @@ export function binary(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
         const [ga, gb] = rule(g, as, bs, y);
         return [ga && unbroadcast(ga, as.shape), gb && unbroadcast(gb, bs.shape)];
       },
-      op === 'pow' ? 'both' : NEEDS_VALUES.has(op) ? 'inputs' : 'none',
+      spec.save,
     );
   return out;
 }
@@ -113,11 +137,11 @@ function binaryScalar(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArray
   const x = (reverse ? b : a) as NDArray;
   const s = (reverse ? a : b) as number;
   x.checkAlive(op);
-  let dtype = promoteWithScalar(x.dtype, s);
-  if (op === 'div') dtype = floatTypeOf(dtype);
-  const out = empty(x.shape, dtype, x.context);
+  const spec = BINARY[op];
+  const t = promoteWithScalar(x.dtype, s);
+  const out = empty(x.shape, spec.float ? floatTypeOf(t) : t, x.context);
   x.context.backend.binaryScalar(op, x, s, reverse, out);
-  const rule = BINARY_VJP[op];
+  const rule = spec.vjp;
   if (rule && shouldRecord(x))
     recordOp(
       op,
@@ -127,7 +151,7 @@ function binaryScalar(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArray
         const [ga, gb] = reverse ? rule(g, s, xs, y) : rule(g, xs, s, y);
         return [reverse ? gb : ga];
       },
-      op === 'pow' ? 'both' : NEEDS_VALUES.has(op) ? 'inputs' : 'none',
+      spec.save,
     );
   return out;
 }
@@ -140,7 +164,7 @@ export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar)
   // The result must be storable in x: a float result cannot go into an integer array (numpy's
   // same-kind rule); float64 into float32 and int32 into uint8 are cast as numpy does.
   const dt = typeof b === 'number' ? promoteWithScalar(x.dtype, b) : promoteTypes(x.dtype, b.dtype);
-  const res = op === 'div' ? floatTypeOf(dt) : dt;
+  const res = BINARY[op].float ? floatTypeOf(dt) : dt;
   if (isFloat(res) && !isFloat(x.dtype))
     throw new DTypeError(
       `i${op}: the result of ${x.dtype} ${op} ${typeof b === 'number' ? b : b.dtype} is ${res} and cannot be stored in place into a ${x.dtype} array; ` +
@@ -156,8 +180,8 @@ export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar)
   if (!shapesEqual(shape, x.shape))
     throw new ShapeError(`i${op}: cannot write the broadcast result of shape ${shapeStr(shape)} into an array of shape ${shapeStr(x.shape)}`);
   // Read b fully before writing when it shares storage with x (e.g. x.iadd(x.T)).
-  const src = b.storage === x.storage ? b.copy() : b;
-  withTemps(src !== b ? [src] : [], () => x.context.backend.binary(op, x, kernelView(src, shape), x));
+  if (b.storage === x.storage) composite(() => x.context.backend.binary(op, x, kernelView(b.copy(), shape), x));
+  else x.context.backend.binary(op, x, kernelView(b, shape), x);
   return x;
 }
 
@@ -175,9 +199,17 @@ export function cast(x: NDArray, dtype: DType): NDArray {
 
 /** `cond ? a : b` elementwise with broadcasting; gradients flow to a and b, not to cond. */
 export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArray {
+  if (typeof a !== 'number' && typeof b !== 'number') return where3(cond, a, b);
+  // A scalar side becomes a 0-d array of the other side's dtype (float32 when both are numbers).
+  return composite(() => {
+    const A = typeof a === 'number' ? fullLike(cond, a, typeof b === 'number' ? 'float32' : b.dtype) : a;
+    return where3(cond, A, typeof b === 'number' ? fullLike(cond, b, A.dtype) : b);
+  });
+}
+
+/** The where primitive on three arrays. */
+function where3(cond: NDArray, A: NDArray, B: NDArray): NDArray {
   const ctx = cond.context;
-  const A = typeof a === 'number' ? fullLike(cond, a, typeof b === 'number' ? 'float32' : b.dtype) : a;
-  const B = typeof b === 'number' ? fullLike(cond, b, A.dtype) : b;
   sameContext('where', cond, A, B);
   const shape = broadcastShapes(broadcastShapes(cond.shape, A.shape, 'where'), B.shape, 'where');
   const out = empty(shape, promoteTypes(A.dtype, B.dtype), ctx);
@@ -187,8 +219,6 @@ export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
       const m = c.notEqual(0).astype(g.dtype);
       return [null, unbroadcast(g.mul(m), as.shape), unbroadcast(g.mul(m.rsub(1)), bs.shape)];
     }, 'inputs');
-  if (A !== a) A.dispose();
-  if (B !== b) B.dispose();
   return out;
 }
 
@@ -201,8 +231,5 @@ function fullLike(ref: NDArray, v: number, dtype: DType): NDArray {
 /** Elementwise clamp into [lo, hi]; gradient 1 inside the interval, 0 outside. */
 export function clip(x: NDArray, lo: number, hi: number): NDArray {
   if (!(lo <= hi)) throw new ValueError(`clip: a_min (${lo}) must not exceed a_max (${hi})`);
-  const t = binary('maximum', x, lo);
-  const r = binary('minimum', t, hi);
-  t.dispose();
-  return r;
+  return composite(() => binary('minimum', binary('maximum', x, lo), hi));
 }

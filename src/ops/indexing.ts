@@ -1,10 +1,10 @@
 import type { DType } from '../core/dtype.js';
 import { IndexError, ShapeError, ValueError } from '../core/errors.js';
-import { broadcastShapes, normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';
+import { broadcastShapes, contiguousStrides, normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import { NDArray, type ArrayOrScalar } from '../ndarray/ndarray.js';
 import { parseIndex, type Index } from '../ndarray/index-parse.js';
-import { broadcastView, empty, sameContext } from './util.js';
+import { composite, empty, kernelView, rawView, sameContext } from './util.js';
 import { full, select } from './movement.js';
 import { where } from './elementwise.js';
 
@@ -16,16 +16,18 @@ export function assign(dst: NDArray, src: ArrayOrScalar): void {
     return;
   }
   src.checkAlive('set');
-  let s = src;
-  if (!s.context.equals(dst.context)) s = s.copyto(dst.context);
-  const shape = broadcastShapes(dst.shape, s.shape, 'set');
+  if (src.context.equals(dst.context)) copyInto(dst, src, src.shape);
+  else composite(() => copyInto(dst, src.copyto(dst.context), src.shape));
+}
+
+/** The copy kernel of assign: `src` (on dst's device) broadcast into dst. */
+function copyInto(dst: NDArray, src: NDArray, srcShape: readonly number[]): void {
+  const shape = broadcastShapes(dst.shape, src.shape, 'set');
   if (!shapesEqual(shape, dst.shape))
-    throw new ShapeError(`set: a value of shape ${shapeStr(src.shape)} cannot be written into a selection of shape ${shapeStr(dst.shape)}`);
+    throw new ShapeError(`set: a value of shape ${shapeStr(srcShape)} cannot be written into a selection of shape ${shapeStr(dst.shape)}`);
   // A value that aliases the destination is read completely before anything is written.
-  const safe = s.storage === dst.storage ? s.copy() : s;
-  const v = shapesEqual(safe.shape, dst.shape) ? safe : broadcastView(safe, dst.shape);
-  dst.context.backend.copy(v, dst);
-  for (const t of new Set([v, safe, s])) if (t !== src) t.dispose();
+  if (src.storage === dst.storage) composite(() => dst.context.backend.copy(kernelView(src.copy(), dst.shape), dst));
+  else dst.context.backend.copy(kernelView(src, dst.shape), dst);
 }
 
 function isMask(x: NDArray, idx: NDArray): boolean {
@@ -59,13 +61,12 @@ function maskPositions(x: NDArray, mask: NDArray, op: string): NDArray {
   return positionsOf(x, mask.dataSync());
 }
 
-/** Rows selected by a mask, given the positions of its true elements. */
-function maskedRows(x: NDArray, mask: NDArray, pos: NDArray): NDArray {
-  const flat = x.reshape([mask.size, ...x.shape.slice(mask.ndim)]);
-  const r = take(flat, pos, { axis: 0 });
-  pos.dispose();
-  flat.dispose();
-  return r;
+/** Rows selected by a mask, given (a function making) the positions of its true elements. */
+function maskedRows(x: NDArray, mask: NDArray, positions: () => NDArray): NDArray {
+  return composite(() => {
+    const pos = positions(); // checks the mask first
+    return take(x.reshape([mask.size, ...x.shape.slice(mask.ndim)]), pos, { axis: 0 });
+  });
 }
 
 /**
@@ -81,7 +82,7 @@ export async function getItemAsync(x: NDArray, index: Index | NDArray): Promise<
     checkMaskShape(x, index, 'getAsync');
     const m = await index.data();
     x.checkAlive('getAsync');
-    return maskedRows(x, index, positionsOf(x, m));
+    return maskedRows(x, index, () => positionsOf(x, m));
   }
   return getItem(x, index);
 }
@@ -93,7 +94,7 @@ export async function getItemAsync(x: NDArray, index: Index | NDArray): Promise<
 export function getItem(x: NDArray, index: Index | NDArray): NDArray {
   x.checkAlive('get');
   if (index instanceof NDArray) {
-    if (isMask(x, index)) return maskedRows(x, index, maskPositions(x, index, 'get'));
+    if (isMask(x, index)) return maskedRows(x, index, () => maskPositions(x, index, 'get'));
     return take(x, index, { axis: 0 });
   }
   return select(x, parseIndex(index, x.shape), 'get');
@@ -107,14 +108,11 @@ export function setItem(x: NDArray, index: Index | NDArray, value: ArrayOrScalar
       // x[mask] = v  ==  x <- where(mask, v, x), with the mask padded to x's rank.
       if (index.ndim > x.ndim || !shapesEqual(index.shape, x.shape.slice(0, index.ndim)))
         throw new IndexError(`set: a boolean mask of shape ${shapeStr(index.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`);
-      // A host mask for a device array is copied to the device.
-      const onDev = index.context.equals(x.context) || index.context.deviceType !== 'cpu' ? index : index.copyto(x.context);
-      const m = onDev.reshape([...index.shape, ...x.shape.slice(index.ndim).map(() => 1)]);
-      const merged = where(m, value, x);
-      assign(x, merged);
-      merged.dispose();
-      m.dispose();
-      if (onDev !== index) onDev.dispose();
+      composite(() => {
+        // A host mask for a device array is copied to the device.
+        const onDev = index.context.equals(x.context) || index.context.deviceType !== 'cpu' ? index : index.copyto(x.context);
+        assign(x, where(onDev.reshape([...index.shape, ...x.shape.slice(index.ndim).map(() => 1)]), value, x));
+      });
       return;
     }
     if (x.context.deviceType !== 'cpu' && index.context.equals(x.context)) {
@@ -125,25 +123,16 @@ export function setItem(x: NDArray, index: Index | NDArray, value: ArrayOrScalar
     const vals = typeof value === 'number' || value.ndim < x.ndim ? null : value;
     if (vals && vals.shape[0] !== rows.length)
       throw new ShapeError(`set: value of shape ${shapeStr(vals.shape)} does not fit ${rows.length} selected rows of shape ${shapeStr(x.shape.slice(1))}`);
-    rows.forEach((r, i) => {
-      const dst = getItem(x, r);
-      const v = vals ? vals.get(i) : value;
-      assign(dst, v);
-      if (v !== value) (v as NDArray).dispose();
-      dst.dispose();
-    });
+    // Row by row, each in its own scope (a row's views are freed before the next).
+    rows.forEach((r, i) => composite(() => assign(getItem(x, r), vals ? vals.get(i) : value)));
     return;
   }
   const sel = parseIndex(index, x.shape);
-  const v = x._viewOf(x.shape, x.strides, x.offset);
-  const dst = select(v, sel, 'set');
-  try {
+  composite(() => {
+    const dst = select(x._viewOf(x.shape, x.strides, x.offset), sel, 'set');
     x._beforeInplace('set');
     assign(dst, value);
-  } finally {
-    dst.dispose();
-    v.dispose();
-  }
+  });
 }
 
 /**
@@ -159,33 +148,24 @@ function setRowsOnDevice(x: NDArray, index: NDArray, value: ArrayOrScalar): void
   if (vals && vals.shape[0] !== k)
     throw new ShapeError(`set: value of shape ${shapeStr(vals.shape)} does not fit ${k} selected rows of shape ${shapeStr(x.shape.slice(1))}`);
   if (k === 0 || n === 0) return;
-  const temps: NDArray[] = [];
-  const t = <T extends NDArray>(a: T): T => (temps.push(a), a);
-  try {
-    const flat = t(index.reshape([k]));
-    const i32 = t(flat.astype('int32'));
-    const rows = t(where(t(i32.lesser(0)), t(i32.add(n)), i32));
+  composite(() => {
+    const i32 = index.reshape([k]).astype('int32');
+    const rows = where(i32.lesser(0), i32.add(n), i32);
     // last[r] = 1 + the last position naming row r (0: none), from one-hot blocks of bounded size.
-    let last = t(full([n], 0, 'int32', x.context));
+    let last = full([n], 0, 'int32', x.context);
     const chunk = Math.max(1, Math.floor((1 << 22) / Math.max(n, 1)));
     for (let base = 0; base < k; base += chunk) {
       const c = Math.min(chunk, k - base);
-      const part = t(rows.get(`${base}:${base + c}`));
-      const oh = t(oneHot(part, n, { dtype: 'int32' }));
-      const w = t(NDArray._fromData(Int32Array.from({ length: c }, (_, j) => base + j + 1), [c, 1], 'int32', x.context));
-      last = t(last.maximum(t(t(oh.mul(w)).max({ axis: 0 }))));
+      const oh = oneHot(rows.get(`${base}:${base + c}`), n, { dtype: 'int32' });
+      const w = NDArray._fromData(Int32Array.from({ length: c }, (_, j) => base + j + 1), [c, 1], 'int32', x.context);
+      last = last.maximum(oh.mul(w).max({ axis: 0 }));
     }
-    const hit = t(t(last.greater(0)).reshape([n, ...x.shape.slice(1).map(() => 1)]));
+    const hit = last.greater(0).reshape([n, ...x.shape.slice(1).map(() => 1)]);
     let src: ArrayOrScalar = value;
-    if (vals) {
-      const v = vals.context.equals(x.context) ? vals : t(vals.copyto(x.context));
-      src = t(take(v, t(t(last.sub(1)).maximum(0)), { axis: 0 }));
-    } else if (typeof value !== 'number' && !value.context.equals(x.context)) src = t(value.copyto(x.context));
-    const merged = t(where(hit, src, x));
-    assign(x, merged);
-  } finally {
-    for (const a of temps) a.dispose();
-  }
+    if (vals) src = take(vals.context.equals(x.context) ? vals : vals.copyto(x.context), last.sub(1).maximum(0), { axis: 0 });
+    else if (typeof value !== 'number' && !value.context.equals(x.context)) src = value.copyto(x.context);
+    assign(x, where(hit, src, x));
+  });
 }
 
 /** Throws the CPU kernels' IndexError for a host index outside 0..len-1 (or not an integer). */
@@ -237,7 +217,7 @@ export function take(x: NDArray, indices: NDArray | readonly number[], opts: { a
       g.context.backend.takeGrad(g, is, axis, gx);
       return [gx, null];
     }, 'inputs');
-  if (idx !== indices) idx.dispose();
+  if (idx !== indices) idx.dispose(); // a primitive frees the index array it made itself: no scope
   return out;
 }
 
@@ -261,22 +241,17 @@ export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims
   sameContext('pick', x, moved);
   let idx = moved;
   if (shapesEqual(moved.shape, withOne) && !shapesEqual(moved.shape, rest)) idx = moved.reshape(rest);
-  const out = empty(rest, x.dtype, x.context);
-  x.context.backend.pick(x, idx, axis, out);
-  let res = out;
-  if (opts.keepdims) {
-    res = out.reshape(withOne);
-    out.dispose();
-  }
+  const res = empty(opts.keepdims ? withOne : rest, x.dtype, x.context);
+  x.context.backend.pick(x, idx, axis, opts.keepdims ? rawView(res, rest, contiguousStrides(rest), 0) : res);
   if (shouldRecord(x)) {
-    const src = res;
-    recordOp('pick', [x, idx], src, (g, [xs, is]) => {
+    recordOp('pick', [x, idx], res, (g, [xs, is]) => {
       const gx = full(xs.shape, 0, g.dtype, g.context);
       const gr = g.reshape(rest);
       g.context.backend.pickGrad(gr, is, axis, gx);
       return [gx, null];
     }, 'inputs');
   }
+  // A primitive frees the index handles it made (a reshape, a copy to the device) itself: no scope.
   if (idx !== moved) idx.dispose();
   if (moved !== index) moved.dispose();
   return res;

@@ -3,7 +3,7 @@ import { ShapeError } from '../core/errors.js';
 import { broadcastShapes, shapeStr, shapesEqual, sizeOf } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
-import { empty, kernelView, sameContext } from './util.js';
+import { composite, empty, kernelView, sameContext } from './util.js';
 import { unbroadcast } from './reduce.js';
 
 /**
@@ -79,20 +79,14 @@ function swapLast(x: NDArray): NDArray {
  */
 export function matmul(a: NDArray, b: NDArray): NDArray {
   if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: operands must be at least 1-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
-  const a2 = a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a;
-  const b2 = b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b;
-  let out = matmulCore(a2, b2, 'matmul');
-  if (a2 !== a) a2.dispose();
-  if (b2 !== b) b2.dispose();
-  if (a.ndim === 1 || b.ndim === 1) {
+  if (a.ndim > 1 && b.ndim > 1) return matmulCore(a, b, 'matmul');
+  return composite(() => {
+    const out = matmulCore(a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a, b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b, 'matmul');
     const sh = out.shape.slice(0, -2);
     if (a.ndim !== 1) sh.push(out.shape[out.ndim - 2]);
     if (b.ndim !== 1) sh.push(out.shape[out.ndim - 1]);
-    const r = out.reshape(sh);
-    out.dispose();
-    out = r;
-  }
-  return out;
+    return out.reshape(sh);
+  });
 }
 
 /**
@@ -103,27 +97,30 @@ export function matmul(a: NDArray, b: NDArray): NDArray {
  * nd.dot(X, Y.T); // the book's 3x3 product
  */
 export function dot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transposeB?: boolean } = {}): NDArray {
-  const A = opts.transposeA ? a.T : a;
-  const B = opts.transposeB ? b.T : b;
-  try {
+  const ta = opts.transposeA ?? false;
+  const tb = opts.transposeB ?? false;
+  // A matrix product (Dense's forward, the hot path) calls the primitive without a scope: its
+  // transposed views are freed by hand.
+  if (a.ndim === 2 && b.ndim === 2 && a.shape[ta ? 0 : 1] === b.shape[tb ? 1 : 0]) {
+    const A = ta ? a.T : a;
+    const B = tb ? b.T : b;
+    try {
+      return matmulCore(A, B, 'dot');
+    } finally {
+      if (A !== a) A.dispose();
+      if (B !== b) B.dispose();
+    }
+  }
+  return composite(() => {
+    const A = ta ? a.T : a;
+    const B = tb ? b.T : b;
     if (A.ndim === 0 || B.ndim === 0) return A.mul(B);
-    // The common case, a matrix product, needs no reshaped handles around the primitive.
-    if (A.ndim === 2 && B.ndim === 2 && A.shape[1] === B.shape[0]) return matmulCore(A, B, 'dot');
     const k = A.shape[A.ndim - 1];
     if (B.shape[0] !== k)
       throw new ShapeError(`dot: the last axis of ${shapeStr(A.shape)} (${k}) must match the first axis of ${shapeStr(B.shape)} (${B.shape[0]})`);
-    const a2 = A.reshape([sizeOf(A.shape.slice(0, -1)), k]);
-    const b2 = B.reshape([k, sizeOf(B.shape.slice(1))]);
-    const m = matmulCore(a2, b2, 'dot');
-    a2.dispose();
-    b2.dispose();
-    const r = m.reshape([...A.shape.slice(0, -1), ...B.shape.slice(1)]);
-    m.dispose();
-    return r;
-  } finally {
-    if (A !== a) A.dispose();
-    if (B !== b) B.dispose();
-  }
+    const m = matmulCore(A.reshape([sizeOf(A.shape.slice(0, -1)), k]), B.reshape([k, sizeOf(B.shape.slice(1))]), 'dot');
+    return m.reshape([...A.shape.slice(0, -1), ...B.shape.slice(1)]);
+  });
 }
 
 /**
@@ -135,10 +132,5 @@ export function dot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transp
 export function batchDot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transposeB?: boolean } = {}): NDArray {
   if (a.ndim !== 3 || b.ndim !== 3 || a.shape[0] !== b.shape[0])
     throw new ShapeError(`batchDot: expected two 3-D arrays with the same batch size, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
-  const A = opts.transposeA ? a.swapaxes(1, 2) : a;
-  const B = opts.transposeB ? b.swapaxes(1, 2) : b;
-  const r = matmulCore(A, B, 'batchDot');
-  if (A !== a) A.dispose();
-  if (B !== b) B.dispose();
-  return r;
+  return composite(() => matmulCore(opts.transposeA ? a.swapaxes(1, 2) : a, opts.transposeB ? b.swapaxes(1, 2) : b, 'batchDot'));
 }

@@ -12,7 +12,7 @@ import { normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import { state } from '../autograd/state.js';
 import type { NDArray } from '../ndarray/ndarray.js';
-import { empty, requireFloat, sameContext } from './util.js';
+import { composite, empty, requireFloat, sameContext } from './util.js';
 import type { View } from '../backend/backend.js';
 
 /** Runs `fn` with recording switched off (the op records itself as one node afterwards). */
@@ -26,6 +26,7 @@ function untaped<T>(fn: () => T): T {
   }
 }
 
+/** Frees a fused kernel's fresh outputs when it declines or throws (the hot path: no scope). */
 function disposeAll(xs: (NDArray | undefined)[]): void {
   for (const x of xs) x?.dispose();
 }
@@ -59,27 +60,24 @@ export function softmaxCrossEntropy(pred: NDArray, label: NDArray, opts: { axis?
   let prob: NDArray | undefined;
   const fused = axis === pred.ndim - 1 && pred.isContiguous ? fusedForward(pred, label, rest, record) : null;
   if (fused) [loss, prob] = fused;
-  else untaped(() => {
-    const m = pred.max({ axis, keepdims: true });
-    const s = pred.sub(m);
-    const e = s.exp();
-    const z = e.sum({ axis, keepdims: true });
-    const lz = z.log();
-    let picked: NDArray;
-    try {
-      picked = s.pick(label, { axis, keepdims: true });
-    } catch (err) {
-      disposeAll([m, s, e, z, lz]);
-      if (err instanceof IndexError)
-        throw new IndexError(`${op}: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${axis} (${err.message})`);
-      throw err;
-    }
-    const lk = lz.sub(picked);
-    loss = lk.reshape(rest);
-    // The softmax is kept for the gradient only when one will be taken.
-    if (record) prob = e.div(z);
-    disposeAll([m, s, e, z, lz, picked, lk]);
-  });
+  else
+    [loss, prob] = untaped(() =>
+      composite(() => {
+        const s = pred.sub(pred.max({ axis, keepdims: true }));
+        const e = s.exp();
+        const z = e.sum({ axis, keepdims: true });
+        let picked: NDArray;
+        try {
+          picked = s.pick(label, { axis, keepdims: true });
+        } catch (err) {
+          if (err instanceof IndexError)
+            throw new IndexError(`${op}: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${axis} (${err.message})`);
+          throw err;
+        }
+        // The softmax is kept for the gradient only when one will be taken.
+        return [z.log().sub(picked).reshape(rest), record ? e.div(z) : undefined] as [NDArray, NDArray | undefined];
+      }),
+    );
   if (record) {
     const p = prob!;
     // `p` rides along as a third (non-differentiable) input so the tape saves and frees it.
@@ -107,7 +105,7 @@ export function softmaxCrossEntropy(pred: NDArray, label: NDArray, opts: { axis?
       },
       'inputs',
     );
-    p.dispose();
+    p.dispose(); // the tape holds its own handle; freed by hand on the training hot path (no scope)
   }
   return loss;
 }
@@ -164,17 +162,16 @@ function fusedGrad(prob: NDArray, label: NDArray, g: NDArray): NDArray | null {
   const C = prob.shape[prob.ndim - 1];
   const out = empty(prob.shape, prob.dtype, prob.context);
   if (backend.softmaxCrossEntropyGrad(rowsView(prob, C), lv, gv, rowsView(out, C))) return out;
-  out.dispose();
+  out.dispose(); // the kernel declined: the hot backward path frees its output by hand (no scope)
   return null;
 }
 
 /** A differentiable softmax (used only when the backward pass is itself recorded). */
 function softmaxOf(x: NDArray, axis: number): NDArray {
-  const m = untaped(() => x.max({ axis, keepdims: true }));
-  const e = x.sub(m).exp();
-  const r = e.div(e.sum({ axis, keepdims: true }));
-  m.dispose();
-  return r;
+  return composite(() => {
+    const e = x.sub(untaped(() => x.max({ axis, keepdims: true }))).exp();
+    return e.div(e.sum({ axis, keepdims: true }));
+  });
 }
 
 /**
@@ -193,18 +190,12 @@ export function sigmoidBinaryCrossEntropy(pred: NDArray, label: NDArray): NDArra
   sameContext(op, pred, label);
   if (!shapesEqual(pred.shape, label.shape))
     throw new ShapeError(`${op}: label of shape ${shapeStr(label.shape)} must have pred's shape ${shapeStr(pred.shape)}`);
-  const loss = untaped(() => {
-    const a = pred.abs();
-    const na = a.neg();
-    const ex = na.exp();
-    const sp = ex.log1p();
-    const r = pred.relu();
-    const xy = pred.mul(label);
-    const d = r.sub(xy);
-    const out = d.add(sp);
-    disposeAll([a, na, ex, sp, r, xy, d]);
-    return out.dtype === pred.dtype ? out : castDisposing(out, pred);
-  });
+  const loss = untaped(() =>
+    composite(() => {
+      const out = pred.relu().sub(pred.mul(label)).add(pred.abs().neg().exp().log1p());
+      return out.dtype === pred.dtype ? out : out.astype(pred.dtype);
+    }),
+  );
   const labelNeedsGrad = label.requiresGrad;
   if (shouldRecord(pred, label))
     recordOp(
@@ -221,10 +212,4 @@ export function sigmoidBinaryCrossEntropy(pred: NDArray, label: NDArray): NDArra
       'inputs',
     );
   return loss;
-}
-
-function castDisposing(x: NDArray, like: NDArray): NDArray {
-  const r = x.astype(like.dtype);
-  x.dispose();
-  return r;
 }

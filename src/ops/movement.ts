@@ -5,7 +5,7 @@ import { broadcastShapes, contiguousStrides, isContiguous, normalizeAxis, shapeS
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { Context } from '../ndarray/context.js';
 import type { NDArray } from '../ndarray/ndarray.js';
-import { broadcastView, empty, sameContext } from './util.js';
+import { broadcastView, composite, empty, rawView, sameContext } from './util.js';
 import { sumTo } from './reduce.js';
 
 /** A new array of `shape` filled with `value`. */
@@ -95,9 +95,7 @@ export function select(x: NDArray, sel: readonly DimSel[], op = 'slice'): NDArra
     recordOp(op, [x], out, (g, [xs]) => {
       const base = full(xs.shape, 0, g.dtype, g.context);
       const w = applySel(base, sel);
-      const dst = base._viewOf(w.shape, w.strides, w.offset);
-      g.context.backend.copy(g, dst);
-      dst.dispose();
+      g.context.backend.copy(g, rawView(base, w.shape, w.strides, w.offset));
       return [base];
     }, 'none');
   return out;
@@ -115,13 +113,13 @@ export function reshape(x: NDArray, shape: readonly number[]): NDArray {
   x.checkAlive('reshape');
   const sh = inferShape(x, shape);
   if (shapesEqual(sh, x.shape)) return unitAxesView(x, sh, [...x.strides], 'reshape');
-  const src = x.isContiguous ? x : copy(x);
-  const out = src._viewOf(sh, contiguousStrides(sh), src.offset);
-  if (shouldRecord(src)) {
+  // A layout that no view can reshape is copied first.
+  if (!x.isContiguous) return composite(() => reshape(copy(x), sh));
+  const out = x._viewOf(sh, contiguousStrides(sh), x.offset);
+  if (shouldRecord(x)) {
     const from = x.shape;
-    recordOp('reshape', [src], out, (g) => [g.reshape(from)], 'none');
+    recordOp('reshape', [x], out, (g) => [g.reshape(from)], 'none');
   }
-  if (src !== x) src.dispose();
   return out;
 }
 
@@ -221,12 +219,7 @@ export function tile(x: NDArray, reps: number | readonly number[]): NDArray {
 /** Repeats each element `repeats` times along `axis` (flattened when omitted), as numpy's repeat. */
 export function repeat(x: NDArray, repeats: number, axis?: number): NDArray {
   if (!Number.isInteger(repeats) || repeats < 0) throw new ValueError(`repeat: repeats must be a non-negative integer, got ${repeats}`);
-  if (axis === undefined) {
-    const flat = reshape(x, [x.size]);
-    const r = repeat(flat, repeats, 0);
-    flat.dispose();
-    return r;
-  }
+  if (axis === undefined) return composite(() => repeat(reshape(x, [x.size]), repeats, 0));
   const ax = normalizeAxis(axis, x.ndim, 'repeat');
   const inter = [...x.shape.slice(0, ax + 1), 1, ...x.shape.slice(ax + 1)];
   const bshape = [...x.shape.slice(0, ax + 1), repeats, ...x.shape.slice(ax + 1)];
@@ -236,12 +229,7 @@ export function repeat(x: NDArray, repeats: number, axis?: number): NDArray {
 }
 
 function composeReshape(x: NDArray, inter: number[], bshape: number[], final: number[]): NDArray {
-  const a = reshape(x, inter);
-  const b = broadcastTo(a, bshape);
-  const c = reshape(b, final);
-  a.dispose();
-  b.dispose();
-  return c;
+  return composite(() => reshape(broadcastTo(reshape(x, inter), bshape), final));
 }
 
 /** Splits into `numOutputs` equal parts along `axis` (views); `squeezeAxis` drops that axis. */
@@ -251,19 +239,12 @@ export function split(x: NDArray, numOutputs: number, opts: { axis?: number; squ
   if (!Number.isInteger(numOutputs) || numOutputs <= 0 || len % numOutputs !== 0)
     throw new ShapeError(`split: axis ${ax} of size ${len} (array shape ${shapeStr(x.shape)}) cannot be split into ${numOutputs} equal parts`);
   const step = len / numOutputs;
-  const parts: NDArray[] = [];
-  for (let i = 0; i < numOutputs; i++) {
-    const sel: DimSel[] = x.shape.map((d, j) => (j === ax ? { start: i * step, step: 1, size: step } : { start: 0, step: 1, size: d }));
-    let part = select(x, sel, 'split');
-    if (opts.squeezeAxis) {
-      if (step !== 1) throw new ShapeError(`split: squeezeAxis needs parts of size 1 along axis ${ax}, got ${step}`);
-      const p2 = squeeze(part, ax);
-      part.dispose();
-      part = p2;
-    }
-    parts.push(part);
-  }
-  return parts;
+  if (opts.squeezeAxis && step !== 1) throw new ShapeError(`split: squeezeAxis needs parts of size 1 along axis ${ax}, got ${step}`);
+  const part = (i: number): NDArray =>
+    select(x, x.shape.map((d, j): DimSel => (j === ax ? { start: i * step, step: 1, size: step } : { start: 0, step: 1, size: d })), 'split');
+  const parts = Array.from({ length: numOutputs }, (_, i) => i);
+  if (!opts.squeezeAxis) return parts.map(part);
+  return composite(() => parts.map((i) => squeeze(part(i), ax)));
 }
 
 /** Joins arrays along `dim` (MXNet's concat); the gradient slices g back. */
@@ -286,9 +267,7 @@ export function concat(arrays: readonly NDArray[], opts: { dim?: number } = {}):
   const out = empty(sh, dtype, ctx);
   let off = 0;
   for (const a of arrays) {
-    const part = out._viewOf(a.shape, out.strides, off * out.strides[dim]);
-    ctx.backend.copy(a, part);
-    part.dispose();
+    ctx.backend.copy(a, rawView(out, a.shape, out.strides, off * out.strides[dim]));
     off += a.shape[dim];
   }
   if (shouldRecord(...arrays))
@@ -297,10 +276,9 @@ export function concat(arrays: readonly NDArray[], opts: { dim?: number } = {}):
       return sizes.map((n) => {
         const s = [...g.shape];
         s[dim] = n;
-        const part = g._viewOf(s, g.strides, g.offset + o * g.strides[dim]);
+        const c = empty(s, g.dtype, g.context);
+        g.context.backend.copy(rawView(g, s, g.strides, g.offset + o * g.strides[dim]), c);
         o += n;
-        const c = copy(part);
-        part.dispose();
         return c;
       });
     }, 'none');
@@ -314,10 +292,7 @@ export function stack(arrays: readonly NDArray[], opts: { axis?: number } = {}):
   for (const a of arrays)
     if (!shapesEqual(a.shape, s0)) throw new ShapeError(`stack: all arrays must have the same shape, got ${arrays.map((t) => shapeStr(t.shape)).join(', ')}`);
   const ax = normalizeAxis(opts.axis ?? 0, s0.length + 1, 'stack');
-  const ex = arrays.map((a) => expandDims(a, ax));
-  const r = concat(ex, { dim: ax });
-  ex.forEach((e) => e.dispose());
-  return r;
+  return composite(() => concat(arrays.map((a) => expandDims(a, ax)), { dim: ax }));
 }
 
 export { isContiguous };

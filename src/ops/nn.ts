@@ -8,7 +8,7 @@ import { DTypeError, ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
-import { empty, sameContext } from './util.js';
+import { composite, empty, sameContext } from './util.js';
 import { full } from './movement.js';
 
 /** A size given as one number for both spatial axes or as [height, width]. */
@@ -91,13 +91,22 @@ export function conv2d(x: NDArray, w: NDArray, bias?: NDArray | null, opts: Conv
       `${op}: kernel ${KH}x${KW} (dilation ${p.dilation.join('x')}) does not fit the input ${H}x${W} with padding ${p.padding.join('x')}; ` +
         `the output would be ${OH}x${OW}`,
     );
-  if (bias) {
-    bias.checkAlive(op);
-    sameContext(op, x, bias);
-    if (bias.ndim !== 1 || bias.shape[0] !== O)
-      throw new ShapeError(`${op}: bias must have shape ${shapeStr([O])} for weight ${shapeStr(w.shape)}, got ${shapeStr(bias.shape)}`);
-  }
-  const out = empty([N, O, OH, OW], x.dtype, ctx);
+  if (!bias) return convolve(x, w, p, [N, O, OH, OW]);
+  bias.checkAlive(op);
+  sameContext(op, x, bias);
+  if (bias.ndim !== 1 || bias.shape[0] !== O)
+    throw new ShapeError(`${op}: bias must have shape ${shapeStr([O])} for weight ${shapeStr(w.shape)}, got ${shapeStr(bias.shape)}`);
+  // With a bias: the convolution primitive and a broadcast add, composed.
+  return composite(() => convolve(x, w, p, [N, O, OH, OW]).add(bias.reshape([1, O, 1, 1])));
+}
+
+/** The convolution primitive: one backend kernel, and its gradient through the backend's. */
+function convolve(x: NDArray, w: NDArray, p: Conv2dParams, shape: number[]): NDArray {
+  const op = 'conv2d';
+  const ctx = x.context;
+  const C = x.shape[1];
+  const [KH, KW] = w.shape.slice(2);
+  const out = empty(shape, x.dtype, ctx);
   if (out.size > 0) {
     if (C === 0 || KH === 0 || KW === 0) ctx.backend.fill(out, 0);
     else ctx.backend.conv2d(x, w, p, out);
@@ -112,12 +121,7 @@ export function conv2d(x: NDArray, w: NDArray, bias?: NDArray | null, opts: Conv
       return [dx, dw];
     }, 'inputs');
   }
-  if (!bias) return out;
-  const b4 = bias.reshape([1, O, 1, 1]);
-  const r = out.add(b4);
-  b4.dispose();
-  out.dispose();
-  return r;
+  return out;
 }
 
 /** Options of the pooling ops. */
@@ -196,14 +200,39 @@ export function avgPool2d(x: NDArray, opts: Pool2dOptions & { countIncludePad?: 
 export function softrelu(x: NDArray): NDArray {
   x.checkAlive('softrelu');
   if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new DTypeError(`softrelu: expected a float array, got ${x.dtype}`);
-  const xd = x.detach();
-  const pos = xd.relu();
-  const na = xd.abs();
-  na.context.backend.unary('neg', na, na);
-  na.context.backend.unary('exp', na, na);
-  na.context.backend.unary('log1p', na, na);
-  const out = pos.add(na);
-  for (const t of [xd, pos, na]) t.dispose();
+  // Forward on a detached x, the whole op taped as one node below; log1p(e^-|x|) in place.
+  const out = composite(() => {
+    const xd = x.detach();
+    const na = xd.abs();
+    na.context.backend.unary('neg', na, na);
+    na.context.backend.unary('exp', na, na);
+    na.context.backend.unary('log1p', na, na);
+    return xd.relu().add(na);
+  });
   if (shouldRecord(x)) recordOp('softrelu', [x], out, (g, [xs]) => [g.mul(xs.sigmoid())], 'inputs');
   return out;
+}
+
+/**
+ * softmax along `axis` (default -1), computed stably (max subtracted first).
+ * @example nd.softmax(nd.array([[1, 2, 3]]))
+ */
+export function softmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
+  const axis = opts.axis ?? -1;
+  return composite(() => {
+    const e = x.sub(x.max({ axis, keepdims: true }).detach()).exp();
+    return e.div(e.sum({ axis, keepdims: true }));
+  });
+}
+
+/**
+ * log(softmax(x)) along `axis`, without overflow for large logits.
+ * @example nd.logSoftmax(nd.array([[1e4, 0]]))
+ */
+export function logSoftmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
+  const axis = opts.axis ?? -1;
+  return composite(() => {
+    const s = x.sub(x.max({ axis, keepdims: true }).detach());
+    return s.sub(s.exp().sum({ axis, keepdims: true }).log());
+  });
 }

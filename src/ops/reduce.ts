@@ -1,10 +1,10 @@
-import type { ReduceOp } from '../backend/backend.js';
+import type { ReduceOp, View } from '../backend/backend.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
-import { normalizeAxes, normalizeAxis, shapeStr, shapesEqual, sizeOf, unbroadcastAxes } from '../core/shape.js';
+import { contiguousStrides, normalizeAxes, normalizeAxis, shapeStr, shapesEqual, sizeOf, unbroadcastAxes } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray, ReduceOptions } from '../ndarray/ndarray.js';
-import { empty } from './util.js';
+import { composite, empty, rawView } from './util.js';
 
 function keptShape(shape: readonly number[], axes: number[], keepdims: boolean): number[] {
   const out: number[] = [];
@@ -30,10 +30,8 @@ export function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: NDArray, opts: Red
   const keepdims = opts.keepdims ?? false;
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0))
     throw new ValueError(`${op}: cannot reduce over an empty axis of an array of shape ${shapeStr(x.shape)} (no identity)`);
-  const out = empty(keptShape(x.shape, axes, false), reduceDType(op, x.dtype), x.context);
-  x.context.backend.reduce(op, x, axes, out);
-  const res = keepdims ? reshapeView(out, keptShape(x.shape, axes, true)) : out;
-  if (res !== out) out.dispose();
+  const res = empty(keptShape(x.shape, axes, keepdims), reduceDType(op, x.dtype), x.context);
+  x.context.backend.reduce(op, x, axes, keepdims ? droppedView(res, keptShape(x.shape, axes, false)) : res);
   if (isFloat(x.dtype) && shouldRecord(x)) {
     const keep = keptShape(x.shape, axes, true);
     recordOp(op, [x], res, (g, [xs], y) => {
@@ -49,61 +47,37 @@ export function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: NDArray, opts: Red
   return res;
 }
 
-/** A contiguous array's view with another shape of the same size (internal: no recording). */
-function reshapeView(x: NDArray, shape: number[]): NDArray {
-  const strides = new Array<number>(shape.length);
-  let acc = 1;
-  for (let i = shape.length - 1; i >= 0; i--) {
-    strides[i] = acc;
-    acc *= shape[i];
-  }
-  return x._viewOf(shape, strides, x.offset);
+/** A fresh keepdims result seen without its unit axes (`shape`), as the kernels write it: a bare View, no handle. */
+function droppedView(x: NDArray, shape: number[]): View {
+  return rawView(x, shape, contiguousStrides(shape), x.offset);
 }
 
 /** The mean over `axis` (all elements by default). */
 export function mean(x: NDArray, opts: ReduceOptions = {}): NDArray {
   const axes = normalizeAxes(opts.axis, x.ndim, 'mean');
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
-  const xf = isFloat(x.dtype) ? x : x.astype('float32');
-  const s = reduce('sum', xf, opts);
-  const r = s.div(count);
-  s.dispose();
-  if (xf !== x) xf.dispose();
-  return r;
+  return composite(() => reduce('sum', isFloat(x.dtype) ? x : x.astype('float32'), opts).div(count));
 }
 
 /** argmax/argmin along one axis, or over the flattened array; float32 indices as in MXNet. */
 export function argReduce(op: 'argmax' | 'argmin', x: NDArray, opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
   x.checkAlive(op);
-  if (opts.axis === undefined || opts.axis === null) {
-    const flat = x.reshape([x.size]);
-    const r = argReduce(op, flat, { axis: 0 });
-    flat.dispose();
-    return r;
-  }
+  if (opts.axis === undefined || opts.axis === null) return composite(() => argReduce(op, x.reshape([x.size]), { axis: 0 }));
   const axis = normalizeAxis(opts.axis, x.ndim, op);
   if (x.shape[axis] === 0) throw new ShapeError(`${op}: axis ${axis} of the array of shape ${shapeStr(x.shape)} is empty`);
-  const out = empty(keptShape(x.shape, [axis], false), 'float32', x.context);
-  x.context.backend.reduce(op, x, [axis], out);
-  if (!opts.keepdims) return out;
-  const r = reshapeView(out, keptShape(x.shape, [axis], true));
-  out.dispose();
-  return r;
+  const out = empty(keptShape(x.shape, [axis], opts.keepdims ?? false), 'float32', x.context);
+  x.context.backend.reduce(op, x, [axis], opts.keepdims ? droppedView(out, keptShape(x.shape, [axis], false)) : out);
+  return out;
 }
 
 /** Vector norm over `axis` (all elements by default): ord 2 (default) or 1. */
 export function norm(x: NDArray, opts: ReduceOptions & { ord?: 1 | 2 } = {}): NDArray {
   const ord = opts.ord ?? 2;
   if (ord !== 1 && ord !== 2) throw new ValueError(`norm: ord must be 1 or 2, got ${ord}`);
-  const xf = isFloat(x.dtype) ? x : x.astype('float32');
-  const t = ord === 1 ? xf.abs() : xf.square();
-  const s = reduce('sum', t, opts);
-  t.dispose();
-  if (xf !== x) xf.dispose();
-  if (ord === 1) return s;
-  const r = s.sqrt();
-  s.dispose();
-  return r;
+  return composite(() => {
+    const xf = isFloat(x.dtype) ? x : x.astype('float32');
+    return ord === 1 ? reduce('sum', xf.abs(), opts) : reduce('sum', xf.square(), opts).sqrt();
+  });
 }
 
 /** Sums `g` down to `shape` (the adjoint of broadcasting to g's shape). */
@@ -112,6 +86,7 @@ export function sumTo(g: NDArray, shape: readonly number[]): NDArray {
   if (axes.length === 0) return g.reshape(shape);
   const s = reduce('sum', g, { axis: axes, keepdims: true });
   if (sizeOf(s.shape) !== sizeOf(shape)) throw new ShapeError(`sumTo: cannot sum ${shapeStr(g.shape)} to ${shapeStr(shape)}`);
+  // The backward pass's hot path (every broadcast bias): one temporary freed by hand, no scope.
   const r = s.reshape(shape);
   s.dispose();
   return r;

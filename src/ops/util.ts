@@ -4,6 +4,7 @@ import { broadcastStrides, shapeStr, shapesEqual, type Shape } from '../core/sha
 import type { View } from '../backend/backend.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import type { Context } from '../ndarray/context.js';
+import { scoped } from '../ndarray/memory.js';
 
 /** A fresh contiguous array on `ctx` (contents undefined until a kernel writes them). */
 export function empty(shape: Shape, dtype: DType, ctx: Context): NDArray {
@@ -42,11 +43,25 @@ export function requireFloat(op: string, x: NDArray): void {
     throw new DTypeError(`${op}: expected a float32 or float64 array, got ${x.dtype} of shape ${shapeStr(x.shape)}`);
 }
 
-/** Runs fn with a set of temporaries and disposes them afterwards. */
-export function withTemps<T>(temps: NDArray[], fn: () => T): T {
-  try {
-    return fn();
-  } finally {
-    for (const t of temps) t.dispose();
-  }
+/** What a composed op returns: an array, several of them, or nothing (an in-place write). */
+export type Composed = NDArray | readonly (NDArray | null | undefined)[] | void;
+
+/**
+ * Runs a composed op (one written with other ops) in a scope that keeps only its result, as
+ * tfjs's `op()`: every temporary made inside is freed on the way out, also when it throws. Arrays
+ * made outside (the caller's inputs) are never disposed, so a result that is an input or a view of
+ * one survives; the tape keeps its own handles of what a gradient needs, so recorded temporaries
+ * may go. The scope is `nd.tidy`'s (memory.ts) and costs one Set per call: primitives (one
+ * kernel, as add or matmul) must not take one.
+ *
+ * @example
+ * const clip = (x: NDArray, lo: number, hi: number) => composite(() => x.maximum(lo).minimum(hi));
+ */
+export function composite<T extends Composed>(fn: () => T): T {
+  return scoped(fn, true);
+}
+
+/** A bare strided View onto `x`'s storage (no handle to track or dispose), for a kernel's operand or destination. */
+export function rawView(x: NDArray, shape: Shape, strides: readonly number[], offset: number): View {
+  return { storage: x.storage, shape, strides, offset, dtype: x.dtype };
 }

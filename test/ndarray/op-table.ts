@@ -4,6 +4,7 @@
  * fails when a backend primitive (UNARY_EXPR, BINARY_EXPR) or an `nd.*` function has no entry, so
  * a new op cannot skip these checks.
  */
+import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
 import type { DType } from '../../src/core/dtype.js';
 import { nd, NDArray } from '../../src/index.js';
 import * as E from '../../src/ops/elementwise.js';
@@ -168,6 +169,9 @@ const UNARY: [prim: string, ndName: string | null, ref: (a: number) => number, k
   ['isinf', null, (a) => (a === Infinity || a === -Infinity ? 1 : 0), 'special', 'none'],
 ];
 
+/** The unary backend primitives, as listed here (coverage.test.ts checks the list is complete); the WebGPU tests run them too. */
+export const UNARY_OPS: UnaryOp[] = UNARY.map(([prim]) => prim as UnaryOp);
+
 const unaryEntries: OpEntry[] = UNARY.map(([prim, ndName, f, kind, grad]) => ({
   name: prim,
   covers: ndName ? [prim, `nd.${ndName}`] : [prim],
@@ -205,6 +209,9 @@ const BINARY: [prim: string, ndName: string, ref: (a: number, b: number) => numb
   ['lesser', 'lesser', (a, b) => +(a < b), 'int', 'int', 'zero'],
   ['lesserEqual', 'lesserEqual', (a, b) => +(a <= b), 'int', 'int', 'zero'],
 ];
+
+/** The binary backend primitives, as listed here (checked complete by coverage.test.ts); the WebGPU tests run them too. */
+export const BINARY_OPS: BinaryOp[] = BINARY.map(([prim]) => prim as BinaryOp);
 
 /** A scalar operand for each binary op, and the kind of the array on the other side. */
 const SCALARS: Record<string, { s: number; right: Kind; left: Kind }> = {

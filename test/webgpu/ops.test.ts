@@ -1,20 +1,18 @@
-import { test } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, NDArray, autograd } from '../../src/index.js';
 import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
 import type { DType } from '../../src/core/dtype.js';
+import { currentContext, setDefaultContext, type Context } from '../../src/ndarray/context.js';
+import { isFloatResult } from '../../src/ops/elementwise.js';
+import { BINARY_OPS, LAYOUTS, OP_TABLE, UNARY_OPS, drawCase, inputDtype, makeArray, type Layout, type OpEntry } from '../ndarray/op-table.js';
 import { G, assertNear, compareOp, gpuAvailable, gpuState, randArray, rng, useGpu } from './setup.js';
 
 useGpu();
 
-const UNARY: UnaryOp[] = [
-  'neg', 'abs', 'sign', 'exp', 'log', 'sqrt', 'square', 'sin', 'cos', 'tanh', 'sigmoid', 'relu', 'floor', 'ceil', 'round',
-  'reciprocal', 'log1p', 'expm1', 'logicalNot', 'isnan', 'isinf',
-];
-const BINARY: BinaryOp[] = [
-  'add', 'sub', 'mul', 'div', 'pow', 'maximum', 'minimum', 'mod', 'equal', 'notEqual', 'greater', 'greaterEqual', 'lesser', 'lesserEqual',
-];
-const FLOAT_RESULT = new Set<UnaryOp>(['exp', 'log', 'sqrt', 'sin', 'cos', 'tanh', 'sigmoid', 'reciprocal', 'log1p', 'expm1']);
+// The op lists come from the CPU tests' table (test/ndarray/op-table.ts) and the op layer itself.
+const UNARY: UnaryOp[] = UNARY_OPS;
+const BINARY: BinaryOp[] = BINARY_OPS;
 const SPECIAL = [NaN, Infinity, -Infinity, -0, 0, 0.5, -0.5, 1.5, -2.5, 2.5, 1e-5, -1e-5, 30, -30, 0.49999997, -1, 1, 89, -89, 1e-30];
 
 /** A (7, 13) float32 array: the special values, then random ones. */
@@ -57,7 +55,7 @@ test('webgpu: backend unary kernels for every op and dtype pair the op layer pro
     for (const op of UNARY) {
       // Float-result ops always get a float output from the op layer (an int store would
       // truncate tanh(20) = 1 - 4e-18 differently in f32 and f64).
-      if (dout !== 'float32' && FLOAT_RESULT.has(op)) continue;
+      if (dout !== 'float32' && isFloatResult(op)) continue;
       if (din === 'float32' && dout === 'bool' && op !== 'isnan' && op !== 'isinf') continue;
       const oc = nd.zeros(x.shape, { dtype: dout });
       const og = nd.zeros(x.shape, { dtype: dout, ctx: G() });
@@ -348,4 +346,48 @@ test('webgpu: many recorded ops are batched into few submissions; buffers are po
   const created = b.poolStats().created;
   await chain();
   assert.equal(b.poolStats().created, created, 'the second chain created buffers instead of reusing them');
+});
+
+/**
+ * Entries of the table the GPU cannot run as the CPU does: results in float64 (WebGPU has none)
+ * and ops that read a GPU array synchronously (a copy to the host, a boolean mask: `getAsync`).
+ */
+const GPU_SKIP = new Set(['copyto(cpu())', 'get(bool mask)']);
+const runsOnGpu = (e: OpEntry): boolean => !GPU_SKIP.has(e.name) && (e.outDtype?.('float32') ?? 'float32') !== 'float64';
+
+/** The table's input `i` of a case, made on `ctx` in `layout` (float inputs float32: WebGPU has no float64). */
+function tableInput(ctx: Context, data: number[], shape: number[], dtype: DType, layout: Layout): NDArray {
+  const prev = currentContext();
+  setDefaultContext(ctx);
+  try {
+    return makeArray(data, shape, dtype, dtype === 'float32' ? layout : 'contiguous');
+  } finally {
+    setDefaultContext(prev);
+  }
+}
+
+/** One case of an entry run on the CPU and on the GPU from the same inputs, in the same layout. */
+async function compareTableCase(e: OpEntry, caseIdx: number, layout: Layout, tol: number): Promise<void> {
+  const specs = e.cases[caseIdx];
+  const data = drawCase(specs, 1000 + caseIdx);
+  const run = (ctx: Context) => nd.tidy(() => e.fn(specs.map((sp, i) => tableInput(ctx, data[i], sp.shape, inputDtype(sp, 'float32'), layout))));
+  const what = `${e.name} case ${caseIdx} (${specs.map((sp) => JSON.stringify(sp.shape)).join(', ')}) ${layout}`;
+  const cpu = run(nd.cpu());
+  const gpu = run(G());
+  assert.equal(gpu.context.deviceType, 'gpu', `${what}: result is on ${gpu.context}`);
+  assert.deepEqual(gpu.shape, cpu.shape, `${what}: shape`);
+  assert.equal(gpu.dtype, cpu.dtype, `${what}: dtype`);
+  assertNear(await gpu.data(), cpu.dataSync(), tol, what);
+  cpu.dispose();
+  gpu.dispose();
+}
+
+describe('webgpu: every op of the shared table (test/ndarray/op-table.ts) matches the CPU, in every layout', () => {
+  for (const e of OP_TABLE.filter(runsOnGpu))
+    test(e.name, async (t) => {
+      if (!gpuAvailable(t)) return;
+      const tol = (e.name === 'sin' || e.name === 'cos' ? 2e-5 : 1e-5) + (e.tol32 ?? 0);
+      for (let c = 0; c < e.cases.length; c++)
+        for (const layout of e.contiguousOnly ? (['contiguous'] as const) : LAYOUTS) await compareTableCase(e, c, layout, tol);
+    });
 });
