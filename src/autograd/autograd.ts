@@ -1,3 +1,5 @@
+// record/pause/train and predict mode, and the backward pass: a topological walk of the tape
+// calling each gradient rule and summing gradients per array.
 import { AutogradError, ShapeError } from '../core/errors.js';
 import { shapeStr, shapesEqual } from '../core/shape.js';
 import type { NDArray } from '../ndarray/ndarray.js';

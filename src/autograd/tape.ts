@@ -1,3 +1,5 @@
+// The tape: one node per recorded op (its inputs, what its gradient rule saved, versions), and
+// the GradSink contract for rules that write gradients in place.
 import type { NDArray } from '../ndarray/ndarray.js';
 import { state } from './state.js';
 

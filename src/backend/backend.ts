@@ -1,3 +1,5 @@
+// The backend contract: storage, reads and writes, and the kernel families every backend
+// implements over strided views (broadcasting already as zero strides).
 import type { DType, TypedArray } from '../core/dtype.js';
 import type { Shape } from '../core/shape.js';
 

@@ -1,3 +1,4 @@
+// Dtypes (bool, uint8, int32, float32, float64), their typed arrays, and the promotion rules.
 import { DTypeError } from './errors.js';
 
 /**

@@ -1,3 +1,5 @@
+// Shapes and strided views, for every layer: sizes, contiguity, broadcasting, coalescing
+// dims, axis normalisation.
 import { IndexError, ShapeError } from './errors.js';
 
 export type Shape = readonly number[];

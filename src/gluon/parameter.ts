@@ -1,3 +1,5 @@
+// Gluon's Parameter (deferred shape, per-context data and gradient, lrMult/wdMult) and
+// ParameterDict (naming, prefixes, initialize, save/load by name).
 import type { DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';

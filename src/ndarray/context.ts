@@ -1,3 +1,5 @@
+// Devices named like MXNet's contexts (`cpu(0)`, `gpu(0)`) and the default context; the
+// backends behind them come from src/backend/registry.ts.
 import type { Backend } from '../backend/backend.js';
 import { backendFor, type DeviceType } from '../backend/registry.js';
 

@@ -1,3 +1,4 @@
+// Creating arrays: nd.array from nested lists or typed arrays, zeros, ones, full, arange, eye, linspace.
 import { checkDType, dtypeOfTypedArray, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from '../core/shape.js';

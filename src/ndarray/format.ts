@@ -1,3 +1,4 @@
+// Printing: numpy's array2string rules with MXNet's `<NDArray 3x4 @cpu(0)>` footer.
 import type { DType } from '../core/dtype.js';
 import { sizeOf } from '../core/shape.js';
 import type { NDArray } from './ndarray.js';

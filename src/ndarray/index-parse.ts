@@ -1,3 +1,4 @@
+// Parsing numpy-style index strings and lists ('1:3, ::2', [1, null]) into per-dim selections.
 import { IndexError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
 import type { DimSel } from '../ops/movement.js';

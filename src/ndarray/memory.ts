@@ -1,3 +1,5 @@
+// Lifetimes: the live-array registry behind nd.memory(), `nd.tidy` scopes (also the scope
+// composed ops run in), keep, and the garbage collector as a safety net.
 import type { Storage } from '../backend/backend.js';
 import type { NDArray } from './ndarray.js';
 

@@ -1,3 +1,5 @@
+// NDArray: a handle on reference-counted storage (shape, strides, offset, dtype, context), with
+// the book's methods delegating to src/ops.
 import type { Storage, View } from '../backend/backend.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { checkDType, isFloat, typedArrayCtor } from '../core/dtype.js';

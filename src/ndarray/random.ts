@@ -1,3 +1,5 @@
+// nd.random: a seeded generator (nd.random.seed) and MXNet's samplers (uniform, normal,
+// randint, shuffle, ...).
 import { checkDType } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
 import { checkShape } from '../core/shape.js';

@@ -1,3 +1,5 @@
+// Elementwise primitives: unary, binary (with broadcasting), where, cast, clip and in-place
+// updates, each op one record (result dtype, what it saves, its gradient).
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { floatTypeOf, isFloat, promoteTypes, promoteWithScalar, type DType } from '../core/dtype.js';
 import { DTypeError, ShapeError, ValueError } from '../core/errors.js';

@@ -1,3 +1,4 @@
+// Reading and writing by index: get/set with numpy-style indices, take, pick, one-hot, masks, and whole-array assignment.
 import type { DType } from '../core/dtype.js';
 import { IndexError, ShapeError, ValueError } from '../core/errors.js';
 import { broadcastShapes, contiguousStrides, normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';

@@ -1,3 +1,5 @@
+// Matrix products: the one batched matmul primitive (its gradient may write straight into `.grad`
+// through the backward pass's GradSink) and dot/batchDot composed from it.
 import { promoteTypes } from '../core/dtype.js';
 import { ShapeError } from '../core/errors.js';
 import { broadcastShapes, shapeStr, shapesEqual, sizeOf } from '../core/shape.js';

@@ -1,3 +1,5 @@
+// Movement ops: views where the layout allows (slice, reshape, transpose, swapaxes, expandDims,
+// squeeze, broadcastTo, split), copies where it does not (copy, device moves, tile, repeat, concat, stack).
 import type { DType } from '../core/dtype.js';
 import { promoteTypes } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';

@@ -1,3 +1,5 @@
+// Reductions (sum, prod, max, min, argmax, argmin) and the compositions on them (mean, norm), with
+// `sumTo`/`unbroadcast`, the adjoint of broadcasting.
 import type { ReduceOp, View } from '../backend/backend.js';
 import { isFloat, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';

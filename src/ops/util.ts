@@ -1,3 +1,5 @@
+// Helpers every op uses: fresh outputs, broadcast views for kernels, device and dtype checks, and
+// `composite()`, the scope that composed ops run in.
 import type { DType } from '../core/dtype.js';
 import { ValueError, DTypeError } from '../core/errors.js';
 import { broadcastStrides, shapeStr, shapesEqual, type Shape } from '../core/shape.js';

@@ -1,3 +1,4 @@
+// The reference 2-D convolution and pooling, forward and gradients, as direct loops over views.
 import type { Conv2dParams, Pool2dParams, View } from '../backend.js';
 import type { Arr } from './codegen.js';
 

@@ -1,3 +1,5 @@
+// The CPU backend: storage in the shared heap, and each op dispatched to OpenBLAS, the Wasm
+// kernels or the TypeScript reference.
 import type { DType, TypedArray } from '../../core/dtype.js';
 import { bytesPerElement, typedArrayCtor } from '../../core/dtype.js';
 import { sizeOf, contiguousStrides } from '../../core/shape.js';

@@ -1,3 +1,5 @@
+// The CPU's expression table: each unary and binary op as a JS expression for the generated
+// reference kernels (the GPU's twin is src/backend/webgpu/exprs.ts).
 import type { BinaryOp, UnaryOp } from '../backend.js';
 
 /** Each elementwise op as a JS expression over `a` (and `b`); one table, read by codegen. */

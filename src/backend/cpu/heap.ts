@@ -1,3 +1,5 @@
+// The CPU heap: every CPU array is a block of one (shared) WebAssembly.Memory, allocated in
+// TypeScript by size class.
 import { ValueError } from '../../core/errors.js';
 
 const PAGE = 65536;

@@ -1,3 +1,4 @@
+// A loop over every index of a shape with several strided offsets, for the reference kernels.
 import { sizeOf } from '../../core/shape.js';
 
 /** Calls fn with each operand's element offset for every index of `shape`, in row-major order. */

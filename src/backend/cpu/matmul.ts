@@ -1,3 +1,4 @@
+// The reference matmul: batched GEMM over strided views, accumulating each output in float64.
 import type { View } from '../backend.js';
 import type { Arr } from './codegen.js';
 import { forEachIndex } from './iter.js';

@@ -1,3 +1,5 @@
+// Lowers V8's interrupt budget once per process so the framework's code is optimized within
+// the first epoch (D2L_V8_TIERING=0 leaves V8 alone).
 import { env, nodeProcess } from '../../core/env.js';
 
 /**

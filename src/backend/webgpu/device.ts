@@ -1,3 +1,5 @@
+// Finding WebGPU (navigator.gpu, or Dawn from the optional `webgpu` package in Node) and
+// acquiring an adapter and device with clear errors when there is none.
 import { env, nodeProcess } from '../../core/env.js';
 import { D2LError } from '../../core/errors.js';
 import { limitOf, type WAdapter, type WDevice, type WGpu } from './gpu-types.js';

@@ -1,3 +1,5 @@
+// The GPU's expression table: each unary and binary op as WGSL, with the dtype rules of loads
+// and stores (the CPU's twin is src/backend/cpu/exprs.ts).
 import type { DType } from '../../core/dtype.js';
 import { DTypeError } from '../../core/errors.js';
 import type { BinaryOp, UnaryOp } from '../backend.js';

@@ -1,3 +1,5 @@
+// WGSL sources of the kernel families (strided map, reductions, tiled matmul, conv, pooling,
+// softmax cross-entropy), generated per shape class and cached as pipelines by the backend.
 import { MAIN_1D, META_DECL, PRELUDE, type ComputeType } from './exprs.js';
 
 /**

@@ -1,3 +1,4 @@
+// GPU buffers recycled by size class, so a training loop allocates no new GPUBuffer per step.
 import { BufferUsage, type WBuffer, type WDevice } from './gpu-types.js';
 
 /**

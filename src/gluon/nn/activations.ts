@@ -1,3 +1,4 @@
+// Gluon's activation names ('relu', 'sigmoid', ...) and the Activation layer.
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { softrelu } from '../../ops/nn.js';

@@ -1,3 +1,4 @@
+// The AdaDelta optimizer (MXNet's adadelta).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';

@@ -1,3 +1,4 @@
+// The AdaGrad optimizer (MXNet's adagrad).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';

@@ -1,3 +1,4 @@
+// The Adam optimizer (MXNet's adam, with its bias correction folded into the learning rate).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';

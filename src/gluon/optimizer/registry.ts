@@ -1,3 +1,4 @@
+// Optimizers by name, as `gluon.Trainer(params, 'sgd', ...)` and `mx.optimizer.create` look them up.
 import { ValueError } from '../../core/errors.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';
 import { NAG, SGD } from './sgd.js';

@@ -1,3 +1,4 @@
+// The RMSProp optimizer (MXNet's rmsprop, non-centered and centered).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';

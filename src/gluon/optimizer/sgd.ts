@@ -1,3 +1,4 @@
+// Plain and momentum SGD (MXNet's sgd), the book's default optimizer.
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { Optimizer, type OptimizerOptions } from './optimizer.js';

@@ -1,3 +1,5 @@
+// The optional OpenBLAS GEMM: loading the N-API addon, and splitting large products into
+// blocks for the worker pool (threads/) or OpenBLAS's own threads.
 import type { View } from '../../backend.js';
 import { forEachIndex } from '../iter.js';
 import { env, nodeProcess } from '../../../core/env.js';

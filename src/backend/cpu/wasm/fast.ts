@@ -1,3 +1,5 @@
+// The Wasm SIMD path of the CPU backend: which layouts each kernel takes, and when a kernel is
+// split over the worker threads.
 import { env } from '../../../core/env.js';
 import { coalesce, isContiguous } from '../../../core/shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';

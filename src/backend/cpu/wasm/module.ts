@@ -1,3 +1,5 @@
+// The Wasm SIMD kernel module: its exports, op codes (generated from kernels/codes.json) and
+// compilation once per process (relaxed SIMD where the runtime has it).
 import { env, nodeProcess } from '../../../core/env.js';
 import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64, KERNEL_FNS } from './kernels.generated.js';
 
