@@ -83,25 +83,40 @@ function log(msg: string): void {
 /** The shared scripts in a writable folder, with their node_modules when they can be had. */
 function preparePeersDir(dir: string, install: boolean): { jsPeers: boolean; note: string | null } {
   const src = sharedBenchDir();
-  if (!existsSync(join(src, 'workloads.json'))) throw new Error(`${src} not found: bench:compare needs the peers' scripts of ../shared/bench`);
+  if (!existsSync(join(src, 'workloads.json')))
+    throw new Error(`${src} not found: bench:compare needs the peers' scripts of ../shared/bench`);
   mkdirSync(dir, { recursive: true });
   cpSync(src, dir, { recursive: true, filter: (p) => !p.includes(`${join(src, 'node_modules')}`) && !p.includes(`${join(src, 'data')}`) });
-  const have = () => ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@jax-js/jax'].every((m) => existsSync(join(dir, 'node_modules', m, 'package.json')));
+  const have = () =>
+    ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-wasm', '@jax-js/jax'].every((m) =>
+      existsSync(join(dir, 'node_modules', m, 'package.json')),
+    );
   if (have()) return { jsPeers: true, note: null };
   if (!install) return { jsPeers: false, note: `JS peers skipped: ${dir}/node_modules is missing and --no-install was given` };
   const ping = spawnSync('npm', ['ping'], { cwd: dir, encoding: 'utf8', timeout: 30_000 });
-  if (ping.status !== 0) return { jsPeers: false, note: `JS peers skipped: the npm registry is not reachable (npm ping: ${(ping.stderr || ping.error?.message || '').trim().split('\n').pop()})` };
+  if (ping.status !== 0)
+    return {
+      jsPeers: false,
+      note: `JS peers skipped: the npm registry is not reachable (npm ping: ${(ping.stderr || ping.error?.message || '').trim().split('\n').pop()})`,
+    };
   log(`npm ci in ${dir} (tfjs, tfjs-backend-wasm, jax-js)`);
   const ci = spawnSync('npm', ['ci', '--no-audit', '--no-fund'], { cwd: dir, stdio: ['ignore', 'inherit', 'inherit'], timeout: 600_000 });
-  if (ci.status !== 0 || !have()) return { jsPeers: false, note: `JS peers skipped: npm ci failed in ${dir} (exit ${ci.status ?? ci.signal})` };
+  if (ci.status !== 0 || !have())
+    return { jsPeers: false, note: `JS peers skipped: npm ci failed in ${dir} (exit ${ci.status ?? ci.signal})` };
   return { jsPeers: true, note: null };
 }
 
 function torchAvailable(): string | null {
   if (!existsSync(PY)) return `torch skipped: ${PY} not found (sudo bash ../shared/ci/install-peers.sh)`;
-  const r = spawnSync(PY, ['-c', 'import torch'], { env: { ...process.env, LD_LIBRARY_PATH: OPENBLAS_OMP }, encoding: 'utf8', timeout: 120_000 });
-  if (r.status !== 0) return `torch skipped: \`${PY} -c "import torch"\` failed (sudo bash ../shared/ci/install-peers.sh): ${(r.stderr || '').trim().split('\n').pop()}`;
-  if (!existsSync(join(OPENBLAS_OMP, 'libblas.so.3'))) return `torch skipped: ${OPENBLAS_OMP}/libblas.so.3 missing (apt-get install libopenblas0-openmp)`;
+  const r = spawnSync(PY, ['-c', 'import torch'], {
+    env: { ...process.env, LD_LIBRARY_PATH: OPENBLAS_OMP },
+    encoding: 'utf8',
+    timeout: 120_000,
+  });
+  if (r.status !== 0)
+    return `torch skipped: \`${PY} -c "import torch"\` failed (sudo bash ../shared/ci/install-peers.sh): ${(r.stderr || '').trim().split('\n').pop()}`;
+  if (!existsSync(join(OPENBLAS_OMP, 'libblas.so.3')))
+    return `torch skipped: ${OPENBLAS_OMP}/libblas.so.3 missing (apt-get install libopenblas0-openmp)`;
   return null;
 }
 
@@ -121,7 +136,12 @@ function commandFor(peer: Peer, w: Workload, distBench: string, peersDir: string
       return { cmd: process.execPath, args: ['tfjs_bench.mjs', w, '--backend=wasm'], cwd: peersDir, env };
     case 'tfjs-cpu':
       if (w === 'w5_rnn' && !opts.tfjsCpuW5) return null;
-      return { cmd: process.execPath, args: ['tfjs_bench.mjs', w, '--backend=cpu', ...(w === 'w4_mlp' ? ['--cap-batches=20'] : [])], cwd: peersDir, env };
+      return {
+        cmd: process.execPath,
+        args: ['tfjs_bench.mjs', w, '--backend=cpu', ...(w === 'w4_mlp' ? ['--cap-batches=20'] : [])],
+        cwd: peersDir,
+        env,
+      };
     case 'jax-js-wasm':
       return { cmd: process.execPath, args: ['jaxjs_bench.mjs', w, '--device=wasm'], cwd: peersDir, env };
   }
@@ -129,7 +149,14 @@ function commandFor(peer: Peer, w: Workload, distBench: string, peersDir: string
 
 function runOne(c: Command, timeoutS: number): { status: number | null; records: Record_[]; wallS: number; error?: string } {
   const t0 = performance.now();
-  const r = spawnSync(c.cmd, c.args, { cwd: c.cwd, env: c.env, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: timeoutS * 1000, maxBuffer: 64 << 20 });
+  const r = spawnSync(c.cmd, c.args, {
+    cwd: c.cwd,
+    env: c.env,
+    encoding: 'utf8',
+    stdio: ['ignore', 'pipe', 'pipe'],
+    timeout: timeoutS * 1000,
+    maxBuffer: 64 << 20,
+  });
   const wallS = (performance.now() - t0) / 1000;
   const records: Record_[] = [];
   for (const line of (r.stdout ?? '').split('\n'))
@@ -166,7 +193,15 @@ function buildRows(logs: RunLog[]): Row[] {
     for (const r of l.records) {
       const w = r.workload;
       const label =
-        w === 'w1_sgemm' ? `W1 sgemm ${r.case}` : w === 'w2_elementwise' ? `W2 exp(x)*2+x, 4M (${r.case})` : w === 'w3_softmax_regression' ? 'W3 softmax regression' : w === 'w4_mlp' ? 'W4 MLP 784-256-10' : `W5 RNN ${r.case}`;
+        w === 'w1_sgemm'
+          ? `W1 sgemm ${r.case}`
+          : w === 'w2_elementwise'
+            ? `W2 exp(x)*2+x, 4M (${r.case})`
+            : w === 'w3_softmax_regression'
+              ? 'W3 softmax regression'
+              : w === 'w4_mlp'
+                ? 'W4 MLP 784-256-10'
+                : `W5 RNN ${r.case}`;
       // RESULTS.md's table shows jax-js with jit (W2) and its jit-compiled step (W5) in the
       // main rows; jax-js' eager W2 gets a row of its own.
       let c = r.case;
@@ -174,9 +209,11 @@ function buildRows(logs: RunLog[]): Row[] {
       if (w === 'w5_rnn' && l.peer === 'jax-js-wasm' && c !== 'scratch') c = 'scratch';
       const lab = w === 'w2_elementwise' ? `W2 exp(x)*2+x, 4M${c === 'eager' ? '' : ` (${c})`}` : w === 'w5_rnn' ? `W5 RNN ${c}` : label;
       add(`${w}|${c}`, lab, r.unit, r.unit === 'GFLOP/s', l.peer, r.value);
-      if (w === 'w3_softmax_regression' && typeof r.rss_peak_mb === 'number') add('w3|rss', 'W3 peak RSS', 'MB', false, l.peer, r.rss_peak_mb);
+      if (w === 'w3_softmax_regression' && typeof r.rss_peak_mb === 'number')
+        add('w3|rss', 'W3 peak RSS', 'MB', false, l.peer, r.rss_peak_mb);
       const last = r.epochs?.[r.epochs.length - 1];
-      if (last && (w === 'w3_softmax_regression' || w === 'w4_mlp')) add(`${w}|acc`, `${w === 'w4_mlp' ? 'W4' : 'W3'} epoch-${last.epoch} test acc`, 'acc', true, l.peer, last.test_acc);
+      if (last && (w === 'w3_softmax_regression' || w === 'w4_mlp'))
+        add(`${w}|acc`, `${w === 'w4_mlp' ? 'W4' : 'W3'} epoch-${last.epoch} test acc`, 'acc', true, l.peer, last.test_acc);
     }
   const order = (k: string) => {
     const w = k.split('|')[0];
@@ -235,7 +272,11 @@ function checkTargets(rows: Row[]): { target: string; value: string; met: boolea
   ratio('w5_rnn|scratch', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W5 <= 1.0x torch ms/step');
   ratio('w3|rss', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W3 peak RSS <= torch');
   const g = m('w1_sgemm|n=1024', 'd2l-ts-portable');
-  res.push({ target: 'portable W1 n=1024 >= 60 GFLOP/s', value: g === undefined ? 'n/a' : `${fmt(g)} GFLOP/s`, met: g === undefined ? null : g >= 60 });
+  res.push({
+    target: 'portable W1 n=1024 >= 60 GFLOP/s',
+    value: g === undefined ? 'n/a' : `${fmt(g)} GFLOP/s`,
+    met: g === undefined ? null : g >= 60,
+  });
   const faster = (key: string, peer: string, factor: number, label: string) => {
     const a = m(key, 'd2l-ts-portable');
     const b = m(key, peer);
@@ -263,7 +304,9 @@ function machineLine(): string {
 
 function main(): number {
   const args = parseArgs();
-  const workloads = (args._.length ? args._ : typeof args.workloads === 'string' ? args.workloads.split(',') : [...WORKLOADS]) as Workload[];
+  const workloads = (
+    args._.length ? args._ : typeof args.workloads === 'string' ? args.workloads.split(',') : [...WORKLOADS]
+  ) as Workload[];
   const peers = (typeof args.peers === 'string' ? args.peers.split(',') : DEFAULT_PEERS) as Peer[];
   for (const w of workloads) if (!WORKLOADS.includes(w)) return usage(`unknown workload '${w}'`);
   for (const p of peers) if (!ALL_PEERS.includes(p)) return usage(`unknown peer '${p}'`);
@@ -278,8 +321,22 @@ function main(): number {
   const skip = new Set<Peer>();
   if (typeof args.from === 'string') {
     // Re-render the table of a saved run (its records are the source; nothing is measured).
-    const saved = JSON.parse(readFileSync(resolve(args.from), 'utf8')) as { runs: RunLog[]; repeats: number; peers: Peer[]; notes: string[]; date: string; machine: string };
-    const text = report(saved.runs, saved.peers, saved.repeats, new Date(saved.date), saved.machine, saved.notes.filter((n) => !n.startsWith('WARNING')));
+    const saved = JSON.parse(readFileSync(resolve(args.from), 'utf8')) as {
+      runs: RunLog[];
+      repeats: number;
+      peers: Peer[];
+      notes: string[];
+      date: string;
+      machine: string;
+    };
+    const text = report(
+      saved.runs,
+      saved.peers,
+      saved.repeats,
+      new Date(saved.date),
+      saved.machine,
+      saved.notes.filter((n) => !n.startsWith('WARNING')),
+    );
     console.log('\n' + text);
     return 0;
   }
@@ -312,7 +369,16 @@ function main(): number {
         const r = runOne(c, timeoutS);
         if (r.error) log(`  ${peer} ${w} failed: ${r.error}`);
         for (const rec of r.records) if (peer.startsWith('d2l-ts')) rec.peer = peer;
-        logs.push({ peer, workload: w, run, status: r.status, wall_s: +r.wallS.toFixed(2), load_before: +loadBefore.toFixed(2), records: r.records, ...(r.error && { error: r.error }) });
+        logs.push({
+          peer,
+          workload: w,
+          run,
+          status: r.status,
+          wall_s: +r.wallS.toFixed(2),
+          load_before: +loadBefore.toFixed(2),
+          records: r.records,
+          ...(r.error && { error: r.error }),
+        });
       }
 
   const machine = machineLine();
@@ -334,7 +400,12 @@ function main(): number {
         skipped: [...skip],
         notes,
         peers_dir: needPeersDir ? peersDir : null,
-        medians: rows.map((r) => ({ key: r.key, label: r.label, unit: r.unit, values: Object.fromEntries([...r.values].map(([p, v]) => [p, { median: median(v), runs: v }])) })),
+        medians: rows.map((r) => ({
+          key: r.key,
+          label: r.label,
+          unit: r.unit,
+          values: Object.fromEntries([...r.values].map(([p, v]) => [p, { median: median(v), runs: v }])),
+        })),
         targets,
         runs: logs,
         markdown: text,
@@ -354,9 +425,13 @@ function report(logs: RunLog[], active: string[], repeats: number, started: Date
   const targets = checkTargets(rows);
   const loads = logs.map((l) => l.load_before);
   const date = started.toISOString().slice(0, 16).replace('T', ' ') + ' UTC';
-  const loadNote = loads.length ? `load average (1 min) before each process: ${fmt(Math.min(...loads))}-${fmt(Math.max(...loads))} on ${cpus().length} CPUs` : '';
+  const loadNote = loads.length
+    ? `load average (1 min) before each process: ${fmt(Math.min(...loads))}-${fmt(Math.max(...loads))} on ${cpus().length} CPUs`
+    : '';
   if (loads.length && Math.max(...loads) > cpus().length * 0.75)
-    notes.push(`WARNING: other processes were running (load average up to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs): every timing, and torch's above all (its OpenMP threads spin and wait for descheduled threads), is depressed and the ratios are not valid; re-run on an idle machine`);
+    notes.push(
+      `WARNING: other processes were running (load average up to ${fmt(Math.max(...loads))} on ${cpus().length} CPUs): every timing, and torch's above all (its OpenMP threads spin and wait for descheduled threads), is depressed and the ratios are not valid; re-run on an idle machine`,
+    );
   const text = [
     `Date ${date} · ${machine}`,
     `Medians of ${repeats} processes per (peer, workload); **bold** = ratio to torch's median (timings: lower is better; GFLOP/s: higher). (±x%) = half the spread when over 10%. ${loadNote}`,
@@ -372,7 +447,9 @@ function report(logs: RunLog[], active: string[], repeats: number, started: Date
 }
 
 function usage(msg: string): number {
-  console.error(`bench:compare: ${msg}\nusage: npm run bench:compare -- [${WORKLOADS.join(' ')}] [--peers=${ALL_PEERS.join(',')}] [--repeats=3] [--out=out/bench-compare.json] [--peers-dir=DIR] [--no-install] [--timeout-s=1800]`);
+  console.error(
+    `bench:compare: ${msg}\nusage: npm run bench:compare -- [${WORKLOADS.join(' ')}] [--peers=${ALL_PEERS.join(',')}] [--repeats=3] [--out=out/bench-compare.json] [--peers-dir=DIR] [--no-install] [--timeout-s=1800]`,
+  );
   return 2;
 }
 

@@ -77,8 +77,7 @@ function main(): number {
           maxBuffer: 64 << 20,
         });
         process.stdout.write(r.stdout ?? '');
-        for (const line of (r.stdout ?? '').split('\n'))
-          if (line.startsWith('RESULT ')) results.push(JSON.parse(line.slice(7)) as Result);
+        for (const line of (r.stdout ?? '').split('\n')) if (line.startsWith('RESULT ')) results.push(JSON.parse(line.slice(7)) as Result);
         if (r.status !== 0) {
           console.error(`bench: ${name} ${peer} exited with ${r.status ?? r.signal}`);
           failed++;

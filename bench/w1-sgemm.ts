@@ -31,7 +31,16 @@ export function w1_sgemm(argv = process.argv.slice(2)): void {
       { warmup: cfg.min_warmup, reps: cfg.min_reps, minTimeS: cfg.min_time_s, maxReps: 200 },
     );
     const ms = median(samples);
-    emit({ ...base, workload: 'w1_sgemm', case: `n=${n}`, metric: 'gflops', unit: 'GFLOP/s', value: (2 * n ** 3) / (ms / 1e3) / 1e9, ms_median: ms, samples_ms: samples });
+    emit({
+      ...base,
+      workload: 'w1_sgemm',
+      case: `n=${n}`,
+      metric: 'gflops',
+      unit: 'GFLOP/s',
+      value: (2 * n ** 3) / (ms / 1e3) / 1e9,
+      ms_median: ms,
+      samples_ms: samples,
+    });
     A.dispose();
     B.dispose();
   }

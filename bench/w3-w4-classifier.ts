@@ -14,13 +14,35 @@
  * - timed: the training loop of each epoch; not timed: the test-set evaluation after it.
  */
 import { autograd, gluon, nd, type NDArray } from '../src/index.js';
-import { baseRecord, emit, median, mulberry32, now, parseArgs, permutation, startKernelThreads, workloads, type W3Config } from './w3-w5-harness.js';
+import {
+  baseRecord,
+  emit,
+  median,
+  mulberry32,
+  now,
+  parseArgs,
+  permutation,
+  startKernelThreads,
+  workloads,
+  type W3Config,
+} from './w3-w5-harness.js';
 
-export interface EpochRecord { epoch: number; sec: number; train_loss: number; train_acc: number; test_acc: number }
+export interface EpochRecord {
+  epoch: number;
+  sec: number;
+  train_loss: number;
+  train_acc: number;
+  test_acc: number;
+}
 
 export interface FashionMnistArrays {
-  trainX: NDArray; trainY: NDArray; testX: NDArray; testY: NDArray;
-  nTrain: number; nTest: number; loadS: number;
+  trainX: NDArray;
+  trainY: NDArray;
+  testX: NDArray;
+  testY: NDArray;
+  nTrain: number;
+  nTest: number;
+  loadS: number;
 }
 
 /** Fashion-MNIST as float32 [n, 784] in [0, 1] and int32 labels, from the IDX files. */
@@ -108,7 +130,13 @@ export function runClassifier(
     const { lossSum, correct, n } = trainEpoch();
     const sec = (now() - t) / 1e3;
     const testAcc = evalTest();
-    const rec = { epoch: e, sec: +sec.toFixed(4), train_loss: +(lossSum / n).toFixed(4), train_acc: +(correct / n).toFixed(4), test_acc: +testAcc.toFixed(4) };
+    const rec = {
+      epoch: e,
+      sec: +sec.toFixed(4),
+      train_loss: +(lossSum / n).toFixed(4),
+      train_acc: +(correct / n).toFixed(4),
+      test_acc: +testAcc.toFixed(4),
+    };
     epochs.push(rec);
     console.error(`  epoch ${e}: ${rec.sec}s loss ${rec.train_loss} train_acc ${rec.train_acc} test_acc ${rec.test_acc}`);
   }

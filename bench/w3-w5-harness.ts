@@ -30,11 +30,29 @@ export function sharedBenchDir(): string {
   return resolve(repoRoot(), '..', 'shared', 'bench');
 }
 
-export interface W3Config { epochs: number; batch_size: number; lr: number; init_std: number; num_inputs: number; num_outputs: number }
-export interface W4Config extends W3Config { num_hiddens: number }
+export interface W3Config {
+  epochs: number;
+  batch_size: number;
+  lr: number;
+  init_std: number;
+  num_inputs: number;
+  num_outputs: number;
+}
+export interface W4Config extends W3Config {
+  num_hiddens: number;
+}
 export interface W5Config {
-  vocab_size: number; num_hiddens: number; num_steps: number; batch_size: number; lr: number; clip_theta: number;
-  init_std: number; warmup_steps: number; min_steps: number; min_time_s: number; data_batches: number;
+  vocab_size: number;
+  num_hiddens: number;
+  num_steps: number;
+  batch_size: number;
+  lr: number;
+  clip_theta: number;
+  init_std: number;
+  warmup_steps: number;
+  min_steps: number;
+  min_time_s: number;
+  data_batches: number;
 }
 export interface Workloads {
   fashion_mnist_dir: string;

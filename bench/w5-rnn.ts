@@ -11,7 +11,18 @@
  *   D2L_CPU_KERNELS=wasm node dist/bench/w5-rnn.js   # peer d2l-ts-portable
  */
 import { autograd, gluon, nd, type NDArray } from '../src/index.js';
-import { baseRecord, emit, median, mulberry32, parseArgs, randomTokens, runIfMain, startKernelThreads, timeRepeated, workloads } from './w3-w5-harness.js';
+import {
+  baseRecord,
+  emit,
+  median,
+  mulberry32,
+  parseArgs,
+  randomTokens,
+  runIfMain,
+  startKernelThreads,
+  timeRepeated,
+  workloads,
+} from './w3-w5-harness.js';
 
 export function w5_rnn(argv = process.argv.slice(2)): { msPerStep: number; lastLoss: number } {
   const args = parseArgs(argv);
@@ -40,7 +51,10 @@ export function w5_rnn(argv = process.argv.slice(2)): { msPerStep: number; lastL
   const rng = mulberry32(7);
   const batches: [NDArray, NDArray][] = [];
   for (let i = 0; i < cfg.data_batches; i++)
-    batches.push([nd.array(randomTokens(B, T, V, rng), { dtype: 'int32', shape: [B, T] }), nd.array(randomTokens(B, T, V, rng), { dtype: 'int32', shape: [B, T] })]);
+    batches.push([
+      nd.array(randomTokens(B, T, V, rng), { dtype: 'int32', shape: [B, T] }),
+      nd.array(randomTokens(B, T, V, rng), { dtype: 'int32', shape: [B, T] }),
+    ]);
 
   const theta = cfg.clip_theta;
   const lr = cfg.lr;

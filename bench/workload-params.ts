@@ -7,8 +7,18 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot, sharedBenchDir } from './w3-w5-harness.js';
 
-export interface W1Params { sizes: number[]; min_warmup: number; min_reps: number; min_time_s: number }
-export interface W2Params { n: number; min_warmup: number; min_reps: number; min_time_s: number }
+export interface W1Params {
+  sizes: number[];
+  min_warmup: number;
+  min_reps: number;
+  min_time_s: number;
+}
+export interface W2Params {
+  n: number;
+  min_warmup: number;
+  min_reps: number;
+  min_time_s: number;
+}
 export interface WorkloadParams {
   w1_sgemm: W1Params;
   w2_elementwise: W2Params;

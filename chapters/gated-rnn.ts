@@ -37,8 +37,21 @@ export async function runGated(spec: GatedRnnSpec, opts: ChapterOptions & { part
   const numHiddens = 256;
   const numEpochs = opts.epochs ?? 160;
   const hp = {
-    numHiddens, vocabSize, ctx, corpusIndices, idxToChar, charToIdx, numEpochs, numSteps: 35, batchSize: opts.batchSize ?? 32, lr: opts.lr ?? 1e2,
-    clippingTheta: 1e-2, predPeriod: Math.min(40, numEpochs), predLen: 50, prefixes: ['分开', '不分开'], print,
+    numHiddens,
+    vocabSize,
+    ctx,
+    corpusIndices,
+    idxToChar,
+    charToIdx,
+    numEpochs,
+    numSteps: 35,
+    batchSize: opts.batchSize ?? 32,
+    lr: opts.lr ?? 1e2,
+    clippingTheta: 1e-2,
+    predPeriod: Math.min(40, numEpochs),
+    predLen: 50,
+    prefixes: ['分开', '不分开'],
+    print,
   };
   const parts = opts.parts ?? spec.parts ?? ['scratch', 'concise'];
   const res: GatedRnnResult = { scratch: [], concise: [], heldOut: { scratch: NaN, concise: NaN } };
@@ -46,10 +59,19 @@ export async function runGated(spec: GatedRnnSpec, opts: ChapterOptions & { part
     // ## From scratch: consecutive sampling only, as the book.
     print('from scratch:');
     const { params, log } = await R.trainAndPredictRnn({
-      ...hp, rnn: spec.rnn, getParams: () => spec.getParams(vocabSize, numHiddens, vocabSize, { ctx }), initRnnState: spec.initState, isRandomIter: false,
+      ...hp,
+      rnn: spec.rnn,
+      getParams: () => spec.getParams(vocabSize, numHiddens, vocabSize, { ctx }),
+      initRnnState: spec.initState,
+      isRandomIter: false,
     });
     res.scratch = log;
-    res.heldOut.scratch = await R.heldOutPerplexity(R.scratchForward(spec.rnn, params, vocabSize), (b) => spec.initState(b, numHiddens, ctx), held.segments, { ctx });
+    res.heldOut.scratch = await R.heldOutPerplexity(
+      R.scratchForward(spec.rnn, params, vocabSize),
+      (b) => spec.initState(b, numHiddens, ctx),
+      held.segments,
+      { ctx },
+    );
     print(`held-out perplexity ${res.heldOut.scratch.toFixed(2)} (${held.numScored} characters)`);
     for (const p of params) p.dispose();
   }
@@ -59,7 +81,9 @@ export async function runGated(spec: GatedRnnSpec, opts: ChapterOptions & { part
     const model = new RNNModel(spec.layer(numHiddens), vocabSize);
     const { log } = await trainAndPredictRnnGluon({ ...hp, model });
     res.concise = log;
-    res.heldOut.concise = await R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, { ctx });
+    res.heldOut.concise = await R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, {
+      ctx,
+    });
     print(`held-out perplexity ${res.heldOut.concise.toFixed(2)} (${held.numScored} characters)`);
   }
   return res;

@@ -35,7 +35,8 @@ export interface LangModelResult {
 }
 
 // Spaces are shown as ␣ so that character n-grams with a space stay readable.
-const fmtTop = <T>(rows: [T[], number][], sep: string) => rows.map(([g, c]) => `${g.join(sep).replace(/ /g, sep ? ' ' : '␣')}:${c}`).join(', ');
+const fmtTop = <T>(rows: [T[], number][], sep: string) =>
+  rows.map(([g, c]) => `${g.join(sep).replace(/ /g, sep ? ' ' : '␣')}:${c}`).join(', ');
 
 export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
   const print = printer(opts);
@@ -54,7 +55,12 @@ export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
   // P(w2 | w1) = count(w1, w2) / count(w1): k = 0 gives the plain estimates.
   const ix = (c: string) => corpus.charToIdx.get(c)!;
   const mle = new NGramModel(2, corpus.vocabSize, { k: 0 }).fit([corpus.corpusIndices]);
-  for (const [w1, w2] of [['想', '要'], ['不', '要'], ['分', '开'], ['我', '的']] as const) {
+  for (const [w1, w2] of [
+    ['想', '要'],
+    ['不', '要'],
+    ['分', '开'],
+    ['我', '的'],
+  ] as const) {
     const c12 = mle.count([ix(w1), ix(w2)]);
     const c1 = mle.count([ix(w1)]);
     print(`P(${w2}|${w1}) = count(${w1}${w2}) / count(${w1}) = ${c12} / ${c1} = ${mle.prob([ix(w1)], ix(w2)).toFixed(4)}`);
@@ -90,7 +96,9 @@ export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
   // characters of the lyrics, the same text the RNN programs report on) the counts of long
   // contexts are too sparse, and add-k smoothing pulls unseen continuations towards uniform.
   const held = d2l.heldOutSegments(corpus, { start: 10000, length: 5000 });
-  print(`held-out text: ${held.numChars} characters after the training text, ${held.numScored} scored, ${held.numOutOfVocab} outside the vocabulary skipped`);
+  print(
+    `held-out text: ${held.numChars} characters after the training text, ${held.numScored} scored, ${held.numOutOfVocab} outside the vocabulary skipped`,
+  );
   const ks = [1, 0.01];
   const table: NGramRow[] = [];
   print(`n  stored counts  ${ks.map((k) => `train ppl (k=${k})  held-out ppl (k=${k})`).join('  ')}`);
@@ -103,7 +111,9 @@ export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
       row.heldOutPerplexity[k] = lm.perplexity(held.segments);
     }
     table.push(row);
-    print(`${n}  ${String(row.storedCounts).padStart(13)}  ${ks.map((k) => `${row.trainPerplexity[k].toFixed(2).padStart(17)}  ${row.heldOutPerplexity[k].toFixed(2).padStart(20)}`).join('  ')}`);
+    print(
+      `${n}  ${String(row.storedCounts).padStart(13)}  ${ks.map((k) => `${row.trainPerplexity[k].toFixed(2).padStart(17)}  ${row.heldOutPerplexity[k].toFixed(2).padStart(20)}`).join('  ')}`,
+    );
   }
 
   // The book's exercise: how many counts does a 4-gram model of a 100k-word corpus store? At most
@@ -112,7 +122,9 @@ export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
   const vocab = new d2l.Vocab([words]);
   const lmWords = new NGramModel(4, vocab.length, { k: 1 }).fit([vocab.toIndices(words)]);
   const stored = lmWords.storedCounts();
-  print(`time machine (${words.length} words, |V| = ${vocab.length}): distinct 1/2/3/4-grams = ${stored.join(' / ')}; |V|^4 = ${vocab.length ** 4 > 1e12 ? (vocab.length ** 4).toExponential(2) : vocab.length ** 4}`);
+  print(
+    `time machine (${words.length} words, |V| = ${vocab.length}): distinct 1/2/3/4-grams = ${stored.join(' / ')}; |V|^4 = ${vocab.length ** 4 > 1e12 ? (vocab.length ** 4).toExponential(2) : vocab.length ** 4}`,
+  );
   return { table, sentenceLogProbs };
 }
 

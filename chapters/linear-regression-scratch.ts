@@ -89,7 +89,11 @@ export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionRe
   print(`labels[0]:${labels.get(0).toString()}`);
 
   // A scatter plot of the second feature against the labels shows the linear relation.
-  const fig = await d2l.scatter(features.get(':, 1'), labels, { xLabel: 'features[:, 1]', yLabel: 'labels', file: join(outDir, 'scatter.png') });
+  const fig = await d2l.scatter(features.get(':, 1'), labels, {
+    xLabel: 'features[:, 1]',
+    yLabel: 'labels',
+    file: join(outDir, 'scatter.png'),
+  });
   print(`scatter plot written to ${fig.file}`);
 
   const batchSize = 10;
@@ -129,7 +133,11 @@ export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionRe
       X.dispose();
       y.dispose();
     }
-    const trainL = nd.tidy(() => loss(net(features, w, b), labels).mean().asScalar());
+    const trainL = nd.tidy(() =>
+      loss(net(features, w, b), labels)
+        .mean()
+        .asScalar(),
+    );
     losses.push(trainL);
     print(`epoch ${epoch + 1}, loss ${trainL.toFixed(6)}`);
   }

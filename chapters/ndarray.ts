@@ -55,7 +55,11 @@ export async function run(opts: ChapterOptions = {}): Promise<{ lines: string[] 
   print(nd.zeros([2, 3, 4]));
   print(nd.ones([3, 4]));
   // A JS list (nested arrays) gives the value of every element.
-  let Y = nd.array([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]);
+  let Y = nd.array([
+    [2, 1, 4, 3],
+    [1, 2, 3, 4],
+    [4, 3, 2, 1],
+  ]);
   print(Y);
   // Random elements: each drawn from the normal distribution with mean 0 and standard deviation 1.
   print(nd.random.normal(0, 1, [3, 4]));

@@ -55,8 +55,22 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnGluonResult> {
   // ## Training: consecutive sampling, SGD through a Trainer, gradient clipping.
   const numEpochs = opts.epochs ?? 250;
   const { log } = await trainAndPredictRnnGluon({
-    model, numHiddens, vocabSize, ctx, corpusIndices, idxToChar, charToIdx, numEpochs, numSteps, lr: opts.lr ?? 1e2, clippingTheta: 1e-2,
-    batchSize: opts.batchSize ?? 32, predPeriod: Math.min(50, numEpochs), predLen: 50, prefixes: ['分开', '不分开'], print,
+    model,
+    numHiddens,
+    vocabSize,
+    ctx,
+    corpusIndices,
+    idxToChar,
+    charToIdx,
+    numEpochs,
+    numSteps,
+    lr: opts.lr ?? 1e2,
+    clippingTheta: 1e-2,
+    batchSize: opts.batchSize ?? 32,
+    predPeriod: Math.min(50, numEpochs),
+    predLen: 50,
+    prefixes: ['分开', '不分开'],
+    print,
   });
   const held = d2l.heldOutSegments(corpus);
   const heldOut = await R.heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx }), held.segments, { ctx });

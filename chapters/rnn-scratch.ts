@@ -72,8 +72,14 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnScratchResult> 
   // zero state; consecutive sampling starts each epoch from zero and carries the (detached) state
   // from one minibatch to the next.
   const hp = {
-    numEpochs: opts.epochs ?? 250, numSteps: 35, batchSize: opts.batchSize ?? 32, lr: opts.lr ?? 1e2, clippingTheta: 1e-2,
-    predPeriod: 50, predLen: 50, prefixes: ['分开', '不分开'],
+    numEpochs: opts.epochs ?? 250,
+    numSteps: 35,
+    batchSize: opts.batchSize ?? 32,
+    lr: opts.lr ?? 1e2,
+    clippingTheta: 1e-2,
+    predPeriod: 50,
+    predLen: 50,
+    prefixes: ['分开', '不分开'],
   };
   if (hp.numEpochs < hp.predPeriod) hp.predPeriod = Math.max(1, hp.numEpochs);
   const held = d2l.heldOutSegments(corpus);
@@ -82,13 +88,28 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnScratchResult> 
   for (const kind of ['random', 'consecutive'] as const) {
     print(`${kind} sampling:`);
     const { params: trained, log } = await R.trainAndPredictRnn({
-      rnn: R.rnn, getParams, initRnnState: R.initRnnState, numHiddens, vocabSize, ctx, corpusIndices, idxToChar, charToIdx,
-      isRandomIter: kind === 'random', ...hp, print,
+      rnn: R.rnn,
+      getParams,
+      initRnnState: R.initRnnState,
+      numHiddens,
+      vocabSize,
+      ctx,
+      corpusIndices,
+      idxToChar,
+      charToIdx,
+      isRandomIter: kind === 'random',
+      ...hp,
+      print,
     });
     logs[kind] = log;
     // Held-out perplexity on the 5000 characters after the training text (the same text 6.1's
     // n-gram models are scored on).
-    heldOut[kind] = await R.heldOutPerplexity(R.scratchForward(R.rnn, trained, vocabSize), (b) => R.initRnnState(b, numHiddens, ctx), held.segments, { ctx });
+    heldOut[kind] = await R.heldOutPerplexity(
+      R.scratchForward(R.rnn, trained, vocabSize),
+      (b) => R.initRnnState(b, numHiddens, ctx),
+      held.segments,
+      { ctx },
+    );
     print(`held-out perplexity ${heldOut[kind].toFixed(2)} (${held.numScored} characters)`);
     for (const p of trained) p.dispose();
   }

@@ -82,7 +82,10 @@ export async function run(opts: ChapterOptions = {}): Promise<SoftmaxScratchResu
   b.attachGrad();
 
   // Summing a matrix over rows and columns, keeping dimensions:
-  const X = nd.array([[1, 2, 3], [4, 5, 6]]);
+  const X = nd.array([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   print(`X.sum({ axis: 0, keepdims: true }):${X.sum({ axis: 0, keepdims: true })}`);
   print(`X.sum({ axis: 1, keepdims: true }):${X.sum({ axis: 1, keepdims: true })}`);
 
@@ -98,7 +101,10 @@ export async function run(opts: ChapterOptions = {}): Promise<SoftmaxScratchResu
 
   // Two examples' predicted probabilities over 3 classes and their labels: pick gives the
   // probabilities of the true classes, [0.1 0.5].
-  const yHat = nd.array([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]);
+  const yHat = nd.array([
+    [0.1, 0.3, 0.6],
+    [0.3, 0.2, 0.5],
+  ]);
   const y = nd.array([0, 2], { dtype: 'int32' });
   print(`nd.pick(yHat, y):${nd.pick(yHat, y)}`);
 

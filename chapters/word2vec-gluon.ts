@@ -73,14 +73,32 @@ export async function run(opts: ChapterOptions = {}): Promise<Word2vecResult> {
   // An embedding layer maps indices to vectors: Embedding(20, 4) on (2, 3) indices gives (2, 3, 4).
   const embed = new gluon.nn.Embedding(20, 4);
   embed.initialize();
-  print(`[${embed.forward(nd.array([[1, 2, 3], [4, 5, 6]])).shape.join(', ')}]`);
+  print(
+    `[${embed
+      .forward(
+        nd.array([
+          [1, 2, 3],
+          [4, 5, 6],
+        ]),
+      )
+      .shape.join(', ')}]`,
+  );
   // batchDot multiplies matrices pairwise: (2, 1, 4) · (2, 4, 6) → (2, 1, 6).
   print(`[${nd.batchDot(nd.ones([2, 1, 4]), nd.ones([2, 4, 6])).shape.join(', ')}]`);
 
   // ### The binary cross-entropy loss with a mask: padded entries do not count.
-  const pred = nd.array([[1.5, 0.3, -1, 2], [1.1, -0.6, 2.2, 0.4]]);
-  const label = nd.array([[1, 0, 0, 0], [1, 1, 0, 0]]);
-  const mask = nd.array([[1, 1, 1, 1], [1, 1, 1, 0]]);
+  const pred = nd.array([
+    [1.5, 0.3, -1, 2],
+    [1.1, -0.6, 2.2, 0.4],
+  ]);
+  const label = nd.array([
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+  ]);
+  const mask = nd.array([
+    [1, 1, 1, 1],
+    [1, 1, 1, 0],
+  ]);
   print(W.maskedSigmoidBCE(pred, label, mask).toString());
 
   // ### Two embedding layers: center-word vectors v and context-word vectors u, 100 dimensions.

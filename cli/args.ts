@@ -165,7 +165,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
     const a = rest[i];
     const name = a.startsWith('--') ? a.slice(2) : '';
     const next = rest[i + 1];
-    if (name in RUN_OPTIONS && RUN_OPTIONS[name as keyof typeof RUN_OPTIONS].type === 'string' && next !== undefined && /^-[\d.]/.test(next)) {
+    if (
+      name in RUN_OPTIONS &&
+      RUN_OPTIONS[name as keyof typeof RUN_OPTIONS].type === 'string' &&
+      next !== undefined &&
+      /^-[\d.]/.test(next)
+    ) {
       args.push(`${a}=${next}`);
       i++;
     } else args.push(a);
@@ -199,7 +204,8 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (positionals.length) throw new UsageError(`start takes no positional arguments, got '${positionals.join(' ')}'`);
     return { command: 'start', flags };
   }
-  if (positionals.length === 0) throw new UsageError('run needs a chapter slug, e.g. `d2l-ts run linear-regression-scratch` (see `d2l-ts list`)');
+  if (positionals.length === 0)
+    throw new UsageError('run needs a chapter slug, e.g. `d2l-ts run linear-regression-scratch` (see `d2l-ts list`)');
   if (positionals.length > 1) throw new UsageError(`run takes one chapter slug, got '${positionals.join(' ')}'`);
   return { command: 'run', slug: positionals[0], flags };
 }

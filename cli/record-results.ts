@@ -92,10 +92,21 @@ export async function recordResult(slug: string, seed: number, dir: string): Pro
   return text;
 }
 
-const TRAINED = ['linear-regression-scratch', 'linear-regression-gluon', 'fashion-mnist', 'softmax-regression-scratch', 'softmax-regression-gluon', 'mlp-scratch', 'mlp-gluon'];
+const TRAINED = [
+  'linear-regression-scratch',
+  'linear-regression-gluon',
+  'fashion-mnist',
+  'softmax-regression-scratch',
+  'softmax-regression-gluon',
+  'mlp-scratch',
+  'mlp-gluon',
+];
 
 async function cli(): Promise<void> {
-  const { values, positionals } = parseArgs({ options: { seed: { type: 'string' }, 'out-dir': { type: 'string' } }, allowPositionals: true });
+  const { values, positionals } = parseArgs({
+    options: { seed: { type: 'string' }, 'out-dir': { type: 'string' } },
+    allowPositionals: true,
+  });
   const seed = values.seed !== undefined ? Number(values.seed) : 1;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${values.seed}'`);
   const dir = values['out-dir'] ?? join('docs', 'results');

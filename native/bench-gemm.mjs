@@ -66,17 +66,30 @@ if (process.env.BENCH_CHILD) {
   } else if (task === 'shapes') {
     // The products of W4 (MLP 784-256-10, batch 256) and W5 (RNN, batch 32, hidden 256, vocab
     // 1027), alone and each followed by a pooled elementwise kernel (tanh over 256x256), as in training.
-    const shapes = [[256, 784, 256], [784, 256, 256], [256, 256, 10], [32, 1027, 256], [32, 256, 256], [32, 256, 1027], [128, 128, 128], [192, 192, 192]];
+    const shapes = [
+      [256, 784, 256],
+      [784, 256, 256],
+      [256, 256, 10],
+      [32, 1027, 256],
+      [32, 256, 256],
+      [32, 256, 1027],
+      [128, 128, 128],
+      [192, 192, 192],
+    ];
     const E = nd.random.normal(0, 1, [256, 256]);
     for (const [m, k, n] of shapes) {
       const A = nd.random.normal(0, 1, [m, k]);
       const B = nd.random.normal(0, 1, [k, n]);
       out[`${m}x${k}x${n}`] = timeIt(() => nd.dot(A, B).dispose(), { warmup: 10, reps: 100, minS: 0.4 }) * 1e3;
       out[`best ${m}x${k}x${n}`] = best * 1e3;
-      out[`+ew ${m}x${k}x${n}`] = timeIt(() => {
-        nd.dot(A, B).dispose();
-        nd.tanh(E).dispose();
-      }, { warmup: 10, reps: 100, minS: 0.4 }) * 1e3;
+      out[`+ew ${m}x${k}x${n}`] =
+        timeIt(
+          () => {
+            nd.dot(A, B).dispose();
+            nd.tanh(E).dispose();
+          },
+          { warmup: 10, reps: 100, minS: 0.4 },
+        ) * 1e3;
       out[`best +ew ${m}x${k}x${n}`] = best * 1e3;
       A.dispose();
       B.dispose();
@@ -149,10 +162,20 @@ for (const task of tasks) {
   // Rounds outermost, so that load from other processes on the machine spreads over all configurations.
   for (let r = 0; r < runs; r++) {
     for (const c of active) {
-      const env = { ...process.env, ...c.env, BENCH_CHILD: task, BENCH_SIZES: c.name === 'ts' ? '128,512' : '128,512,1024,2048', D2L_BLAS_ADDON: addon };
+      const env = {
+        ...process.env,
+        ...c.env,
+        BENCH_CHILD: task,
+        BENCH_SIZES: c.name === 'ts' ? '128,512' : '128,512,1024,2048',
+        D2L_BLAS_ADDON: addon,
+      };
       if (c.env.BENCH_BLAS_THREADS) env.D2L_CPU_THREADS = c.env.BENCH_BLAS_THREADS;
       if (c.torch) {
-        const p = spawnSync('/usr/bin/python3', [join(torchDir, 'torch_bench.py'), 'w1_sgemm'], { env: { ...process.env, ...c.env, PYTHONDONTWRITEBYTECODE: '1' }, cwd: torchDir, encoding: 'utf8' });
+        const p = spawnSync('/usr/bin/python3', [join(torchDir, 'torch_bench.py'), 'w1_sgemm'], {
+          env: { ...process.env, ...c.env, PYTHONDONTWRITEBYTECODE: '1' },
+          cwd: torchDir,
+          encoding: 'utf8',
+        });
         const res = { gemm: 'torch' };
         for (const l of p.stdout.split('\n').filter((x) => x.startsWith('RESULT '))) {
           const j = JSON.parse(l.slice(7));

@@ -12,14 +12,16 @@ import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 
-const args = Object.fromEntries(process.argv.slice(2).map((a) => {
-  const m = /^--([^=]+)=(.*)$/.exec(a);
-  if (!m) {
-    console.error(`ab-pairs: arguments are --key=value (got '${a}')`);
-    process.exit(2);
-  }
-  return [m[1], m[2]];
-}));
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const m = /^--([^=]+)=(.*)$/.exec(a);
+    if (!m) {
+      console.error(`ab-pairs: arguments are --key=value (got '${a}')`);
+      process.exit(2);
+    }
+    return [m[1], m[2]];
+  }),
+);
 const dirA = resolve(args.a ?? '.');
 const dirB = resolve(args.b ?? '.');
 const workload = args.workload;
@@ -27,7 +29,9 @@ const pairs = Number(args.pairs ?? 7);
 const peer = args.peer ?? 'd2l-ts';
 const kernels = { 'd2l-ts': 'auto', 'd2l-ts-portable': 'wasm', 'd2l-ts-reference': 'ts' }[peer];
 if (!workload || !Number.isInteger(pairs) || pairs < 1 || !kernels) {
-  console.error('ab-pairs: usage: --a=DIR --b=DIR --workload=w4-mlp [--pairs=7] [--peer=d2l-ts|d2l-ts-portable] [--env-a=K=V,...] [--env-b=K=V,...]');
+  console.error(
+    'ab-pairs: usage: --a=DIR --b=DIR --workload=w4-mlp [--pairs=7] [--peer=d2l-ts|d2l-ts-portable] [--env-a=K=V,...] [--env-b=K=V,...]',
+  );
   process.exit(2);
 }
 const envOf = (s) => Object.fromEntries((s ? s.split(',') : []).map((kv) => kv.split('=')));
@@ -77,5 +81,7 @@ for (let p = 0; p < pairs; p++) {
   console.log(`pair ${p + 1}: A ${v[0]} ${unit}, B ${v[1]} ${unit}, B/A ${(v[1] / v[0]).toFixed(3)}`);
 }
 const med = median(rows.map((r) => r.ratio));
-console.log(`median B/A over ${pairs} pairs: ${med.toFixed(3)} (A median ${median(rows.map((r) => r.a))}, B median ${median(rows.map((r) => r.b))} ${unit})`);
+console.log(
+  `median B/A over ${pairs} pairs: ${med.toFixed(3)} (A median ${median(rows.map((r) => r.a))}, B median ${median(rows.map((r) => r.b))} ${unit})`,
+);
 console.log(`AB ${JSON.stringify({ workload, peer, unit, pairs: rows, medianRatio: med })}`);

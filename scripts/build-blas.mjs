@@ -54,7 +54,8 @@ function libDirs() {
 function findOpenBlas() {
   const env = process.env.D2L_OPENBLAS_LIBDIR;
   if (env) {
-    const ok = existsSync(join(env, 'libopenblas.so.0')) || existsSync(join(env, 'libopenblas.so')) || existsSync(join(env, 'libopenblas.dylib'));
+    const ok =
+      existsSync(join(env, 'libopenblas.so.0')) || existsSync(join(env, 'libopenblas.so')) || existsSync(join(env, 'libopenblas.dylib'));
     return ok ? { linkDir: env, runDir: env } : { error: `D2L_OPENBLAS_LIBDIR=${env} holds no libopenblas` };
   }
   for (const d of libDirs()) {
@@ -72,7 +73,8 @@ function findNodeDir() {
   cands.push(dirname(dirname(process.execPath)));
   const cache = process.env.npm_config_devdir || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'node-gyp');
   cands.push(join(cache, process.versions.node));
-  for (const c of cands) if (existsSync(join(c, 'include', 'node', 'node_api.h')) && existsSync(join(c, 'include', 'node', 'common.gypi'))) return c;
+  for (const c of cands)
+    if (existsSync(join(c, 'include', 'node', 'node_api.h')) && existsSync(join(c, 'include', 'node', 'common.gypi'))) return c;
   return null;
 }
 
@@ -101,10 +103,15 @@ function run(cmd, args, cwd) {
 
 /** The last meaningful error line of a failed build, for the one-line message. */
 function lastError(log) {
-  const lines = log.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = log
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   // A compiler or linker diagnostic first (file:line: error: ..., cannot find -lopenblas), then any gyp error.
   const tool = lines.find((l) => /: (fatal )?error:|cannot find -l|undefined reference|Error: /.test(l));
-  const err = lines.filter((l) => /error|fatal|not found/i.test(l) && !/^gyp (info|ERR! (stack|System|command|cwd|node|node-gyp|not ok))/.test(l));
+  const err = lines.filter(
+    (l) => /error|fatal|not found/i.test(l) && !/^gyp (info|ERR! (stack|System|command|cwd|node|node-gyp|not ok))/.test(l),
+  );
   return (tool ?? err[err.length - 1] ?? lines[lines.length - 1] ?? 'unknown error').slice(0, 240);
 }
 
@@ -115,13 +122,19 @@ function main() {
   rmSync(outFile, { force: true });
   if (process.platform === 'win32') done(false, 'skipped (the OpenBLAS addon is built on Linux and macOS only)');
   const cc = process.env.CC ? process.env.CC.split(' ')[0] : ['cc', 'gcc', 'clang'].find((c) => onPath(c));
-  if (!cc || (process.env.CC && !onPath(cc) && !existsSync(cc))) done(false, 'skipped (no C compiler: install build-essential to get the native GEMM path)');
+  if (!cc || (process.env.CC && !onPath(cc) && !existsSync(cc)))
+    done(false, 'skipped (no C compiler: install build-essential to get the native GEMM path)');
   if (!onPath('make')) done(false, 'skipped (no make: install build-essential to get the native GEMM path)');
-  if (!['python3', 'python'].some((p) => onPath(p)) && !process.env.PYTHON && !process.env.npm_config_python) done(false, 'skipped (node-gyp needs Python 3, which is not installed)');
+  if (!['python3', 'python'].some((p) => onPath(p)) && !process.env.PYTHON && !process.env.npm_config_python)
+    done(false, 'skipped (node-gyp needs Python 3, which is not installed)');
   const blas = findOpenBlas();
   if (blas.error) done(false, `skipped (${blas.error})`);
   const nodeDir = findNodeDir();
-  if (!nodeDir) done(false, `skipped (no Node ${process.versions.node} headers next to node or in the node-gyp cache, and this build never downloads them)`);
+  if (!nodeDir)
+    done(
+      false,
+      `skipped (no Node ${process.versions.node} headers next to node or in the node-gyp cache, and this build never downloads them)`,
+    );
   const gyp = findNodeGyp();
   if (!gyp) done(false, 'skipped (node-gyp not found: it ships with npm)');
 
@@ -130,14 +143,22 @@ function main() {
   rmSync(join(nativeDir, 'build'), { recursive: true, force: true });
   let r = run(gyp.cmd, [...gyp.pre, 'configure', ...gypArgs, '--', ...defs], nativeDir);
   if (r.ok) r = run(gyp.cmd, [...gyp.pre, 'build', ...gypArgs], nativeDir);
-  if (!r.ok) done(false, `skipped (the build failed: ${r.error ? r.error.message : lastError(r.log)}; npm run build:blas -- --verbose shows the log)`);
+  if (!r.ok)
+    done(
+      false,
+      `skipped (the build failed: ${r.error ? r.error.message : lastError(r.log)}; npm run build:blas -- --verbose shows the log)`,
+    );
   const built = join(nativeDir, 'build', 'Release', 'd2l_blas.node');
   if (!existsSync(built)) done(false, 'skipped (node-gyp reported success but produced no d2l_blas.node)');
   mkdirSync(outDir, { recursive: true });
   copyFileSync(built, outFile);
 
   // Load it once in a child process: a missing run-time library shows here, not at first use.
-  const check = spawnSync(process.execPath, ['-e', `const a=require(${JSON.stringify(outFile)});const i=a.info();console.log(i.parallel+' '+i.corename+' '+i.library)`], { encoding: 'utf8' });
+  const check = spawnSync(
+    process.execPath,
+    ['-e', `const a=require(${JSON.stringify(outFile)});const i=a.info();console.log(i.parallel+' '+i.corename+' '+i.library)`],
+    { encoding: 'utf8' },
+  );
   if (check.status !== 0) {
     rmSync(outFile, { force: true });
     done(false, `skipped (built, but it does not load: ${lastError(`${check.stdout}${check.stderr}`)})`);

@@ -11,11 +11,22 @@ import { pathToFileURL } from 'node:url';
 
 const { CpuBackend } = await import(new URL('../dist/src/backend/cpu/cpu-backend.js', import.meta.url).href);
 const P = CpuBackend.prototype;
-const SKIP = new Set(['constructor', 'kernelInfo', 'fastKernels', 'supportsDType', 'memory', 'setKernels', 'setThreads', 'startThreads', 'shutdownThreads']);
+const SKIP = new Set([
+  'constructor',
+  'kernelInfo',
+  'fastKernels',
+  'supportsDType',
+  'memory',
+  'setKernels',
+  'setThreads',
+  'startThreads',
+  'shutdownThreads',
+]);
 const stats = new Map();
 const layout = (v) => (v.strides.at(-1) !== 1 ? 'ᵀ' : '');
 const keyOf = (name, a) => {
-  if (name === 'matmul' || name === 'matmulAdd') return `${name} ${a[0].shape.join('x')}${layout(a[0])}·${a[1].shape.join('x')}${layout(a[1])}`;
+  if (name === 'matmul' || name === 'matmulAdd')
+    return `${name} ${a[0].shape.join('x')}${layout(a[0])}·${a[1].shape.join('x')}${layout(a[1])}`;
   if (['unary', 'binary', 'binaryScalar', 'reduce'].includes(name)) return `${name} ${a[0]} ${a[1]?.shape ? a[1].shape.join('x') : ''}`;
   if (name === 'copy') return `copy ${a[0].shape.join('x')} ${a[0].dtype}->${a[1].dtype}`;
   return name;

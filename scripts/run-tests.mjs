@@ -29,7 +29,16 @@ if (files.length === 0) {
 const tap = join(mkdtempSync(join(tmpdir(), 'd2l-tests-')), 'report.tap');
 const r = spawnSync(
   process.execPath,
-  ['--expose-gc', '--test', '--test-concurrency=1', '--test-reporter=spec', '--test-reporter-destination=stdout', '--test-reporter=tap', `--test-reporter-destination=${tap}`, ...files],
+  [
+    '--expose-gc',
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    '--test-reporter-destination=stdout',
+    '--test-reporter=tap',
+    `--test-reporter-destination=${tap}`,
+    ...files,
+  ],
   { stdio: 'inherit', env: process.env },
 );
 const report = readFileSync(tap, 'utf8');

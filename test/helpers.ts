@@ -21,7 +21,12 @@ export function requireResource(t: TestContext, available: boolean, what: string
 }
 
 /** Asserts two arrays (or nested lists / numbers) are elementwise close. */
-export function assertClose(actual: NDArray | ArrayLike<number> | number, expected: NDArray | ArrayLike<number> | number | unknown[], tol = 1e-5, msg = ''): void {
+export function assertClose(
+  actual: NDArray | ArrayLike<number> | number,
+  expected: NDArray | ArrayLike<number> | number | unknown[],
+  tol = 1e-5,
+  msg = '',
+): void {
   const a = flat(actual);
   const e = flat(expected);
   assert.equal(a.length, e.length, `${msg} length ${a.length} vs ${e.length}`);

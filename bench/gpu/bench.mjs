@@ -33,7 +33,8 @@ const webgpu = await load('src/backend/webgpu/index.js');
 const env = (k, d) => process.env[k] ?? d;
 const log = (s) => process.stdout.write(`# ${s}\n`);
 let device = 'unknown';
-const emit = (r) => process.stdout.write(`RESULT ${JSON.stringify({ framework: 'd2l-ts-webgpu', device, date: new Date().toISOString(), ...r })}\n`);
+const emit = (r) =>
+  process.stdout.write(`RESULT ${JSON.stringify({ framework: 'd2l-ts-webgpu', device, date: new Date().toISOString(), ...r })}\n`);
 
 const phasesArg = process.argv.slice(2);
 const phases = new Set(phasesArg.length === 0 || phasesArg.includes('all') ? ['info', 'checks', 'sgemm', 'mlp'] : phasesArg);
@@ -72,7 +73,14 @@ const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 // ---------------------------------------------------------------- info
 if (phases.has('info')) {
   const lim = backend.device.limits;
-  emit({ workload: 'info', adapter: device, maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize, maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize, dawnFlags: flags, node: process.version });
+  emit({
+    workload: 'info',
+    adapter: device,
+    maxStorageBufferBindingSize: lim.maxStorageBufferBindingSize,
+    maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
+    dawnFlags: flags,
+    node: process.version,
+  });
 }
 
 // ---------------------------------------------------------------- checks (GPU vs CPU reference)
@@ -90,20 +98,65 @@ if (phases.has('checks')) {
   log('checks');
   const r = rng(1);
   let ok = true;
-  for (const [m, k, n] of [[256, 784, 10], [255, 129, 257], [1024, 1024, 1024], [7, 3000, 5]]) {
+  for (const [m, k, n] of [
+    [256, 784, 10],
+    [255, 129, 257],
+    [1024, 1024, 1024],
+    [7, 3000, 5],
+  ]) {
     const a = nd.array(randn(r, m * k), { shape: [m, k] });
     const b = nd.array(randn(r, k * n), { shape: [k, n] });
-    ok = (await check(`matmul ${m}x${k}x${n}`, () => nd.dot(a, b).dataSync(), () => nd.dot(a.copyto(G), b.copyto(G)).data(), 1e-4 * Math.sqrt(k))) && ok;
-    ok = (await check(`matmul^T ${m}x${k}x${n}`, () => nd.dot(b.T, a.T).dataSync(), async () => {
-      const ag = a.copyto(G), bg = b.copyto(G);
-      return nd.dot(bg.T, ag.T).data();
-    }, 1e-4 * Math.sqrt(k))) && ok;
+    ok =
+      (await check(
+        `matmul ${m}x${k}x${n}`,
+        () => nd.dot(a, b).dataSync(),
+        () => nd.dot(a.copyto(G), b.copyto(G)).data(),
+        1e-4 * Math.sqrt(k),
+      )) && ok;
+    ok =
+      (await check(
+        `matmul^T ${m}x${k}x${n}`,
+        () => nd.dot(b.T, a.T).dataSync(),
+        async () => {
+          const ag = a.copyto(G),
+            bg = b.copyto(G);
+          return nd.dot(bg.T, ag.T).data();
+        },
+        1e-4 * Math.sqrt(k),
+      )) && ok;
   }
   const x = nd.array(randn(r, 4096 * 33), { shape: [4096, 33] });
-  ok = (await check('softmax rows', () => nd.softmax(x).dataSync(), () => nd.softmax(x.copyto(G)).data(), 1e-5)) && ok;
-  ok = (await check('sum axis 0', () => x.sum({ axis: 0 }).dataSync(), () => x.copyto(G).sum({ axis: 0 }).data(), 1e-4)) && ok;
-  ok = (await check('argmax axis 1', () => x.argmax({ axis: 1 }).dataSync(), () => x.copyto(G).argmax({ axis: 1 }).data(), 0)) && ok;
-  ok = (await check('exp*2+x', () => x.exp().mul(2).add(x).dataSync(), () => { const g = x.copyto(G); return g.exp().mul(2).add(g).data(); }, 1e-5)) && ok;
+  ok =
+    (await check(
+      'softmax rows',
+      () => nd.softmax(x).dataSync(),
+      () => nd.softmax(x.copyto(G)).data(),
+      1e-5,
+    )) && ok;
+  ok =
+    (await check(
+      'sum axis 0',
+      () => x.sum({ axis: 0 }).dataSync(),
+      () => x.copyto(G).sum({ axis: 0 }).data(),
+      1e-4,
+    )) && ok;
+  ok =
+    (await check(
+      'argmax axis 1',
+      () => x.argmax({ axis: 1 }).dataSync(),
+      () => x.copyto(G).argmax({ axis: 1 }).data(),
+      0,
+    )) && ok;
+  ok =
+    (await check(
+      'exp*2+x',
+      () => x.exp().mul(2).add(x).dataSync(),
+      () => {
+        const g = x.copyto(G);
+        return g.exp().mul(2).add(g).data();
+      },
+      1e-5,
+    )) && ok;
   emit({ workload: 'check', case: 'all', ok });
 }
 
@@ -130,7 +183,8 @@ if (phases.has('sgemm')) {
       C.dispose();
       let worst = 0;
       for (let s = 0; s < 16; s++) {
-        const i = Math.floor(r() * n), j = Math.floor(r() * n);
+        const i = Math.floor(r() * n),
+          j = Math.floor(r() * n);
         let acc = 0;
         for (let k = 0; k < n; k++) acc += hostA[i * n + k] * hostB[k * n + j];
         worst = Math.max(worst, Math.abs(acc - c[i * n + j]) / Math.sqrt(n));
@@ -148,7 +202,18 @@ if (phases.has('sgemm')) {
       await backend.sync();
       const total = (performance.now() - t0) / 1000;
       const gflops = (2 * n ** 3 * reps) / total / 1e9;
-      emit({ workload: 'w1_sgemm', case: `n=${n}`, tiles, metric: 'gflops', unit: 'GFLOP/s', value: gflops, reps, seconds: total, spotCheckErr: worst, ok: worst < 1e-4 });
+      emit({
+        workload: 'w1_sgemm',
+        case: `n=${n}`,
+        tiles,
+        metric: 'gflops',
+        unit: 'GFLOP/s',
+        value: gflops,
+        reps,
+        seconds: total,
+        spotCheckErr: worst,
+        ok: worst < 1e-4,
+      });
     }
     backend.setMatmulConfig(undefined);
     A.dispose();
@@ -229,8 +294,18 @@ if (phases.has('mlp')) {
     log(`mlp epoch ${e + 1}: ${times[e].toFixed(3)} s, loss ${m.loss.toFixed(4)}, acc ${m.acc.toFixed(4)}`);
   }
   emit({
-    workload: 'w4_mlp', case: 'train', metric: 'sec_per_epoch', unit: 's', value: median(times), times, rows, batch,
-    finalLoss: m.loss, finalAcc: m.acc, lossFinite: Number.isFinite(m.loss), stats: backend.stats,
+    workload: 'w4_mlp',
+    case: 'train',
+    metric: 'sec_per_epoch',
+    unit: 's',
+    value: median(times),
+    times,
+    rows,
+    batch,
+    finalLoss: m.loss,
+    finalAcc: m.acc,
+    lossFinite: Number.isFinite(m.loss),
+    stats: backend.stats,
   });
 }
 

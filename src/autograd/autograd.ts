@@ -230,7 +230,9 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
           continue;
         }
         if (!shapesEqual(gx.shape, x.shape))
-          throw new AutogradError(`backward: internal error in the gradient of ${node.op}: got shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`);
+          throw new AutogradError(
+            `backward: internal error in the gradient of ${node.op}: got shape ${shapeStr(gx.shape)} for an input of shape ${shapeStr(x.shape)}`,
+          );
         accumulate(x, gx);
       }
       if (!isLeafTarget && !create) {
@@ -247,7 +249,12 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
     if (!create) for (const g of new Set(grads.values())) if (!inGrad.has(g)) g.dispose();
     throw e;
   }
-  if (!(opts.retainGraph ?? create)) for (const a of order) if (a._node) { releaseNode(a._node); a._node = null; }
+  if (!(opts.retainGraph ?? create))
+    for (const a of order)
+      if (a._node) {
+        releaseNode(a._node);
+        a._node = null;
+      }
   return result;
 }
 
@@ -279,7 +286,16 @@ class BufferSink implements GradSink {
  */
 function gradTarget(x: NDArray): boolean {
   const d = x._grad;
-  return !x._node && x._gradReq !== 'null' && !!d && !d.isDisposed && d.storage.refs === 1 && d.isContiguous && d.dtype === x.dtype && shapesEqual(d.shape, x.shape);
+  return (
+    !x._node &&
+    x._gradReq !== 'null' &&
+    !!d &&
+    !d.isDisposed &&
+    d.storage.refs === 1 &&
+    d.isContiguous &&
+    d.dtype === x.dtype &&
+    shapesEqual(d.shape, x.shape)
+  );
 }
 
 /**
@@ -338,7 +354,9 @@ export function backward(heads: NDArray[], opts: BackwardOptions = {}): void {
 export function grad(heads: NDArray[], variables: NDArray[], opts: BackwardOptions = {}): NDArray[] {
   for (const v of variables)
     if (v._gradReq === 'null' && !v._node)
-      throw new AutogradError(`autograd.grad: a variable of shape ${shapeStr(v.shape)} has no attached gradient; call attachGrad() on it before recording`);
+      throw new AutogradError(
+        `autograd.grad: a variable of shape ${shapeStr(v.shape)} has no attached gradient; call attachGrad() on it before recording`,
+      );
   const res = runBackward(heads, opts, variables);
   return variables.map((v) => keep(res.get(v) ?? v.zerosLike()));
 }

@@ -27,12 +27,42 @@ export interface View {
 }
 
 export type UnaryOp =
-  | 'neg' | 'abs' | 'sign' | 'exp' | 'log' | 'sqrt' | 'square' | 'sin' | 'cos' | 'tanh'
-  | 'sigmoid' | 'relu' | 'floor' | 'ceil' | 'round' | 'reciprocal' | 'log1p' | 'expm1' | 'logicalNot'
-  | 'isnan' | 'isinf';
+  | 'neg'
+  | 'abs'
+  | 'sign'
+  | 'exp'
+  | 'log'
+  | 'sqrt'
+  | 'square'
+  | 'sin'
+  | 'cos'
+  | 'tanh'
+  | 'sigmoid'
+  | 'relu'
+  | 'floor'
+  | 'ceil'
+  | 'round'
+  | 'reciprocal'
+  | 'log1p'
+  | 'expm1'
+  | 'logicalNot'
+  | 'isnan'
+  | 'isinf';
 export type BinaryOp =
-  | 'add' | 'sub' | 'mul' | 'div' | 'pow' | 'maximum' | 'minimum' | 'mod'
-  | 'equal' | 'notEqual' | 'greater' | 'greaterEqual' | 'lesser' | 'lesserEqual';
+  | 'add'
+  | 'sub'
+  | 'mul'
+  | 'div'
+  | 'pow'
+  | 'maximum'
+  | 'minimum'
+  | 'mod'
+  | 'equal'
+  | 'notEqual'
+  | 'greater'
+  | 'greaterEqual'
+  | 'lesser'
+  | 'lesserEqual';
 export type ReduceOp = 'sum' | 'prod' | 'max' | 'min' | 'argmax' | 'argmin';
 
 export interface Conv2dParams {

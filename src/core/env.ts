@@ -27,7 +27,8 @@ export function nodeProcess(): NodeProcess | undefined {
  * (`scripts/build-blas.mjs`, `bench/`), documented where they are read.
  */
 export const SETTINGS = {
-  D2L_CPU_KERNELS: "CPU kernels: 'ts' (reference), 'wasm' (portable SIMD), 'blas' (Wasm + OpenBLAS GEMM) or 'auto' (default: the fastest available)",
+  D2L_CPU_KERNELS:
+    "CPU kernels: 'ts' (reference), 'wasm' (portable SIMD), 'blas' (Wasm + OpenBLAS GEMM) or 'auto' (default: the fastest available)",
   D2L_CPU_THREADS: 'threads for large CPU kernels, the calling thread included (default: the available cores)',
   D2L_CPU_SPIN_MS: 'how long kernel workers spin for the next job before sleeping, in ms (default 1)',
   D2L_CPU_HOT_SPLIT: "'0': never split small kernels over threads while the workers are awake",

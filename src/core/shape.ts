@@ -145,7 +145,6 @@ export function checkShape(shape: unknown, op: string): number[] {
   if (typeof shape === 'number') shape = [shape];
   if (!Array.isArray(shape)) throw new ShapeError(`${op}: shape must be an array of integers, got ${String(shape)}`);
   for (const d of shape)
-    if (!Number.isInteger(d) || d < 0)
-      throw new ShapeError(`${op}: shape ${JSON.stringify(shape)} must hold non-negative integers`);
+    if (!Number.isInteger(d) || d < 0) throw new ShapeError(`${op}: shape ${JSON.stringify(shape)} must hold non-negative integers`);
   return [...(shape as number[])];
 }

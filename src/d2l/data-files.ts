@@ -38,7 +38,9 @@ export function zipMemberText(zip: Uint8Array, member: string, zipName = 'the ar
   try {
     files = unzipSync(zip, { filter: (f) => f.name === member });
   } catch (e) {
-    throw new ValueError(`cannot read ${zipName} as a zip archive (${e instanceof Error ? e.message : e}); the file may be corrupt: delete it and fetch it again`);
+    throw new ValueError(
+      `cannot read ${zipName} as a zip archive (${e instanceof Error ? e.message : e}); the file may be corrupt: delete it and fetch it again`,
+    );
   }
   const data = files[member];
   if (!data) throw new ValueError(`${zipName} has no member '${member}'`);

@@ -10,7 +10,18 @@ import { FashionMNIST } from '../gluon/data/vision/datasets.js';
 import { Compose, Resize, ToTensor } from '../gluon/data/vision/transforms.js';
 
 /** The ten Fashion-MNIST classes, by label. */
-export const FASHION_MNIST_LABELS: readonly string[] = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot'];
+export const FASHION_MNIST_LABELS: readonly string[] = [
+  't-shirt',
+  'trouser',
+  'pullover',
+  'dress',
+  'coat',
+  'sandal',
+  'shirt',
+  'sneaker',
+  'bag',
+  'ankle boot',
+];
 
 /**
  * The text labels of numeric Fashion-MNIST labels.
@@ -39,7 +50,8 @@ export interface LoadFashionMnistOptions extends DataResolveOptions {
 }
 
 function loaders(train: Dataset<any>, test: Dataset<any>, batchSize: number, opts: LoadFashionMnistOptions): [DataLoader, DataLoader] {
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ValueError(`loadDataFashionMnist: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new ValueError(`loadDataFashionMnist: batchSize must be a positive integer, got ${batchSize}`);
   const tfs = opts.resize ? [new Resize(opts.resize), new ToTensor()] : [new ToTensor()];
   const transformer = new Compose(tfs);
   const lim = (d: Dataset<any>) => (opts.limit !== undefined ? d.take(opts.limit) : d);

@@ -101,7 +101,12 @@ export interface ShowImagesOptions {
  * @example
  * await d2l.showImages(X.get(':8'), 2, 4, { titles: labels, file: 'out/grid.png' });
  */
-export async function showImages(imgs: NDArray | readonly NDArray[], numRows: number, numCols: number, opts: ShowImagesOptions = {}): Promise<Figure> {
+export async function showImages(
+  imgs: NDArray | readonly NDArray[],
+  numRows: number,
+  numCols: number,
+  opts: ShowImagesOptions = {},
+): Promise<Figure> {
   if (!(numRows > 0 && numCols > 0)) throw new ValueError(`showImages: numRows and numCols must be positive, got ${numRows}, ${numCols}`);
   const pixels = (await toPixels(imgs)).slice(0, numRows * numCols);
   if (pixels.length === 0) throw new ValueError('showImages: no images to show');

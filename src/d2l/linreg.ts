@@ -20,7 +20,8 @@ import * as nd from '../ndarray/nd.js';
  * }
  */
 export function* dataIter(batchSize: number, features: NDArray, labels: NDArray): Generator<[NDArray, NDArray]> {
-  if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ValueError(`dataIter: batchSize must be a positive integer, got ${batchSize}`);
+  if (!Number.isInteger(batchSize) || batchSize <= 0)
+    throw new ValueError(`dataIter: batchSize must be a positive integer, got ${batchSize}`);
   const numExamples = features.shape[0];
   if (labels.shape[0] !== numExamples)
     throw new ValueError(`dataIter: features have ${numExamples} examples but labels have ${labels.shape[0]}`);

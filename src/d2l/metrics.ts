@@ -19,7 +19,9 @@ export function accuracy(yHat: NDArray, y: NDArray): number {
   const n = yHat.shape[0];
   if (n === 0) throw new ValueError('accuracy: yHat has no rows');
   if (yHat.context.deviceType !== 'cpu')
-    throw new ValueError(`accuracy: yHat lives on ${yHat.context}, which is read only asynchronously: use \`await d2l.accuracyAsync(yHat, y)\``);
+    throw new ValueError(
+      `accuracy: yHat lives on ${yHat.context}, which is read only asynchronously: use \`await d2l.accuracyAsync(yHat, y)\``,
+    );
   const c = correctCount(yHat, y);
   const v = c.asScalar();
   c.dispose();

@@ -47,8 +47,10 @@ export class NGramModel {
 
   constructor(n: number, vocabSize: number, opts: { k?: number } = {}) {
     if (!Number.isInteger(n) || n < 1) throw new ValueError(`NGramModel: n must be a positive integer, got ${n}`);
-    if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new ValueError(`NGramModel: vocabSize must be a positive integer, got ${vocabSize}`);
-    if (vocabSize ** n > Number.MAX_SAFE_INTEGER) throw new ValueError(`NGramModel: vocabSize^n = ${vocabSize}^${n} is too large to encode n-grams exactly`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1)
+      throw new ValueError(`NGramModel: vocabSize must be a positive integer, got ${vocabSize}`);
+    if (vocabSize ** n > Number.MAX_SAFE_INTEGER)
+      throw new ValueError(`NGramModel: vocabSize^n = ${vocabSize}^${n} is too large to encode n-grams exactly`);
     this.n = n;
     this.vocabSize = vocabSize;
     this.k = opts.k ?? 1;
@@ -69,7 +71,8 @@ export class NGramModel {
   fit(sequences: readonly (readonly number[])[]): this {
     for (const s of sequences) {
       for (const w of s)
-        if (!(Number.isInteger(w) && w >= 0 && w < this.vocabSize)) throw new ValueError(`NGramModel.fit: token ${w} is outside 0..${this.vocabSize - 1}`);
+        if (!(Number.isInteger(w) && w >= 0 && w < this.vocabSize))
+          throw new ValueError(`NGramModel.fit: token ${w} is outside 0..${this.vocabSize - 1}`);
       this.total += s.length;
       for (let m = 1; m <= this.n; m++)
         for (let i = 0; i + m <= s.length; i++) {
@@ -84,7 +87,8 @@ export class NGramModel {
 
   /** How often the m-gram `tokens` occurred (m ≤ n). */
   count(tokens: readonly number[]): number {
-    if (tokens.length < 1 || tokens.length > this.n) throw new ValueError(`NGramModel.count: expected 1..${this.n} tokens, got ${tokens.length}`);
+    if (tokens.length < 1 || tokens.length > this.n)
+      throw new ValueError(`NGramModel.count: expected 1..${this.n} tokens, got ${tokens.length}`);
     return this.counts[tokens.length].get(this.encode(tokens, 0, tokens.length)) ?? 0;
   }
 

@@ -83,7 +83,8 @@ function finishFigure(svg: string, file: string | undefined, scale = 2): Figure 
 
 async function toNumbers(v: Values, what: string): Promise<number[]> {
   if (v instanceof NDArray) {
-    if (v.ndim > 1 && v.size !== v.shape[0]) throw new ValueError(`plot: ${what} must be 1-D, got an array of shape (${v.shape.join(', ')})`);
+    if (v.ndim > 1 && v.size !== v.shape[0])
+      throw new ValueError(`plot: ${what} must be 1-D, got an array of shape (${v.shape.join(', ')})`);
     return Array.from(await v.data());
   }
   return Array.from(v);
@@ -232,7 +233,11 @@ export interface EpochCurvePoint {
  * const history = await d2l.trainCh3(net, trainIter, testIter, loss, 5, 256, null, null, trainer);
  * await d2l.plotTrainingCurves(history, 'out/curves.png');
  */
-export async function plotTrainingCurves(history: readonly EpochCurvePoint[], file?: string, opts: { title?: string } = {}): Promise<Figure> {
+export async function plotTrainingCurves(
+  history: readonly EpochCurvePoint[],
+  file?: string,
+  opts: { title?: string } = {},
+): Promise<Figure> {
   if (history.length === 0) throw new ValueError('plotTrainingCurves: no epochs to plot');
   const lossRows = history.map((h) => ({ epoch: h.epoch, value: h.loss, series: 'train loss' }));
   const accRows = history.flatMap((h) => [

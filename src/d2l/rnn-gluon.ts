@@ -14,7 +14,16 @@ import { Normal } from '../gluon/init.js';
 import { Dense } from '../gluon/nn/basic-layers.js';
 import type { RecurrentLayer } from '../gluon/rnn/rnn-layer.js';
 import { Trainer } from '../gluon/trainer.js';
-import { generateGreedy, gradClipping, softmaxCrossEntropy, trainRnnEpochs, type EpochRecord, type RnnState, type RnnTrainCommonOptions, type SequenceForward } from './rnn.js';
+import {
+  generateGreedy,
+  gradClipping,
+  softmaxCrossEntropy,
+  trainRnnEpochs,
+  type EpochRecord,
+  type RnnState,
+  type RnnTrainCommonOptions,
+  type SequenceForward,
+} from './rnn.js';
 import { dataIterConsecutive } from './text.js';
 
 /**
@@ -34,7 +43,8 @@ export class RNNModel extends Block {
 
   constructor(rnnLayer: RecurrentLayer, vocabSize: number, opts: BlockOptions = {}) {
     super(opts);
-    if (!Number.isInteger(vocabSize) || vocabSize < 1) throw new ValueError(`RNNModel: vocabSize must be a positive integer, got ${vocabSize}`);
+    if (!Number.isInteger(vocabSize) || vocabSize < 1)
+      throw new ValueError(`RNNModel: vocabSize must be a positive integer, got ${vocabSize}`);
     this.rnn = rnnLayer;
     this.vocabSize = vocabSize;
     this.dense = this.nameScope(() => new Dense(vocabSize));
@@ -72,7 +82,15 @@ export class RNNModel extends Block {
  * await predictRnnGluon('分开', 10, model, vocabSize, undefined, idxToChar, charToIdx);
  * await predictRnnGluon('分开', 10, gpuModel, vocabSize, nd.gpu(), idxToChar, charToIdx);
  */
-export async function predictRnnGluon(prefix: string, numChars: number, model: RNNModel, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): Promise<string> {
+export async function predictRnnGluon(
+  prefix: string,
+  numChars: number,
+  model: RNNModel,
+  vocabSize: number,
+  ctx: Context | undefined,
+  idxToChar: readonly string[],
+  charToIdx: Map<string, number>,
+): Promise<string> {
   void vocabSize; // the book's signature; the model knows its vocabulary
   const step = (X: NDArray, state: RnnState): [NDArray, RnnState] => model.forward(X, state) as [NDArray, RnnState];
   return generateGreedy(prefix, numChars, model.beginState({ batchSize: 1, ctx }), step, ctx, idxToChar, charToIdx, 'predictRnnGluon');
@@ -113,7 +131,10 @@ export async function trainAndPredictRnnGluon(o: TrainRnnGluonOptions): Promise<
         return [softmaxCrossEntropy(output, y).mean(), s] as [NDArray, RnnState];
       });
       l.backward();
-      params ??= model.collectParams().values().map((p) => p.data());
+      params ??= model
+        .collectParams()
+        .values()
+        .map((p) => p.data());
       gradClipping(params, o.clippingTheta, o.ctx);
       trainer.step(1);
       return [l, outState];

@@ -67,8 +67,11 @@ export interface ParamOptions {
 export function getRnnParams(numInputs: number, numHiddens: number, numOutputs: number, opts: ParamOptions = {}): NDArray[] {
   const { ctx, dtype = 'float32' } = opts;
   return attach([
-    normal01([numInputs, numHiddens], ctx, dtype), normal01([numHiddens, numHiddens], ctx, dtype), nd.zeros([numHiddens], { ctx, dtype }),
-    normal01([numHiddens, numOutputs], ctx, dtype), nd.zeros([numOutputs], { ctx, dtype }),
+    normal01([numInputs, numHiddens], ctx, dtype),
+    normal01([numHiddens, numHiddens], ctx, dtype),
+    nd.zeros([numHiddens], { ctx, dtype }),
+    normal01([numHiddens, numOutputs], ctx, dtype),
+    nd.zeros([numOutputs], { ctx, dtype }),
   ]);
 }
 
@@ -107,8 +110,18 @@ export const rnn: RnnFn = (inputs, state, params) => {
  */
 export function getGruParams(numInputs: number, numHiddens: number, numOutputs: number, opts: ParamOptions = {}): NDArray[] {
   const { ctx, dtype = 'float32' } = opts;
-  const three = () => [normal01([numInputs, numHiddens], ctx, dtype), normal01([numHiddens, numHiddens], ctx, dtype), nd.zeros([numHiddens], { ctx, dtype })];
-  return attach([...three(), ...three(), ...three(), normal01([numHiddens, numOutputs], ctx, dtype), nd.zeros([numOutputs], { ctx, dtype })]);
+  const three = () => [
+    normal01([numInputs, numHiddens], ctx, dtype),
+    normal01([numHiddens, numHiddens], ctx, dtype),
+    nd.zeros([numHiddens], { ctx, dtype }),
+  ];
+  return attach([
+    ...three(),
+    ...three(),
+    ...three(),
+    normal01([numHiddens, numOutputs], ctx, dtype),
+    nd.zeros([numOutputs], { ctx, dtype }),
+  ]);
 }
 
 /**
@@ -134,7 +147,12 @@ export const gru: RnnFn = (inputs, state, params) => {
   for (const X of inputs) {
     const Z = nd.sigmoid(nd.dot(X, Wxz).add(nd.dot(H, Whz)).add(bz));
     const R = nd.sigmoid(nd.dot(X, Wxr).add(nd.dot(H, Whr)).add(br));
-    const Htilda = nd.tanh(nd.dot(X, Wxh).add(nd.dot(R.mul(H), Whh)).add(bh));
+    const Htilda = nd.tanh(
+      nd
+        .dot(X, Wxh)
+        .add(nd.dot(R.mul(H), Whh))
+        .add(bh),
+    );
     H = Z.mul(H).add(Z.rsub(1).mul(Htilda));
     outputs.push(nd.dot(H, Whq).add(bq));
   }
@@ -150,8 +168,19 @@ export const gru: RnnFn = (inputs, state, params) => {
  */
 export function getLstmParams(numInputs: number, numHiddens: number, numOutputs: number, opts: ParamOptions = {}): NDArray[] {
   const { ctx, dtype = 'float32' } = opts;
-  const three = () => [normal01([numInputs, numHiddens], ctx, dtype), normal01([numHiddens, numHiddens], ctx, dtype), nd.zeros([numHiddens], { ctx, dtype })];
-  return attach([...three(), ...three(), ...three(), ...three(), normal01([numHiddens, numOutputs], ctx, dtype), nd.zeros([numOutputs], { ctx, dtype })]);
+  const three = () => [
+    normal01([numInputs, numHiddens], ctx, dtype),
+    normal01([numHiddens, numHiddens], ctx, dtype),
+    nd.zeros([numHiddens], { ctx, dtype }),
+  ];
+  return attach([
+    ...three(),
+    ...three(),
+    ...three(),
+    ...three(),
+    normal01([numHiddens, numOutputs], ctx, dtype),
+    nd.zeros([numOutputs], { ctx, dtype }),
+  ]);
 }
 
 /**
@@ -160,7 +189,10 @@ export function getLstmParams(numInputs: number, numHiddens: number, numOutputs:
  * @example
  * const [H, C] = initLstmState(32, 256);
  */
-export const initLstmState: InitStateFn = (batchSize, numHiddens, ctx) => [nd.zeros([batchSize, numHiddens], { ctx }), nd.zeros([batchSize, numHiddens], { ctx })];
+export const initLstmState: InitStateFn = (batchSize, numHiddens, ctx) => [
+  nd.zeros([batchSize, numHiddens], { ctx }),
+  nd.zeros([batchSize, numHiddens], { ctx }),
+];
 
 /**
  * The LSTM of 6.8: I, F, O = σ(X W_x* + H W_h* + b_*), C̃ = tanh(X W_xc + H W_hc + b_c),
@@ -234,7 +266,12 @@ function checkPrefix(prefix: string, charToIdx: Map<string, number>, op: string)
 
 /** The values of small arrays on one device (each flattened, in order) in a single read. */
 async function readAll(arrays: readonly NDArray[]): Promise<ArrayLike<number>> {
-  const all = tidy(() => nd.concat(arrays.map((a) => a.reshape([-1])), { dim: 0 }));
+  const all = tidy(() =>
+    nd.concat(
+      arrays.map((a) => a.reshape([-1])),
+      { dim: 0 },
+    ),
+  );
   try {
     return await all.data();
   } finally {
@@ -256,8 +293,14 @@ async function readAll(arrays: readonly NDArray[]): Promise<ArrayLike<number>> {
  * await generateGreedy('分开', 10, state0, (X, s) => model.forward(X, s), ctx, idxToChar, charToIdx, 'predictRnnGluon');
  */
 export async function generateGreedy(
-  prefix: string, numChars: number, state0: RnnState, step: (X: NDArray, state: RnnState) => [NDArray, RnnState],
-  ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>, op = 'generateGreedy',
+  prefix: string,
+  numChars: number,
+  state0: RnnState,
+  step: (X: NDArray, state: RnnState) => [NDArray, RnnState],
+  ctx: Context | undefined,
+  idxToChar: readonly string[],
+  charToIdx: Map<string, number>,
+  op = 'generateGreedy',
 ): Promise<string> {
   let pre: number[];
   try {
@@ -308,7 +351,18 @@ export async function generateGreedy(
  * await predictRnn('分开', 10, rnn, params, initRnnState, 256, vocabSize, undefined, idxToChar, charToIdx);
  * await predictRnn('分开', 10, rnn, gpuParams, initRnnState, 256, vocabSize, nd.gpu(), idxToChar, charToIdx);
  */
-export async function predictRnn(prefix: string, numChars: number, rnnFn: RnnFn, params: NDArray[], initState: InitStateFn, numHiddens: number, vocabSize: number, ctx: Context | undefined, idxToChar: readonly string[], charToIdx: Map<string, number>): Promise<string> {
+export async function predictRnn(
+  prefix: string,
+  numChars: number,
+  rnnFn: RnnFn,
+  params: NDArray[],
+  initState: InitStateFn,
+  numHiddens: number,
+  vocabSize: number,
+  ctx: Context | undefined,
+  idxToChar: readonly string[],
+  charToIdx: Map<string, number>,
+): Promise<string> {
   const step = (X: NDArray, state: RnnState): [NDArray, RnnState] => {
     const [Y, st] = rnnFn(toOnehot(X, vocabSize, { dtype: params[0].dtype as 'float32' }), state, params);
     return [Y[0], st];
@@ -388,7 +442,8 @@ export async function trainAndPredictRnn(o: TrainRnnOptions): Promise<{ params: 
       sgd(params, o.lr, 1); // the loss is a mean already
       return [l, outState];
     },
-    predict: (prefix) => predictRnn(prefix, o.predLen, o.rnn, params, o.initRnnState, o.numHiddens, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx),
+    predict: (prefix) =>
+      predictRnn(prefix, o.predLen, o.rnn, params, o.initRnnState, o.numHiddens, o.vocabSize, o.ctx, o.idxToChar, o.charToIdx),
   });
   return { params, log };
 }
@@ -468,7 +523,12 @@ export type SequenceForward = (X: NDArray, state: RnnState) => [NDArray, RnnStat
  * const ppl = await heldOutPerplexity(scratchForward(rnn, params, vocabSize), (b) => initRnnState(b, 256), segments);
  * await heldOutPerplexity(gluonForward(model), (b) => model.beginState({ batchSize: b, ctx: nd.gpu() }), segments, { ctx: nd.gpu() });
  */
-export async function heldOutPerplexity(forward: SequenceForward, initState: (batchSize: number) => RnnState, segments: readonly (readonly number[])[], opts: { batchSize?: number; ctx?: Context } = {}): Promise<number> {
+export async function heldOutPerplexity(
+  forward: SequenceForward,
+  initState: (batchSize: number) => RnnState,
+  segments: readonly (readonly number[])[],
+  opts: { batchSize?: number; ctx?: Context } = {},
+): Promise<number> {
   const bs = opts.batchSize ?? 128;
   const sorted = [...segments].filter((s) => s.length >= 2).sort((a, b) => a.length - b.length);
   if (sorted.length === 0) throw new ValueError('heldOutPerplexity: no segment has 2 or more characters');
@@ -491,14 +551,20 @@ export async function heldOutPerplexity(forward: SequenceForward, initState: (ba
           count++;
         }
       });
-      sums.push(keep(tidy(() => {
-        const Xa = nd.array(X, { shape: [B, T], ctx: opts.ctx });
-        const Ya = nd.array(Y, { shape: [B, T], ctx: opts.ctx });
-        const Ma = nd.array(M, { shape: [B, T], ctx: opts.ctx });
-        const [logits] = forward(Xa, initState(B));
-        // logits are time-major: row t*B + b.
-        return softmaxCrossEntropy(logits, Ya.T.reshape([-1])).mul(Ma.T.reshape([-1])).sum();
-      })));
+      sums.push(
+        keep(
+          tidy(() => {
+            const Xa = nd.array(X, { shape: [B, T], ctx: opts.ctx });
+            const Ya = nd.array(Y, { shape: [B, T], ctx: opts.ctx });
+            const Ma = nd.array(M, { shape: [B, T], ctx: opts.ctx });
+            const [logits] = forward(Xa, initState(B));
+            // logits are time-major: row t*B + b.
+            return softmaxCrossEntropy(logits, Ya.T.reshape([-1]))
+              .mul(Ma.T.reshape([-1]))
+              .sum();
+          }),
+        ),
+      );
     }
     const values = await readAll(sums);
     let nll = 0;

@@ -57,7 +57,14 @@ function charCorpus(text: string, numChars: number | null, lower: boolean): Char
   let chars = Array.from(t);
   if (numChars !== null) chars = chars.slice(0, numChars);
   const { idxToChar, charToIdx } = charVocab(chars);
-  return { corpusIndices: chars.map((c) => charToIdx.get(c)!), charToIdx, idxToChar, vocabSize: idxToChar.length, corpusChars: chars, rawText: text };
+  return {
+    corpusIndices: chars.map((c) => charToIdx.get(c)!),
+    charToIdx,
+    idxToChar,
+    vocabSize: idxToChar.length,
+    corpusChars: chars,
+    rawText: text,
+  };
 }
 
 /**
@@ -102,7 +109,12 @@ export async function readTimeMachineRaw(opts: DataOptions = {}): Promise<string
  * tokenize(lines, 'word');
  */
 export async function readTimeMachine(opts: DataOptions = {}): Promise<string[]> {
-  return (await readTimeMachineRaw(opts)).map((l) => l.replace(/[^A-Za-z]+/g, ' ').trim().toLowerCase());
+  return (await readTimeMachineRaw(opts)).map((l) =>
+    l
+      .replace(/[^A-Za-z]+/g, ' ')
+      .trim()
+      .toLowerCase(),
+  );
 }
 
 /**
@@ -162,7 +174,10 @@ export class Vocab {
   /** The index of `<unk>`: 0. */
   readonly unk = 0;
 
-  constructor(tokens: readonly string[] | readonly (readonly string[])[] = [], opts: { minFreq?: number; reservedTokens?: readonly string[] } = {}) {
+  constructor(
+    tokens: readonly string[] | readonly (readonly string[])[] = [],
+    opts: { minFreq?: number; reservedTokens?: readonly string[] } = {},
+  ) {
     const minFreq = opts.minFreq ?? 0;
     const counter = countCorpus(tokens);
     // Array.prototype.sort is stable: ties keep the counter's first-occurrence order.
@@ -235,7 +250,12 @@ function checkIterArgs(op: string, n: number, batchSize: number, numSteps: numbe
  * @example
  * for (const [X, Y] of dataIterRandom(range(30), 2, 6)) console.log(`X: ${X}\nY: ${Y}`);
  */
-export function* dataIterRandom(corpusIndices: readonly number[], batchSize: number, numSteps: number, ctx?: Context): Generator<[NDArray, NDArray]> {
+export function* dataIterRandom(
+  corpusIndices: readonly number[],
+  batchSize: number,
+  numSteps: number,
+  ctx?: Context,
+): Generator<[NDArray, NDArray]> {
   checkIterArgs('dataIterRandom', corpusIndices.length, batchSize, numSteps);
   const numExamples = Math.floor((corpusIndices.length - 1) / numSteps);
   const epochSize = Math.floor(numExamples / batchSize);
@@ -246,7 +266,10 @@ export function* dataIterRandom(corpusIndices: readonly number[], batchSize: num
     const batch = exampleIndices.slice(i * batchSize, (i + 1) * batchSize);
     const X = batch.flatMap((j) => data(j * numSteps));
     const Y = batch.flatMap((j) => data(j * numSteps + 1));
-    yield [array(Float32Array.from(X), { shape: [batchSize, numSteps], ctx }), array(Float32Array.from(Y), { shape: [batchSize, numSteps], ctx })];
+    yield [
+      array(Float32Array.from(X), { shape: [batchSize, numSteps], ctx }),
+      array(Float32Array.from(Y), { shape: [batchSize, numSteps], ctx }),
+    ];
   }
 }
 
@@ -261,7 +284,12 @@ export function* dataIterRandom(corpusIndices: readonly number[], batchSize: num
  * // X: [[ 0.  1.  2.  3.  4.  5.]
  * //     [15. 16. 17. 18. 19. 20.]] ...
  */
-export function* dataIterConsecutive(corpusIndices: readonly number[], batchSize: number, numSteps: number, ctx?: Context): Generator<[NDArray, NDArray]> {
+export function* dataIterConsecutive(
+  corpusIndices: readonly number[],
+  batchSize: number,
+  numSteps: number,
+  ctx?: Context,
+): Generator<[NDArray, NDArray]> {
   checkIterArgs('dataIterConsecutive', corpusIndices.length, batchSize, numSteps);
   const batchLen = Math.floor(corpusIndices.length / batchSize);
   const epochSize = Math.floor((batchLen - 1) / numSteps);
@@ -310,7 +338,10 @@ export function range(n: number): number[] {
  * const corpus = await loadDataJayLyrics();
  * const { segments, numScored, numOutOfVocab } = heldOutSegments(corpus, { start: 10000, length: 5000 });
  */
-export function heldOutSegments(corpus: CharCorpus, opts: { start?: number; length?: number; text?: string } = {}): { segments: number[][]; numScored: number; numOutOfVocab: number; numChars: number } {
+export function heldOutSegments(
+  corpus: CharCorpus,
+  opts: { start?: number; length?: number; text?: string } = {},
+): { segments: number[][]; numScored: number; numOutOfVocab: number; numChars: number } {
   const start = opts.start ?? 10000;
   const length = opts.length ?? 5000;
   const text = opts.text ?? corpus.rawText;

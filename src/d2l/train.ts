@@ -146,9 +146,9 @@ export async function trainCh3(
   trainer: TrainerLike | null = null,
   opts: TrainCh3Options = {},
 ): Promise<EpochMetrics[]> {
-  if (!Number.isInteger(numEpochs) || numEpochs < 0) throw new ValueError(`trainCh3: numEpochs must be a non-negative integer, got ${numEpochs}`);
-  if (!trainer && (!params || lr === null))
-    throw new ValueError('trainCh3: pass either params and lr (from-scratch sgd) or a trainer');
+  if (!Number.isInteger(numEpochs) || numEpochs < 0)
+    throw new ValueError(`trainCh3: numEpochs must be a non-negative integer, got ${numEpochs}`);
+  if (!trainer && (!params || lr === null)) throw new ValueError('trainCh3: pass either params and lr (from-scratch sgd) or a trainer');
   const print = opts.print ?? ((l: string) => console.log(l));
   const showBar = progressEnabled(opts.progress);
   const history: EpochMetrics[] = [];
@@ -235,7 +235,12 @@ export async function predictCh3(
   const [X, y] = first;
   try {
     const k = Math.min(n, X.shape[0]);
-    const predArr = tidy(() => applyNet(net, opts.ctx ? X.asInContext(opts.ctx) : X).argmax({ axis: 1 }).get(`:${k}`).copy());
+    const predArr = tidy(() =>
+      applyNet(net, opts.ctx ? X.asInContext(opts.ctx) : X)
+        .argmax({ axis: 1 })
+        .get(`:${k}`)
+        .copy(),
+    );
     const yk = y.get(`:${k}`);
     const trueLabels = getFashionMnistLabels(Array.from(await yk.data()));
     const predLabels = getFashionMnistLabels(Array.from(await predArr.data()));

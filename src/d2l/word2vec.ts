@@ -79,7 +79,8 @@ export function compareCounts(token: string, vocab: PtbVocab, subsampled: readon
  * const [centers, contexts] = getCentersAndContexts([[0, 1, 2, 3, 4, 5, 6], [7, 8, 9]], 2);
  */
 export function getCentersAndContexts(dataset: readonly (readonly number[])[], maxWindowSize: number): [number[], number[][]] {
-  if (!Number.isInteger(maxWindowSize) || maxWindowSize < 1) throw new ValueError(`getCentersAndContexts: maxWindowSize must be a positive integer, got ${maxWindowSize}`);
+  if (!Number.isInteger(maxWindowSize) || maxWindowSize < 1)
+    throw new ValueError(`getCentersAndContexts: maxWindowSize must be a positive integer, got ${maxWindowSize}`);
   const centers: number[] = [];
   const contexts: number[][] = [];
   for (const st of dataset) {
@@ -171,8 +172,10 @@ export function batchify(data: readonly (readonly [number, readonly number[], re
     masks.fill(1, row, row + context.length + negative.length);
   });
   return [
-    nd.array(centers, { shape: [B, 1], ctx }), nd.array(cn, { shape: [B, maxLen], ctx }),
-    nd.array(masks, { shape: [B, maxLen], ctx }), nd.array(labels, { shape: [B, maxLen], ctx }),
+    nd.array(centers, { shape: [B, 1], ctx }),
+    nd.array(cn, { shape: [B, maxLen], ctx }),
+    nd.array(masks, { shape: [B, maxLen], ctx }),
+    nd.array(labels, { shape: [B, maxLen], ctx }),
   ];
 }
 
@@ -183,13 +186,25 @@ export function batchify(data: readonly (readonly [number, readonly number[], re
  * @example
  * for (const [center, contextNegative, mask, label] of skipGramBatches(centers, contexts, negatives, 512)) { ... }
  */
-export function* skipGramBatches(centers: readonly number[], contexts: readonly (readonly number[])[], negatives: readonly (readonly number[])[], batchSize: number, opts: { shuffle?: boolean; ctx?: Context } = {}): Generator<SkipGramBatch> {
+export function* skipGramBatches(
+  centers: readonly number[],
+  contexts: readonly (readonly number[])[],
+  negatives: readonly (readonly number[])[],
+  batchSize: number,
+  opts: { shuffle?: boolean; ctx?: Context } = {},
+): Generator<SkipGramBatch> {
   const n = centers.length;
-  if (contexts.length !== n || negatives.length !== n) throw new ValueError(`skipGramBatches: ${n} centers, ${contexts.length} context lists and ${negatives.length} negative lists must match`);
+  if (contexts.length !== n || negatives.length !== n)
+    throw new ValueError(
+      `skipGramBatches: ${n} centers, ${contexts.length} context lists and ${negatives.length} negative lists must match`,
+    );
   const order = opts.shuffle === false ? Int32Array.from({ length: n }, (_, i) => i) : globalRandom.permutation(n);
   for (let i = 0; i < n; i += batchSize) {
     const idx = order.subarray(i, Math.min(n, i + batchSize));
-    yield batchify(Array.from(idx, (j) => [centers[j], contexts[j], negatives[j]] as const), opts.ctx);
+    yield batchify(
+      Array.from(idx, (j) => [centers[j], contexts[j], negatives[j]] as const),
+      opts.ctx,
+    );
   }
 }
 
@@ -216,7 +231,12 @@ export function skipGram(center: NDArray, contextsAndNegatives: NDArray, embedV:
  * maskedSigmoidBCE(pred, label, mask).toString(); // [0.8739896 1.2099689] for the book's example
  */
 export function maskedSigmoidBCE(pred: NDArray, label: NDArray, mask: NDArray): NDArray {
-  return tidy(() => bce.forward(pred.reshape(label.shape), label, mask).mul(mask.shape[1]).div(mask.sum({ axis: 1 })));
+  return tidy(() =>
+    bce
+      .forward(pred.reshape(label.shape), label, mask)
+      .mul(mask.shape[1])
+      .div(mask.sum({ axis: 1 })),
+  );
 }
 const bce = new SigmoidBinaryCrossEntropyLoss();
 
@@ -234,7 +254,14 @@ export interface Word2vecEpoch {
  * @example
  * await trainWord2vec(net, 0.005, 5, () => skipGramBatches(centers, contexts, negatives, 512), 512);
  */
-export async function trainWord2vec(net: Sequential, lr: number, numEpochs: number, batches: () => Iterable<SkipGramBatch>, batchSize: number, opts: { ctx?: Context; print?: (l: string) => void; onBatch?: (i: number) => void } = {}): Promise<Word2vecEpoch[]> {
+export async function trainWord2vec(
+  net: Sequential,
+  lr: number,
+  numEpochs: number,
+  batches: () => Iterable<SkipGramBatch>,
+  batchSize: number,
+  opts: { ctx?: Context; print?: (l: string) => void; onBatch?: (i: number) => void } = {},
+): Promise<Word2vecEpoch[]> {
   const print = opts.print ?? ((l: string) => console.log(l));
   net.initialize({ ctx: opts.ctx, forceReinit: true });
   const trainer = new Trainer(net.collectParams(), 'adam', { learningRate: lr });
@@ -278,7 +305,13 @@ export async function trainWord2vec(net: Sequential, lr: number, numEpochs: numb
  * @example
  * await getSimilarTokens('chip', 3, net.get(0), vocab.tokenToIdx, vocab.idxToToken); // [['intel', 0.53], ...]
  */
-export async function getSimilarTokens(queryToken: string, k: number, embed: Embedding, tokenToIdx: Map<string, number>, idxToToken: readonly string[]): Promise<[string, number][]> {
+export async function getSimilarTokens(
+  queryToken: string,
+  k: number,
+  embed: Embedding,
+  tokenToIdx: Map<string, number>,
+  idxToToken: readonly string[],
+): Promise<[string, number][]> {
   const q = tokenToIdx.get(queryToken);
   if (q === undefined) throw new ValueError(`getSimilarTokens: '${queryToken}' is not in the vocabulary`);
   const c = tidy(() => {
@@ -293,5 +326,8 @@ export async function getSimilarTokens(queryToken: string, k: number, embed: Emb
     c.dispose();
   }
   const order = cos.map((_, i) => i).sort((a, b) => cos[b] - cos[a]);
-  return order.filter((i) => i !== q).slice(0, k).map((i) => [idxToToken[i], cos[i]]);
+  return order
+    .filter((i) => i !== q)
+    .slice(0, k)
+    .map((i) => [idxToToken[i], cos[i]]);
 }

@@ -47,7 +47,7 @@ export interface DataFileSpec {
 }
 
 const FMNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
-const FMNIST_HINT = "Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist` (installs /usr/share/datasets/fashion-mnist)";
+const FMNIST_HINT = 'Debian/Ubuntu: `sudo apt-get install dataset-fashion-mnist` (installs /usr/share/datasets/fashion-mnist)';
 const FMNIST_DIRS = ['/usr/share/datasets/fashion-mnist', '~/.mxnet/datasets/fashion-mnist'];
 
 function fmnist(base: string, sha256: string, size: number, gluonSha1: string): DataFileSpec {
@@ -57,7 +57,7 @@ function fmnist(base: string, sha256: string, size: number, gluonSha1: string): 
     url: FMNIST_URL + base,
     checksums: [
       { algorithm: 'sha256', hex: sha256, over: 'unpacked', label: 'Zalando original (unpacked)' },
-      { algorithm: 'sha1', hex: gluonSha1, over: 'file', label: 'MXNet/Gluon S3 mirror (the book\'s copy)' },
+      { algorithm: 'sha1', hex: gluonSha1, over: 'file', label: "MXNet/Gluon S3 mirror (the book's copy)" },
     ],
     size,
     systemDirs: FMNIST_DIRS,
@@ -79,14 +79,14 @@ function mnist(base: string, md5: string, gluonSha1: string, size: number): Data
     ],
     size,
     systemDirs: ['~/.mxnet/datasets/mnist'],
-    installHint: 'download the four IDX files from http://yann.lecun.com/exdb/mnist/ into a data directory\'s mnist/ folder',
+    installHint: "download the four IDX files from http://yann.lecun.com/exdb/mnist/ into a data directory's mnist/ folder",
   };
 }
 
 // The book's own files: d2l-zh's data/ folder at the v1 tip, and the d2l data hub.
 const D2LZH_RAW = 'https://raw.githubusercontent.com/d2l-ai/d2l-zh/13177e16f335fef0b47317f98e2705c2f69a3440/data/';
 const D2L_HUB = 'http://d2l-data.s3-accelerate.amazonaws.com/';
-const BOOK_HINT = 'copy the book\'s data/ folder (d2l-zh, branch v1) into a data directory';
+const BOOK_HINT = "copy the book's data/ folder (d2l-zh, branch v1) into a data directory";
 
 function book(name: string, url: string, sha256: string, size: number, sha1?: string): DataFileSpec {
   const checksums: DataChecksum[] = [{ algorithm: 'sha256', hex: sha256, over: 'file', label: 'd2l-zh v1' }];
@@ -95,20 +95,73 @@ function book(name: string, url: string, sha256: string, size: number, sha1?: st
 }
 
 const BUILTIN: DataFileSpec[] = [
-  fmnist('train-images-idx3-ubyte.gz', 'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888', 47040016, '0cf37b0d40ed5169c6b3aba31069a9770ac9043d'),
-  fmnist('train-labels-idx1-ubyte.gz', 'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9', 60008, '236021d52f1e40852b06a4c3008d8de8aef1e40b'),
-  fmnist('t10k-images-idx3-ubyte.gz', '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b', 7840016, '626ed6a7c06dd17c0eec72fa3be1740f146a2863'),
-  fmnist('t10k-labels-idx1-ubyte.gz', '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34', 10008, '17f9ab60e7257a1620f4ad76bbbaf857c3920701'),
+  fmnist(
+    'train-images-idx3-ubyte.gz',
+    'c59f468a2f672dc815687fe0f83887768d799fd8a3f3276145d20f83aa44d888',
+    47040016,
+    '0cf37b0d40ed5169c6b3aba31069a9770ac9043d',
+  ),
+  fmnist(
+    'train-labels-idx1-ubyte.gz',
+    'bad3541b69d912435c50bb6ba87bec294ff4f6a2e1246121d8633921760443d9',
+    60008,
+    '236021d52f1e40852b06a4c3008d8de8aef1e40b',
+  ),
+  fmnist(
+    't10k-images-idx3-ubyte.gz',
+    '5b4141f0afbad91edebe8549f8fcffe087ea10ca49f1dbef5c9a5cd8815ce37b',
+    7840016,
+    '626ed6a7c06dd17c0eec72fa3be1740f146a2863',
+  ),
+  fmnist(
+    't10k-labels-idx1-ubyte.gz',
+    '0402a96d92fd2663957122ceb108a494c5af83dab82d92729df917d7dec38c34',
+    10008,
+    '17f9ab60e7257a1620f4ad76bbbaf857c3920701',
+  ),
   mnist('train-images-idx3-ubyte.gz', 'f68b3c2dcbeaaa9fbdd348bbdeb94873', '6c95f4b05d2bf285e1bfb0e7960c31bd3b3f8a7d', 47040016),
   mnist('train-labels-idx1-ubyte.gz', 'd53e105ee54ea40749a09fcbcd1e9432', '2a80914081dc54586dbdf242f9805a6b8d2a15fc', 60008),
   mnist('t10k-images-idx3-ubyte.gz', '9fb629c4189551a2d022fa330f9573f3', 'c3a25af1f52dad7f726cce8cacb138654b760d48', 7840016),
   mnist('t10k-labels-idx1-ubyte.gz', 'ec29112dd5afa0611ce80d1b7f02629c', '763e7fa3757d93b0cdec073cef058b2004252c17', 10008),
-  book('jaychou_lyrics.txt.zip', D2LZH_RAW + 'jaychou_lyrics.txt.zip', '3cfedd7d174111cdad5a27eaffaa6a2432a2842cf2590a03dd8a97610ea07043', 52607, '9529987e701a4f37048ab778270a5dde9a762a0b'),
-  book('ptb.zip', D2L_HUB + 'ptb.zip', '310d8f602882a5716613815ed75596e5764ea84ed04c5630eebaaf2b943ec5aa', 1981551, '319d85e578af0cdc590547f26231e4e31cdf1e42'),
-  book('timemachine.txt', D2L_HUB + 'timemachine.txt', '8424dbd9532ac81f7e5f0b6add90e6952baea29158309d7d1bf3884f4e12c516', 178979, '090b5e7e70c295757f55df93cb0a180b9691891a'),
-  book('airfoil_self_noise.dat', D2LZH_RAW + 'airfoil_self_noise.dat', '74c75fd71783f1e6b71f8a622b993dc592897a97cd689c5090a07147a1b097b3', 59984),
-  book('kaggle_house_pred_train.csv', D2LZH_RAW + 'kaggle_house_pred_train.csv', '1e18addf81e5e4d347cc17ee6075bbe4a42b7fa26b9e5b063e8f692a5f929d41', 460676),
-  book('kaggle_house_pred_test.csv', D2LZH_RAW + 'kaggle_house_pred_test.csv', '8fdd3d829d4d986b58f845c9553b225e67dd8383624d90fb6ca1d4bed5798c1e', 451405),
+  book(
+    'jaychou_lyrics.txt.zip',
+    D2LZH_RAW + 'jaychou_lyrics.txt.zip',
+    '3cfedd7d174111cdad5a27eaffaa6a2432a2842cf2590a03dd8a97610ea07043',
+    52607,
+    '9529987e701a4f37048ab778270a5dde9a762a0b',
+  ),
+  book(
+    'ptb.zip',
+    D2L_HUB + 'ptb.zip',
+    '310d8f602882a5716613815ed75596e5764ea84ed04c5630eebaaf2b943ec5aa',
+    1981551,
+    '319d85e578af0cdc590547f26231e4e31cdf1e42',
+  ),
+  book(
+    'timemachine.txt',
+    D2L_HUB + 'timemachine.txt',
+    '8424dbd9532ac81f7e5f0b6add90e6952baea29158309d7d1bf3884f4e12c516',
+    178979,
+    '090b5e7e70c295757f55df93cb0a180b9691891a',
+  ),
+  book(
+    'airfoil_self_noise.dat',
+    D2LZH_RAW + 'airfoil_self_noise.dat',
+    '74c75fd71783f1e6b71f8a622b993dc592897a97cd689c5090a07147a1b097b3',
+    59984,
+  ),
+  book(
+    'kaggle_house_pred_train.csv',
+    D2LZH_RAW + 'kaggle_house_pred_train.csv',
+    '1e18addf81e5e4d347cc17ee6075bbe4a42b7fa26b9e5b063e8f692a5f929d41',
+    460676,
+  ),
+  book(
+    'kaggle_house_pred_test.csv',
+    D2LZH_RAW + 'kaggle_house_pred_test.csv',
+    '8fdd3d829d4d986b58f845c9553b225e67dd8383624d90fb6ca1d4bed5798c1e',
+    451405,
+  ),
   book('fr-en-small.txt', D2LZH_RAW + 'fr-en-small.txt', '2fbdf9bbb0dc1f31adb0af10a49c2aa9799de565e1d4bd71257a856d4dc9dbfc', 806),
 ];
 
@@ -147,7 +200,9 @@ export function registerDataFile(spec: DataFileSpec): void {
   for (const c of spec.checksums) {
     const len = { sha256: 64, sha1: 40, md5: 32 }[c.algorithm];
     if (!len || !new RegExp(`^[0-9a-f]{${len}}$`).test(c.hex))
-      throw new ValueError(`registerDataFile(${spec.name}): ${c.algorithm} checksum ${JSON.stringify(c.hex)} is not ${len} lower-case hex digits`);
+      throw new ValueError(
+        `registerDataFile(${spec.name}): ${c.algorithm} checksum ${JSON.stringify(c.hex)} is not ${len} lower-case hex digits`,
+      );
   }
   registry.set(spec.name, spec);
 }

@@ -145,7 +145,12 @@ function placesFor(spec: DataFileSpec, opts: DataResolveOptions): { places: Plac
   if (env.D2L_DATA_DIR) add('env', 'D2L_DATA_DIR', env.D2L_DATA_DIR, 'data-dir');
   else notes.push('D2L_DATA_DIR: not set');
   const cache = opts.cacheDir ?? defaultCacheDir(env);
-  places.push({ source: 'cache', what: `the cache ${resolvePath(cache)}`, dir: resolvePath(cache), candidates: [join(resolvePath(cache), spec.name)] });
+  places.push({
+    source: 'cache',
+    what: `the cache ${resolvePath(cache)}`,
+    dir: resolvePath(cache),
+    candidates: [join(resolvePath(cache), spec.name)],
+  });
   for (const d of opts.systemDirs ?? spec.systemDirs ?? []) add('system', 'the system location', d, 'flat');
   return { places, notes };
 }
@@ -178,10 +183,17 @@ function searchLocal(spec: DataFileSpec, opts: DataResolveOptions, load: boolean
     const hit = place.candidates.find(isFile);
     if (!hit) {
       const exists = existsSync(place.dir);
-      looked.push(`${place.what}: ${exists ? 'no ' + place.candidates.map((c) => c.slice(place.dir.length + 1)).join(' or ') : 'directory does not exist'}`);
+      looked.push(
+        `${place.what}: ${exists ? 'no ' + place.candidates.map((c) => c.slice(place.dir.length + 1)).join(' or ') : 'directory does not exist'}`,
+      );
       continue;
     }
-    if (!load && opts.verify === false) return { found: { spec, path: hit, source: place.source, bytes: new Uint8Array(0), gzip: hit.endsWith('.gz'), matched: null }, looked, corrupt };
+    if (!load && opts.verify === false)
+      return {
+        found: { spec, path: hit, source: place.source, bytes: new Uint8Array(0), gzip: hit.endsWith('.gz'), matched: null },
+        looked,
+        corrupt,
+      };
     try {
       const v = verifyDataBytes(spec, readFileSync(hit), hit, { verify: opts.verify });
       return { found: { spec, path: hit, source: place.source, ...v }, looked, corrupt };
@@ -230,7 +242,12 @@ export function loadDataFileSync(name: string | DataFileSpec, opts: DataResolveO
   const spec = specOf(name);
   const r = searchLocal(spec, opts, true);
   if (r.found) return r.found;
-  throw notFound(spec, opts, r.looked, ' (or let the library do it: the async loaders download missing files, e.g. `await vision.FashionMNIST.create()` or `await d2l.loadDataFashionMnist(256)`)');
+  throw notFound(
+    spec,
+    opts,
+    r.looked,
+    ' (or let the library do it: the async loaders download missing files, e.g. `await vision.FashionMNIST.create()` or `await d2l.loadDataFashionMnist(256)`)',
+  );
 }
 
 /**

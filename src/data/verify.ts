@@ -39,7 +39,9 @@ export function maybeGunzip(b: Uint8Array, where: string): Uint8Array {
     const out = gunzipSync(b);
     return new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
   } catch (e) {
-    throw new CorruptDataError(`${where}: not a valid gzip file (${(e as Error).message}); the file is truncated or corrupt, delete it and get it again`);
+    throw new CorruptDataError(
+      `${where}: not a valid gzip file (${(e as Error).message}); the file is truncated or corrupt, delete it and get it again`,
+    );
   }
 }
 
@@ -80,7 +82,9 @@ export function verifyDataBytes(spec: DataFileSpec, file: Uint8Array, where: str
     spec.size !== undefined && (primary.over === 'unpacked' || !gzip) && bytes.length !== spec.size
       ? ` Its ${gzip ? 'unpacked ' : ''}size is ${bytes.length} bytes, expected ${spec.size}${bytes.length < spec.size ? ' (truncated?)' : ''}.`
       : '';
-  const lines = applicable.map((c) => `  ${c.label}: ${c.algorithm} ${c.over === 'unpacked' ? 'of the unpacked content ' : ''}${c.hex}, got ${digest(c)}`);
+  const lines = applicable.map(
+    (c) => `  ${c.label}: ${c.algorithm} ${c.over === 'unpacked' ? 'of the unpacked content ' : ''}${c.hex}, got ${digest(c)}`,
+  );
   throw new CorruptDataError(
     `${where}: checksum mismatch for ${spec.name}.${sizeNote}\n${lines.join('\n')}\n` +
       `The file is corrupt, truncated or another version: delete it and get it again (${spec.url}).`,

@@ -180,7 +180,8 @@ export abstract class Block {
    * this.registerChild(new nn.Dense(10), 'output');
    */
   registerChild<T extends Block>(block: T, name?: string): T {
-    if (!((block as unknown) instanceof Block)) throw new ValueError(`${this.constructor.name}.registerChild: expected a Block, got ${String(block)}`);
+    if (!((block as unknown) instanceof Block))
+      throw new ValueError(`${this.constructor.name}.registerChild: expected a Block, got ${String(block)}`);
     if ((block as Block) === this) throw new ValueError(`${this.constructor.name}.registerChild: a block cannot be its own child`);
     const key = name ?? String(this._children.size);
     this._children.set(key, block);
@@ -411,12 +412,15 @@ export abstract class Block {
       if (!r) continue;
       const declared = p.isInitialized ? p.data().shape : p.shape;
       const shapeOk =
-        declared.length === 0 || (declared.length === r.shape.length && declared.every((d, i) => (p.isInitialized || d > 0 ? d === r.shape[i] : true)));
+        declared.length === 0 ||
+        (declared.length === r.shape.length && declared.every((d, i) => (p.isInitialized || d > 0 ? d === r.shape[i] : true)));
       if (!shapeOk) problems.push(`'${k}' (${p.name}): shape ${shapeStr(r.shape)} in the file, ${shapeStr(declared)} in the block`);
       if (r.dtype !== p.dtype) problems.push(`'${k}' (${p.name}): dtype ${r.dtype} in the file, ${p.dtype} in the block`);
     }
     if (problems.length)
-      throw new ValueError(`${this.constructor.name}.loadParameters('${path}'): the file does not match the block:\n  - ${problems.join('\n  - ')}`);
+      throw new ValueError(
+        `${this.constructor.name}.loadParameters('${path}'): the file does not match the block:\n  - ${problems.join('\n  - ')}`,
+      );
     for (const [k, p] of params) {
       const r = tensors.get(k);
       if (!r) continue;
@@ -517,7 +521,8 @@ export class Sequential extends Block {
 
   /** Runs the children in order. @example net.forward(X) */
   forward(x: any, ...args: any[]): any {
-    if (this._children.size === 0) throw new ValueError(`${this.constructor.name} '${this.name}': forward on an empty Sequential; add() layers first`);
+    if (this._children.size === 0)
+      throw new ValueError(`${this.constructor.name} '${this.name}': forward on an empty Sequential; add() layers first`);
     let cur: any = x;
     let rest = args;
     for (const block of this._children.values()) {
@@ -528,7 +533,8 @@ export class Sequential extends Block {
         next = out[0];
         rest = out.slice(1);
       }
-      if (cur !== x && cur instanceof NDArray && cur !== next && !rest.includes(cur) && !isVariable(cur) && !args.includes(cur)) cur.dispose();
+      if (cur !== x && cur instanceof NDArray && cur !== next && !rest.includes(cur) && !isVariable(cur) && !args.includes(cur))
+        cur.dispose();
       cur = next;
     }
     return rest.length ? [cur, ...rest] : cur;

@@ -193,7 +193,9 @@ export class Xavier extends Initializer {
   /** The scale s for a weight of `shape`. */
   scaleFor(name: string, shape: readonly number[]): number {
     if (shape.length < 2)
-      throw new ValueError(`init.Xavier: cannot initialize '${name}' of shape ${shapeStr(shape)}; Xavier needs an array with at least 2 dims`);
+      throw new ValueError(
+        `init.Xavier: cannot initialize '${name}' of shape ${shapeStr(shape)}; Xavier needs an array with at least 2 dims`,
+      );
     const hw = shape.slice(2).reduce((a, b) => a * b, 1);
     const fanIn = shape[1] * hw;
     const fanOut = shape[0] * hw;

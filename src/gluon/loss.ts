@@ -216,7 +216,11 @@ export class SoftmaxCrossEntropyLoss extends Loss {
       const prod = logp.mul(y);
       if (logp !== pred) logp.dispose();
       if (y !== label) y.dispose();
-      loss = chain(prod, (x) => x.sum({ axis, keepdims: true }), (x) => x.neg());
+      loss = chain(
+        prod,
+        (x) => x.sum({ axis, keepdims: true }),
+        (x) => x.neg(),
+      );
     }
     return this.finish(loss, sampleWeight, this.weight, op);
   }
@@ -273,17 +277,34 @@ export class SigmoidBinaryCrossEntropyLoss extends Loss {
     } else if (!this.fromSigmoid) {
       // x − x·y + (1 + (posWeight − 1)·y) · (log(1 + exp(−|x|)) + relu(−x))
       const pw = posWeight!;
-      const logWeight = chain(pw.sub(1), (x) => x.mul(y), (x) => x.add(1));
-      const sp = chain(pred.abs(), (x) => x.neg(), (x) => x.exp(), (x) => x.log1p());
+      const logWeight = chain(
+        pw.sub(1),
+        (x) => x.mul(y),
+        (x) => x.add(1),
+      );
+      const sp = chain(
+        pred.abs(),
+        (x) => x.neg(),
+        (x) => x.exp(),
+        (x) => x.log1p(),
+      );
       const rn = chain(pred.neg(), (x) => x.relu());
-      const t = chain(sp, (x) => x.add(rn), (x) => x.mul(logWeight));
+      const t = chain(
+        sp,
+        (x) => x.add(rn),
+        (x) => x.mul(logWeight),
+      );
       const xy = pred.mul(y);
       loss = chain(pred.sub(xy), (x) => x.add(t));
       for (const a of [logWeight, rn, t, xy]) a.dispose();
     } else {
       const eps = 1e-12;
       const lp = chain(pred.add(eps), (x) => x.log());
-      const pos = chain(lp, (x) => x.mul(y), (x) => (posWeight ? x.mul(posWeight) : x));
+      const pos = chain(
+        lp,
+        (x) => x.mul(y),
+        (x) => (posWeight ? x.mul(posWeight) : x),
+      );
       const lq = chain(pred.rsub(1 + eps), (x) => x.log());
       const oneMinusY = y.rsub(1);
       const neg = chain(lq, (x) => x.mul(oneMinusY));

@@ -167,7 +167,8 @@ export class MultiFactorScheduler extends LRScheduler {
 
   constructor(steps: readonly number[], opts: MultiFactorSchedulerOptions = {}) {
     super(opts);
-    if (!Array.isArray(steps) || steps.length < 1) throw new ValueError('MultiFactorScheduler: steps must be a non-empty list of update counts');
+    if (!Array.isArray(steps) || steps.length < 1)
+      throw new ValueError('MultiFactorScheduler: steps must be a non-empty list of update counts');
     steps.forEach((s, i) => {
       if (i > 0 && !(s > steps[i - 1]))
         throw new ValueError(`MultiFactorScheduler: steps must be strictly increasing, got [${steps.join(', ')}]`);
@@ -223,7 +224,8 @@ export class PolyScheduler extends LRScheduler {
 
   constructor(maxUpdate: number, opts: PolySchedulerOptions = {}) {
     super(opts);
-    if (!Number.isInteger(maxUpdate) || maxUpdate < 1) throw new ValueError(`PolyScheduler: maxUpdate must be a positive integer, got ${maxUpdate}`);
+    if (!Number.isInteger(maxUpdate) || maxUpdate < 1)
+      throw new ValueError(`PolyScheduler: maxUpdate must be a positive integer, got ${maxUpdate}`);
     if (maxUpdate <= this.warmupSteps)
       throw new ValueError(`PolyScheduler: maxUpdate (${maxUpdate}) must exceed warmupSteps (${this.warmupSteps})`);
     this.maxUpdate = maxUpdate;
@@ -275,7 +277,8 @@ export class CosineScheduler extends LRScheduler {
 
   constructor(maxUpdate: number, opts: CosineSchedulerOptions = {}) {
     super(opts);
-    if (!Number.isInteger(maxUpdate) || maxUpdate < 1) throw new ValueError(`CosineScheduler: maxUpdate must be a positive integer, got ${maxUpdate}`);
+    if (!Number.isInteger(maxUpdate) || maxUpdate < 1)
+      throw new ValueError(`CosineScheduler: maxUpdate must be a positive integer, got ${maxUpdate}`);
     if (maxUpdate <= this.warmupSteps)
       throw new ValueError(`CosineScheduler: maxUpdate (${maxUpdate}) must exceed warmupSteps (${this.warmupSteps})`);
     this.maxUpdate = maxUpdate;

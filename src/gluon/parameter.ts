@@ -164,7 +164,9 @@ export class Parameter {
   finishDeferredInit(shape: readonly number[]): void {
     if (this._data) return;
     if (!compatible(this.shape, shape))
-      throw new ShapeError(`Parameter '${this.name}': inferred shape ${shapeStr(shape)} conflicts with the declared ${shapeStr(this.shape)}`);
+      throw new ShapeError(
+        `Parameter '${this.name}': inferred shape ${shapeStr(shape)} conflicts with the declared ${shapeStr(this.shape)}`,
+      );
     if (!this.deferred)
       throw new ValueError(
         `Parameter '${this.name}' has not been initialized; call net.initialize() before the first forward pass ` +
@@ -221,7 +223,9 @@ export class Parameter {
   setData(value: NDArray): void {
     if (!this._data) {
       if (!compatible(this.shape, value.shape))
-        throw new ShapeError(`Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this.shape)}`);
+        throw new ShapeError(
+          `Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this.shape)}`,
+        );
       const ctx = this.deferred?.ctx;
       this.shape = [...value.shape];
       this.deferred = null;
@@ -234,7 +238,9 @@ export class Parameter {
       return;
     }
     if (value.shape.length !== this._data.shape.length || value.shape.some((d, i) => d !== this._data!.shape[i]))
-      throw new ShapeError(`Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this._data.shape)}`);
+      throw new ShapeError(
+        `Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this._data.shape)}`,
+      );
     this._data._assignFrom(value);
   }
 
@@ -378,7 +384,9 @@ export class ParameterDict implements Iterable<[string, Parameter]> {
     if (p) {
       if (opts?.shape) {
         if (!compatible(p.shape, opts.shape) && !compatible(opts.shape, p.shape))
-          throw new ShapeError(`ParameterDict: parameter '${full}' has shape ${shapeStr(p.shape)}, which conflicts with the requested ${shapeStr(opts.shape)}`);
+          throw new ShapeError(
+            `ParameterDict: parameter '${full}' has shape ${shapeStr(p.shape)}, which conflicts with the requested ${shapeStr(opts.shape)}`,
+          );
         if (!p.isInitialized && opts.shape.length === p.shape.length) p.shape = p.shape.map((d, i) => (d > 0 ? d : opts.shape![i]));
         else if (!p.isInitialized && p.shape.length === 0) p.shape = [...opts.shape];
       }
@@ -424,7 +432,8 @@ export class ParameterDict implements Iterable<[string, Parameter]> {
   update(other: ParameterDict): void {
     for (const [k, p] of other) {
       const mine = this.map.get(k);
-      if (mine && mine !== p) throw new ValueError(`ParameterDict.update: cannot update with '${k}': a different Parameter with that name is already here`);
+      if (mine && mine !== p)
+        throw new ValueError(`ParameterDict.update: cannot update with '${k}': a different Parameter with that name is already here`);
       this.map.set(k, p);
     }
   }

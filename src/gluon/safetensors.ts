@@ -57,10 +57,7 @@ function toRecord(v: NDArray | TensorRecord): TensorRecord {
  * @example
  * const bytes = encodeSafetensors([['0.weight', net.get(0).weight.data()]]);
  */
-export function encodeSafetensors(
-  tensors: Iterable<[string, NDArray | TensorRecord]>,
-  metadata: Record<string, string> = {},
-): Uint8Array {
+export function encodeSafetensors(tensors: Iterable<[string, NDArray | TensorRecord]>, metadata: Record<string, string> = {}): Uint8Array {
   const header: Record<string, unknown> = {};
   if (Object.keys(metadata).length) header.__metadata__ = metadata;
   const chunks: Uint8Array[] = [];
@@ -133,8 +130,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') throw bad(`the entry '${name}' is not an object`);
     const dtype = typeof e.dtype === 'string' ? FROM_ST[e.dtype] : undefined;
-    if (!dtype)
-      throw bad(`'${name}' has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(FROM_ST).join(', ')}`);
+    if (!dtype) throw bad(`'${name}' has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(FROM_ST).join(', ')}`);
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0))
       throw bad(`'${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
     const shape = e.shape as number[];
@@ -144,7 +140,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
     const [b, end] = off as [number, number];
     if (end > dataLen) throw bad(`'${name}' ends at byte ${end} of the data but the data has ${dataLen} bytes (truncated file?)`);
     const want = sizeOf(shape) * bytesPerElement(dtype);
-    if (end - b !== want) throw bad(`'${name}' of dtype ${e.dtype} and shape ${shapeStr(shape)} needs ${want} bytes, but data_offsets span ${end - b}`);
+    if (end - b !== want)
+      throw bad(`'${name}' of dtype ${e.dtype} and shape ${shapeStr(shape)} needs ${want} bytes, but data_offsets span ${end - b}`);
     spans.push([b, end, name]);
     const Ctor = typedArrayCtor(dtype);
     // A real copy (Buffer.slice would be a view into a shared pool), aligned for the typed array.
@@ -158,7 +155,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
   }
   spans.sort((a, b) => a[0] - b[0]);
   for (let i = 1; i < spans.length; i++)
-    if (spans[i][0] < spans[i - 1][1] && spans[i][1] > spans[i][0]) throw bad(`the data of '${spans[i - 1][2]}' and '${spans[i][2]}' overlap`);
+    if (spans[i][0] < spans[i - 1][1] && spans[i][1] > spans[i][0])
+      throw bad(`the data of '${spans[i - 1][2]}' and '${spans[i][2]}' overlap`);
   return { tensors, metadata };
 }
 

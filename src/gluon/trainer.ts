@@ -83,11 +83,18 @@ export class Trainer {
   /** The gradient array and its storage version as of the last update, per index. */
   private readonly marks = new Map<number, GradMark>();
 
-  constructor(params: ParameterDict | Iterable<Parameter>, optimizer: string | Optimizer, optimizerParams: TrainerOptimizerParams | null = null) {
+  constructor(
+    params: ParameterDict | Iterable<Parameter>,
+    optimizer: string | Optimizer,
+    optimizerParams: TrainerOptimizerParams | null = null,
+  ) {
     let list: unknown[];
     if (params instanceof ParameterDict) list = params.values();
     else if (params && typeof (params as Iterable<Parameter>)[Symbol.iterator] === 'function') list = [...(params as Iterable<Parameter>)];
-    else throw new ValueError(`Trainer: params must be a ParameterDict (net.collectParams()) or a list of Parameters, got ${describe(params)}`);
+    else
+      throw new ValueError(
+        `Trainer: params must be a ParameterDict (net.collectParams()) or a list of Parameters, got ${describe(params)}`,
+      );
     const seen = new Set<Parameter>();
     this.params = [];
     list.forEach((p, i) => {
@@ -100,7 +107,9 @@ export class Trainer {
     const paramDict = new Map(this.params.map((p, i) => [i, p] as const));
     if (optimizer instanceof Optimizer) {
       if (optimizerParams && Object.keys(optimizerParams).length)
-        throw new ValueError('Trainer: optimizerParams must be empty when optimizer is an Optimizer instance (set its options when constructing it)');
+        throw new ValueError(
+          'Trainer: optimizerParams must be empty when optimizer is an Optimizer instance (set its options when constructing it)',
+        );
       this.opt = optimizer;
       this.opt.paramDict = paramDict;
       this.scale = this.opt.rescaleGrad;
@@ -279,7 +288,8 @@ export class Trainer {
   async saveStatesAsync(path: string): Promise<void> {
     const tensors = new Map<string, TensorRecord>();
     for (const [i, st] of [...this.states].sort((a, b) => a[0] - b[0]))
-      for (let k = 0; k < st.length; k++) tensors.set(`${i}.${k}`, { dtype: st[k].dtype, shape: [...st[k].shape], data: await st[k].data() });
+      for (let k = 0; k < st.length; k++)
+        tensors.set(`${i}.${k}`, { dtype: st[k].dtype, shape: [...st[k].shape], data: await st[k].data() });
     saveSafetensors(path, tensors, this.statesMetadata());
   }
 
@@ -313,7 +323,10 @@ export class Trainer {
       throw new ValueError(`${op}: cannot read '${path}': ${(e as Error).message}`);
     }
     const { tensors, metadata } = decodeSafetensors(raw, `'${path}'`);
-    if (metadata.format !== FORMAT) throw new ValueError(`${op}: '${path}' is not a trainer-states file written by saveStates (format ${JSON.stringify(metadata.format ?? null)})`);
+    if (metadata.format !== FORMAT)
+      throw new ValueError(
+        `${op}: '${path}' is not a trainer-states file written by saveStates (format ${JSON.stringify(metadata.format ?? null)})`,
+      );
     if (metadata.optimizer !== this.opt.kind)
       throw new ValueError(`${op}: '${path}' holds ${metadata.optimizer} states but this trainer uses ${this.opt.kind}`);
     let counts: Record<string, number>;
@@ -346,7 +359,11 @@ export class Trainer {
     }
     for (const [i, arrs] of incoming) {
       const existing = this.states.get(i);
-      if (existing && existing.length === arrs.length && existing.every((s, k) => shapesEqual(s.shape, arrs[k].shape) && s.dtype === arrs[k].dtype)) {
+      if (
+        existing &&
+        existing.length === arrs.length &&
+        existing.every((s, k) => shapesEqual(s.shape, arrs[k].shape) && s.dtype === arrs[k].dtype)
+      ) {
         // Overwrite in place so outside references to the state arrays stay valid.
         withoutRecording(() =>
           existing.forEach((s, k) => {
@@ -359,7 +376,10 @@ export class Trainer {
         existing?.forEach((s) => s.dispose());
         const p = this.params[i];
         const ctx = p.isInitialized ? p.data().context : currentContext();
-        this.states.set(i, arrs.map((t) => keep(NDArray._fromData(t.data, t.shape, t.dtype, ctx))));
+        this.states.set(
+          i,
+          arrs.map((t) => keep(NDArray._fromData(t.data, t.shape, t.dtype, ctx))),
+        );
       }
     }
     this.opt.setBookkeeping(bookkeeping);

@@ -81,7 +81,8 @@ export async function clipGlobalNormAsync(arrays: readonly NDArray[], maxNorm: n
 }
 
 function warnIfNotFinite(n: number): void {
-  if (!Number.isFinite(n)) process.emitWarning('clipGlobalNorm: nan or inf is detected. Clipping results will be undefined.', 'UserWarning');
+  if (!Number.isFinite(n))
+    process.emitWarning('clipGlobalNorm: nan or inf is detected. Clipping results will be undefined.', 'UserWarning');
 }
 
 /** sqrt(Σ ‖a‖²) over every array, as a 0-d array on their device. */
@@ -108,6 +109,7 @@ function checkArrays(op: string, arrays: readonly NDArray[], maxNorm: number): v
     if (!a || !(a as { __isNDArray?: boolean }).__isNDArray) throw new ValueError(`${op}: element ${i} is not an NDArray`);
     if (a.dtype !== 'float32' && a.dtype !== 'float64')
       throw new ValueError(`${op}: element ${i} (shape ${shapeStr(a.shape)}) is ${a.dtype}; only float arrays can be scaled`);
-    if (!a.context.equals(ctx)) throw new ValueError(`${op}: element ${i} lives on ${a.context} but element 0 on ${ctx}; move them to one device`);
+    if (!a.context.equals(ctx))
+      throw new ValueError(`${op}: element ${i} lives on ${a.context} but element 0 on ${ctx}; move them to one device`);
   });
 }

@@ -37,7 +37,10 @@ export function array(data: NestedNumbers | ArrayLike<number> | NDArray, opts: C
     }
     return c;
   }
-  const dtype = checkDType(opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfTypedArray(data as ArrayLike<number>) : undefined) ?? 'float32', 'array');
+  const dtype = checkDType(
+    opts.dtype ?? (ArrayBuffer.isView(data) ? dtypeOfTypedArray(data as ArrayLike<number>) : undefined) ?? 'float32',
+    'array',
+  );
   if (ArrayBuffer.isView(data)) {
     const flat = data as ArrayLike<number>;
     const shape = opts.shape ? checkShape(opts.shape, 'array') : [flat.length];
@@ -59,12 +62,15 @@ export function array(data: NestedNumbers | ArrayLike<number> | NDArray, opts: C
       return;
     }
     if (!Array.isArray(v) || v.length !== shape[d])
-      throw new ShapeError(`array: ragged nested arrays: expected a list of length ${shape[d]} at depth ${d}, got ${Array.isArray(v) ? `length ${v.length}` : typeof v}`);
+      throw new ShapeError(
+        `array: ragged nested arrays: expected a list of length ${shape[d]} at depth ${d}, got ${Array.isArray(v) ? `length ${v.length}` : typeof v}`,
+      );
     for (const x of v) walk(x, d + 1);
   };
   walk(data, 0);
   const finalShape = opts.shape ? checkShape(opts.shape, 'array') : shape;
-  if (sizeOf(finalShape) !== flat.length) throw new ShapeError(`array: ${flat.length} values do not fill the shape ${shapeStr(finalShape)}`);
+  if (sizeOf(finalShape) !== flat.length)
+    throw new ShapeError(`array: ${flat.length} values do not fill the shape ${shapeStr(finalShape)}`);
   return fromData(flat, finalShape, dtype, ctx);
 }
 

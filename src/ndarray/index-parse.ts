@@ -10,7 +10,8 @@ import type { DimSel } from '../ops/movement.js';
 export type IndexItem = number | string | null;
 export type Index = IndexItem | readonly IndexItem[];
 
-type Parsed = { kind: 'int'; v: number } | { kind: 'slice'; a?: number; b?: number; c?: number } | { kind: 'ellipsis' } | { kind: 'newaxis' };
+type Parsed =
+  { kind: 'int'; v: number } | { kind: 'slice'; a?: number; b?: number; c?: number } | { kind: 'ellipsis' } | { kind: 'newaxis' };
 
 function parseItem(item: IndexItem, full: string): Parsed[] {
   if (item === null) return [{ kind: 'newaxis' }];
@@ -25,7 +26,10 @@ function parseItem(item: IndexItem, full: string): Parsed[] {
     if (t === 'None' || t === 'newaxis') return { kind: 'newaxis' } as Parsed;
     if (!t.includes(':')) {
       const v = Number(t);
-      if (t === '' || !Number.isInteger(v)) throw new IndexError(`index: cannot parse '${t}' in index ${full}; expected an integer, a slice like '1:3' or '::2', '...' or 'None'`);
+      if (t === '' || !Number.isInteger(v))
+        throw new IndexError(
+          `index: cannot parse '${t}' in index ${full}; expected an integer, a slice like '1:3' or '::2', '...' or 'None'`,
+        );
       return { kind: 'int', v } as Parsed;
     }
     const parts = t.split(':');

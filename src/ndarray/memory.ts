@@ -105,7 +105,9 @@ export function scoped<T>(fn: () => T, disposeOnThrow: boolean): T {
       a._scope = null;
       register(a);
     }
-    throw new TypeError('nd.tidy: the function returned a Promise; tidy scopes are for synchronous code (use `using` or dispose() in async code)');
+    throw new TypeError(
+      'nd.tidy: the function returned a Promise; tidy scopes are for synchronous code (use `using` or dispose() in async code)',
+    );
   }
   // One returned array (the common case) is compared directly; anything else is collected.
   const single = result && (result as { __isNDArray?: boolean }).__isNDArray ? (result as unknown as NDArray) : null;

@@ -194,7 +194,13 @@ export interface DeviceMemory {
  * const { arrays, bytes } = nd.memory();
  * const gpuBytes = nd.memory().devices['gpu(0)']?.bytes ?? 0;
  */
-export function memory(): { arrays: number; bytes: number; storages: number; reservedBytes: number; devices: Record<string, DeviceMemory> } {
+export function memory(): {
+  arrays: number;
+  bytes: number;
+  storages: number;
+  reservedBytes: number;
+  devices: Record<string, DeviceMemory>;
+} {
   const devices: Record<string, DeviceMemory> = {};
   let bytes = 0;
   let storages = 0;

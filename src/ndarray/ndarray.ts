@@ -158,10 +158,13 @@ export class NDArray implements View, Disposable {
   }
   /** The value of a one-element array. @example nd.array([3]).asScalar() // 3 */
   asScalar(): number {
-    if (this.size !== 1) throw new ValueError(`asScalar: the array has shape ${shapeStr(this.shape)}; only one-element arrays convert to a scalar`);
+    if (this.size !== 1)
+      throw new ValueError(`asScalar: the array has shape ${shapeStr(this.shape)}; only one-element arrays convert to a scalar`);
     if (this.context.deviceType !== 'cpu') {
       this.checkAlive('asScalar');
-      throw new ValueError(`asScalar: the array is on ${this.context}; GPU arrays are read asynchronously with \`await x.asScalarAsync()\``);
+      throw new ValueError(
+        `asScalar: the array is on ${this.context}; GPU arrays are read asynchronously with \`await x.asScalarAsync()\``,
+      );
     }
     return this.dataSync()[0];
   }
@@ -183,7 +186,8 @@ export class NDArray implements View, Disposable {
    */
   async asScalarAsync(): Promise<number> {
     this.checkAlive('asScalarAsync');
-    if (this.size !== 1) throw new ValueError(`asScalarAsync: the array has shape ${shapeStr(this.shape)}; only one-element arrays convert to a scalar`);
+    if (this.size !== 1)
+      throw new ValueError(`asScalarAsync: the array has shape ${shapeStr(this.shape)}; only one-element arrays convert to a scalar`);
     return (await this.data())[0];
   }
   /**
@@ -224,7 +228,8 @@ export class NDArray implements View, Disposable {
   }
   /** The gradient buffer from `attachGrad()`. */
   get grad(): NDArray {
-    if (!this._grad) throw new AutogradError(`grad: no gradient is attached to this array of shape ${shapeStr(this.shape)}; call attachGrad() first`);
+    if (!this._grad)
+      throw new AutogradError(`grad: no gradient is attached to this array of shape ${shapeStr(this.shape)}; call attachGrad() first`);
     return this._grad;
   }
   get gradReq(): GradReq {
@@ -294,94 +299,216 @@ export class NDArray implements View, Disposable {
   }
 
   // ---------------------------------------------------------------- elementwise
-  add(b: ArrayOrScalar): NDArray { return E.binary('add', this, b); }
-  sub(b: ArrayOrScalar): NDArray { return E.binary('sub', this, b); }
-  mul(b: ArrayOrScalar): NDArray { return E.binary('mul', this, b); }
-  div(b: ArrayOrScalar): NDArray { return E.binary('div', this, b); }
-  pow(b: ArrayOrScalar): NDArray { return E.binary('pow', this, b); }
-  mod(b: ArrayOrScalar): NDArray { return E.binary('mod', this, b); }
+  add(b: ArrayOrScalar): NDArray {
+    return E.binary('add', this, b);
+  }
+  sub(b: ArrayOrScalar): NDArray {
+    return E.binary('sub', this, b);
+  }
+  mul(b: ArrayOrScalar): NDArray {
+    return E.binary('mul', this, b);
+  }
+  div(b: ArrayOrScalar): NDArray {
+    return E.binary('div', this, b);
+  }
+  pow(b: ArrayOrScalar): NDArray {
+    return E.binary('pow', this, b);
+  }
+  mod(b: ArrayOrScalar): NDArray {
+    return E.binary('mod', this, b);
+  }
   /** `s - x`, for a scalar on the left. */
-  rsub(s: number): NDArray { return E.binary('sub', s, this); }
+  rsub(s: number): NDArray {
+    return E.binary('sub', s, this);
+  }
   /** `s / x`, for a scalar on the left. */
-  rdiv(s: number): NDArray { return E.binary('div', s, this); }
-  maximum(b: ArrayOrScalar): NDArray { return E.binary('maximum', this, b); }
-  minimum(b: ArrayOrScalar): NDArray { return E.binary('minimum', this, b); }
-  equal(b: ArrayOrScalar): NDArray { return E.binary('equal', this, b); }
-  notEqual(b: ArrayOrScalar): NDArray { return E.binary('notEqual', this, b); }
-  greater(b: ArrayOrScalar): NDArray { return E.binary('greater', this, b); }
-  greaterEqual(b: ArrayOrScalar): NDArray { return E.binary('greaterEqual', this, b); }
-  lesser(b: ArrayOrScalar): NDArray { return E.binary('lesser', this, b); }
-  lesserEqual(b: ArrayOrScalar): NDArray { return E.binary('lesserEqual', this, b); }
-  neg(): NDArray { return E.unary('neg', this); }
-  abs(): NDArray { return E.unary('abs', this); }
-  sign(): NDArray { return E.unary('sign', this); }
-  exp(): NDArray { return E.unary('exp', this); }
-  log(): NDArray { return E.unary('log', this); }
-  sqrt(): NDArray { return E.unary('sqrt', this); }
-  square(): NDArray { return E.unary('square', this); }
-  sin(): NDArray { return E.unary('sin', this); }
-  cos(): NDArray { return E.unary('cos', this); }
-  tanh(): NDArray { return E.unary('tanh', this); }
-  sigmoid(): NDArray { return E.unary('sigmoid', this); }
-  relu(): NDArray { return E.unary('relu', this); }
-  floor(): NDArray { return E.unary('floor', this); }
-  ceil(): NDArray { return E.unary('ceil', this); }
-  round(): NDArray { return E.unary('round', this); }
-  reciprocal(): NDArray { return E.unary('reciprocal', this); }
-  log1p(): NDArray { return E.unary('log1p', this); }
-  expm1(): NDArray { return E.unary('expm1', this); }
+  rdiv(s: number): NDArray {
+    return E.binary('div', s, this);
+  }
+  maximum(b: ArrayOrScalar): NDArray {
+    return E.binary('maximum', this, b);
+  }
+  minimum(b: ArrayOrScalar): NDArray {
+    return E.binary('minimum', this, b);
+  }
+  equal(b: ArrayOrScalar): NDArray {
+    return E.binary('equal', this, b);
+  }
+  notEqual(b: ArrayOrScalar): NDArray {
+    return E.binary('notEqual', this, b);
+  }
+  greater(b: ArrayOrScalar): NDArray {
+    return E.binary('greater', this, b);
+  }
+  greaterEqual(b: ArrayOrScalar): NDArray {
+    return E.binary('greaterEqual', this, b);
+  }
+  lesser(b: ArrayOrScalar): NDArray {
+    return E.binary('lesser', this, b);
+  }
+  lesserEqual(b: ArrayOrScalar): NDArray {
+    return E.binary('lesserEqual', this, b);
+  }
+  neg(): NDArray {
+    return E.unary('neg', this);
+  }
+  abs(): NDArray {
+    return E.unary('abs', this);
+  }
+  sign(): NDArray {
+    return E.unary('sign', this);
+  }
+  exp(): NDArray {
+    return E.unary('exp', this);
+  }
+  log(): NDArray {
+    return E.unary('log', this);
+  }
+  sqrt(): NDArray {
+    return E.unary('sqrt', this);
+  }
+  square(): NDArray {
+    return E.unary('square', this);
+  }
+  sin(): NDArray {
+    return E.unary('sin', this);
+  }
+  cos(): NDArray {
+    return E.unary('cos', this);
+  }
+  tanh(): NDArray {
+    return E.unary('tanh', this);
+  }
+  sigmoid(): NDArray {
+    return E.unary('sigmoid', this);
+  }
+  relu(): NDArray {
+    return E.unary('relu', this);
+  }
+  floor(): NDArray {
+    return E.unary('floor', this);
+  }
+  ceil(): NDArray {
+    return E.unary('ceil', this);
+  }
+  round(): NDArray {
+    return E.unary('round', this);
+  }
+  reciprocal(): NDArray {
+    return E.unary('reciprocal', this);
+  }
+  log1p(): NDArray {
+    return E.unary('log1p', this);
+  }
+  expm1(): NDArray {
+    return E.unary('expm1', this);
+  }
   /** Elementwise clamp into [lo, hi]. */
-  clip(lo: number, hi: number): NDArray { return E.clip(this, lo, hi); }
+  clip(lo: number, hi: number): NDArray {
+    return E.clip(this, lo, hi);
+  }
 
   /** In place `x += b`, keeping this array's identity (the book's `X += Y`). */
-  iadd(b: ArrayOrScalar): this { return E.inplace('add', this, b); }
+  iadd(b: ArrayOrScalar): this {
+    return E.inplace('add', this, b);
+  }
   /** In place `x -= b`. */
-  isub(b: ArrayOrScalar): this { return E.inplace('sub', this, b); }
+  isub(b: ArrayOrScalar): this {
+    return E.inplace('sub', this, b);
+  }
   /** In place `x *= b`. */
-  imul(b: ArrayOrScalar): this { return E.inplace('mul', this, b); }
+  imul(b: ArrayOrScalar): this {
+    return E.inplace('mul', this, b);
+  }
   /** In place `x /= b`. */
-  idiv(b: ArrayOrScalar): this { return E.inplace('div', this, b); }
+  idiv(b: ArrayOrScalar): this {
+    return E.inplace('div', this, b);
+  }
 
   // ---------------------------------------------------------------- reductions
-  sum(opts: ReduceOptions = {}): NDArray { return R.reduce('sum', this, opts); }
-  mean(opts: ReduceOptions = {}): NDArray { return R.mean(this, opts); }
-  prod(opts: ReduceOptions = {}): NDArray { return R.reduce('prod', this, opts); }
-  max(opts: ReduceOptions = {}): NDArray { return R.reduce('max', this, opts); }
-  min(opts: ReduceOptions = {}): NDArray { return R.reduce('min', this, opts); }
+  sum(opts: ReduceOptions = {}): NDArray {
+    return R.reduce('sum', this, opts);
+  }
+  mean(opts: ReduceOptions = {}): NDArray {
+    return R.mean(this, opts);
+  }
+  prod(opts: ReduceOptions = {}): NDArray {
+    return R.reduce('prod', this, opts);
+  }
+  max(opts: ReduceOptions = {}): NDArray {
+    return R.reduce('max', this, opts);
+  }
+  min(opts: ReduceOptions = {}): NDArray {
+    return R.reduce('min', this, opts);
+  }
   /** Index of the largest element along `axis` (float32, as MXNet); the whole array flattened when axis is omitted. */
-  argmax(opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray { return R.argReduce('argmax', this, opts); }
-  argmin(opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray { return R.argReduce('argmin', this, opts); }
+  argmax(opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
+    return R.argReduce('argmax', this, opts);
+  }
+  argmin(opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
+    return R.argReduce('argmin', this, opts);
+  }
   /** The L2 norm (or `ord: 1`) over `axis` (all elements by default). */
-  norm(opts: ReduceOptions & { ord?: 1 | 2 } = {}): NDArray { return R.norm(this, opts); }
+  norm(opts: ReduceOptions & { ord?: 1 | 2 } = {}): NDArray {
+    return R.norm(this, opts);
+  }
 
   // ---------------------------------------------------------------- shape
   /** A view with a new shape (one dim may be -1); copies only when the strides make a view impossible. */
-  reshape(shape: readonly number[]): NDArray { return M.reshape(this, shape); }
+  reshape(shape: readonly number[]): NDArray {
+    return M.reshape(this, shape);
+  }
   /** Reverses the axes, or permutes them as given. */
-  transpose(axes?: readonly number[]): NDArray { return M.transpose(this, axes); }
+  transpose(axes?: readonly number[]): NDArray {
+    return M.transpose(this, axes);
+  }
   /** The transpose (a view). */
-  get T(): NDArray { return M.transpose(this); }
-  swapaxes(a: number, b: number): NDArray { return M.swapaxes(this, a, b); }
-  expandDims(axis: number): NDArray { return M.expandDims(this, axis); }
-  squeeze(axis?: number | number[]): NDArray { return M.squeeze(this, axis); }
+  get T(): NDArray {
+    return M.transpose(this);
+  }
+  swapaxes(a: number, b: number): NDArray {
+    return M.swapaxes(this, a, b);
+  }
+  expandDims(axis: number): NDArray {
+    return M.expandDims(this, axis);
+  }
+  squeeze(axis?: number | number[]): NDArray {
+    return M.squeeze(this, axis);
+  }
   /** Collapses all but the first axis (MXNet's flatten): (N, a, b) -> (N, a*b). */
-  flatten(): NDArray { return M.flatten(this); }
-  broadcastTo(shape: readonly number[]): NDArray { return M.broadcastTo(this, shape); }
-  tile(reps: number | readonly number[]): NDArray { return M.tile(this, reps); }
-  repeat(repeats: number, opts: { axis?: number } = {}): NDArray { return M.repeat(this, repeats, opts.axis); }
-  split(numOutputs: number, opts: { axis?: number; squeezeAxis?: boolean } = {}): NDArray[] { return M.split(this, numOutputs, opts); }
+  flatten(): NDArray {
+    return M.flatten(this);
+  }
+  broadcastTo(shape: readonly number[]): NDArray {
+    return M.broadcastTo(this, shape);
+  }
+  tile(reps: number | readonly number[]): NDArray {
+    return M.tile(this, reps);
+  }
+  repeat(repeats: number, opts: { axis?: number } = {}): NDArray {
+    return M.repeat(this, repeats, opts.axis);
+  }
+  split(numOutputs: number, opts: { axis?: number; squeezeAxis?: boolean } = {}): NDArray[] {
+    return M.split(this, numOutputs, opts);
+  }
 
   // ---------------------------------------------------------------- linear algebra
   /** MXNet's dot: matrix product for 2-D, inner product for 1-D, last-axis by first-axis contraction otherwise. */
-  dot(b: NDArray): NDArray { return L.dot(this, b); }
-  matmul(b: NDArray): NDArray { return L.matmul(this, b); }
+  dot(b: NDArray): NDArray {
+    return L.dot(this, b);
+  }
+  matmul(b: NDArray): NDArray {
+    return L.matmul(this, b);
+  }
 
   // ---------------------------------------------------------------- indexing
   /**
    * Basic indexing as a view: `x.get('1:3')`, `x.get('1, ::2')`, `x.get([0, '1:'])`, `x.get(-1)`.
    * An integer or boolean NDArray selects (copies): `x.get(mask)`, `x.get(indices)`.
    */
-  get(index: Index | NDArray): NDArray { return I.getItem(this, index); }
+  get(index: Index | NDArray): NDArray {
+    return I.getItem(this, index);
+  }
   /**
    * `get` for every device: a boolean mask on a GPU decides the result's shape, so it is read
    * asynchronously first; any other index gives what `get` gives.
@@ -389,21 +516,33 @@ export class NDArray implements View, Disposable {
    * @example
    * const positive = await x.getAsync(x.greater(0).astype('bool')); // x on gpu(0): its positive elements
    */
-  getAsync(index: Index | NDArray): Promise<NDArray> { return I.getItemAsync(this, index); }
+  getAsync(index: Index | NDArray): Promise<NDArray> {
+    return I.getItemAsync(this, index);
+  }
   /** Writes `value` into the indexed part of this array, in place (the book's `X[1:2, :] = 12`). */
   set(index: Index | NDArray, value: ArrayOrScalar): this {
     I.setItem(this, index, value);
     return this;
   }
   /** Elements along `axis` at integer `indices`. */
-  take(indices: NDArray | number[], opts: { axis?: number } = {}): NDArray { return I.take(this, indices, opts); }
+  take(indices: NDArray | number[], opts: { axis?: number } = {}): NDArray {
+    return I.take(this, indices, opts);
+  }
   /** One element per row: `x.pick(y)` gives x[i, y[i]] (along `axis`, default -1). */
-  pick(index: NDArray, opts: { axis?: number; keepdims?: boolean } = {}): NDArray { return I.pick(this, index, opts); }
-  oneHot(depth: number, opts: { onValue?: number; offValue?: number; dtype?: DType } = {}): NDArray { return I.oneHot(this, depth, opts); }
+  pick(index: NDArray, opts: { axis?: number; keepdims?: boolean } = {}): NDArray {
+    return I.pick(this, index, opts);
+  }
+  oneHot(depth: number, opts: { onValue?: number; offValue?: number; dtype?: DType } = {}): NDArray {
+    return I.oneHot(this, depth, opts);
+  }
 
   // ---------------------------------------------------------------- creation helpers
-  zerosLike(): NDArray { return M.full(this.shape, 0, this.dtype, this.context); }
-  onesLike(): NDArray { return M.full(this.shape, 1, this.dtype, this.context); }
+  zerosLike(): NDArray {
+    return M.full(this.shape, 0, this.dtype, this.context);
+  }
+  onesLike(): NDArray {
+    return M.full(this.shape, 1, this.dtype, this.context);
+  }
 
   /** @internal Marks an in-place write; refuses writes into arrays the tape needs for gradients. */
   _beforeInplace(op: string): void {

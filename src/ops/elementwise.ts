@@ -81,7 +81,11 @@ const BINARY: Record<BinaryOp, { float: boolean; save: Save; vjp: BinaryRule | n
   maximum: { float: false, save: 'inputs', vjp: (g, a, b) => maskPair(g, a, b, 'greaterEqual') },
   minimum: { float: false, save: 'inputs', vjp: (g, a, b) => maskPair(g, a, b, 'lesserEqual') },
   // d(a mod b)/db = -floor(a / b), also when a is a scalar (s mod x).
-  mod: { float: false, save: 'inputs', vjp: (g, a, b) => [g, typeof b === 'number' ? null : g.mul((typeof a === 'number' ? b.rdiv(a) : a.div(b)).floor()).neg()] },
+  mod: {
+    float: false,
+    save: 'inputs',
+    vjp: (g, a, b) => [g, typeof b === 'number' ? null : g.mul((typeof a === 'number' ? b.rdiv(a) : a.div(b)).floor()).neg()],
+  },
   equal: { float: false, save: 'none', vjp: null },
   notEqual: { float: false, save: 'none', vjp: null },
   greater: { float: false, save: 'none', vjp: null },
@@ -158,7 +162,6 @@ function binaryScalar(op: BinaryOp, a: ArrayOrScalar, b: ArrayOrScalar): NDArray
   return out;
 }
 
-
 /** `x op= b` into x's own storage: identity kept, as MXNet's `X += Y`. */
 export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar): T {
   x.checkAlive(`i${op}`);
@@ -180,7 +183,9 @@ export function inplace<T extends NDArray>(op: BinaryOp, x: T, b: ArrayOrScalar)
   sameContext(`i${op}`, x, b);
   const shape = broadcastShapes(x.shape, b.shape, `i${op}`);
   if (!shapesEqual(shape, x.shape))
-    throw new ShapeError(`i${op}: cannot write the broadcast result of shape ${shapeStr(shape)} into an array of shape ${shapeStr(x.shape)}`);
+    throw new ShapeError(
+      `i${op}: cannot write the broadcast result of shape ${shapeStr(shape)} into an array of shape ${shapeStr(x.shape)}`,
+    );
   // Read b fully before writing when it shares storage with x (e.g. x.iadd(x.T)).
   if (b.storage === x.storage) composite(() => x.context.backend.binary(op, x, kernelView(b.copy(), shape), x));
   else x.context.backend.binary(op, x, kernelView(b, shape), x);
@@ -217,10 +222,16 @@ function where3(cond: NDArray, A: NDArray, B: NDArray): NDArray {
   const out = empty(shape, promoteTypes(A.dtype, B.dtype), ctx);
   ctx.backend.where(kernelView(cond, shape), kernelView(A, shape), kernelView(B, shape), out);
   if (shouldRecord(A, B))
-    recordOp('where', [cond, A, B], out, (g, [c, as, bs]) => {
-      const m = c.notEqual(0).astype(g.dtype);
-      return [null, unbroadcast(g.mul(m), as.shape), unbroadcast(g.mul(m.rsub(1)), bs.shape)];
-    }, 'inputs');
+    recordOp(
+      'where',
+      [cond, A, B],
+      out,
+      (g, [c, as, bs]) => {
+        const m = c.notEqual(0).astype(g.dtype);
+        return [null, unbroadcast(g.mul(m), as.shape), unbroadcast(g.mul(m.rsub(1)), bs.shape)];
+      },
+      'inputs',
+    );
   return out;
 }
 

@@ -37,7 +37,9 @@ function isMask(x: NDArray, idx: NDArray): boolean {
 
 function checkMaskShape(x: NDArray, mask: NDArray, op: string): void {
   if (mask.ndim > x.ndim || !shapesEqual(mask.shape, x.shape.slice(0, mask.ndim)))
-    throw new IndexError(`${op}: a boolean mask of shape ${shapeStr(mask.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`);
+    throw new IndexError(
+      `${op}: a boolean mask of shape ${shapeStr(mask.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`,
+    );
 }
 
 /** Flat positions (int32, on x's device) of the true elements of the mask values `m`. */
@@ -108,7 +110,9 @@ export function setItem(x: NDArray, index: Index | NDArray, value: ArrayOrScalar
     if (isMask(x, index)) {
       // x[mask] = v  ==  x <- where(mask, v, x), with the mask padded to x's rank.
       if (index.ndim > x.ndim || !shapesEqual(index.shape, x.shape.slice(0, index.ndim)))
-        throw new IndexError(`set: a boolean mask of shape ${shapeStr(index.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`);
+        throw new IndexError(
+          `set: a boolean mask of shape ${shapeStr(index.shape)} must match the leading axes of the array's shape ${shapeStr(x.shape)}`,
+        );
       composite(() => {
         // A host mask for a device array is copied to the device.
         const onDev = index.context.equals(x.context) || index.context.deviceType !== 'cpu' ? index : index.copyto(x.context);
@@ -123,7 +127,9 @@ export function setItem(x: NDArray, index: Index | NDArray, value: ArrayOrScalar
     const rows = Array.from(index.dataSync());
     const vals = typeof value === 'number' || value.ndim < x.ndim ? null : value;
     if (vals && vals.shape[0] !== rows.length)
-      throw new ShapeError(`set: value of shape ${shapeStr(vals.shape)} does not fit ${rows.length} selected rows of shape ${shapeStr(x.shape.slice(1))}`);
+      throw new ShapeError(
+        `set: value of shape ${shapeStr(vals.shape)} does not fit ${rows.length} selected rows of shape ${shapeStr(x.shape.slice(1))}`,
+      );
     // Row by row, each in its own scope (a row's views are freed before the next).
     rows.forEach((r, i) => composite(() => assign(getItem(x, r), vals ? vals.get(i) : value)));
     return;
@@ -147,7 +153,9 @@ function setRowsOnDevice(x: NDArray, index: NDArray, value: ArrayOrScalar): void
   const k = index.size;
   const vals = typeof value === 'number' || value.ndim < x.ndim ? null : value;
   if (vals && vals.shape[0] !== k)
-    throw new ShapeError(`set: value of shape ${shapeStr(vals.shape)} does not fit ${k} selected rows of shape ${shapeStr(x.shape.slice(1))}`);
+    throw new ShapeError(
+      `set: value of shape ${shapeStr(vals.shape)} does not fit ${k} selected rows of shape ${shapeStr(x.shape.slice(1))}`,
+    );
   if (k === 0 || n === 0) return;
   composite(() => {
     const i32 = index.reshape([k]).astype('int32');
@@ -158,7 +166,12 @@ function setRowsOnDevice(x: NDArray, index: NDArray, value: ArrayOrScalar): void
     for (let base = 0; base < k; base += chunk) {
       const c = Math.min(chunk, k - base);
       const oh = oneHot(rows.get(`${base}:${base + c}`), n, { dtype: 'int32' });
-      const w = NDArray._fromData(Int32Array.from({ length: c }, (_, j) => base + j + 1), [c, 1], 'int32', x.context);
+      const w = NDArray._fromData(
+        Int32Array.from({ length: c }, (_, j) => base + j + 1),
+        [c, 1],
+        'int32',
+        x.context,
+      );
       last = last.maximum(oh.mul(w).max({ axis: 0 }));
     }
     const hit = last.greater(0).reshape([n, ...x.shape.slice(1).map(() => 1)]);
@@ -213,11 +226,17 @@ export function take(x: NDArray, indices: NDArray | readonly number[], opts: { a
   const out = empty(shape, x.dtype, x.context);
   x.context.backend.take(x, idx, axis, out);
   if (shouldRecord(x))
-    recordOp('take', [x, idx], out, (g, [xs, is]) => {
-      const gx = full(xs.shape, 0, g.dtype, g.context);
-      g.context.backend.takeGrad(g, is, axis, gx);
-      return [gx, null];
-    }, 'inputs');
+    recordOp(
+      'take',
+      [x, idx],
+      out,
+      (g, [xs, is]) => {
+        const gx = full(xs.shape, 0, g.dtype, g.context);
+        g.context.backend.takeGrad(g, is, axis, gx);
+        return [gx, null];
+      },
+      'inputs',
+    );
   if (idx !== indices) idx.dispose(); // a primitive frees the index array it made itself: no scope
   return out;
 }
@@ -236,7 +255,9 @@ export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims
   const rest = x.shape.filter((_, i) => i !== axis);
   const withOne = x.shape.map((d, i) => (i === axis ? 1 : d));
   if (!shapesEqual(index.shape, withOne) && !shapesEqual(index.shape, rest))
-    throw new ShapeError(`pick: index of shape ${shapeStr(index.shape)} must have the data's shape without axis ${axis}: ${shapeStr(rest)}`);
+    throw new ShapeError(
+      `pick: index of shape ${shapeStr(index.shape)} must have the data's shape without axis ${axis}: ${shapeStr(rest)}`,
+    );
   // A host index for a GPU array is checked on the host and copied (see toIndexArray).
   const moved = toIndexArray(index, x, x.shape[axis], 'pick');
   sameContext('pick', x, moved);
@@ -245,12 +266,18 @@ export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims
   const res = empty(opts.keepdims ? withOne : rest, x.dtype, x.context);
   x.context.backend.pick(x, idx, axis, opts.keepdims ? rawView(res, rest, contiguousStrides(rest), 0) : res);
   if (shouldRecord(x)) {
-    recordOp('pick', [x, idx], res, (g, [xs, is]) => {
-      const gx = full(xs.shape, 0, g.dtype, g.context);
-      const gr = g.reshape(rest);
-      g.context.backend.pickGrad(gr, is, axis, gx);
-      return [gx, null];
-    }, 'inputs');
+    recordOp(
+      'pick',
+      [x, idx],
+      res,
+      (g, [xs, is]) => {
+        const gx = full(xs.shape, 0, g.dtype, g.context);
+        const gr = g.reshape(rest);
+        g.context.backend.pickGrad(gr, is, axis, gx);
+        return [gx, null];
+      },
+      'inputs',
+    );
   }
   // A primitive frees the index handles it made (a reshape, a copy to the device) itself: no scope.
   if (idx !== moved) idx.dispose();

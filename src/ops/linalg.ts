@@ -31,14 +31,28 @@ function matmulCore(x: NDArray, y: NDArray, op: string): NDArray {
     // of 6.4's RNN) would otherwise cost a full product per backward pass, thrown away unused.
     const needX = x.requiresGrad;
     const needY = y.requiresGrad;
-    recordOp(op, [x, y], out, (g, [xs, ys], _out, sink) => {
-      // A weight gradient's GEMM writes straight into its running sum or `.grad` when offered one.
-      const tx = needX ? sink?.target(0) : null;
-      const ty = needY ? sink?.target(1) : null;
-      const gx = !needX ? null : tx && matmulInto(g, swapLast(ys), tx.buffer, !tx.overwrite) ? tx.buffer : unbroadcast(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
-      const gy = !needY ? null : ty && matmulInto(swapLast(xs), g, ty.buffer, !ty.overwrite) ? ty.buffer : unbroadcast(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
-      return [gx, gy];
-    }, 'inputs');
+    recordOp(
+      op,
+      [x, y],
+      out,
+      (g, [xs, ys], _out, sink) => {
+        // A weight gradient's GEMM writes straight into its running sum or `.grad` when offered one.
+        const tx = needX ? sink?.target(0) : null;
+        const ty = needY ? sink?.target(1) : null;
+        const gx = !needX
+          ? null
+          : tx && matmulInto(g, swapLast(ys), tx.buffer, !tx.overwrite)
+            ? tx.buffer
+            : unbroadcast(matmulCore(g, swapLast(ys), 'matmul'), xs.shape);
+        const gy = !needY
+          ? null
+          : ty && matmulInto(swapLast(xs), g, ty.buffer, !ty.overwrite)
+            ? ty.buffer
+            : unbroadcast(matmulCore(swapLast(xs), g, 'matmul'), ys.shape);
+        return [gx, gy];
+      },
+      'inputs',
+    );
   }
   return out;
 }
@@ -65,7 +79,6 @@ function matmulInto(a: NDArray, b: NDArray, target: NDArray, add: boolean): bool
   return true;
 }
 
-
 /** The last two axes swapped, as a recorded view. */
 function swapLast(x: NDArray): NDArray {
   const n = x.ndim;
@@ -80,7 +93,8 @@ function swapLast(x: NDArray): NDArray {
  * nd.matmul(nd.ones([2, 3, 4]), nd.ones([4, 5])).shape; // [2, 3, 5]
  */
 export function matmul(a: NDArray, b: NDArray): NDArray {
-  if (a.ndim === 0 || b.ndim === 0) throw new ShapeError(`matmul: operands must be at least 1-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
+  if (a.ndim === 0 || b.ndim === 0)
+    throw new ShapeError(`matmul: operands must be at least 1-D, got ${shapeStr(a.shape)} and ${shapeStr(b.shape)}`);
   if (a.ndim > 1 && b.ndim > 1) return matmulCore(a, b, 'matmul');
   return composite(() => {
     const out = matmulCore(a.ndim === 1 ? a.reshape([1, a.shape[0]]) : a, b.ndim === 1 ? b.reshape([b.shape[0], 1]) : b, 'matmul');
@@ -119,7 +133,9 @@ export function dot(a: NDArray, b: NDArray, opts: { transposeA?: boolean; transp
     if (A.ndim === 0 || B.ndim === 0) return A.mul(B);
     const k = A.shape[A.ndim - 1];
     if (B.shape[0] !== k)
-      throw new ShapeError(`dot: the last axis of ${shapeStr(A.shape)} (${k}) must match the first axis of ${shapeStr(B.shape)} (${B.shape[0]})`);
+      throw new ShapeError(
+        `dot: the last axis of ${shapeStr(A.shape)} (${k}) must match the first axis of ${shapeStr(B.shape)} (${B.shape[0]})`,
+      );
     const m = matmulCore(A.reshape([sizeOf(A.shape.slice(0, -1)), k]), B.reshape([k, sizeOf(B.shape.slice(1))]), 'dot');
     return m.reshape([...A.shape.slice(0, -1), ...B.shape.slice(1)]);
   });

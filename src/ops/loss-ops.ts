@@ -71,7 +71,9 @@ export function softmaxCrossEntropy(pred: NDArray, label: NDArray, opts: { axis?
           picked = s.pick(label, { axis, keepdims: true });
         } catch (err) {
           if (err instanceof IndexError)
-            throw new IndexError(`${op}: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${axis} (${err.message})`);
+            throw new IndexError(
+              `${op}: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${axis} (${err.message})`,
+            );
           throw err;
         }
         // The softmax is kept for the gradient only when one will be taken.
@@ -145,7 +147,9 @@ function fusedForward(pred: NDArray, label: NDArray, rest: number[], withProb: b
   } catch (err) {
     disposeAll([loss, prob]);
     if (err instanceof IndexError)
-      throw new IndexError(`softmaxCrossEntropy: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${pred.ndim - 1} (${err.message})`);
+      throw new IndexError(
+        `softmaxCrossEntropy: a label is not a class index of pred of shape ${shapeStr(pred.shape)} along axis ${pred.ndim - 1} (${err.message})`,
+      );
     throw err;
   }
   if (ok) return [loss, prob];

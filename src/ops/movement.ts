@@ -3,7 +3,16 @@
 import type { DType } from '../core/dtype.js';
 import { promoteTypes } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
-import { broadcastShapes, contiguousStrides, isContiguous, normalizeAxis, shapeStr, shapesEqual, sizeOf, type Shape } from '../core/shape.js';
+import {
+  broadcastShapes,
+  contiguousStrides,
+  isContiguous,
+  normalizeAxis,
+  shapeStr,
+  shapesEqual,
+  sizeOf,
+  type Shape,
+} from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { Context } from '../ndarray/context.js';
 import type { NDArray } from '../ndarray/ndarray.js';
@@ -94,12 +103,18 @@ export function select(x: NDArray, sel: readonly DimSel[], op = 'slice'): NDArra
   const v = applySel(x, sel);
   const out = x._viewOf(v.shape, v.strides, v.offset);
   if (shouldRecord(x))
-    recordOp(op, [x], out, (g, [xs]) => {
-      const base = full(xs.shape, 0, g.dtype, g.context);
-      const w = applySel(base, sel);
-      g.context.backend.copy(g, rawView(base, w.shape, w.strides, w.offset));
-      return [base];
-    }, 'none');
+    recordOp(
+      op,
+      [x],
+      out,
+      (g, [xs]) => {
+        const base = full(xs.shape, 0, g.dtype, g.context);
+        const w = applySel(base, sel);
+        g.context.backend.copy(g, rawView(base, w.shape, w.strides, w.offset));
+        return [base];
+      },
+      'none',
+    );
   return out;
 }
 
@@ -138,7 +153,9 @@ function inferShape(x: NDArray, shape: readonly number[]): number[] {
     sh[sh.indexOf(-1)] = x.size / known;
   }
   if (sizeOf(sh) !== x.size)
-    throw new ShapeError(`reshape: cannot reshape an array of shape ${shapeStr(x.shape)} (size ${x.size}) into ${shapeStr(sh)} (size ${sizeOf(sh)})`);
+    throw new ShapeError(
+      `reshape: cannot reshape an array of shape ${shapeStr(x.shape)} (size ${x.size}) into ${shapeStr(sh)} (size ${sizeOf(sh)})`,
+    );
   return sh;
 }
 
@@ -148,8 +165,14 @@ export function transpose(x: NDArray, axes?: readonly number[]): NDArray {
   const n = x.ndim;
   const perm = axes ? axes.map((a) => normalizeAxis(a, n, 'transpose')) : [...Array(n).keys()].reverse();
   if (perm.length !== n || new Set(perm).size !== n)
-    throw new ShapeError(`transpose: axes ${JSON.stringify(axes)} are not a permutation of the ${n} axes of an array of shape ${shapeStr(x.shape)}`);
-  const out = x._viewOf(perm.map((p) => x.shape[p]), perm.map((p) => x.strides[p]), x.offset);
+    throw new ShapeError(
+      `transpose: axes ${JSON.stringify(axes)} are not a permutation of the ${n} axes of an array of shape ${shapeStr(x.shape)}`,
+    );
+  const out = x._viewOf(
+    perm.map((p) => x.shape[p]),
+    perm.map((p) => x.strides[p]),
+    x.offset,
+  );
   if (shouldRecord(x)) {
     const inv = new Array<number>(n);
     perm.forEach((p, i) => (inv[p] = i));
@@ -180,9 +203,13 @@ export function expandDims(x: NDArray, axis: number): NDArray {
 
 /** Removes unit axes (all, or those named; a view). @example squeeze(x, 1) */
 export function squeeze(x: NDArray, axis?: number | number[]): NDArray {
-  const axes = axis === undefined ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0) : (typeof axis === 'number' ? [axis] : axis).map((a) => normalizeAxis(a, x.ndim, 'squeeze'));
+  const axes =
+    axis === undefined
+      ? x.shape.map((d, i) => (d === 1 ? i : -1)).filter((i) => i >= 0)
+      : (typeof axis === 'number' ? [axis] : axis).map((a) => normalizeAxis(a, x.ndim, 'squeeze'));
   for (const a of axes)
-    if (x.shape[a] !== 1) throw new ShapeError(`squeeze: axis ${a} of the array of shape ${shapeStr(x.shape)} has size ${x.shape[a]}, not 1`);
+    if (x.shape[a] !== 1)
+      throw new ShapeError(`squeeze: axis ${a} of the array of shape ${shapeStr(x.shape)} has size ${x.shape[a]}, not 1`);
   const sh = x.shape.filter((_, i) => !axes.includes(i));
   const st = x.strides.filter((_, i) => !axes.includes(i));
   return unitAxesView(x, sh, st, 'squeeze');
@@ -208,14 +235,20 @@ export function broadcastTo(x: NDArray, shape: readonly number[]): NDArray {
 /** Repeats the whole array `reps` times along each axis (numpy's tile). */
 export function tile(x: NDArray, reps: number | readonly number[]): NDArray {
   const r = typeof reps === 'number' ? [reps] : [...reps];
-  for (const v of r) if (!Number.isInteger(v) || v < 0) throw new ValueError(`tile: reps must be non-negative integers, got ${JSON.stringify(reps)}`);
+  for (const v of r)
+    if (!Number.isInteger(v) || v < 0) throw new ValueError(`tile: reps must be non-negative integers, got ${JSON.stringify(reps)}`);
   const n = Math.max(r.length, x.ndim);
   const rr = [...Array(n - r.length).fill(1), ...r];
   const xs = [...Array(n - x.ndim).fill(1), ...x.shape];
   // (d0, d1) -> (1, d0, 1, d1) -> broadcast (r0, d0, r1, d1) -> (r0*d0, r1*d1)
   const inter = xs.flatMap((d) => [1, d]);
   const bshape = xs.flatMap((d, i) => [rr[i], d]);
-  return composeReshape(x, inter, bshape, xs.map((d, i) => d * rr[i]));
+  return composeReshape(
+    x,
+    inter,
+    bshape,
+    xs.map((d, i) => d * rr[i]),
+  );
 }
 
 /** Repeats each element `repeats` times along `axis` (flattened when omitted), as numpy's repeat. */
@@ -239,11 +272,17 @@ export function split(x: NDArray, numOutputs: number, opts: { axis?: number; squ
   const ax = normalizeAxis(opts.axis ?? 1, x.ndim, 'split');
   const len = x.shape[ax];
   if (!Number.isInteger(numOutputs) || numOutputs <= 0 || len % numOutputs !== 0)
-    throw new ShapeError(`split: axis ${ax} of size ${len} (array shape ${shapeStr(x.shape)}) cannot be split into ${numOutputs} equal parts`);
+    throw new ShapeError(
+      `split: axis ${ax} of size ${len} (array shape ${shapeStr(x.shape)}) cannot be split into ${numOutputs} equal parts`,
+    );
   const step = len / numOutputs;
   if (opts.squeezeAxis && step !== 1) throw new ShapeError(`split: squeezeAxis needs parts of size 1 along axis ${ax}, got ${step}`);
   const part = (i: number): NDArray =>
-    select(x, x.shape.map((d, j): DimSel => (j === ax ? { start: i * step, step: 1, size: step } : { start: 0, step: 1, size: d })), 'split');
+    select(
+      x,
+      x.shape.map((d, j): DimSel => (j === ax ? { start: i * step, step: 1, size: step } : { start: 0, step: 1, size: d })),
+      'split',
+    );
   const parts = Array.from({ length: numOutputs }, (_, i) => i);
   if (!opts.squeezeAxis) return parts.map(part);
   return composite(() => parts.map((i) => squeeze(part(i), ax)));
@@ -258,9 +297,7 @@ export function concat(arrays: readonly NDArray[], opts: { dim?: number } = {}):
   for (const a of arrays) {
     a.checkAlive('concat');
     if (a.ndim !== first.ndim || a.shape.some((d, i) => i !== dim && d !== first.shape[i]))
-      throw new ShapeError(
-        `concat: shapes ${arrays.map((t) => shapeStr(t.shape)).join(', ')} must match except along dim ${dim}`,
-      );
+      throw new ShapeError(`concat: shapes ${arrays.map((t) => shapeStr(t.shape)).join(', ')} must match except along dim ${dim}`);
   }
   const sizes = arrays.map((a) => a.shape[dim]);
   const sh = [...first.shape];
@@ -273,17 +310,23 @@ export function concat(arrays: readonly NDArray[], opts: { dim?: number } = {}):
     off += a.shape[dim];
   }
   if (shouldRecord(...arrays))
-    recordOp('concat', [...arrays], out, (g) => {
-      let o = 0;
-      return sizes.map((n) => {
-        const s = [...g.shape];
-        s[dim] = n;
-        const c = empty(s, g.dtype, g.context);
-        g.context.backend.copy(rawView(g, s, g.strides, g.offset + o * g.strides[dim]), c);
-        o += n;
-        return c;
-      });
-    }, 'none');
+    recordOp(
+      'concat',
+      [...arrays],
+      out,
+      (g) => {
+        let o = 0;
+        return sizes.map((n) => {
+          const s = [...g.shape];
+          s[dim] = n;
+          const c = empty(s, g.dtype, g.context);
+          g.context.backend.copy(rawView(g, s, g.strides, g.offset + o * g.strides[dim]), c);
+          o += n;
+          return c;
+        });
+      },
+      'none',
+    );
   return out;
 }
 
@@ -292,9 +335,15 @@ export function stack(arrays: readonly NDArray[], opts: { axis?: number } = {}):
   if (!Array.isArray(arrays as unknown) || arrays.length === 0) throw new ValueError('stack: expected a non-empty list of arrays');
   const s0 = arrays[0].shape;
   for (const a of arrays)
-    if (!shapesEqual(a.shape, s0)) throw new ShapeError(`stack: all arrays must have the same shape, got ${arrays.map((t) => shapeStr(t.shape)).join(', ')}`);
+    if (!shapesEqual(a.shape, s0))
+      throw new ShapeError(`stack: all arrays must have the same shape, got ${arrays.map((t) => shapeStr(t.shape)).join(', ')}`);
   const ax = normalizeAxis(opts.axis ?? 0, s0.length + 1, 'stack');
-  return composite(() => concat(arrays.map((a) => expandDims(a, ax)), { dim: ax }));
+  return composite(() =>
+    concat(
+      arrays.map((a) => expandDims(a, ax)),
+      { dim: ax },
+    ),
+  );
 }
 
 export { isContiguous };

@@ -26,8 +26,7 @@ function requireFloat4d(op: string, what: string, x: NDArray): void {
   x.checkAlive(op);
   if (x.ndim !== 4)
     throw new ShapeError(`${op}: the ${what} must be 4-D (NCHW: batch, channels, height, width), got shape ${shapeStr(x.shape)}`);
-  if (x.dtype !== 'float32' && x.dtype !== 'float64')
-    throw new DTypeError(`${op}: the ${what} must be float32 or float64, got ${x.dtype}`);
+  if (x.dtype !== 'float32' && x.dtype !== 'float64') throw new DTypeError(`${op}: the ${what} must be float32 or float64, got ${x.dtype}`);
 }
 
 /** One spatial output size: floor (or ceil) of (in + 2 pad - dilation (k - 1) - 1) / stride + 1. */
@@ -78,7 +77,8 @@ export function conv2d(x: NDArray, w: NDArray, bias?: NDArray | null, opts: Conv
   };
   const [N, C, H, W] = x.shape;
   const [O, CG, KH, KW] = w.shape;
-  if (O % groups !== 0) throw new ShapeError(`${op}: the ${O} output channels of weight ${shapeStr(w.shape)} are not divisible by groups=${groups}`);
+  if (O % groups !== 0)
+    throw new ShapeError(`${op}: the ${O} output channels of weight ${shapeStr(w.shape)} are not divisible by groups=${groups}`);
   if (CG * groups !== C)
     throw new ShapeError(
       `${op}: the input has ${C} channels (shape ${shapeStr(x.shape)}) but weight ${shapeStr(w.shape)} with groups=${groups} expects ${CG * groups} ` +
@@ -114,12 +114,18 @@ function convolve(x: NDArray, w: NDArray, p: Conv2dParams, shape: number[]): NDA
   if (shouldRecord(x, w)) {
     const needX = x.requiresGrad;
     const needW = w.requiresGrad;
-    recordOp(op, [x, w], out, (g, [xs, ws]) => {
-      const dx = needX ? full(xs.shape, 0, xs.dtype, xs.context) : null;
-      const dw = needW ? full(ws.shape, 0, ws.dtype, ws.context) : null;
-      if (g.size > 0) g.context.backend.conv2dGrad(g, xs, ws, p, dx, dw);
-      return [dx, dw];
-    }, 'inputs');
+    recordOp(
+      op,
+      [x, w],
+      out,
+      (g, [xs, ws]) => {
+        const dx = needX ? full(xs.shape, 0, xs.dtype, xs.context) : null;
+        const dw = needW ? full(ws.shape, 0, ws.dtype, ws.context) : null;
+        if (g.size > 0) g.context.backend.conv2dGrad(g, xs, ws, p, dx, dw);
+        return [dx, dw];
+      },
+      'inputs',
+    );
   }
   return out;
 }
@@ -147,7 +153,7 @@ function pool(kind: 'max' | 'avg', x: NDArray, opts: Pool2dOptions & { countIncl
     padding: pair(opts.padding ?? 0, 'padding', op, 0),
     countIncludePad: opts.countIncludePad ?? true,
   };
-  if (p.padding[0] >= kernel[0] && kernel[0] > 0 || p.padding[1] >= kernel[1])
+  if ((p.padding[0] >= kernel[0] && kernel[0] > 0) || p.padding[1] >= kernel[1])
     throw new ValueError(`${op}: padding ${p.padding.join('x')} must be smaller than the kernel ${kernel.join('x')}`);
   const [N, C, H, W] = x.shape;
   const ceil = opts.ceilMode ?? false;
@@ -160,11 +166,17 @@ function pool(kind: 'max' | 'avg', x: NDArray, opts: Pool2dOptions & { countIncl
   const out = empty([N, C, OH, OW], x.dtype, x.context);
   if (out.size > 0) x.context.backend.pool2d(kind, x, p, out);
   if (shouldRecord(x))
-    recordOp(op, [x], out, (g, [xs]) => {
-      const dx = full(xs.shape, 0, xs.dtype, xs.context);
-      if (g.size > 0) g.context.backend.pool2dGrad(kind, g, xs, p, dx);
-      return [dx];
-    }, 'inputs');
+    recordOp(
+      op,
+      [x],
+      out,
+      (g, [xs]) => {
+        const dx = full(xs.shape, 0, xs.dtype, xs.context);
+        if (g.size > 0) g.context.backend.pool2dGrad(kind, g, xs, p, dx);
+        return [dx];
+      },
+      'inputs',
+    );
   return out;
 }
 

@@ -36,15 +36,21 @@ export function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: NDArray, opts: Red
   x.context.backend.reduce(op, x, axes, keepdims ? droppedView(res, keptShape(x.shape, axes, false)) : res);
   if (isFloat(x.dtype) && shouldRecord(x)) {
     const keep = keptShape(x.shape, axes, true);
-    recordOp(op, [x], res, (g, [xs], y) => {
-      const gk = g.reshape(keep);
-      if (op === 'sum') return [gk.broadcastTo(xs.shape)];
-      const yk = y.reshape(keep);
-      if (op === 'prod') return [gk.mul(yk).div(xs)];
-      // max/min: split the gradient evenly among the elements that attain the extreme.
-      const mask = xs.equal(yk);
-      return [mask.mul(gk).div(mask.sum({ axis: axes, keepdims: true }))];
-    }, op === 'sum' ? 'none' : 'both');
+    recordOp(
+      op,
+      [x],
+      res,
+      (g, [xs], y) => {
+        const gk = g.reshape(keep);
+        if (op === 'sum') return [gk.broadcastTo(xs.shape)];
+        const yk = y.reshape(keep);
+        if (op === 'prod') return [gk.mul(yk).div(xs)];
+        // max/min: split the gradient evenly among the elements that attain the extreme.
+        const mask = xs.equal(yk);
+        return [mask.mul(gk).div(mask.sum({ axis: axes, keepdims: true }))];
+      },
+      op === 'sum' ? 'none' : 'both',
+    );
   }
   return res;
 }

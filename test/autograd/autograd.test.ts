@@ -35,9 +35,11 @@ test('isRecording / isTraining inside and outside record, pause, trainMode, pred
     assert.equal(autograd.isRecording(), false);
   });
   // flags are restored after an exception
-  assert.throws(() => autograd.record(() => {
-    throw new Error('x');
-  }));
+  assert.throws(() =>
+    autograd.record(() => {
+      throw new Error('x');
+    }),
+  );
   assert.equal(autograd.isRecording(), false);
   assert.equal(autograd.isTraining(), false);
   assert.equal(autograd.setRecording(true), false);
@@ -82,17 +84,36 @@ test("gradReq 'write' overwrites, 'add' accumulates, 'null' detaches", () => {
 });
 
 test('non-scalar heads are summed; headGrad weights them', () => {
-  const x = nd.array([[1, 2], [3, 4]]);
+  const x = nd.array([
+    [1, 2],
+    [3, 4],
+  ]);
   x.attachGrad();
   autograd.record(() => x.mul(x)).backward();
-  assert.deepEqual(x.grad.toArray(), [[2, 4], [6, 8]]);
-  autograd.record(() => x.mul(x)).backward(nd.array([[1, 0], [0.5, -1]]));
-  assert.deepEqual(x.grad.toArray(), [[2, 0], [3, -8]]);
+  assert.deepEqual(x.grad.toArray(), [
+    [2, 4],
+    [6, 8],
+  ]);
+  autograd
+    .record(() => x.mul(x))
+    .backward(
+      nd.array([
+        [1, 0],
+        [0.5, -1],
+      ]),
+    );
+  assert.deepEqual(x.grad.toArray(), [
+    [2, 0],
+    [3, -8],
+  ]);
   // autograd.backward with several heads sums their gradients
   const a = autograd.record(() => x.mul(2));
   const b = autograd.record(() => x.square().sum());
   autograd.backward([a, b]);
-  assert.deepEqual(x.grad.toArray(), [[4, 6], [8, 10]]);
+  assert.deepEqual(x.grad.toArray(), [
+    [4, 6],
+    [8, 10],
+  ]);
 });
 
 test('retainGraph allows a second backward; without it the graph is freed', () => {
@@ -120,7 +141,7 @@ test('detach cuts the graph', () => {
   assert.equal(d.storage, x.storage);
 });
 
-test("book 2.3: gradients through JS control flow (f(a)); a.grad equals c / a", () => {
+test('book 2.3: gradients through JS control flow (f(a)); a.grad equals c / a', () => {
   const f = (a: NDArray): NDArray => {
     let b = a.mul(2);
     while (b.norm().asScalar() < 1000) b = b.mul(2);

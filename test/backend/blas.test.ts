@@ -40,7 +40,19 @@ interface Operand {
  * `pad` extra elements per leading dimension, starting `offset` elements in, batch items `gap`
  * elements apart, and broadcast (stride 0) along the batch dims listed in `bcast`.
  */
-function operand(dtype: DType, batch: number[], rows: number, cols: number, colMajor: boolean, pad: number, offset: number, gap: number, bcast: boolean[], fill: 'random' | 'nan', r: () => number): Operand {
+function operand(
+  dtype: DType,
+  batch: number[],
+  rows: number,
+  cols: number,
+  colMajor: boolean,
+  pad: number,
+  offset: number,
+  gap: number,
+  bcast: boolean[],
+  fill: 'random' | 'nan',
+  r: () => number,
+): Operand {
   const ld = (colMajor ? rows : cols) + pad;
   const inner = colMajor ? [1, ld] : [ld, 1];
   const mat = (colMajor ? cols : rows) * ld;
@@ -93,8 +105,32 @@ test('blas GEMM matches the TS reference on random shapes, layouts, offsets and 
     const y = operand(dtype, batch, k, n, r() < 0.5, pick(r, [0, 0, 2]), pick(r, [0, 9]), pick(r, [0, 4]), by, 'random', r);
     const colOut = r() < 0.3;
     const [opad, ooff, ogap] = [pick(r, [0, 0, 4]), pick(r, [0, 6]), pick(r, [0, 3])];
-    const o1 = operand(dtype, batch, m, n, colOut, opad, ooff, ogap, batch.map(() => false), 'nan', r);
-    const o2 = operand(dtype, batch, m, n, colOut, opad, ooff, ogap, batch.map(() => false), 'nan', r);
+    const o1 = operand(
+      dtype,
+      batch,
+      m,
+      n,
+      colOut,
+      opad,
+      ooff,
+      ogap,
+      batch.map(() => false),
+      'nan',
+      r,
+    );
+    const o2 = operand(
+      dtype,
+      batch,
+      m,
+      n,
+      colOut,
+      opad,
+      ooff,
+      ogap,
+      batch.map(() => false),
+      'nan',
+      r,
+    );
     const label = `seed ${seed}: ${dtype} batch [${batch}] m ${m} k ${k} n ${n} x ${JSON.stringify(x.view.strides)} y ${JSON.stringify(y.view.strides)} out ${JSON.stringify(o1.view.strides)}`;
     assert.ok(blasMatmul(be.heap.buffer, x.view, y.view, o1.view, 2), `blas declined ${label}`);
     matmulRef(data(x.view), x.view, data(y.view), y.view, data(o2.view), o2.view);
@@ -114,7 +150,10 @@ test('layouts BLAS cannot take are declined and still computed by the fallback k
   const y = operand('float32', [], 6, 5, false, 0, 0, 0, [], 'random', r);
   const bview: View = { ...x.view, strides: [0, 1] };
   const flipped: View = { ...y.view, strides: [-5, 1], offset: 25 };
-  for (const [xv, yv] of [[bview, y.view], [x.view, flipped]] as [View, View][]) {
+  for (const [xv, yv] of [
+    [bview, y.view],
+    [x.view, flipped],
+  ] as [View, View][]) {
     const o1 = operand('float32', [], 4, 5, false, 0, 0, 0, [], 'nan', r);
     const o2 = operand('float32', [], 4, 5, false, 0, 0, 0, [], 'nan', r);
     assert.equal(blasMatmul(be.heap.buffer, xv, yv, o1.view, 2), false);
@@ -124,7 +163,13 @@ test('layouts BLAS cannot take are declined and still computed by the fallback k
     o1.buf.dispose();
     o2.buf.dispose();
   }
-  const a = nd.array([[1, 2], [3, 4]], { dtype: 'int32' });
+  const a = nd.array(
+    [
+      [1, 2],
+      [3, 4],
+    ],
+    { dtype: 'int32' },
+  );
   const p = withKernels('blas', () => nd.dot(a, a));
   assert.equal(p.dtype, 'int32');
   assert.deepEqual(Array.from(p.dataSync()), [7, 10, 15, 22]);
@@ -165,8 +210,14 @@ test('each CPU path (ts, wasm, blas) gives the same products and gradients throu
       g.dispose();
     });
   }
-  assert.equal(withKernels('blas', () => be.kernelInfo().gemm), 'blas');
-  assert.equal(withKernels('auto', () => be.kernelInfo().gemm), 'blas');
+  assert.equal(
+    withKernels('blas', () => be.kernelInfo().gemm),
+    'blas',
+  );
+  assert.equal(
+    withKernels('auto', () => be.kernelInfo().gemm),
+    'blas',
+  );
   for (const a of [A, B, Bt, P, Q, R, S, D, ...ref]) a.dispose();
 });
 
@@ -178,7 +229,11 @@ test('large products run multi-threaded and single-threaded, and after the heap 
   const prevThreads = be.kernelInfo().threads;
   // Large products with 2 threads: split over our worker pool (each thread single-threaded OpenBLAS
   // on a block of rows or columns; the default), or over OpenBLAS' own threads (setBlasOnPool(false)).
-  for (const [threads, onPool] of [[1, true], [2, true], [2, false]] as const) {
+  for (const [threads, onPool] of [
+    [1, true],
+    [2, true],
+    [2, false],
+  ] as const) {
     await be.setThreads(threads);
     be.setBlasOnPool(onPool);
     if (threads > 1) be.startThreads();
@@ -190,11 +245,21 @@ test('large products run multi-threaded and single-threaded, and after the heap 
     // Both operand orders and a batch, so row and column splits and batch chunks all run.
     const xt = x.T.copy();
     const got2 = withKernels('blas', () => nd.dot(y, xt));
-    assertClose(got2, withKernels('ts', () => nd.dot(y, xt)), 5e-5, `Bᵀ-split, ${split}`);
+    assertClose(
+      got2,
+      withKernels('ts', () => nd.dot(y, xt)),
+      5e-5,
+      `Bᵀ-split, ${split}`,
+    );
     const xb = nd.stack([x, x.mul(-1), x.mul(0.5)]);
     const yb = nd.stack([y, y, y.mul(2)]).swapaxes(1, 2);
     const gotB = withKernels('blas', () => nd.batchDot(xb, yb));
-    assertClose(gotB, withKernels('ts', () => nd.batchDot(xb, yb)), 5e-5, `batch, ${split}`);
+    assertClose(
+      gotB,
+      withKernels('ts', () => nd.batchDot(xb, yb)),
+      5e-5,
+      `batch, ${split}`,
+    );
     for (const a of [got, xt, got2, xb, yb, gotB]) a.dispose();
   }
   be.setBlasOnPool(true);
@@ -235,7 +300,10 @@ test('the addon checks its arguments: out-of-bounds or misaligned matrices throw
   assert.throws(() => addon.gemm(false, mem, false, false, 2, 2, 2, 1, 1, 2, 0, 2, 64, 64, cp), RangeError); // lda < K
   assert.throws(() => addon.gemm(false, mem, false, false, -1, 2, 2, 1, 2, 2, 0, 2, 64, 64, cp), RangeError);
   assert.throws(() => addon.gemm(false, new Float32Array(4), false, false, 1, 1, 1, 1, 1, 1, 0, 1, 0, 0, 0), RangeError);
-  assert.throws(() => addon.gemmBatch(false, mem, false, false, 2, 2, 2, 1, 2, 2, 0, 2, new Float64Array([64, 64, cp, 64, 64, len])), RangeError);
+  assert.throws(
+    () => addon.gemmBatch(false, mem, false, false, 2, 2, 2, 1, 2, 2, 0, 2, new Float64Array([64, 64, cp, 64, 64, len])),
+    RangeError,
+  );
   assert.throws(() => addon.gemmBatch(false, mem, false, false, 2, 2, 2, 1, 2, 2, 0, 2, new Float64Array([64, 64])), RangeError);
   assert.deepEqual(Array.from(c.dataSync()), [5, 5, 5, 5]);
   c.dispose();
@@ -258,10 +326,14 @@ test('forced blas without the addon is a clear error; auto falls back to the oth
   assert.deepEqual(out.auto, [3, 3, 3, 3, 3, 3, 3, 3, 3]);
   assert.match(out.err, /BLAS addon is not loaded: disabled by D2L_BLAS=0/);
   // The same through the environment switch: the first product says what is missing.
-  const r2 = spawnSync(process.execPath, ['--input-type=module', '-e', `const { nd } = await import(${JSON.stringify(index)}); nd.dot(nd.ones([2, 2]), nd.ones([2, 2]));`], {
-    env: { ...process.env, D2L_BLAS: '0', D2L_CPU_KERNELS: 'blas' },
-    encoding: 'utf8',
-  });
+  const r2 = spawnSync(
+    process.execPath,
+    ['--input-type=module', '-e', `const { nd } = await import(${JSON.stringify(index)}); nd.dot(nd.ones([2, 2]), nd.ones([2, 2]));`],
+    {
+      env: { ...process.env, D2L_BLAS: '0', D2L_CPU_KERNELS: 'blas' },
+      encoding: 'utf8',
+    },
+  );
   assert.notEqual(r2.status, 0);
   assert.match(r2.stderr, /D2L_CPU_KERNELS=blas: the BLAS addon is not loaded: disabled by D2L_BLAS=0/);
 });

@@ -21,10 +21,22 @@ function fastModes(t: TestContext): CpuKernelMode[] {
 
 test('matmulAdd adds x·y into out on the wasm and blas paths, for every layout', (t) => {
   nd.random.seed(3);
-  const cases: [number, number, number][] = [[5, 7, 3], [33, 70, 17], [64, 300, 129], [256, 32, 300], [300, 50, 10], [784, 256, 10]];
+  const cases: [number, number, number][] = [
+    [5, 7, 3],
+    [33, 70, 17],
+    [64, 300, 129],
+    [256, 32, 300],
+    [300, 50, 10],
+    [784, 256, 10],
+  ];
   for (const mode of fastModes(t)) {
     for (const [m, k, n] of cases) {
-      for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, false],
+        [false, true],
+        [true, true],
+      ]) {
         const a = ta ? nd.random.normal(0, 1, [k, m]).T : nd.random.normal(0, 1, [m, k]);
         const b = tb ? nd.random.normal(0, 1, [n, k]).T : nd.random.normal(0, 1, [k, n]);
         const c0 = nd.random.normal(0, 1, [m, n]);
@@ -39,8 +51,14 @@ test('matmulAdd adds x·y into out on the wasm and blas paths, for every layout'
   }
   // The reference path declines (the caller then adds a separate product), leaving out untouched.
   const o = nd.ones([2, 2]);
-  assert.equal(withKernels('ts', () => be.matmulAdd(o, o, o)), false);
-  assert.deepEqual(o.toArray(), [[1, 1], [1, 1]]);
+  assert.equal(
+    withKernels('ts', () => be.matmulAdd(o, o, o)),
+    false,
+  );
+  assert.deepEqual(o.toArray(), [
+    [1, 1],
+    [1, 1],
+  ]);
   o.dispose();
 });
 
@@ -84,7 +102,11 @@ test('a weight gradient Xᵀ·G with a narrow C, split over k across the threads
   // 192³ multiply-adds): each chunk sums its own rows of X, and the partial sums are added after.
   nd.random.seed(5);
   for (const mode of fastModes(t)) {
-    for (const [rows, m, n] of [[1030, 1000, 10], [2048, 784, 16], [777, 1500, 7]]) {
+    for (const [rows, m, n] of [
+      [1030, 1000, 10],
+      [2048, 784, 16],
+      [777, 1500, 7],
+    ]) {
       const X = nd.random.normal(0, 1, [rows, m]);
       const G = nd.random.normal(0, 1, [rows, n]);
       const c0 = nd.random.normal(0, 1, [m, n]);
@@ -93,7 +115,10 @@ test('a weight gradient Xᵀ·G with a narrow C, split over k across the threads
       const got = withKernels(mode, () => nd.dot(X.T, G));
       assertClose(got, want, 2e-4, `${mode} ${rows}x${m}ᵀ·${rows}x${n}`);
       const c = c0.copy();
-      assert.ok(withKernels(mode, () => be.matmulAdd(X.T, G, c)), `${mode} matmulAdd declined`);
+      assert.ok(
+        withKernels(mode, () => be.matmulAdd(X.T, G, c)),
+        `${mode} matmulAdd declined`,
+      );
       assertClose(c, wantAdd, 2e-4, `${mode} += ${rows}x${m}ᵀ·${rows}x${n}`);
       for (const z of [X, G, c0, want, wantAdd, got, c]) z.dispose();
     }
@@ -149,8 +174,15 @@ test('a backward that fails its version check leaves every .grad untouched', () 
   const l = autograd.record(() => nd.dot(c.mul(d), W).relu().sum());
   d.iadd(1);
   assert.throws(() => l.backward(), /modified in place/);
-  assert.deepEqual(W.grad.toArray(), [[7, 7], [7, 7], [7, 7]]);
-  assert.deepEqual(c.grad.toArray(), Array.from({ length: 4 }, () => [7, 7, 7]));
+  assert.deepEqual(W.grad.toArray(), [
+    [7, 7],
+    [7, 7],
+    [7, 7],
+  ]);
+  assert.deepEqual(
+    c.grad.toArray(),
+    Array.from({ length: 4 }, () => [7, 7, 7]),
+  );
   for (const z of [c, d, W]) z.dispose();
 });
 
@@ -163,7 +195,12 @@ test('a Trainer takes a weight gradient that backward wrote straight into .grad 
     autograd.record(() => nd.dot(X, p.data()).sum()).backward(); // d/dw = Xᵀ·1 = 4 everywhere
     trainer.step(1);
   }
-  assertClose(p.data(), Array.from({ length: 3 }, () => [-3, -3]), 1e-6, 'two SGD steps of 0.5 · 4');
+  assertClose(
+    p.data(),
+    Array.from({ length: 3 }, () => [-3, -3]),
+    1e-6,
+    'two SGD steps of 0.5 · 4',
+  );
   // Without a new backward the gradient is stale, as before.
   assert.throws(() => trainer.step(1), /has not been updated by backward/);
   X.dispose();

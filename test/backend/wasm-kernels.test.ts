@@ -66,8 +66,19 @@ describe('wasm sgemm vs the TS reference', () => {
   const sizes = [1, 3, 17, 64, 255];
   test('narrow outputs (n <= 16: the skinny kernel) for every n, odd m and k, all transposes', () => {
     for (const n of [1, 2, 3, 4, 5, 7, 8, 9, 10, 12, 13, 16]) {
-      for (const [m, k] of [[4, 1], [5, 3], [7, 17], [33, 784], [256, 100]]) {
-        for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]]) {
+      for (const [m, k] of [
+        [4, 1],
+        [5, 3],
+        [7, 17],
+        [33, 784],
+        [256, 100],
+      ]) {
+        for (const [ta, tb] of [
+          [false, false],
+          [true, false],
+          [false, true],
+          [true, true],
+        ]) {
           const A = ta ? rand([k, m]) : rand([m, k]);
           const B = tb ? rand([n, k]) : rand([k, n]);
           const { ref, fast } = both(() => nd.dot(A, B, { transposeA: ta, transposeB: tb }));
@@ -170,14 +181,48 @@ describe('wasm sgemm vs the TS reference', () => {
     const ref = nd.dot(A, B).dataSync();
     be.setKernels('wasm');
     exact(r.dataSync(), ref, 'float64');
-    const I = nd.array([[1, 2], [3, 4]], { dtype: 'int32' });
-    assert.deepEqual(nd.dot(I, I).toArray(), [[7, 10], [15, 22]]);
+    const I = nd.array(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      { dtype: 'int32' },
+    );
+    assert.deepEqual(nd.dot(I, I).toArray(), [
+      [7, 10],
+      [15, 22],
+    ]);
   });
 });
 
 describe('wasm elementwise vs the TS reference', () => {
   const sizes = [1, 3, 4, 17, 255, 1023, 70001];
-  const specials = [0, -0, 1, -1, 1e-30, -1e-30, 1e-45, 0.3999, 0.4, 0.4001, 20, -20, 88.7, 88.8, 89, -87.3, -103, -104, -200, 1e6, -1e6, Infinity, -Infinity, NaN];
+  const specials = [
+    0,
+    -0,
+    1,
+    -1,
+    1e-30,
+    -1e-30,
+    1e-45,
+    0.3999,
+    0.4,
+    0.4001,
+    20,
+    -20,
+    88.7,
+    88.8,
+    89,
+    -87.3,
+    -103,
+    -104,
+    -200,
+    1e6,
+    -1e6,
+    Infinity,
+    -Infinity,
+    NaN,
+  ];
 
   test('exp: at most 2 ulp from the correctly rounded value over a dense sweep', () => {
     const n = 400001;
@@ -287,7 +332,10 @@ describe('wasm elementwise vs the TS reference', () => {
     assert.deepEqual(nd.sum(E, { axis: 1 }).shape, [0]);
     assert.deepEqual(nd.sum(E, { axis: 0 }).toArray(), [0, 0, 0, 0, 0]);
     assert.deepEqual(nd.dot(E, nd.ones([5, 3])).shape, [0, 3]);
-    assert.deepEqual(nd.dot(nd.ones([2, 0]), nd.ones([0, 3])).toArray(), [[0, 0, 0], [0, 0, 0]]);
+    assert.deepEqual(nd.dot(nd.ones([2, 0]), nd.ones([0, 3])).toArray(), [
+      [0, 0, 0],
+      [0, 0, 0],
+    ]);
   });
 
   test('in-place ops (out aliases an input)', () => {
@@ -306,13 +354,25 @@ describe('wasm elementwise vs the TS reference', () => {
 describe('wasm softmax cross-entropy vs the TS reference', () => {
   // Through the public op (loss, and the gradient by backward), with int32 and float32 labels,
   // odd class counts (tails of 1-3 lanes), wide rows (a vocabulary of 1027), rows split over threads.
-  const shapes: [number, number][] = [[1, 1], [3, 2], [5, 3], [7, 10], [256, 10], [33, 17], [64, 1027], [1120, 1027]];
+  const shapes: [number, number][] = [
+    [1, 1],
+    [3, 2],
+    [5, 3],
+    [7, 10],
+    [256, 10],
+    [33, 17],
+    [64, 1027],
+    [1120, 1027],
+  ];
   for (const [rows, C] of shapes) {
     for (const ldt of ['int32', 'float32'] as const) {
       test(`${rows}x${C}, ${ldt} labels: loss and gradient`, () => {
         nd.random.seed(rows * 31 + C);
         const x = nd.random.normal(0, 3, [rows, C]);
-        const lab = nd.array(Array.from({ length: rows }, (_, i) => (i * 7 + 3) % C), { dtype: ldt });
+        const lab = nd.array(
+          Array.from({ length: rows }, (_, i) => (i * 7 + 3) % C),
+          { dtype: ldt },
+        );
         const run = () => {
           const p = x.copy();
           p.attachGrad();
@@ -361,16 +421,7 @@ describe('wasm softmax cross-entropy vs the TS reference', () => {
 
 describe('wasm reductions vs the TS reference', () => {
   test('sum / max / min over the last axes, the first axes and everything', () => {
-    for (const shape of [
-      [1],
-      [7],
-      [1023],
-      [3, 17],
-      [255, 9],
-      [17, 1, 33],
-      [4, 5, 6],
-      [300, 257],
-    ]) {
+    for (const shape of [[1], [7], [1023], [3, 17], [255, 9], [17, 1, 33], [4, 5, 6], [300, 257]]) {
       const X = rand(shape);
       const r = shape.length;
       const axesList: (number | number[] | null)[] = [null, r - 1, 0];
@@ -386,7 +437,12 @@ describe('wasm reductions vs the TS reference', () => {
   });
 
   test('argmax / argmin over the last axis and the flattened array, ties and NaN as numpy', () => {
-    const tied = nd.array([[1, 5, 5, 2], [3, 3, 3, 3], [-1, NaN, 7, NaN], [2, 1, 0, -Infinity]]);
+    const tied = nd.array([
+      [1, 5, 5, 2],
+      [3, 3, 3, 3],
+      [-1, NaN, 7, NaN],
+      [2, 1, 0, -Infinity],
+    ]);
     for (const X of [rand([256, 10]), rand([7, 1027]), rand([1, 3]), rand([4, 5, 6]), tied])
       for (const op of ['argmax', 'argmin'] as const)
         for (const axis of [X.ndim - 1, null]) {
@@ -396,7 +452,10 @@ describe('wasm reductions vs the TS reference', () => {
   });
 
   test('NaN propagates through max/min and sum', () => {
-    const X = nd.array([[1, NaN, 3, 4, 5, 6, 7, 8, 9], [1, 2, 3, 4, 5, 6, 7, 8, 9]]);
+    const X = nd.array([
+      [1, NaN, 3, 4, 5, 6, 7, 8, 9],
+      [1, 2, 3, 4, 5, 6, 7, 8, 9],
+    ]);
     for (const op of ['sum', 'max', 'min'] as const)
       for (const axis of [0, 1, null]) {
         const res = both(() => nd[op](X, { axis }));
@@ -428,11 +487,20 @@ describe('worker threads', () => {
     const M = rand([1100, 513]);
     const row = rand([513]);
     const logits = rand([600, 1027]);
-    const labels = nd.array(Array.from({ length: 600 }, (_, i) => (i * 13) % 1027), { dtype: 'int32' });
+    const labels = nd.array(
+      Array.from({ length: 600 }, (_, i) => (i * 13) % 1027),
+      { dtype: 'int32' },
+    );
     // a 2.4 MB row gather (split even when the workers sleep) and a 256 KB one right after a split kernel
     const table = rand([5000, 300]);
-    const rowsIdx = nd.array(Array.from({ length: 2000 }, (_, i) => (i * 7919) % 5000), { dtype: 'int32' });
-    const fewIdx = nd.array(Array.from({ length: 220 }, (_, i) => (i * 31) % 5000), { dtype: 'int32' });
+    const rowsIdx = nd.array(
+      Array.from({ length: 2000 }, (_, i) => (i * 7919) % 5000),
+      { dtype: 'int32' },
+    );
+    const fewIdx = nd.array(
+      Array.from({ length: 220 }, (_, i) => (i * 31) % 5000),
+      { dtype: 'int32' },
+    );
     cases.push(
       () => nd.dot(A, B),
       () => nd.dot(A, Bt.T),
@@ -468,7 +536,10 @@ describe('worker threads', () => {
 
   test('row gathers split over the threads equal the reference gather', () => {
     const table = rand([4000, 333]);
-    const idx = nd.array(Array.from({ length: 1700 }, (_, i) => (i * 7919 + 11) % 4000), { dtype: 'int32' });
+    const idx = nd.array(
+      Array.from({ length: 1700 }, (_, i) => (i * 7919 + 11) % 4000),
+      { dtype: 'int32' },
+    );
     const big = rand([300001]);
     const cold = both(() => table.take(idx));
     exact(cold.fast, cold.ref, 'gather of 2.3 MB');
@@ -481,10 +552,14 @@ describe('worker threads', () => {
     for (const a of [table, idx, big, few]) a.dispose();
   });
 
-  test('the process exits while workers are idle (they are unref\'d), after a threaded matmul', () => {
+  test("the process exits while workers are idle (they are unref'd), after a threaded matmul", () => {
     const index = fileURLToPath(new URL('../../src/index.js', import.meta.url));
     const code = `import('${index}').then(({ nd }) => { const a = nd.ones([400, 400]); const c = nd.dot(a, a); console.log(c.dataSync()[0]); });`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, D2L_CPU_THREADS: '2' }, timeout: 30000, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, D2L_CPU_THREADS: '2' },
+      timeout: 30000,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, `child exited with ${r.status} / ${r.signal}: ${r.stderr}`);
     assert.equal(r.stdout.trim(), '400');
   });
@@ -517,7 +592,11 @@ describe('kernel selection', () => {
       ['ts', 'ts'],
       ['wasm', 'wasm'],
     ]) {
-      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, D2L_CPU_KERNELS: mode }, timeout: 30000, encoding: 'utf8' });
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+        env: { ...process.env, D2L_CPU_KERNELS: mode },
+        timeout: 30000,
+        encoding: 'utf8',
+      });
       assert.equal(r.stdout.trim(), want, r.stderr);
     }
   });
@@ -531,7 +610,11 @@ describe('kernel selection', () => {
       `const f = nd.dot(a, b).dataSync(); const e = nd.exp(a).dataSync(); be.setKernels('ts'); const r = nd.dot(a, b).dataSync(); const re = nd.exp(a).dataSync();` +
       `let d = 0; for (let i = 0; i < f.length; i++) d = Math.max(d, Math.abs(f[i] - r[i])); let de = 0; for (let i = 0; i < e.length; i++) de = Math.max(de, Math.abs(e[i] - re[i]) / re[i]);` +
       `console.log(JSON.stringify({ variant: (be.setKernels('wasm'), be.kernelInfo().variant), d, de }));`;
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { env: { ...process.env, D2L_WASM_RELAXED: '0', D2L_CPU_KERNELS: 'wasm' }, timeout: 30000, encoding: 'utf8' });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], {
+      env: { ...process.env, D2L_WASM_RELAXED: '0', D2L_CPU_KERNELS: 'wasm' },
+      timeout: 30000,
+      encoding: 'utf8',
+    });
     assert.equal(r.status, 0, r.stderr);
     const o = JSON.parse(r.stdout.trim()) as { variant: string; d: number; de: number };
     assert.equal(o.variant, 'simd');

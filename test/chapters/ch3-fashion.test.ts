@@ -126,8 +126,17 @@ test('npm start (d2l-ts start): epoch lines, curves, prediction grid, loadable s
   const net = new gluon.nn.Sequential();
   net.add(new gluon.nn.Dense(256, { activation: 'relu' }), new gluon.nn.Dense(10));
   net.loadParameters(join(dir, 'mlp.safetensors'));
-  const header = JSON.parse(readFileSync(join(dir, 'mlp.safetensors')).subarray(8, 8 + Number(readFileSync(join(dir, 'mlp.safetensors')).readBigUInt64LE(0))).toString());
-  assert.deepEqual(Object.keys(header).filter((k) => k !== '__metadata__').sort(), ['0.bias', '0.weight', '1.bias', '1.weight']);
+  const header = JSON.parse(
+    readFileSync(join(dir, 'mlp.safetensors'))
+      .subarray(8, 8 + Number(readFileSync(join(dir, 'mlp.safetensors')).readBigUInt64LE(0)))
+      .toString(),
+  );
+  assert.deepEqual(
+    Object.keys(header)
+      .filter((k) => k !== '__metadata__')
+      .sort(),
+    ['0.bias', '0.weight', '1.bias', '1.weight'],
+  );
   const X = nd.random.uniform(0, 1, [2, 1, 28, 28]);
   assert.deepEqual(net.forward(X).shape, [2, 10]);
 });

@@ -15,13 +15,40 @@ test('commands: help, version, list', () => {
 
 test('run: slug and every option, validated and converted', () => {
   const c = parseCommandLine([
-    'run', 'softmax-regression-scratch', '--epochs', '10', '--lr', '0.1', '--batch-size', '256', '--seed', '7',
-    '--data-dir', '/d', '--out-dir', 'o', '--ctx', 'gpu:1', '--limit', '500', '--no-progress',
+    'run',
+    'softmax-regression-scratch',
+    '--epochs',
+    '10',
+    '--lr',
+    '0.1',
+    '--batch-size',
+    '256',
+    '--seed',
+    '7',
+    '--data-dir',
+    '/d',
+    '--out-dir',
+    'o',
+    '--ctx',
+    'gpu:1',
+    '--limit',
+    '500',
+    '--no-progress',
   ]);
   assert.deepEqual(c, {
     command: 'run',
     slug: 'softmax-regression-scratch',
-    flags: { epochs: 10, lr: 0.1, batchSize: 256, seed: 7, dataDir: '/d', outDir: 'o', ctx: { deviceType: 'gpu', deviceId: 1 }, limit: 500, progress: false },
+    flags: {
+      epochs: 10,
+      lr: 0.1,
+      batchSize: 256,
+      seed: 7,
+      dataDir: '/d',
+      outDir: 'o',
+      ctx: { deviceType: 'gpu', deviceId: 1 },
+      limit: 500,
+      progress: false,
+    },
   });
   assert.deepEqual(parseCommandLine(['run', 'mlp', '--lr=5e-1', '--ctx', 'cpu']), {
     command: 'run',
@@ -54,5 +81,10 @@ test('bad numbers and options are UsageErrors naming the option and value', () =
     [['list', 'x'], /list takes no arguments/],
     [['run', 'mlp', '--progress', '--no-progress'], /contradict/],
   ];
-  for (const [argv, re] of bad) assert.throws(() => parseCommandLine(argv), (e: unknown) => e instanceof UsageError && re.test(e.message), argv.join(' '));
+  for (const [argv, re] of bad)
+    assert.throws(
+      () => parseCommandLine(argv),
+      (e: unknown) => e instanceof UsageError && re.test(e.message),
+      argv.join(' '),
+    );
 });

@@ -57,7 +57,10 @@ test('run <slug> runs the chapter with the options, printing the book lines', as
   const code = await main(['run', 'linear-regression-scratch', '--seed', '5', '--epochs', '2', '--out-dir', outDir, '--no-progress'], io);
   assert.equal(code, 0, err.join('\n'));
   const lines = out.join('\n').split('\n');
-  assert.deepEqual(lines.filter((l) => l.startsWith('epoch')).map((l) => l.replace(/[\d.]+$/, 'N')), ['epoch 1, loss N', 'epoch 2, loss N']);
+  assert.deepEqual(
+    lines.filter((l) => l.startsWith('epoch')).map((l) => l.replace(/[\d.]+$/, 'N')),
+    ['epoch 1, loss N', 'epoch 2, loss N'],
+  );
   assert.match(err.join('\n'), /# linear-regression-scratch: 3\.2/);
   // the same seed gives the same output
   const again = capture();

@@ -27,8 +27,21 @@ async function corpus(): Promise<CharCorpus> {
 /** Small hyperparameters: 1200 characters, batches of 8 x 12 steps, the book's lr and clipping. */
 function common(c: CharCorpus, ctx: Context | undefined, numHiddens: number) {
   return {
-    numHiddens, vocabSize: c.vocabSize, corpusIndices: c.corpusIndices, idxToChar: c.idxToChar, charToIdx: c.charToIdx, numEpochs: 3, numSteps: 12,
-    lr: 1e2, clippingTheta: 1e-2, batchSize: 8, predPeriod: 3, predLen: 12, prefixes: ['分开', '不分开'], print: () => {}, ...(ctx ? { ctx } : {}),
+    numHiddens,
+    vocabSize: c.vocabSize,
+    corpusIndices: c.corpusIndices,
+    idxToChar: c.idxToChar,
+    charToIdx: c.charToIdx,
+    numEpochs: 3,
+    numSteps: 12,
+    lr: 1e2,
+    clippingTheta: 1e-2,
+    batchSize: 8,
+    predPeriod: 3,
+    predLen: 12,
+    prefixes: ['分开', '不分开'],
+    print: () => {},
+    ...(ctx ? { ctx } : {}),
   };
 }
 
@@ -46,22 +59,44 @@ test('scratch RNN on gpu(0): perplexities, held-out perplexity and predictRnn as
     const run = async (ctx: Context | undefined) => {
       nd.random.seed(11);
       const r = await R.trainAndPredictRnn({
-        ...common(c, ctx, H), rnn: R.rnn, getParams: () => R.getRnnParams(c.vocabSize, H, c.vocabSize, { ctx }), initRnnState: R.initRnnState, isRandomIter,
+        ...common(c, ctx, H),
+        rnn: R.rnn,
+        getParams: () => R.getRnnParams(c.vocabSize, H, c.vocabSize, { ctx }),
+        initRnnState: R.initRnnState,
+        isRandomIter,
       });
-      const ppl = await R.heldOutPerplexity(R.scratchForward(R.rnn, r.params, c.vocabSize), (b) => R.initRnnState(b, H, ctx), held.segments, { ctx });
+      const ppl = await R.heldOutPerplexity(
+        R.scratchForward(R.rnn, r.params, c.vocabSize),
+        (b) => R.initRnnState(b, H, ctx),
+        held.segments,
+        { ctx },
+      );
       return { ...r, ppl };
     };
     const cpu = await run(undefined);
     const gpu = await run(G());
     assertOn(gpu.params, 'gpu(0)');
     const what = isRandomIter ? 'random' : 'consecutive';
-    cpu.log.forEach((e, i) => assert.ok(near(gpu.log[i].perplexity, e.perplexity), `${what} epoch ${i + 1}: ${gpu.log[i].perplexity} vs ${e.perplexity}`));
+    cpu.log.forEach((e, i) =>
+      assert.ok(near(gpu.log[i].perplexity, e.perplexity), `${what} epoch ${i + 1}: ${gpu.log[i].perplexity} vs ${e.perplexity}`),
+    );
     assert.ok(near(gpu.ppl, cpu.ppl), `${what} held-out perplexity ${gpu.ppl} vs ${cpu.ppl}`);
     assert.equal(gpu.log[2].samples?.length, 2);
     // predictRnn from the same (CPU-trained) parameters, copied to the GPU: the same text.
     const onGpu = cpu.params.map((p) => p.copyto(G()));
     for (const prefix of ['分开', '不分开']) {
-      const fromCpu = await R.predictRnn(prefix, 20, R.rnn, cpu.params, R.initRnnState, H, c.vocabSize, undefined, c.idxToChar, c.charToIdx);
+      const fromCpu = await R.predictRnn(
+        prefix,
+        20,
+        R.rnn,
+        cpu.params,
+        R.initRnnState,
+        H,
+        c.vocabSize,
+        undefined,
+        c.idxToChar,
+        c.charToIdx,
+      );
       const fromGpu = await R.predictRnn(prefix, 20, R.rnn, onGpu, R.initRnnState, H, c.vocabSize, G(), c.idxToChar, c.charToIdx);
       assert.equal(fromGpu, fromCpu);
       assert.equal(Array.from(fromGpu).length, Array.from(prefix).length + 20);
@@ -81,13 +116,25 @@ test('gated scratch models (GRU, LSTM) on gpu(0) give the CPU perplexities', asy
   ] as const) {
     const run = async (ctx: Context | undefined) => {
       nd.random.seed(12);
-      const r = await R.trainAndPredictRnn({ ...common(c, ctx, H), corpusIndices: c.corpusIndices.slice(0, 600), numEpochs: 2, predPeriod: 2, predLen: 5, rnn, getParams: () => getParams(c.vocabSize, H, c.vocabSize, { ctx }), initRnnState: initState, isRandomIter: false });
+      const r = await R.trainAndPredictRnn({
+        ...common(c, ctx, H),
+        corpusIndices: c.corpusIndices.slice(0, 600),
+        numEpochs: 2,
+        predPeriod: 2,
+        predLen: 5,
+        rnn,
+        getParams: () => getParams(c.vocabSize, H, c.vocabSize, { ctx }),
+        initRnnState: initState,
+        isRandomIter: false,
+      });
       for (const p of r.params) p.dispose();
       return r.log;
     };
     const cpu = await run(undefined);
     const gpu = await run(G());
-    cpu.forEach((e, i) => assert.ok(near(gpu[i].perplexity, e.perplexity), `${name} epoch ${i + 1}: ${gpu[i].perplexity} vs ${e.perplexity}`));
+    cpu.forEach((e, i) =>
+      assert.ok(near(gpu[i].perplexity, e.perplexity), `${name} epoch ${i + 1}: ${gpu[i].perplexity} vs ${e.perplexity}`),
+    );
   }
 });
 
@@ -107,7 +154,9 @@ test('Gluon GRU in RNNModel on gpu(0): perplexities, held-out perplexity and pre
   const cpu = await run(undefined);
   const gpu = await run(G());
   for (const p of gpu.model.collectParams().values()) assert.equal(String(p.context), 'gpu(0)', p.name);
-  cpu.log.forEach((e, i) => assert.ok(near(gpu.log[i].perplexity, e.perplexity), `epoch ${i + 1}: ${gpu.log[i].perplexity} vs ${e.perplexity}`));
+  cpu.log.forEach((e, i) =>
+    assert.ok(near(gpu.log[i].perplexity, e.perplexity), `epoch ${i + 1}: ${gpu.log[i].perplexity} vs ${e.perplexity}`),
+  );
   assert.ok(near(gpu.ppl, cpu.ppl), `held-out perplexity ${gpu.ppl} vs ${cpu.ppl}`);
   assert.equal(gpu.lines.length, 3);
   assert.match(gpu.lines[0], /^epoch 3, perplexity \d+\.\d{6}, time \d+\.\d\d sec$/);
@@ -139,24 +188,47 @@ test('word2vec on gpu(0): the CPU losses and nearest tokens', async (t) => {
   const gpu = await run(G());
   for (const p of gpu.net.collectParams().values()) assert.equal(String(p.context), 'gpu(0)', p.name);
   cpu.log.forEach((e, i) => assert.ok(near(gpu.log[i].loss, e.loss), `epoch ${i + 1}: loss ${gpu.log[i].loss} vs ${e.loss}`));
-  assert.deepEqual(gpu.similar.map(([tk]) => tk), cpu.similar.map(([tk]) => tk));
+  assert.deepEqual(
+    gpu.similar.map(([tk]) => tk),
+    cpu.similar.map(([tk]) => tk),
+  );
   gpu.similar.forEach(([tk, s], i) => assert.ok(Math.abs(s - cpu.similar[i][1]) < 1e-4, `${tk}: ${s} vs ${cpu.similar[i][1]}`));
 });
 
-test('d2l-ts run rnn-scratch --ctx gpu prints the CPU run\'s perplexities', async (t) => {
+test("d2l-ts run rnn-scratch --ctx gpu prints the CPU run's perplexities", async (t) => {
   if (!gpuAvailable(t)) return;
   if (!requireResource(t, lyrics(), 'jaychou_lyrics.txt.zip')) return;
   const out: string[] = [];
   const err: string[] = [];
   const run = (ctx: string) =>
-    main(['run', 'rnn-scratch', '--ctx', ctx, '--epochs', '1', '--limit', '600', '--batch-size', '4', '--seed', '5', '--no-progress', '--data-dir', DATA_DIR], {
-      out: (l: string) => out.push(l),
-      err: (l: string) => err.push(l),
+    main(
+      [
+        'run',
+        'rnn-scratch',
+        '--ctx',
+        ctx,
+        '--epochs',
+        '1',
+        '--limit',
+        '600',
+        '--batch-size',
+        '4',
+        '--seed',
+        '5',
+        '--no-progress',
+        '--data-dir',
+        DATA_DIR,
+      ],
+      {
+        out: (l: string) => out.push(l),
+        err: (l: string) => err.push(l),
+      },
+    );
+  const numbers = (lines: string[]) =>
+    lines.flatMap((l) => {
+      const m = /^(?:epoch 1, perplexity (\d+\.\d+)|held-out perplexity (\d+\.\d+))/.exec(l);
+      return m ? [Number(m[1] ?? m[2])] : [];
     });
-  const numbers = (lines: string[]) => lines.flatMap((l) => {
-    const m = /^(?:epoch 1, perplexity (\d+\.\d+)|held-out perplexity (\d+\.\d+))/.exec(l);
-    return m ? [Number(m[1] ?? m[2])] : [];
-  });
   assert.equal(await run('gpu'), 0, err.join('\n'));
   const gpuLines = out.splice(0);
   assert.equal(await run('cpu'), 0, err.join('\n'));

@@ -48,7 +48,11 @@ test('Accumulator and evaluateAccuracy work on gpu(0)', async (t) => {
   assert.deepEqual(await acc.read(), [10]);
   assert.throws(() => acc.readSync(), /asynchronously/);
   acc.dispose();
-  const X = nd.array([[1, 0], [0, 1], [1, 0]]);
+  const X = nd.array([
+    [1, 0],
+    [0, 1],
+    [1, 0],
+  ]);
   const y = nd.array([0, 1, 1]);
   assert.equal(await d2l.evaluateAccuracy([[X, y]], (x) => x.mul(1), { ctx: G() }), 2 / 3);
 });

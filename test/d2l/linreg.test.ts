@@ -18,8 +18,15 @@ test('dataIter: shuffled minibatches covering every example once, the last one s
     y.dispose();
   }
   assert.deepEqual(sizes, [5, 5, 5, 5, 3]);
-  assert.deepEqual([...seen].sort((a, b) => a - b), Array.from({ length: 23 }, (_, i) => i));
-  assert.notDeepEqual(seen, Array.from({ length: 23 }, (_, i) => i), 'order is shuffled');
+  assert.deepEqual(
+    [...seen].sort((a, b) => a - b),
+    Array.from({ length: 23 }, (_, i) => i),
+  );
+  assert.notDeepEqual(
+    seen,
+    Array.from({ length: 23 }, (_, i) => i),
+    'order is shuffled',
+  );
 });
 
 test('dataIter: the same seed gives the same order; bad arguments are clear errors', () => {
@@ -35,7 +42,10 @@ test('dataIter: the same seed gives the same order; bad arguments are clear erro
 });
 
 test('linreg, squaredLoss and sgd compute the book formulas', () => {
-  const X = nd.array([[1, 2], [3, 4]]);
+  const X = nd.array([
+    [1, 2],
+    [3, 4],
+  ]);
   const w = nd.array([[2], [-3.4]]);
   const b = nd.array([4.2]);
   assertClose(d2l.linreg(X, w, b), [[2 - 6.8 + 4.2], [6 - 13.6 + 4.2]]);
@@ -81,7 +91,12 @@ test('linear regression with the d2l helpers reaches the book band in 3 epochs (
       X.dispose();
       y.dispose();
     }
-    loss = nd.tidy(() => d2l.squaredLoss(d2l.linreg(features, w, b), labels).mean().asScalar());
+    loss = nd.tidy(() =>
+      d2l
+        .squaredLoss(d2l.linreg(features, w, b), labels)
+        .mean()
+        .asScalar(),
+    );
   }
   assert.ok(nd.memory().arrays - before <= 2, 'training leaves no arrays behind');
   assert.ok(loss < 1e-4, `epoch-3 loss ${loss}`);

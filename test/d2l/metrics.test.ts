@@ -4,7 +4,11 @@ import { nd, d2l } from '../../src/index.js';
 import { assertClose } from '../helpers.js';
 
 // Deterministic checks of 3.6 (reference §7).
-const yHat = () => nd.array([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]);
+const yHat = () =>
+  nd.array([
+    [0.1, 0.3, 0.6],
+    [0.3, 0.2, 0.5],
+  ]);
 
 test('3.6: nd.pick(y_hat, [0, 2]) gives [0.1 0.5]', () => {
   const p = nd.pick(yHat(), nd.array([0, 2], { dtype: 'int32' }));
@@ -22,7 +26,10 @@ test('3.6: accuracy(y_hat, y) is 0.5', () => {
 });
 
 test('3.6: sums over axes keep dims as in the book', () => {
-  const X = nd.array([[1, 2, 3], [4, 5, 6]]);
+  const X = nd.array([
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   const s0 = X.sum({ axis: 0, keepdims: true });
   const s1 = X.sum({ axis: 1, keepdims: true });
   assert.deepEqual(s0.toArray(), [[5, 7, 9]]);

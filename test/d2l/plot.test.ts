@@ -35,7 +35,14 @@ test('plot writes a PNG of the requested size with axis titles', async () => {
 
 test('plot: several curves with a legend; SVG output by extension', async () => {
   const file = join(dir, 'two.svg');
-  const fig = await d2l.plot([0, 1, 2], [[0, 1, 4], [0, 1, 2]], { legend: ['square', 'linear'], file });
+  const fig = await d2l.plot(
+    [0, 1, 2],
+    [
+      [0, 1, 4],
+      [0, 1, 2],
+    ],
+    { legend: ['square', 'linear'], file },
+  );
   assert.ok(readFileSync(file, 'utf8').startsWith('<svg'));
   assert.match(fig.svg, /square/);
   assert.match(fig.svg, /linear/);
@@ -44,7 +51,17 @@ test('plot: several curves with a legend; SVG output by extension', async () => 
 
 test('plot: mismatched inputs are clear errors', async () => {
   await assert.rejects(d2l.plot([0, 1], [0, 1, 2]), /curve 0 has 2 x values but 3 y values/);
-  await assert.rejects(d2l.plot([0, 1], [[0, 1], [1, 2]], { legend: ['a'] }), /1 legend entries for 2 curves/);
+  await assert.rejects(
+    d2l.plot(
+      [0, 1],
+      [
+        [0, 1],
+        [1, 2],
+      ],
+      { legend: ['a'] },
+    ),
+    /1 legend entries for 2 curves/,
+  );
   await assert.rejects(d2l.plot(nd.zeros([2, 2]), nd.zeros([2, 2])), /must be 1-D/);
 });
 
@@ -69,7 +86,11 @@ test('plotTrainingCurves draws loss and accuracies per epoch', async () => {
 });
 
 test('showImages: a grid of images with (multi-line) titles', async () => {
-  const imgs = nd.arange(4 * 28 * 28).reshape([4, 28, 28, 1]).mod(256).astype('uint8');
+  const imgs = nd
+    .arange(4 * 28 * 28)
+    .reshape([4, 28, 28, 1])
+    .mod(256)
+    .astype('uint8');
   const file = join(dir, 'grid.png');
   const fig = await d2l.showImages(imgs, 2, 2, { titles: ['a\nb', 'c', 'd', 'e'], file });
   assert.equal((fig.svg.match(/<image /g) ?? []).length, 4);

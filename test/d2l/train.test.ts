@@ -31,7 +31,13 @@ function softmaxRegression(numInputs: number, numOutputs: number) {
 }
 
 test('evaluateAccuracy: counts correct argmax predictions over all batches', async () => {
-  const X = nd.array([[1, 0], [0, 1], [1, 0], [0, 1], [1, 0]]);
+  const X = nd.array([
+    [1, 0],
+    [0, 1],
+    [1, 0],
+    [0, 1],
+    [1, 0],
+  ]);
   const y = nd.array([0, 1, 1, 1, 0]);
   const identity = (x: NDArray) => x.mul(1);
   const acc = await d2l.evaluateAccuracy(d2l.dataIter(2, X, y), identity);
@@ -48,16 +54,31 @@ test('trainCh3 (scratch sgd): book-format lines, improving accuracy, metrics ret
   const { W, b, net, crossEntropy } = softmaxRegression(4, 3);
   const lines: string[] = [];
   const untrained = await d2l.evaluateAccuracy(d2l.dataIter(50, Xt, yt), net);
-  const history = await d2l.trainCh3(net, { [Symbol.iterator]: () => d2l.dataIter(32, X, y) }, { [Symbol.iterator]: () => d2l.dataIter(50, Xt, yt) }, crossEntropy, 3, 32, [W, b], 0.1, null, {
-    print: (l) => lines.push(l),
-    progress: false,
-  });
+  const history = await d2l.trainCh3(
+    net,
+    { [Symbol.iterator]: () => d2l.dataIter(32, X, y) },
+    { [Symbol.iterator]: () => d2l.dataIter(50, Xt, yt) },
+    crossEntropy,
+    3,
+    32,
+    [W, b],
+    0.1,
+    null,
+    {
+      print: (l) => lines.push(l),
+      progress: false,
+    },
+  );
   assert.equal(lines.length, 3);
-  for (const [i, l] of lines.entries()) assert.match(l, new RegExp(`^epoch ${i + 1}, loss \\d+\\.\\d{4}, train acc \\d\\.\\d{3}, test acc \\d\\.\\d{3}$`));
+  for (const [i, l] of lines.entries())
+    assert.match(l, new RegExp(`^epoch ${i + 1}, loss \\d+\\.\\d{4}, train acc \\d\\.\\d{3}, test acc \\d\\.\\d{3}$`));
   assert.equal(history.length, 3);
   assert.ok(history[2].loss < history[0].loss, 'loss falls');
   assert.ok(history[2].testAcc > 0.9 && history[2].testAcc > untrained, `test acc ${history[2].testAcc}`);
-  assert.equal(lines[2], `epoch 3, loss ${history[2].loss.toFixed(4)}, train acc ${history[2].trainAcc.toFixed(3)}, test acc ${history[2].testAcc.toFixed(3)}`);
+  assert.equal(
+    lines[2],
+    `epoch 3, loss ${history[2].loss.toFixed(4)}, train acc ${history[2].trainAcc.toFixed(3)}, test acc ${history[2].testAcc.toFixed(3)}`,
+  );
   assert.ok(history[0].seconds > 0 && history[0].examplesPerSec > 0);
 });
 

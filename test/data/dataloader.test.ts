@@ -1,7 +1,17 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, NDArray } from '../../src/index.js';
-import { ArrayDataset, SimpleDataset, DataLoader, Dataset, BatchSampler, SequentialSampler, RandomSampler, defaultBatchify, vision } from '../../src/gluon/data/index.js';
+import {
+  ArrayDataset,
+  SimpleDataset,
+  DataLoader,
+  Dataset,
+  BatchSampler,
+  SequentialSampler,
+  RandomSampler,
+  defaultBatchify,
+  vision,
+} from '../../src/gluon/data/index.js';
 import { assertClose } from '../helpers.js';
 
 const { ToTensor, Normalize, Resize, Compose, Cast } = vision.transforms;
@@ -29,8 +39,19 @@ test('ArrayDataset: NDArray rows, numbers for 1-D arrays, JS arrays, single arra
 });
 
 test('SimpleDataset, transform (lazy and eager), transformFirst, take, filter, iteration', () => {
-  const ds = new SimpleDataset([[1, 10], [2, 20], [3, 30]] as [number, number][]);
-  assert.deepEqual([...ds], [[1, 10], [2, 20], [3, 30]]);
+  const ds = new SimpleDataset([
+    [1, 10],
+    [2, 20],
+    [3, 30],
+  ] as [number, number][]);
+  assert.deepEqual(
+    [...ds],
+    [
+      [1, 10],
+      [2, 20],
+      [3, 30],
+    ],
+  );
   let calls = 0;
   const lazy = ds.transform((a, b) => (calls++, a + b));
   assert.equal(calls, 0);
@@ -39,29 +60,65 @@ test('SimpleDataset, transform (lazy and eager), transformFirst, take, filter, i
   const eager = ds.transform((a, b) => (calls++, a * b), false);
   assert.equal(calls, 4);
   assert.deepEqual([...eager], [10, 40, 90]);
-  assert.deepEqual([...ds.transformFirst((a: number) => -a)], [[-1, 10], [-2, 20], [-3, 30]]);
+  assert.deepEqual(
+    [...ds.transformFirst((a: number) => -a)],
+    [
+      [-1, 10],
+      [-2, 20],
+      [-3, 30],
+    ],
+  );
   assert.deepEqual([...new SimpleDataset([1, 2]).transformFirst((a: number) => a * 2)], [2, 4]);
-  assert.deepEqual([...ds.take(2)], [[1, 10], [2, 20]]);
+  assert.deepEqual(
+    [...ds.take(2)],
+    [
+      [1, 10],
+      [2, 20],
+    ],
+  );
   assert.equal(ds.take(10), ds);
-  assert.deepEqual([...ds.filter(([a]) => a !== 2)], [[1, 10], [3, 30]]);
+  assert.deepEqual(
+    [...ds.filter(([a]) => a !== 2)],
+    [
+      [1, 10],
+      [3, 30],
+    ],
+  );
 });
 
 test('DataLoader lastBatch keep / discard / rollover (across epochs)', () => {
   const ds = new ArrayDataset(nd.arange(10).reshape([10, 1]), nd.arange(10, undefined, 1, { dtype: 'int32' }));
   const keep = new DataLoader(ds, { batchSize: 4 });
   assert.equal(keep.length, 3);
-  assert.deepEqual(ids(keep), [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]);
+  assert.deepEqual(ids(keep), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+    [8, 9],
+  ]);
   const discard = new DataLoader(ds, { batchSize: 4, lastBatch: 'discard' });
   assert.equal(discard.length, 2);
-  assert.deepEqual(ids(discard), [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.deepEqual(ids(discard), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   const roll = new DataLoader(ds, { batchSize: 4, lastBatch: 'rollover' });
   assert.equal(roll.length, 2);
-  assert.deepEqual(ids(roll), [[0, 1, 2, 3], [4, 5, 6, 7]]);
+  assert.deepEqual(ids(roll), [
+    [0, 1, 2, 3],
+    [4, 5, 6, 7],
+  ]);
   assert.equal(roll.length, 3); // 2 rolled over + 10 = 12
-  assert.deepEqual(ids(roll), [[8, 9, 0, 1], [2, 3, 4, 5], [6, 7, 8, 9]]);
+  assert.deepEqual(ids(roll), [
+    [8, 9, 0, 1],
+    [2, 3, 4, 5],
+    [6, 7, 8, 9],
+  ]);
   assert.equal(roll.length, 2);
   assert.deepEqual([...new BatchSampler(new SequentialSampler(5), 2)], [[0, 1], [2, 3], [4]]);
-  assert.throws(() => new DataLoader(ds, { batchSize: 4, lastBatch: 'drop' as 'keep' }), /lastBatch must be 'keep', 'discard' or 'rollover'/);
+  assert.throws(
+    () => new DataLoader(ds, { batchSize: 4, lastBatch: 'drop' as 'keep' }),
+    /lastBatch must be 'keep', 'discard' or 'rollover'/,
+  );
 });
 
 test('DataLoader shuffle: a permutation per epoch, reproducible with nd.random.seed', () => {
@@ -71,9 +128,15 @@ test('DataLoader shuffle: a permutation per epoch, reproducible with nd.random.s
   nd.random.seed(7);
   const e1 = ids(loader).flat();
   const e2 = ids(loader).flat();
-  assert.deepEqual([...e1].sort((a, b) => a - b), Array.from({ length: n }, (_, i) => i));
+  assert.deepEqual(
+    [...e1].sort((a, b) => a - b),
+    Array.from({ length: n }, (_, i) => i),
+  );
   assert.notDeepEqual(e1, e2);
-  assert.notDeepEqual(e1, Array.from({ length: n }, (_, i) => i));
+  assert.notDeepEqual(
+    e1,
+    Array.from({ length: n }, (_, i) => i),
+  );
   nd.random.seed(7);
   assert.deepEqual(ids(loader).flat(), e1);
   nd.random.seed(7);
@@ -97,7 +160,9 @@ test('DataLoader: batches hold the right rows and dtypes; the fast path equals t
   }
   assert.deepEqual(fast[4][0].toArray(), X.get('20:23').toArray());
   // JS arrays: integer numbers -> int32, fractional -> float32, typed arrays keep their dtype.
-  const [a, b, c] = [...new DataLoader(new ArrayDataset([1, 2, 3], [0.5, 1, 2], Float64Array.from([1, 2, 3])), { batchSize: 3 })][0] as NDArray[];
+  const [a, b, c] = [
+    ...new DataLoader(new ArrayDataset([1, 2, 3], [0.5, 1, 2], Float64Array.from([1, 2, 3])), { batchSize: 3 }),
+  ][0] as NDArray[];
   assert.deepEqual([a.dtype, b.dtype, c.dtype], ['int32', 'float32', 'float64']);
   assert.deepEqual(b.toArray(), [0.5, 1, 2]);
 });
@@ -106,7 +171,12 @@ test('DataLoader: custom batchify, custom sampler, batchSampler, option errors',
   const ds = new SimpleDataset(['a', 'b', 'c', 'd', 'e']);
   const joined = [...new DataLoader(ds, { batchSize: 2, batchify: (s: string[]) => s.join('') })];
   assert.deepEqual(joined, ['ab', 'cd', 'e']);
-  const rev = { length: 5, *[Symbol.iterator]() { for (let i = 4; i >= 0; i--) yield i; } };
+  const rev = {
+    length: 5,
+    *[Symbol.iterator]() {
+      for (let i = 4; i >= 0; i--) yield i;
+    },
+  };
   assert.deepEqual([...new DataLoader(ds, { batchSize: 2, sampler: rev, batchify: (s: string[]) => s.join('') })], ['ed', 'cb', 'a']);
   const bs = new BatchSampler(new SequentialSampler(5), 3, 'discard');
   assert.deepEqual([...new DataLoader(ds, { batchSampler: bs, batchify: (s: string[]) => s.join('') })], ['abc']);
@@ -125,7 +195,10 @@ test('DataLoader: async iteration yields the same batches', async () => {
 });
 
 test('DataLoader does not leak: only the yielded batches are new, and disposing them keeps memory flat', () => {
-  const imgs = nd.array(new Uint8Array(100 * 4 * 4 * 1).map((_, i) => i & 255), { shape: [100, 4, 4, 1] });
+  const imgs = nd.array(
+    new Uint8Array(100 * 4 * 4 * 1).map((_, i) => i & 255),
+    { shape: [100, 4, 4, 1] },
+  );
   const ds = new ArrayDataset(imgs, nd.arange(100, undefined, 1, { dtype: 'int32' })).transformFirst(new ToTensor());
   const loader = new DataLoader(ds, { batchSize: 16, shuffle: true });
   const run = () => {
@@ -161,12 +234,32 @@ test('ToTensor: HWC uint8 -> CHW float32 / 255, batches NHWC -> NCHW', () => {
   const t = new ToTensor().forward(img);
   assert.deepEqual(t.shape, [3, 2, 2]);
   assert.equal(t.dtype, 'float32');
-  assertClose(t, [[[0, 102 / 255], [30 / 255, 60 / 255]], [[1, 10 / 255], [40 / 255, 70 / 255]], [[51 / 255, 20 / 255], [50 / 255, 80 / 255]]], 1e-7);
+  assertClose(
+    t,
+    [
+      [
+        [0, 102 / 255],
+        [30 / 255, 60 / 255],
+      ],
+      [
+        [1, 10 / 255],
+        [40 / 255, 70 / 255],
+      ],
+      [
+        [51 / 255, 20 / 255],
+        [50 / 255, 80 / 255],
+      ],
+    ],
+    1e-7,
+  );
   const batch = nd.stack([img, img], { axis: 0 });
   const tb = new ToTensor().forward(batch);
   assert.deepEqual(tb.shape, [2, 3, 2, 2]);
   assert.deepEqual(tb.get(1).toArray(), t.toArray());
-  assert.throws(() => new ToTensor().forward(nd.zeros([4, 4])), /expected an image \(H, W, C\) or a batch \(N, H, W, C\), got shape \(4, 4\)/);
+  assert.throws(
+    () => new ToTensor().forward(nd.zeros([4, 4])),
+    /expected an image \(H, W, C\) or a batch \(N, H, W, C\), got shape \(4, 4\)/,
+  );
 });
 
 test('Normalize, Cast, Compose; transformFirst(ToTensor) per batch equals per sample', () => {
@@ -176,7 +269,10 @@ test('Normalize, Cast, Compose; transformFirst(ToTensor) per batch equals per sa
   assert.throws(() => new Normalize([1, 2, 3], 1).forward(x), /mean has 3 values but the input has 2 channels/);
   assert.throws(() => new Normalize(0, 1).forward(x.astype('uint8')), /expected a float image \(apply ToTensor first\), got uint8/);
   assert.equal(new Cast('float64').forward(x).dtype, 'float64');
-  const imgs = nd.array(new Uint8Array(6 * 4 * 4 * 1).map((_, i) => (i * 37) & 255), { shape: [6, 4, 4, 1] });
+  const imgs = nd.array(
+    new Uint8Array(6 * 4 * 4 * 1).map((_, i) => (i * 37) & 255),
+    { shape: [6, 4, 4, 1] },
+  );
   const labels = nd.array(new Int32Array([0, 1, 2, 3, 4, 5]));
   const tf = new Compose([new ToTensor(), new Normalize(0.5, 0.25)]);
   assert.equal(tf.batchable, true);
@@ -200,7 +296,12 @@ test('Resize: bilinear with half-pixel centres (known values), batches, uint8 ro
   const img = nd.array(new Float32Array([0, 100, 200, 300]), { shape: [2, 2, 1] });
   const r = new Resize(4).forward(img);
   assert.deepEqual(r.shape, [4, 4, 1]);
-  assertClose(r.reshape([4, 4]), [[0, 25, 75, 100], [50, 75, 125, 150], [150, 175, 225, 250], [200, 225, 275, 300]]);
+  assertClose(r.reshape([4, 4]), [
+    [0, 25, 75, 100],
+    [50, 75, 125, 150],
+    [150, 175, 225, 250],
+    [200, 225, 275, 300],
+  ]);
   const u = new Resize([3, 1]).forward(nd.array(new Uint8Array([0, 255]), { shape: [1, 2, 1] }));
   assert.deepEqual(u.shape, [1, 3, 1]);
   assert.equal(u.dtype, 'uint8');
@@ -231,7 +332,11 @@ test('core take fast path (contiguous row blocks) equals the strided path', () =
   const base = nd.random.uniform(0, 1, [5, 4, 3]);
   const strided = base.transpose([2, 1, 0]); // (3, 4, 5), not contiguous: the element-wise path
   const contig = strided.copy(); // same values, contiguous: the block-copy path
-  for (const [axis, idx] of [[0, [2, 0, 2]], [1, [3, 1]], [2, [4, 0, 1, 1]]] as const) {
+  for (const [axis, idx] of [
+    [0, [2, 0, 2]],
+    [1, [3, 1]],
+    [2, [4, 0, 1, 1]],
+  ] as const) {
     assert.deepEqual(contig.take([...idx], { axis }).toArray(), strided.take([...idx], { axis }).toArray());
   }
   const idx2 = nd.array(new Int32Array([1, 0, 2, 2]), { shape: [2, 2] });

@@ -43,14 +43,20 @@ test('IDX: other type codes decode big-endian values', () => {
 
 test('IDX: a truncated file is a clear error naming the file and the missing bytes', () => {
   const bytes = encodeIdx(images(), [3, 4, 5]);
-  assert.throws(() => parseIdx(bytes.subarray(0, bytes.length - 7), { name: 'train-images' }), (e: Error) => {
-    assert.ok(e instanceof IdxFormatError);
-    assert.match(e.message, /train-images: truncated/);
-    assert.match(e.message, /need 60 data bytes but only 53/);
-    return true;
-  });
+  assert.throws(
+    () => parseIdx(bytes.subarray(0, bytes.length - 7), { name: 'train-images' }),
+    (e: Error) => {
+      assert.ok(e instanceof IdxFormatError);
+      assert.match(e.message, /train-images: truncated/);
+      assert.match(e.message, /need 60 data bytes but only 53/);
+      return true;
+    },
+  );
   // A header cut short, and a file shorter than the magic number.
-  assert.throws(() => parseIdx(bytes.subarray(0, 9), { name: 'f' }), /f: truncated header: 3 dimensions need 16 header bytes but the file has 9/);
+  assert.throws(
+    () => parseIdx(bytes.subarray(0, 9), { name: 'f' }),
+    /f: truncated header: 3 dimensions need 16 header bytes but the file has 9/,
+  );
   assert.throws(() => parseIdx(new Uint8Array([0, 0]), { name: 'f' }), /only 2 bytes/);
 });
 
@@ -63,7 +69,10 @@ test('IDX: bad magic, unknown type code, unexpected dtype or ndim are errors', (
   const badType = good.slice();
   badType[2] = 0x07;
   assert.throws(() => parseIdx(badType, { name: 'b' }), /b: unknown IDX type code 0x07/);
-  assert.throws(() => parseIdx(encodeIdx([1, 2], [2], 0x0c), { name: 'c', expectTypeCode: 0x08 }), /c: IDX type code 0x0c \(int\); expected 0x08 \(unsigned byte\)/);
+  assert.throws(
+    () => parseIdx(encodeIdx([1, 2], [2], 0x0c), { name: 'c', expectTypeCode: 0x08 }),
+    /c: IDX type code 0x0c \(int\); expected 0x08 \(unsigned byte\)/,
+  );
   assert.throws(() => parseIdx(good, { name: 'd', expectNdim: 1 }), /d: 3 dimensions; expected 1/);
   const zeroDim = good.slice();
   zeroDim[3] = 0;
@@ -81,7 +90,10 @@ test('IDX: dimensions that do not match the payload (extra bytes) are an error',
 
 test('IDX: a truncated or corrupt gzip stream is an error naming the file', () => {
   const gz = gzipSync(encodeIdx(images(), [3, 4, 5]));
-  assert.throws(() => parseIdx(gz.subarray(0, gz.length - 12), { name: 'x.gz' }), (e: Error) => e instanceof IdxFormatError && /x\.gz: not a valid gzip stream/.test(e.message));
+  assert.throws(
+    () => parseIdx(gz.subarray(0, gz.length - 12), { name: 'x.gz' }),
+    (e: Error) => e instanceof IdxFormatError && /x\.gz: not a valid gzip stream/.test(e.message),
+  );
 });
 
 test('IDX: parsing 60,000 28x28 images is fast', () => {

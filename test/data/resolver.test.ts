@@ -67,10 +67,21 @@ let n = 0;
 /** Fresh, isolated directories and options (no real HOME, argv or system dirs). */
 function setup() {
   const d = join(root, `case${n++}`);
-  const dirs = { option: join(d, 'option'), env: join(d, 'env'), cache: join(d, 'cache'), system: join(d, 'system'), home: join(d, 'home') };
+  const dirs = {
+    option: join(d, 'option'),
+    env: join(d, 'env'),
+    cache: join(d, 'cache'),
+    system: join(d, 'system'),
+    home: join(d, 'home'),
+  };
   for (const p of Object.values(dirs)) mkdirSync(p, { recursive: true });
   const out: string[] = [];
-  const stream = new Writable({ write(c, _e, cb) { out.push(String(c)); cb(); } }) as Writable & { isTTY?: boolean };
+  const stream = new Writable({
+    write(c, _e, cb) {
+      out.push(String(c));
+      cb();
+    },
+  }) as Writable & { isTTY?: boolean };
   const opts: DataResolveOptions = {
     env: { HOME: dirs.home, D2L_DATA_DIR: dirs.env },
     argv: [],
@@ -134,23 +145,29 @@ test('resolver: an unpacked copy (without .gz) is found and verified', () => {
 
 test('resolver: nothing found lists every place looked and how to get the file', () => {
   const { dirs, opts } = setup();
-  assert.throws(() => loadDataFileSync(NAME, { ...opts, dataDir: join(dirs.option, 'missing') }), (e: Error) => {
-    assert.ok(e instanceof DataNotFoundError);
-    for (const s of [
-      'could not find the data file resolver-test/hello.txt.gz',
-      `the dataDir option ${join(dirs.option, 'missing')}: directory does not exist`,
-      `D2L_DATA_DIR ${dirs.env}: no resolver-test/hello.txt.gz or resolver-test/hello.txt or hello.txt.gz or hello.txt`,
-      `the cache ${dirs.cache}: no`,
-      `the system location ${dirs.system}: no hello.txt.gz or hello.txt`,
-      'How to get it:',
-      'the test writes it',
-      'the --data-dir flag, or the D2L_DATA_DIR environment variable',
-    ])
-      assert.ok(e.message.includes(s), `missing "${s}" in:\n${e.message}`);
-    return true;
-  });
+  assert.throws(
+    () => loadDataFileSync(NAME, { ...opts, dataDir: join(dirs.option, 'missing') }),
+    (e: Error) => {
+      assert.ok(e instanceof DataNotFoundError);
+      for (const s of [
+        'could not find the data file resolver-test/hello.txt.gz',
+        `the dataDir option ${join(dirs.option, 'missing')}: directory does not exist`,
+        `D2L_DATA_DIR ${dirs.env}: no resolver-test/hello.txt.gz or resolver-test/hello.txt or hello.txt.gz or hello.txt`,
+        `the cache ${dirs.cache}: no`,
+        `the system location ${dirs.system}: no hello.txt.gz or hello.txt`,
+        'How to get it:',
+        'the test writes it',
+        'the --data-dir flag, or the D2L_DATA_DIR environment variable',
+      ])
+        assert.ok(e.message.includes(s), `missing "${s}" in:\n${e.message}`);
+      return true;
+    },
+  );
   assert.throws(() => loadDataFileSync(NAME, { ...opts, env: { HOME: dirs.home } }), /D2L_DATA_DIR: not set/);
-  assert.throws(() => getDataFileSpec('nope.zip'), /unknown data file "nope.zip"; known files: .*fashion-mnist\/train-images-idx3-ubyte.gz/);
+  assert.throws(
+    () => getDataFileSpec('nope.zip'),
+    /unknown data file "nope.zip"; known files: .*fashion-mnist\/train-images-idx3-ubyte.gz/,
+  );
 });
 
 test('download: success with progress lines, verified, atomic, then served from the cache', async () => {
@@ -171,7 +188,12 @@ test('download: success with progress lines, verified, atomic, then served from 
 
 test('download: a cli-progress bar when the progress stream is a terminal', async () => {
   const { opts, out } = setup();
-  const tty = new Writable({ write(c, _e, cb) { out.push(String(c)); cb(); } }) as Writable & { isTTY?: boolean; columns?: number };
+  const tty = new Writable({
+    write(c, _e, cb) {
+      out.push(String(c));
+      cb();
+    },
+  }) as Writable & { isTTY?: boolean; columns?: number };
   tty.isTTY = true;
   tty.columns = 100;
   const r = await loadDataFile(NAME, { ...opts, baseUrl: `${base}/ok/`, progress: 'auto', progressStream: tty });
@@ -185,7 +207,10 @@ test('download: a checksum mismatch is an error and leaves no file behind', asyn
   const { dirs, opts } = setup();
   await assert.rejects(loadDataFile(NAME, { ...opts, baseUrl: `${base}/bad` }), (e: Error) => {
     assert.ok(e instanceof DataNotFoundError);
-    assert.match(e.message, /download from http:\/\/127\.0\.0\.1:\d+\/bad\/hello\.txt\.gz: downloaded from .*checksum mismatch for resolver-test\/hello\.txt\.gz/);
+    assert.match(
+      e.message,
+      /download from http:\/\/127\.0\.0\.1:\d+\/bad\/hello\.txt\.gz: downloaded from .*checksum mismatch for resolver-test\/hello\.txt\.gz/,
+    );
     assert.match(e.message, /size is 21 bytes, expected 140000 \(truncated\?\)/);
     return true;
   });
@@ -194,8 +219,14 @@ test('download: a checksum mismatch is an error and leaves no file behind', asyn
 
 test('download: HTTP 404 and a refused connection are clear errors', async () => {
   const { opts } = setup();
-  await assert.rejects(loadDataFile(NAME, { ...opts, baseUrl: `${base}/nothing/` }), /download from http:\/\/127\.0\.0\.1:\d+\/nothing\/hello\.txt\.gz: downloading .*: the server answered HTTP 404 Not Found/);
-  await assert.rejects(loadDataFile(NAME, opts), /download from http:\/\/127\.0\.0\.1:9\/never\/hello\.txt\.gz: downloading .*fetch failed/);
+  await assert.rejects(
+    loadDataFile(NAME, { ...opts, baseUrl: `${base}/nothing/` }),
+    /download from http:\/\/127\.0\.0\.1:\d+\/nothing\/hello\.txt\.gz: downloading .*: the server answered HTTP 404 Not Found/,
+  );
+  await assert.rejects(
+    loadDataFile(NAME, opts),
+    /download from http:\/\/127\.0\.0\.1:9\/never\/hello\.txt\.gz: downloading .*fetch failed/,
+  );
   await assert.rejects(loadDataFile(NAME, { ...opts, download: false }), /download: disabled/);
 });
 
@@ -205,7 +236,15 @@ test('download: an injected fetch function is used', async () => {
   const gz = gzipSync(CONTENT);
   const fetch = async (url: string) => {
     urls.push(url);
-    return { ok: true, status: 200, statusText: 'OK', headers: { get: () => null }, body: (async function* () { yield new Uint8Array(gz); })() };
+    return {
+      ok: true,
+      status: 200,
+      statusText: 'OK',
+      headers: { get: () => null },
+      body: (async function* () {
+        yield new Uint8Array(gz);
+      })(),
+    };
   };
   const r = await loadDataFile(NAME, { ...opts, fetch, progress: 'none' });
   assert.deepEqual(urls, ['http://127.0.0.1:9/never/hello.txt.gz']);
@@ -216,11 +255,14 @@ test('a corrupt cached file is detected: a sync error, and the async loader down
   const { dirs, opts, out } = setup();
   const good = gzipSync(CONTENT);
   put(dirs.cache, NAME, good.subarray(0, good.length - 20)); // truncated download
-  assert.throws(() => loadDataFileSync(NAME, opts), (e: Error) => {
-    assert.ok(e instanceof DataNotFoundError);
-    assert.match(e.message, new RegExp(`the cache ${dirs.cache}: ${join(dirs.cache, NAME)} is corrupt \\(.*not a valid gzip file`));
-    return true;
-  });
+  assert.throws(
+    () => loadDataFileSync(NAME, opts),
+    (e: Error) => {
+      assert.ok(e instanceof DataNotFoundError);
+      assert.match(e.message, new RegExp(`the cache ${dirs.cache}: ${join(dirs.cache, NAME)} is corrupt \\(.*not a valid gzip file`));
+      return true;
+    },
+  );
   assert.match(out.join(''), /warn: .*hello\.txt\.gz: not a valid gzip file.*skipping it/);
   // Wrong content that unpacks fine: a checksum mismatch.
   put(dirs.cache, NAME, gzipSync(Buffer.from('other content')));
@@ -235,12 +277,15 @@ test('a corrupt file given explicitly is an error (not silently replaced)', () =
   const { dirs, opts } = setup();
   put(dirs.option, NAME, gzipSync(Buffer.from('wrong')));
   put(dirs.cache, NAME, gzipSync(CONTENT));
-  assert.throws(() => loadDataFileSync(NAME, { ...opts, dataDir: dirs.option }), (e: Error) => e instanceof CorruptDataError && /checksum mismatch/.test(e.message));
+  assert.throws(
+    () => loadDataFileSync(NAME, { ...opts, dataDir: dirs.option }),
+    (e: Error) => e instanceof CorruptDataError && /checksum mismatch/.test(e.message),
+  );
   assert.equal(loadDataFileSync(NAME, { ...opts, dataDir: dirs.option, verify: false }).source, 'option');
   assert.equal(resolveDataFileSync(NAME, opts).source, 'cache');
 });
 
-test('registry: the book\'s files in shared/data match their registered checksums', (t) => {
+test("registry: the book's files in shared/data match their registered checksums", (t) => {
   const dir = process.env.D2L_DATA_DIR ?? resolve(process.cwd(), '..', 'shared', 'data');
   if (!existsSync(dir)) {
     t.skip(`no shared data folder at ${dir}`);

@@ -12,14 +12,21 @@ import { DataNotFoundError, CorruptDataError, type DataResolveOptions } from '..
 const pixel = (i: number, p: number) => (i * 31 + p) & 255;
 
 /** A small fake Fashion-MNIST (n train, m test images of 28x28) in a temp data directory. */
-function fakeData(n: number, m: number, opts: { gzip?: boolean; layout?: 'data-dir' | 'flat'; labelCount?: number; badLabel?: boolean } = {}) {
+function fakeData(
+  n: number,
+  m: number,
+  opts: { gzip?: boolean; layout?: 'data-dir' | 'flat'; labelCount?: number; badLabel?: boolean } = {},
+) {
   const dir = mkdtempSync(join(tmpdir(), 'd2l-fmnist-'));
   const sub = opts.layout === 'flat' ? dir : join(dir, 'fashion-mnist');
   mkdirSync(sub, { recursive: true });
   const write = (name: string, bytes: Uint8Array) => {
     writeFileSync(join(sub, opts.gzip === false ? name : `${name}.gz`), opts.gzip === false ? bytes : gzipSync(bytes));
   };
-  for (const [split, count] of [['train', n], ['t10k', m]] as const) {
+  for (const [split, count] of [
+    ['train', n],
+    ['t10k', m],
+  ] as const) {
     const imgs = new Uint8Array(count * 784);
     for (let i = 0; i < count; i++) for (let p = 0; p < 784; p++) imgs[i * 784 + p] = pixel(i, p);
     write(`${split}-images-idx3-ubyte`, vision.encodeIdx(imgs, [count, 28, 28]));
@@ -76,24 +83,39 @@ test('FashionMNIST: raw (unpacked) files in a flat root directory; a transform o
 });
 
 test('FashionMNIST: mismatched counts, bad labels, missing files and checksum failures are clear errors', () => {
-  assert.throws(() => new vision.FashionMNIST(iso({ dataDir: fakeData(4, 2, { labelCount: 3 }) })), /holds 4 images but .*train-labels-idx1-ubyte.gz holds 3 labels/);
-  assert.throws(() => new vision.FashionMNIST(iso({ dataDir: fakeData(4, 2, { badLabel: true }) })), /label 12 at index 3 is not a class 0\.\.9/);
-  assert.throws(() => new vision.FashionMNIST(iso({ dataDir: join(tmpdir(), 'does-not-exist-d2l') })), (e: Error) => {
-    assert.ok(e instanceof DataNotFoundError);
-    assert.match(e.message, /^fashion-mnist \(train\): could not find the data file fashion-mnist\/train-images-idx3-ubyte\.gz/);
-    assert.match(e.message, /dataset-fashion-mnist/);
-    assert.match(e.message, /http:\/\/fashion-mnist\.s3-website\.eu-central-1\.amazonaws\.com\/train-images-idx3-ubyte\.gz/);
-    assert.match(e.message, /await vision\.FashionMNIST\.create\(\)/);
-    return true;
-  });
+  assert.throws(
+    () => new vision.FashionMNIST(iso({ dataDir: fakeData(4, 2, { labelCount: 3 }) })),
+    /holds 4 images but .*train-labels-idx1-ubyte.gz holds 3 labels/,
+  );
+  assert.throws(
+    () => new vision.FashionMNIST(iso({ dataDir: fakeData(4, 2, { badLabel: true }) })),
+    /label 12 at index 3 is not a class 0\.\.9/,
+  );
+  assert.throws(
+    () => new vision.FashionMNIST(iso({ dataDir: join(tmpdir(), 'does-not-exist-d2l') })),
+    (e: Error) => {
+      assert.ok(e instanceof DataNotFoundError);
+      assert.match(e.message, /^fashion-mnist \(train\): could not find the data file fashion-mnist\/train-images-idx3-ubyte\.gz/);
+      assert.match(e.message, /dataset-fashion-mnist/);
+      assert.match(e.message, /http:\/\/fashion-mnist\.s3-website\.eu-central-1\.amazonaws\.com\/train-images-idx3-ubyte\.gz/);
+      assert.match(e.message, /await vision\.FashionMNIST\.create\(\)/);
+      return true;
+    },
+  );
   // Verification on (the default): the fake files are not Fashion-MNIST.
-  assert.throws(() => new vision.FashionMNIST({ ...iso({ dataDir: fakeData(2, 2) }), verify: true }), (e: Error) => {
-    assert.ok(e instanceof CorruptDataError);
-    assert.match(e.message, /checksum mismatch for fashion-mnist\/train-images-idx3-ubyte\.gz\. Its unpacked size is 1584 bytes, expected 47040016/);
-    assert.match(e.message, /Zalando original \(unpacked\): sha256 of the unpacked content c59f468a/);
-    assert.match(e.message, /MXNet\/Gluon S3 mirror .*: sha1 0cf37b0d/);
-    return true;
-  });
+  assert.throws(
+    () => new vision.FashionMNIST({ ...iso({ dataDir: fakeData(2, 2) }), verify: true }),
+    (e: Error) => {
+      assert.ok(e instanceof CorruptDataError);
+      assert.match(
+        e.message,
+        /checksum mismatch for fashion-mnist\/train-images-idx3-ubyte\.gz\. Its unpacked size is 1584 bytes, expected 47040016/,
+      );
+      assert.match(e.message, /Zalando original \(unpacked\): sha256 of the unpacked content c59f468a/);
+      assert.match(e.message, /MXNet\/Gluon S3 mirror .*: sha1 0cf37b0d/);
+      return true;
+    },
+  );
 });
 
 test('MNIST reads the mnist/ folder', () => {
@@ -110,7 +132,14 @@ test('FashionMNIST.create (async) and the loader fast path: batches of X (B,1,28
   assert.ok(train instanceof vision.FashionMNIST);
   const loader = new DataLoader(train.transformFirst(new vision.transforms.ToTensor()), { batchSize: 4 });
   const batches = [...loader] as NDArray[][];
-  assert.deepEqual(batches.map(([X]) => X.shape), [[4, 1, 28, 28], [4, 1, 28, 28], [2, 1, 28, 28]]);
+  assert.deepEqual(
+    batches.map(([X]) => X.shape),
+    [
+      [4, 1, 28, 28],
+      [4, 1, 28, 28],
+      [2, 1, 28, 28],
+    ],
+  );
   const [X, y] = batches[1];
   assert.equal(X.dtype, 'float32');
   assert.equal(y.dtype, 'int32');
@@ -119,7 +148,18 @@ test('FashionMNIST.create (async) and the loader fast path: batches of X (B,1,28
 });
 
 test('d2l.getFashionMnistLabels and loadDataFashionMnist (limit, resize, shuffle only for train)', async () => {
-  assert.deepEqual(getFashionMnistLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'ankle boot']);
+  assert.deepEqual(getFashionMnistLabels([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]), [
+    't-shirt',
+    'trouser',
+    'pullover',
+    'dress',
+    'coat',
+    'sandal',
+    'shirt',
+    'sneaker',
+    'bag',
+    'ankle boot',
+  ]);
   assert.deepEqual(getFashionMnistLabels(nd.array([9, 2], { dtype: 'int32' })), ['ankle boot', 'pullover']);
   assert.throws(() => getFashionMnistLabels([10]), /10 is not a Fashion-MNIST label/);
   const dir = fakeData(20, 7);
@@ -128,8 +168,14 @@ test('d2l.getFashionMnistLabels and loadDataFashionMnist (limit, resize, shuffle
   assert.equal(testIter.length, 2);
   nd.random.seed(3);
   const order = ([...trainIter] as NDArray[][]).flatMap(([, y]) => Array.from(y.dataSync()));
-  assert.notDeepEqual(order, Array.from({ length: 20 }, (_, i) => (i * 3) % 10));
-  assert.deepEqual(([...testIter] as NDArray[][]).flatMap(([, y]) => Array.from(y.dataSync())), [0, 3, 6, 9, 2, 5, 8]);
+  assert.notDeepEqual(
+    order,
+    Array.from({ length: 20 }, (_, i) => (i * 3) % 10),
+  );
+  assert.deepEqual(
+    ([...testIter] as NDArray[][]).flatMap(([, y]) => Array.from(y.dataSync())),
+    [0, 3, 6, 9, 2, 5, 8],
+  );
   const [small] = loadDataFashionMnistSync(2, { ...iso({ dataDir: dir }), limit: 5, resize: 8 });
   assert.equal(small.length, 3);
   const [X] = [...small][0] as NDArray[];

@@ -53,7 +53,12 @@ for (const [slug, chapter, bands] of chapters)
     test(`${slug}, seed ${seed}: 5 epochs on Fashion-MNIST land in the book's bands`, async (t) => {
       if (!requireResource(t, HAVE_DATA, 'Fashion-MNIST')) return;
       const lines: string[] = [];
-      const { history } = await chapter.run({ seed, outDir: mkdtempSync(join(tmpdir(), 'd2l-full-')), progress: false, print: (l: string) => lines.push(l) });
+      const { history } = await chapter.run({
+        seed,
+        outDir: mkdtempSync(join(tmpdir(), 'd2l-full-')),
+        progress: false,
+        print: (l: string) => lines.push(l),
+      });
       t.diagnostic(lines.filter((l) => l.startsWith('epoch')).join(' | '));
       t.diagnostic(`sec/epoch ${(history.reduce((s, m) => s + m.seconds, 0) / history.length).toFixed(2)}`);
       assert.equal(history.length, 5);

@@ -28,7 +28,7 @@ test('real Fashion-MNIST: unpacked checksums of the four files', (t) => {
   }
 });
 
-test('real Fashion-MNIST: sizes, per-class counts, a sample, Zalando\'s first labels', (t) => {
+test("real Fashion-MNIST: sizes, per-class counts, a sample, Zalando's first labels", (t) => {
   if (!requireResource(t, present, what)) return;
   let t0 = performance.now();
   const train = new vision.FashionMNIST({ ...opts, train: true });
@@ -63,7 +63,7 @@ test('real Fashion-MNIST: sizes, per-class counts, a sample, Zalando\'s first la
   test.dispose();
 });
 
-test('real Fashion-MNIST: one epoch of the book\'s loaders (batch 256, ToTensor); time printed', async (t) => {
+test("real Fashion-MNIST: one epoch of the book's loaders (batch 256, ToTensor); time printed", async (t) => {
   if (!requireResource(t, present, what)) return;
   let t0 = performance.now();
   const [trainIter, testIter] = await loadDataFashionMnist(256, opts);

@@ -16,8 +16,18 @@ test('GRU from scratch, 40 epochs with the book hyperparameters: perplexity < 16
   nd.random.seed(0);
   const lines: string[] = [];
   const { log } = await R.trainAndPredictRnn({
-    ...hp, rnn: R.gru, getParams: () => R.getGruParams(c.vocabSize, 256, c.vocabSize), initRnnState: R.initGruState, vocabSize: c.vocabSize,
-    corpusIndices: c.corpusIndices, idxToChar: c.idxToChar, charToIdx: c.charToIdx, isRandomIter: false, numEpochs: 40, predPeriod: 40, print: (l) => lines.push(l),
+    ...hp,
+    rnn: R.gru,
+    getParams: () => R.getGruParams(c.vocabSize, 256, c.vocabSize),
+    initRnnState: R.initGruState,
+    vocabSize: c.vocabSize,
+    corpusIndices: c.corpusIndices,
+    idxToChar: c.idxToChar,
+    charToIdx: c.charToIdx,
+    isRandomIter: false,
+    numEpochs: 40,
+    predPeriod: 40,
+    print: (l) => lines.push(l),
   });
   console.log(lines.join('\n'));
   assert.ok(log[39].perplexity < 160, `epoch-40 perplexity ${log[39].perplexity}`);
@@ -30,8 +40,18 @@ test('RNN from scratch, 50 epochs, consecutive sampling: perplexity in the book 
   const c = await loadDataJayLyrics({ dataDir: DATA_DIR });
   nd.random.seed(1);
   const { log, params } = await R.trainAndPredictRnn({
-    ...hp, rnn: R.rnn, getParams: () => R.getRnnParams(c.vocabSize, 256, c.vocabSize), initRnnState: R.initRnnState, vocabSize: c.vocabSize,
-    corpusIndices: c.corpusIndices, idxToChar: c.idxToChar, charToIdx: c.charToIdx, isRandomIter: false, numEpochs: 50, predPeriod: 50, print: (l) => console.log(l),
+    ...hp,
+    rnn: R.rnn,
+    getParams: () => R.getRnnParams(c.vocabSize, 256, c.vocabSize),
+    initRnnState: R.initRnnState,
+    vocabSize: c.vocabSize,
+    corpusIndices: c.corpusIndices,
+    idxToChar: c.idxToChar,
+    charToIdx: c.charToIdx,
+    isRandomIter: false,
+    numEpochs: 50,
+    predPeriod: 50,
+    print: (l) => console.log(l),
   });
   assert.ok(log[49].perplexity < 100 && log[49].perplexity > 10, `epoch-50 perplexity ${log[49].perplexity}`);
   // Held-out text is much harder than the training text, but the model beats a uniform guess.
@@ -47,7 +67,15 @@ test('Gluon RNN layer in RNNModel, 50 epochs: perplexity < 130 (the book: 84 at 
   nd.random.seed(2);
   const model = new RNNModel(new gluon.rnn.RNN(256), c.vocabSize);
   const { log } = await trainAndPredictRnnGluon({
-    ...hp, model, vocabSize: c.vocabSize, corpusIndices: c.corpusIndices, idxToChar: c.idxToChar, charToIdx: c.charToIdx, numEpochs: 50, predPeriod: 50, print: (l) => console.log(l),
+    ...hp,
+    model,
+    vocabSize: c.vocabSize,
+    corpusIndices: c.corpusIndices,
+    idxToChar: c.idxToChar,
+    charToIdx: c.charToIdx,
+    numEpochs: 50,
+    predPeriod: 50,
+    print: (l) => console.log(l),
   });
   assert.ok(log[49].perplexity < 130, `epoch-50 perplexity ${log[49].perplexity}`);
 });

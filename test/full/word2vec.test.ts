@@ -14,5 +14,8 @@ test('word2vec on PTB, 1 epoch: the book first-epoch loss (0.46) and the printed
   assert.ok(lines.includes('# tokens: 887100'));
   assert.ok(lines.includes('centers shape: [512, 1]') && lines.includes('contexts_negatives shape: [512, 60]'));
   assert.ok(r.log[0].loss > 0.4 && r.log[0].loss < 0.5, `epoch-1 loss ${r.log[0].loss}`);
-  assert.match(lines.find((l) => l.startsWith('epoch 1,'))!, /^epoch 1, loss 0\.\d\d, time \d+\.\d\ds$/);
+  assert.match(
+    lines.find((l) => l.startsWith('epoch 1,'))!,
+    /^epoch 1, loss 0\.\d\d, time \d+\.\d\ds$/,
+  );
 });

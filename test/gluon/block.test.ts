@@ -75,7 +75,10 @@ test('deferred initialisation: shapes known only after the first forward pass', 
   assert.equal(String(net), 'Sequential(\n  (0): Dense(20 -> 256, Activation(relu))\n  (1): Dense(256 -> 10, linear)\n)');
   // Without initialize(), the error says what to do.
   const fresh = new nn.Dense(3);
-  assert.throws(() => fresh.forward(nd.ones([1, 2])), (e: Error) => e instanceof ValueError && /call net.initialize\(\)/.test(e.message));
+  assert.throws(
+    () => fresh.forward(nd.ones([1, 2])),
+    (e: Error) => e instanceof ValueError && /call net.initialize\(\)/.test(e.message),
+  );
 });
 
 test('initialize: second call is a no-op; forceReinit refills the same arrays; options-object form', () => {
@@ -101,11 +104,16 @@ test('initialize: second call is a no-op; forceReinit refills the same arrays; o
   assertClose(d.bias!.data(), nd.full([2], 0.5), 0);
 });
 
-test('shared parameters: the params option reuses a block\'s Parameters (Gluon 4.2)', () => {
+test("shared parameters: the params option reuses a block's Parameters (Gluon 4.2)", () => {
   nd.random.seed(20);
   const shared = new nn.Dense(8, { activation: 'relu' });
   const net = new nn.Sequential();
-  net.add(new nn.Dense(8, { activation: 'relu' }), shared, new nn.Dense(8, { activation: 'relu', params: shared.params }), new nn.Dense(10));
+  net.add(
+    new nn.Dense(8, { activation: 'relu' }),
+    shared,
+    new nn.Dense(8, { activation: 'relu', params: shared.params }),
+    new nn.Dense(10),
+  );
   net.initialize();
   const X = nd.random.uniform(0, 1, [2, 20]);
   net.forward(X);
@@ -122,14 +130,26 @@ test('shared parameters: the params option reuses a block\'s Parameters (Gluon 4
   const t = new nn.Dense(2, { params: s.params, useBias: false });
   s.initialize(new init.One());
   const x = nd.array([[1, 2]]);
-  autograd.record(() => {
-    const h = s.forward(x);
-    return t.forward(h).sum();
-  }).backward();
+  autograd
+    .record(() => {
+      const h = s.forward(x);
+      return t.forward(h).sum();
+    })
+    .backward();
   // y = 1ᵀ W (W x); d/dW = 1 (W x)ᵀ + Wᵀ1 xᵀ = [[3,3],[3,3]] + [[2,4],[2,4]]
-  assertClose(s.weight.grad(), [[5, 7], [5, 7]], 1e-6);
+  assertClose(
+    s.weight.grad(),
+    [
+      [5, 7],
+      [5, 7],
+    ],
+    1e-6,
+  );
   // Shared layers must agree on shapes.
-  assert.throws(() => new nn.Dense(3, { params: s.params, useBias: false }), (e: Error) => e instanceof ShapeError && /conflicts with the requested \(3, 0\)/.test(e.message));
+  assert.throws(
+    () => new nn.Dense(3, { params: s.params, useBias: false }),
+    (e: Error) => e instanceof ShapeError && /conflicts with the requested \(3, 0\)/.test(e.message),
+  );
 });
 
 test('Sequential: indexing, length, iteration, nesting, structured names, repr', () => {
@@ -141,8 +161,14 @@ test('Sequential: indexing, length, iteration, nesting, structured names, repr',
   assert.equal(net.length, 2);
   assert.equal(net[0], inner);
   assert.equal(net.get(-1), net[1]);
-  assert.deepEqual([...net].map((b) => b.name), ['sequential0', 'dense1']);
-  assert.throws(() => net.get(2), (e: Error) => e instanceof ValueError && /index 2 is out of range for 2 children/.test(e.message));
+  assert.deepEqual(
+    [...net].map((b) => b.name),
+    ['sequential0', 'dense1'],
+  );
+  assert.throws(
+    () => net.get(2),
+    (e: Error) => e instanceof ValueError && /index 2 is out of range for 2 children/.test(e.message),
+  );
   net.initialize();
   net.forward(nd.ones([3, 5]));
   assert.deepEqual([...net.structuredParams().keys()], ['0.0.weight', '0.0.bias', '1.weight', '1.bias']);
@@ -175,11 +201,14 @@ test('Sequential.forward: disposes intermediates but never its input; passes tup
   // A child's intermediate output is disposed once consumed.
   const mids: NDArray[] = [];
   const net2 = new nn.Sequential();
-  net2.add(new nn.Lambda((v: NDArray) => {
-    const m = v.add(1);
-    mids.push(m);
-    return m;
-  }), new nn.Lambda((v: NDArray) => v.mul(3)));
+  net2.add(
+    new nn.Lambda((v: NDArray) => {
+      const m = v.add(1);
+      mids.push(m);
+      return m;
+    }),
+    new nn.Lambda((v: NDArray) => v.mul(3)),
+  );
   assertClose(net2.forward(x), nd.full([2, 3], 6), 0);
   assert.ok(mids[0].isDisposed);
 });
@@ -189,7 +218,10 @@ test('custom blocks: fields are registered automatically, in order; params.get c
   class MyDense extends nn.Block {
     weight: Parameter;
     bias: Parameter;
-    constructor(readonly units: number, inUnits: number) {
+    constructor(
+      readonly units: number,
+      inUnits: number,
+    ) {
       super();
       this.weight = this.params.get('weight', { shape: [inUnits, units] });
       this.bias = this.params.get('bias', { shape: [units] });

@@ -25,7 +25,7 @@ test('Normal(sigma): mean 0, standard deviation sigma (default 0.01)', () => {
   assert.equal(String(new init.Normal()), 'Normal(sigma=0.01)');
 });
 
-test('Uniform(scale): values in [-scale, scale], variance scale²/3 (default 0.07, Gluon\'s default)', () => {
+test("Uniform(scale): values in [-scale, scale], variance scale²/3 (default 0.07, Gluon's default)", () => {
   nd.random.seed(2);
   const s = stats(param([300, 300], new init.Uniform(0.2)));
   assert.ok(s.min >= -0.2 && s.max <= 0.2 && s.max > 0.199 && s.min < -0.199, JSON.stringify(s));
@@ -39,7 +39,11 @@ test('Uniform(scale): values in [-scale, scale], variance scale²/3 (default 0.0
 });
 
 test('Constant, Zero, One: weights filled, biases zero through net.initialize', () => {
-  for (const [ini, v] of [[new init.Constant(0.3), 0.3], [new init.Zero(), 0], [new init.One(), 1]] as const) {
+  for (const [ini, v] of [
+    [new init.Constant(0.3), 0.3],
+    [new init.Zero(), 0],
+    [new init.One(), 1],
+  ] as const) {
     const d = new nn.Dense(2, { inUnits: 3 });
     d.initialize(ini);
     assertClose(d.weight.data(), nd.full([2, 3], v), 1e-7);
@@ -48,7 +52,7 @@ test('Constant, Zero, One: weights filled, biases zero through net.initialize', 
   assert.equal(String(new init.One()), 'One()');
 });
 
-test('Xavier: MXNet\'s scale sqrt(magnitude / factor) with fans from (out, in, k...)', () => {
+test("Xavier: MXNet's scale sqrt(magnitude / factor) with fans from (out, in, k...)", () => {
   nd.random.seed(3);
   const x = new init.Xavier();
   assert.ok(Math.abs(x.scaleFor('w', [256, 784]) - Math.sqrt(3 / ((256 + 784) / 2))) < 1e-12);
@@ -61,7 +65,10 @@ test('Xavier: MXNet\'s scale sqrt(magnitude / factor) with fans from (out, in, k
   const g = new init.Xavier({ rndType: 'gaussian', factorType: 'in', magnitude: 2 });
   const gs = stats(param([400, 500], g));
   assert.ok(Math.abs(gs.std - Math.sqrt(2 / 500)) < 0.002 && Math.abs(gs.mean) < 0.002, JSON.stringify(gs));
-  assert.throws(() => param([5], x), (e: Error) => e instanceof ValueError && /at least 2 dims/.test(e.message) && /\(5,\)/.test(e.message));
+  assert.throws(
+    () => param([5], x),
+    (e: Error) => e instanceof ValueError && /at least 2 dims/.test(e.message) && /\(5,\)/.test(e.message),
+  );
   assert.throws(() => new init.Xavier({ rndType: 'normal' as never }), ValueError);
   // Biases still get zeros when Xavier initialises a network.
   const conv = new nn.Conv2D(4, 3, { inChannels: 2 });
@@ -83,13 +90,14 @@ test('initialisation is reproducible with nd.random.seed', () => {
   const b = build();
   b.initialize(new init.Xavier());
   b.forward(nd.ones([1, 4]));
-  for (const [k, p] of a.structuredParams()) assert.deepEqual(Array.from(p.data().dataSync()), Array.from(b.structuredParams().get(k)!.data().dataSync()), k);
+  for (const [k, p] of a.structuredParams())
+    assert.deepEqual(Array.from(p.data().dataSync()), Array.from(b.structuredParams().get(k)!.data().dataSync()), k);
   const c = build();
   c.initialize(new init.Xavier());
   assert.notDeepEqual(Array.from(c.get<nn.Dense>(0).weight.data().dataSync()), Array.from(a.get<nn.Dense>(0).weight.data().dataSync()));
 });
 
-test('custom initializers: subclass init.Initializer (the book\'s MyInit) or implement initArray', () => {
+test("custom initializers: subclass init.Initializer (the book's MyInit) or implement initArray", () => {
   class MyInit extends init.Initializer {
     names: string[] = [];
     override initWeight(name: string, data: NDArray): void {
@@ -117,7 +125,7 @@ test('custom initializers: subclass init.Initializer (the book\'s MyInit) or imp
   assertClose(net.get<nn.Dense>(1).weight.data(), nd.full([10, 256], 4), 0);
 });
 
-test('init.create: Gluon\'s initializer names', () => {
+test("init.create: Gluon's initializer names", () => {
   assert.equal(String(init.create('zeros')), 'Zero()');
   assert.equal(String(init.create('ones')), 'One()');
   assert.equal(String(init.create('xavier')), 'Xavier(rnd_type=uniform, factor_type=avg, magnitude=3)');

@@ -25,7 +25,11 @@ test('saveParameters -> loadParameters gives identical outputs (also into a fres
   const y = net.forward(X);
   const path = join(dir, 'mlp.params');
   net.saveParameters(path);
-  assert.deepEqual(readdirSync(dir).filter((f) => f.includes('mlp.params')), ['mlp.params'], 'no temporary file left behind');
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.includes('mlp.params')),
+    ['mlp.params'],
+    'no temporary file left behind',
+  );
 
   const clone = mlp();
   clone.loadParameters(path);
@@ -45,7 +49,12 @@ test('saveParameters -> loadParameters gives identical outputs (also into a fres
 test('the file is safetensors: byte-level check of header and data', () => {
   const d = new nn.Dense(2, { inUnits: 3 });
   d.initialize();
-  d.weight.setData(nd.array([[1, 2, 3], [4, 5, 6]]));
+  d.weight.setData(
+    nd.array([
+      [1, 2, 3],
+      [4, 5, 6],
+    ]),
+  );
   d.bias!.setData(nd.array([-1, 0.5]));
   const path = join(dir, 'dense.safetensors');
   d.saveParameters(path);
@@ -81,7 +90,10 @@ test('loadParameters reports every mismatch of names, shapes and dtypes at once'
   const longer = new nn.Sequential();
   longer.add(new nn.Dense(4, { inUnits: 3 }), new nn.Dense(2, { inUnits: 4 }), new nn.Dense(1, { inUnits: 2 }));
   longer.initialize(new init.One());
-  assert.throws(() => longer.loadParameters(path), (e: Error) => /missing from the file .*: 2\.weight, 2\.bias/.test(e.message));
+  assert.throws(
+    () => longer.loadParameters(path),
+    (e: Error) => /missing from the file .*: 2\.weight, 2\.bias/.test(e.message),
+  );
   longer.loadParameters(path, { allowMissing: true });
   assertClose(longer.get<nn.Dense>(2).weight.data(), nd.ones([1, 2]), 0, 'missing ones keep their values');
 
@@ -111,7 +123,10 @@ test('saveParameters refuses parameters without values and leaves an existing fi
   const net = new nn.Sequential();
   net.add(new nn.Dense(3));
   net.initialize();
-  assert.throws(() => net.saveParameters(path), (e: Error) => /0\.weight \(dense\d+_weight, shape \(3, 0\)\)/.test(e.message) && /forward pass/.test(e.message));
+  assert.throws(
+    () => net.saveParameters(path),
+    (e: Error) => /0\.weight \(dense\d+_weight, shape \(3, 0\)\)/.test(e.message) && /forward pass/.test(e.message),
+  );
   assert.equal(readFileSync(path, 'utf8'), 'old');
   net.forward(nd.ones([1, 2]));
   net.saveParameters(path);
@@ -123,19 +138,30 @@ test('corrupt, truncated or missing files give clear errors', () => {
   const cases: [Uint8Array, RegExp][] = [
     [new Uint8Array(3), /fewer than the 8-byte header length/],
     [good.subarray(0, good.length - 4), /ends at byte 16 of the data but the data has 12 bytes/],
-    [(() => {
-      const b = good.slice();
-      b[0] = 0xff;
-      b[1] = 0xff;
-      return b;
-    })(), /the header claims \d+ bytes/],
-    [(() => {
-      const b = good.slice();
-      b[8] = 0x5b; // '[' instead of '{'
-      return b;
-    })(), /not valid UTF-8 JSON|not a JSON object/],
+    [
+      (() => {
+        const b = good.slice();
+        b[0] = 0xff;
+        b[1] = 0xff;
+        return b;
+      })(),
+      /the header claims \d+ bytes/,
+    ],
+    [
+      (() => {
+        const b = good.slice();
+        b[8] = 0x5b; // '[' instead of '{'
+        return b;
+      })(),
+      /not valid UTF-8 JSON|not a JSON object/,
+    ],
   ];
-  for (const [bytes, re] of cases) assert.throws(() => decodeSafetensors(bytes, 'f'), (e: Error) => e instanceof ValueError && re.test(e.message), String(re));
+  for (const [bytes, re] of cases)
+    assert.throws(
+      () => decodeSafetensors(bytes, 'f'),
+      (e: Error) => e instanceof ValueError && re.test(e.message),
+      String(re),
+    );
   const bad = new TextEncoder().encode(JSON.stringify({ x: { dtype: 'F32', shape: [3], data_offsets: [0, 8] } }));
   const buf = new Uint8Array(8 + bad.length + 8);
   new DataView(buf.buffer).setBigUint64(0, BigInt(bad.length), true);
@@ -168,5 +194,12 @@ test('saveSafetensors / loadSafetensors: any dtype, any names', () => {
     assert.deepEqual(b.shape, v.shape, k);
     assert.deepEqual(Array.from(b.dataSync()), Array.from(v.dataSync()), k);
   }
-  assert.throws(() => encodeSafetensors([['a', nd.ones([1])], ['a', nd.ones([1])]]), /appears twice/);
+  assert.throws(
+    () =>
+      encodeSafetensors([
+        ['a', nd.ones([1])],
+        ['a', nd.ones([1])],
+      ]),
+    /appears twice/,
+  );
 });

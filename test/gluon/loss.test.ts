@@ -4,7 +4,14 @@ import * as nd from '../../src/ndarray/nd.js';
 import * as autograd from '../../src/autograd/index.js';
 import type { NDArray } from '../../src/ndarray/ndarray.js';
 import { ShapeError, IndexError } from '../../src/core/errors.js';
-import { L1Loss, L2Loss, SigmoidBCELoss, SigmoidBinaryCrossEntropyLoss, SoftmaxCELoss, SoftmaxCrossEntropyLoss } from '../../src/gluon/loss.js';
+import {
+  L1Loss,
+  L2Loss,
+  SigmoidBCELoss,
+  SigmoidBinaryCrossEntropyLoss,
+  SoftmaxCELoss,
+  SoftmaxCrossEntropyLoss,
+} from '../../src/gluon/loss.js';
 import { sigmoidBinaryCrossEntropy, softmaxCrossEntropy } from '../../src/ops/loss-ops.js';
 
 type Nested = number | Nested[];
@@ -28,25 +35,67 @@ const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
 test('L2Loss: ½(pred − label)² averaged per sample, label reshaped like pred', () => {
   const loss = new L2Loss();
   close(loss.forward(nd.array([[1], [2]]), nd.array([0, 0])), [0.5, 2]);
-  close(loss.forward(nd.array([[1, 3], [2, 0]]), nd.array([[0, 1], [0, 0]])), [(0.5 + 2) / 2, 1]);
+  close(
+    loss.forward(
+      nd.array([
+        [1, 3],
+        [2, 0],
+      ]),
+      nd.array([
+        [0, 1],
+        [0, 0],
+      ]),
+    ),
+    [(0.5 + 2) / 2, 1],
+  );
   close(new L2Loss({ weight: 2 }).forward(nd.array([[1], [2]]), nd.array([0, 0])), [1, 4]);
   // per-element sample weights
   close(loss.forward(nd.array([[1, 3]]), nd.array([[0, 1]]), nd.array([[2, 0]])), [(2 * 0.5 + 0) / 2]);
-  assert.throws(() => loss.forward(nd.array([[1], [2]]), nd.array([0, 0, 0])), (e: Error) => e instanceof ShapeError && /L2Loss.*\(3,\).*\(2, 1\)/.test(e.message));
+  assert.throws(
+    () => loss.forward(nd.array([[1], [2]]), nd.array([0, 0, 0])),
+    (e: Error) => e instanceof ShapeError && /L2Loss.*\(3,\).*\(2, 1\)/.test(e.message),
+  );
 });
 
 test('L2Loss gradient is (pred − label)/n per sample, as Gluon', () => {
-  const pred = nd.array([[1, 3], [2, 0]]);
+  const pred = nd.array([
+    [1, 3],
+    [2, 0],
+  ]);
   pred.attachGrad();
-  const l = autograd.record(() => new L2Loss().forward(pred, nd.array([[0, 1], [0, 0]])));
+  const l = autograd.record(() =>
+    new L2Loss().forward(
+      pred,
+      nd.array([
+        [0, 1],
+        [0, 0],
+      ]),
+    ),
+  );
   l.backward();
-  close(pred.grad, [[0.5, 1], [1, 0]]);
+  close(pred.grad, [
+    [0.5, 1],
+    [1, 0],
+  ]);
 });
 
 test('L1Loss: |pred − label| averaged per sample, with weight and sampleWeight', () => {
   const loss = new L1Loss();
   close(loss.forward(nd.array([[1, -1]]), nd.array([[0, 0]])), [1]);
-  close(loss.forward(nd.array([[1, -3], [2, 2]]), nd.array([[0, 0], [0, 0]]), nd.array([[1], [0.5]])), [2, 1]);
+  close(
+    loss.forward(
+      nd.array([
+        [1, -3],
+        [2, 2],
+      ]),
+      nd.array([
+        [0, 0],
+        [0, 0],
+      ]),
+      nd.array([[1], [0.5]]),
+    ),
+    [2, 1],
+  );
   close(new L1Loss({ weight: 3 }).forward(nd.array([2, -1]), nd.array([0, 0])), [6, 3]);
 });
 
@@ -96,7 +145,13 @@ test('SoftmaxCrossEntropyLoss is stable: logits of ±1e4 give a finite loss and 
     [0, 0, 0],
   ]);
   // the dense-label path is stable too
-  const d = new SoftmaxCrossEntropyLoss({ sparseLabel: false }).forward(x, nd.array([[0, 1, 0], [0, 1, 0]]));
+  const d = new SoftmaxCrossEntropyLoss({ sparseLabel: false }).forward(
+    x,
+    nd.array([
+      [0, 1, 0],
+      [0, 1, 0],
+    ]),
+  );
   close(d, [1e4, 0]);
 });
 
@@ -107,18 +162,42 @@ test('SoftmaxCrossEntropyLoss: dense labels, fromLogits, weight, sampleWeight an
   ];
   const ref = refSoftmaxCE(logits, [2, 0]).loss;
   const x = nd.array(logits);
-  close(new SoftmaxCrossEntropyLoss({ sparseLabel: false }).forward(x, nd.array([[0, 0, 1], [1, 0, 0]])), ref);
+  close(
+    new SoftmaxCrossEntropyLoss({ sparseLabel: false }).forward(
+      x,
+      nd.array([
+        [0, 0, 1],
+        [1, 0, 0],
+      ]),
+    ),
+    ref,
+  );
   // a distribution over classes
-  const soft = new SoftmaxCrossEntropyLoss({ sparseLabel: false }).forward(x, nd.array([[0.5, 0, 0.5], [1, 0, 0]]));
+  const soft = new SoftmaxCrossEntropyLoss({ sparseLabel: false }).forward(
+    x,
+    nd.array([
+      [0.5, 0, 0.5],
+      [1, 0, 0],
+    ]),
+  );
   const r1 = refSoftmaxCE(logits, [0, 0]).loss;
   close(soft, [(r1[0] + ref[0]) / 2, ref[1]]);
   // fromLogits: pred are log-probabilities already
   const logp = nd.logSoftmax(x);
   close(new SoftmaxCrossEntropyLoss({ fromLogits: true }).forward(logp, nd.array([2, 0])), ref);
-  close(new SoftmaxCrossEntropyLoss({ weight: 0.5 }).forward(x, nd.array([2, 0])), ref.map((v) => v / 2));
+  close(
+    new SoftmaxCrossEntropyLoss({ weight: 0.5 }).forward(x, nd.array([2, 0])),
+    ref.map((v) => v / 2),
+  );
   close(new SoftmaxCrossEntropyLoss().forward(x, nd.array([2, 0]), nd.array([[2], [0]])), [2 * ref[0], 0]);
   // classes on axis 1 of a (N, C, T) array: averaged over T per sample
-  const x3 = nd.array([[[0.3, 1], [-1, 1], [2, 0]]]); // N=1, C=3, T=2
+  const x3 = nd.array([
+    [
+      [0.3, 1],
+      [-1, 1],
+      [2, 0],
+    ],
+  ]); // N=1, C=3, T=2
   const l3 = new SoftmaxCrossEntropyLoss({ axis: 1 }).forward(x3, nd.array([[2, 0]]));
   assert.deepEqual(l3.shape, [1]);
   close(l3, [(ref[0] + ref[1]) / 2]);
@@ -127,9 +206,15 @@ test('SoftmaxCrossEntropyLoss: dense labels, fromLogits, weight, sampleWeight an
 test('SoftmaxCrossEntropyLoss errors name the loss, the shapes and what was expected', () => {
   const loss = new SoftmaxCrossEntropyLoss();
   const x = nd.zeros([2, 3]);
-  assert.throws(() => loss.forward(x, nd.array([0, 1, 2])), (e: Error) => e instanceof ShapeError && /SoftmaxCrossEntropyLoss.*\(2,\).*\(2, 3\).*got \(3,\)/.test(e.message));
+  assert.throws(
+    () => loss.forward(x, nd.array([0, 1, 2])),
+    (e: Error) => e instanceof ShapeError && /SoftmaxCrossEntropyLoss.*\(2,\).*\(2, 3\).*got \(3,\)/.test(e.message),
+  );
   assert.throws(() => loss.forward(x, nd.zeros([2, 3])), /sparseLabel: false/);
-  assert.throws(() => loss.forward(x, nd.array([0, 5])), (e: Error) => e instanceof IndexError && /softmaxCrossEntropy.*index 5/.test(e.message));
+  assert.throws(
+    () => loss.forward(x, nd.array([0, 5])),
+    (e: Error) => e instanceof IndexError && /softmaxCrossEntropy.*index 5/.test(e.message),
+  );
 });
 
 test('fused softmaxCrossEntropy: gradient matches finite differences (float64, weighted head)', () => {
@@ -189,7 +274,10 @@ test('SigmoidBinaryCrossEntropyLoss: the book word2vec mask check gives [0.87398
     [1, 1, 1, 1],
     [1, 1, 1, 0],
   ]);
-  const r = loss.forward(pred, label, mask).mul(mask.shape[1]).div(mask.sum({ axis: 1 }));
+  const r = loss
+    .forward(pred, label, mask)
+    .mul(mask.shape[1])
+    .div(mask.sum({ axis: 1 }));
   close(r, [0.8739896, 1.2099689], 1e-7);
   assert.match(r.toString(), /\[0\.8739896 1\.2099689\]/);
 });
@@ -234,8 +322,16 @@ test('fused sigmoidBinaryCrossEntropy: gradients in x and y match finite differe
   const head = [1, -0.5, 2, 0.25];
   const l = autograd.record(() => sigmoidBinaryCrossEntropy(x, y));
   l.backward(nd.array(head, { dtype: 'float64' }));
-  close(x.grad, xs.map((v, i) => (sigmoid(v) - ys[i]) * head[i]), 1e-12);
-  close(y.grad, xs.map((v, i) => -v * head[i]), 1e-12);
+  close(
+    x.grad,
+    xs.map((v, i) => (sigmoid(v) - ys[i]) * head[i]),
+    1e-12,
+  );
+  close(
+    y.grad,
+    xs.map((v, i) => -v * head[i]),
+    1e-12,
+  );
 });
 
 test('losses work as plain functions through an unbound forward', () => {

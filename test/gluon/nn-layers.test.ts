@@ -63,11 +63,15 @@ test('Dense: errors name the layer, the shapes and what was expected', () => {
   d.initialize();
   assert.throws(
     () => d.forward(nd.ones([2, 5])),
-    (e: Error) => e instanceof ShapeError && e.message.includes(`Dense '${d.name}'`) && /\(2, 5\)/.test(e.message) && /expects 4/.test(e.message),
+    (e: Error) =>
+      e instanceof ShapeError && e.message.includes(`Dense '${d.name}'`) && /\(2, 5\)/.test(e.message) && /expects 4/.test(e.message),
   );
   assert.throws(() => d.forward(nd.ones([4])), ShapeError);
   assert.throws(() => new nn.Dense(0), ValueError);
-  assert.throws(() => new nn.Dense(3, { activation: 'swish' as never }), (e: Error) => /unknown activation "swish"/.test(e.message));
+  assert.throws(
+    () => new nn.Dense(3, { activation: 'swish' as never }),
+    (e: Error) => /unknown activation "swish"/.test(e.message),
+  );
   const un = new nn.Dense(2);
   assert.throws(() => un.forward(nd.ones([1, 3])), /has not been initialized; call net.initialize\(\)/);
 });
@@ -93,7 +97,11 @@ test('Activation: relu, sigmoid, tanh, softrelu, softsign equal their formulas; 
   const xg = x.copy();
   xg.attachGrad();
   autograd.record(() => s.forward(xg).sum()).backward();
-  assertClose(xg.grad, v.map((t) => 1 / (1 + Math.abs(t)) ** 2), 1e-12);
+  assertClose(
+    xg.grad,
+    v.map((t) => 1 / (1 + Math.abs(t)) ** 2),
+    1e-12,
+  );
 });
 
 test('Dropout: identity in predict mode, inverted scaling in training mode, seeded masks', () => {
@@ -105,7 +113,10 @@ test('Dropout: identity in predict mode, inverted scaling in training mode, seed
   nd.random.seed(5);
   const y = autograd.record(() => drop.forward(x));
   const vals = Array.from(y.dataSync());
-  assert.ok(vals.every((v) => v === 0 || v === 2), 'kept entries scaled by 1/(1-p)');
+  assert.ok(
+    vals.every((v) => v === 0 || v === 2),
+    'kept entries scaled by 1/(1-p)',
+  );
   const keptFrac = vals.filter((v) => v !== 0).length / vals.length;
   assert.ok(Math.abs(keptFrac - 0.5) < 0.03, `kept fraction ${keptFrac}`);
   nd.random.seed(5);
@@ -123,10 +134,22 @@ test('Dropout: identity in predict mode, inverted scaling in training mode, seed
   const t = autograd.trainMode(() => new nn.Dropout(0.9).forward(x));
   assert.ok(Array.from(t.dataSync()).filter((v) => v === 0).length > 0.8 * x.size);
   // rate 0, rate 1, shared mask along axes.
-  assertClose(autograd.record(() => new nn.Dropout(0).forward(x)), x, 0);
-  assertClose(autograd.record(() => new nn.Dropout(1).forward(x)), nd.zeros(x.shape), 0);
+  assertClose(
+    autograd.record(() => new nn.Dropout(0).forward(x)),
+    x,
+    0,
+  );
+  assertClose(
+    autograd.record(() => new nn.Dropout(1).forward(x)),
+    nd.zeros(x.shape),
+    0,
+  );
   const shared = autograd.record(() => new nn.Dropout(0.5, { axes: [1] }).forward(nd.ones([30, 4]))).toArray() as number[][];
-  for (const row of shared) assert.ok(row.every((v) => v === row[0]), 'one mask value per row');
+  for (const row of shared)
+    assert.ok(
+      row.every((v) => v === row[0]),
+      'one mask value per row',
+    );
   assert.throws(() => new nn.Dropout(1.5), ValueError);
   assert.equal(String(drop), 'Dropout(p = 0.5, axes=())');
 });
@@ -137,7 +160,10 @@ test('Flatten: (N, ...) -> (N, prod), gradient flows back', () => {
   x.attachGrad();
   const y = autograd.record(() => f.forward(x));
   assert.deepEqual(y.shape, [2, 12]);
-  assert.deepEqual((y.toArray() as number[][])[1], Array.from({ length: 12 }, (_, i) => 12 + i));
+  assert.deepEqual(
+    (y.toArray() as number[][])[1],
+    Array.from({ length: 12 }, (_, i) => 12 + i),
+  );
   autograd.record(() => f.forward(x).mul(2).sum()).backward();
   assertClose(x.grad, nd.full([2, 3, 4], 2), 0);
   assert.deepEqual(f.forward(nd.ones([5])).shape, [5, 1]);
@@ -148,11 +174,21 @@ test('Embedding: rows of the weight, dense gradient with repeated indices', () =
   nd.random.seed(7);
   const embed = new nn.Embedding(20, 4);
   embed.initialize();
-  const idx = nd.array([[1, 2, 3], [4, 5, 1]]);
+  const idx = nd.array([
+    [1, 2, 3],
+    [4, 5, 1],
+  ]);
   const y = embed.forward(idx);
   assert.deepEqual(y.shape, [2, 3, 4]);
   const W = embed.weight.data().toArray() as number[][];
-  assertClose(y, [[W[1], W[2], W[3]], [W[4], W[5], W[1]]], 0);
+  assertClose(
+    y,
+    [
+      [W[1], W[2], W[3]],
+      [W[4], W[5], W[1]],
+    ],
+    0,
+  );
   assertClose(embed.forward(nd.array([1, 2], { dtype: 'int32' })), [W[1], W[2]], 0);
   autograd.record(() => embed.forward(idx).sum()).backward();
   const g = embed.weight.grad().toArray() as number[][];
@@ -160,10 +196,13 @@ test('Embedding: rows of the weight, dense gradient with repeated indices', () =
   assert.deepEqual(g[2], [1, 1, 1, 1]);
   assert.deepEqual(g[0], [0, 0, 0, 0]);
   assert.equal(String(embed), 'Embedding(20 -> 4, float32)');
-  assert.throws(() => embed.forward(nd.array([20])), (e: Error) => e instanceof IndexError && e.message.includes(`Embedding '${embed.name}'`));
+  assert.throws(
+    () => embed.forward(nd.array([20])),
+    (e: Error) => e instanceof IndexError && e.message.includes(`Embedding '${embed.name}'`),
+  );
 });
 
-test('Conv2D: equals conv2d + bias + activation; deferred in_channels; the book\'s edge detector', () => {
+test("Conv2D: equals conv2d + bias + activation; deferred in_channels; the book's edge detector", () => {
   nd.random.seed(8);
   const conv = new nn.Conv2D(4, 3, { padding: 1, strides: 2, activation: 'tanh' });
   assert.equal(String(conv), 'Conv2D(None -> 4, kernel_size=(3, 3), stride=(2, 2), padding=(1, 1), Activation(tanh))');
@@ -178,7 +217,10 @@ test('Conv2D: equals conv2d + bias + activation; deferred in_channels; the book\
   const W = leaf(conv.weight.data());
   const b = leaf(conv.bias!.data());
   const xr = leaf(x);
-  const ref = () => conv2d(xr, W, null, { padding: 1, stride: 2 }).add(b.reshape([1, 4, 1, 1])).tanh();
+  const ref = () =>
+    conv2d(xr, W, null, { padding: 1, stride: 2 })
+      .add(b.reshape([1, 4, 1, 1]))
+      .tanh();
   assertClose(y, ref(), 1e-6);
   autograd.record(() => ref().mul(R).sum()).backward();
   assertClose(conv.weight.grad(), W.grad, 1e-5);
@@ -203,9 +245,18 @@ test('Conv2D: groups, dilation, errors', () => {
   const y = g.forward(x);
   assert.deepEqual(g.weight.shape, [4, 3, 3, 3]);
   assertClose(y, conv2d(x, g.weight.data(), g.bias!.data(), { groups: 2, dilation: 2, padding: 2 }), 1e-6);
-  assert.throws(() => g.forward(nd.ones([1, 5, 5, 5])), (e: Error) => e instanceof ShapeError && /not divisible by groups=2/.test(e.message));
-  assert.throws(() => g.forward(nd.ones([1, 4, 5, 5])), (e: Error) => e instanceof ShapeError && /has 4 channels/.test(e.message));
-  assert.throws(() => g.forward(nd.ones([6, 5, 5])), (e: Error) => e instanceof ShapeError && /4-D NCHW/.test(e.message));
+  assert.throws(
+    () => g.forward(nd.ones([1, 5, 5, 5])),
+    (e: Error) => e instanceof ShapeError && /not divisible by groups=2/.test(e.message),
+  );
+  assert.throws(
+    () => g.forward(nd.ones([1, 4, 5, 5])),
+    (e: Error) => e instanceof ShapeError && /has 4 channels/.test(e.message),
+  );
+  assert.throws(
+    () => g.forward(nd.ones([6, 5, 5])),
+    (e: Error) => e instanceof ShapeError && /4-D NCHW/.test(e.message),
+  );
   assert.throws(() => new nn.Conv2D(3, 3, { groups: 2 }), ValueError);
   assert.throws(() => new nn.Conv2D(3, [3, 3, 3] as never), ValueError);
 });
@@ -252,11 +303,17 @@ test('BatchNorm: training uses batch statistics and updates running ones; predic
     const mean = xr.mean({ axis: [0, 2, 3], keepdims: true });
     const c = xr.sub(mean);
     const v = c.square().mean({ axis: [0, 2, 3], keepdims: true });
-    return c.div(v.add(1e-5).sqrt()).mul(g.reshape([1, 3, 1, 1])).add(b.reshape([1, 3, 1, 1]));
+    return c
+      .div(v.add(1e-5).sqrt())
+      .mul(g.reshape([1, 3, 1, 1]))
+      .add(b.reshape([1, 3, 1, 1]));
   };
   assertClose(y, ref(), 1e-5);
   const mean = x.mean({ axis: [0, 2, 3] });
-  const variance = x.sub(x.mean({ axis: [0, 2, 3], keepdims: true })).square().mean({ axis: [0, 2, 3] });
+  const variance = x
+    .sub(x.mean({ axis: [0, 2, 3], keepdims: true }))
+    .square()
+    .mean({ axis: [0, 2, 3] });
   assertClose(bn.runningMean.data(), mean.mul(0.1), 1e-5);
   assertClose(bn.runningVar.data(), variance.mul(0.1).add(0.9), 1e-5);
   // Gradients match the composition.
@@ -291,20 +348,40 @@ test('BatchNorm: training uses batch statistics and updates running ones; predic
 
 test('BatchNorm: 2-D input after Dense, deferred channels, names, repr, useGlobalStats', () => {
   const bn = new nn.BatchNorm({ momentum: 0.5 });
-  assert.deepEqual(bn.collectParams().keys(), ['gamma', 'beta', 'running_mean', 'running_var'].map((k) => bn.prefix + k));
+  assert.deepEqual(
+    bn.collectParams().keys(),
+    ['gamma', 'beta', 'running_mean', 'running_var'].map((k) => bn.prefix + k),
+  );
   assert.deepEqual([...bn.structuredParams().keys()], ['gamma', 'beta', 'running_mean', 'running_var']);
   assert.match(bn.name, /^batchnorm\d+$/);
   bn.initialize(new init.Normal(1));
-  const x = nd.array([[1, 10], [3, 30]]);
+  const x = nd.array([
+    [1, 10],
+    [3, 30],
+  ]);
   const y = autograd.record(() => bn.forward(x));
-  assertClose(y, [[-1, -1], [1, 1]], 1e-4);
+  assertClose(
+    y,
+    [
+      [-1, -1],
+      [1, 1],
+    ],
+    1e-4,
+  );
   assertClose(bn.runningMean.data(), [1, 10], 1e-6);
   assertClose(bn.runningVar.data(), [1, 50.5], 1e-5);
   assert.equal(String(bn), 'BatchNorm(axis=1, eps=1e-05, momentum=0.5, fix_gamma=False, use_global_stats=False, in_channels=2)');
   const fixed = new nn.BatchNorm({ useGlobalStats: true, inChannels: 2 });
   fixed.initialize();
-  assertClose(autograd.record(() => fixed.forward(x)), x.div(Math.sqrt(1 + 1e-5)), 1e-6);
-  assert.throws(() => bn.forward(nd.ones([2, 3])), (e: Error) => e instanceof ShapeError && /has 3 channels on axis 1 but the layer has 2/.test(e.message));
+  assertClose(
+    autograd.record(() => fixed.forward(x)),
+    x.div(Math.sqrt(1 + 1e-5)),
+    1e-6,
+  );
+  assert.throws(
+    () => bn.forward(nd.ones([2, 3])),
+    (e: Error) => e instanceof ShapeError && /has 3 channels on axis 1 but the layer has 2/.test(e.message),
+  );
 });
 
 test('layers free their temporaries: a training-style loop keeps memory flat', () => {
@@ -325,7 +402,10 @@ test('layers free their temporaries: a training-style loop keeps memory flat', (
   const emb = new nn.Embedding(10, 3);
   emb.initialize();
   const X = nd.random.normal(0, 1, [2, 2, 8, 8]);
-  const I = nd.array([[1, 2], [3, 4]]);
+  const I = nd.array([
+    [1, 2],
+    [3, 4],
+  ]);
   const step = () => {
     const l = autograd.record(() => {
       const y = net.forward(X);

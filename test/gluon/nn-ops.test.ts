@@ -28,7 +28,11 @@ function gradCheck(inputs: NDArray[], op: (...xs: NDArray[]) => NDArray, tol = 1
   const probe = op(...inputs);
   const R = nd.random.normal(0, 1, probe.shape, { dtype: 'float64' });
   probe.dispose();
-  const y = autograd.record(() => op(...inputs).mul(R).sum());
+  const y = autograd.record(() =>
+    op(...inputs)
+      .mul(R)
+      .sum(),
+  );
   y.backward();
   const f = () => {
     const o = op(...inputs);
@@ -43,8 +47,14 @@ function gradCheck(inputs: NDArray[], op: (...xs: NDArray[]) => NDArray, tol = 1
 
 /** A direct loop implementation of conv2d, independent of the backend. */
 function convRef(x: number[][][][], w: number[][][][], stride: number[], pad: number[], dil: number[], groups: number): number[][][][] {
-  const N = x.length, C = x[0].length, H = x[0][0].length, W = x[0][0][0].length;
-  const O = w.length, CG = w[0].length, KH = w[0][0].length, KW = w[0][0][0].length;
+  const N = x.length,
+    C = x[0].length,
+    H = x[0][0].length,
+    W = x[0][0][0].length;
+  const O = w.length,
+    CG = w[0].length,
+    KH = w[0][0].length,
+    KW = w[0][0][0].length;
   const OH = Math.floor((H + 2 * pad[0] - dil[0] * (KH - 1) - 1) / stride[0]) + 1;
   const OW = Math.floor((W + 2 * pad[1] - dil[1] * (KW - 1) - 1) / stride[1]) + 1;
   void C;
@@ -73,10 +83,24 @@ function convRef(x: number[][][][], w: number[][][][], stride: number[], pad: nu
   return out;
 }
 
-test('conv2d: the book\'s corr2d example', () => {
+test("conv2d: the book's corr2d example", () => {
   const X = nd.arange(9).reshape([1, 1, 3, 3]);
-  const K = nd.array([[[[0, 1], [2, 3]]]]);
-  assert.deepEqual(conv2d(X, K).toArray(), [[[[19, 25], [37, 43]]]]);
+  const K = nd.array([
+    [
+      [
+        [0, 1],
+        [2, 3],
+      ],
+    ],
+  ]);
+  assert.deepEqual(conv2d(X, K).toArray(), [
+    [
+      [
+        [19, 25],
+        [37, 43],
+      ],
+    ],
+  ]);
 });
 
 test('conv2d: matches a loop reference with stride, padding, dilation, groups and bias', () => {
@@ -91,7 +115,12 @@ test('conv2d: matches a loop reference with stride, padding, dilation, groups an
     const x = nd.random.normal(0, 1, c.x);
     const w = nd.random.normal(0, 1, c.w);
     const b = nd.random.normal(0, 1, [c.w[0]]);
-    const y = conv2d(x, w, b, { stride: c.stride as [number, number], padding: c.pad as [number, number], dilation: c.dil as [number, number], groups: c.groups });
+    const y = conv2d(x, w, b, {
+      stride: c.stride as [number, number],
+      padding: c.pad as [number, number],
+      dilation: c.dil as [number, number],
+      groups: c.groups,
+    });
     const ref = convRef(x.toArray(), w.toArray(), c.stride, c.pad, c.dil, c.groups);
     const bv = b.toArray() as number[];
     const refB = ref.map((n) => n.map((o, oi) => o.map((r) => r.map((v) => v + bv[oi]))));
@@ -111,7 +140,9 @@ test('conv2d: gradients of input, weight and bias match finite differences (floa
     const x = nd.random.normal(0, 1, o.x, { dtype: 'float64' });
     const w = nd.random.normal(0, 1, o.w, { dtype: 'float64' });
     const b = nd.random.normal(0, 1, [o.w[0]], { dtype: 'float64' });
-    gradCheck([x, w, b], (xx, ww, bb) => conv2d(xx, ww, bb, { stride: o.stride, padding: o.padding, dilation: o.dilation, groups: o.groups }));
+    gradCheck([x, w, b], (xx, ww, bb) =>
+      conv2d(xx, ww, bb, { stride: o.stride, padding: o.padding, dilation: o.dilation, groups: o.groups }),
+    );
   }
 });
 
@@ -125,31 +156,97 @@ test('conv2d: only the inputs that need a gradient get one', () => {
 
 test('conv2d: clear errors for bad shapes and dtypes', () => {
   const x = nd.ones([1, 3, 5, 5]);
-  assert.throws(() => conv2d(nd.ones([3, 5, 5]), nd.ones([2, 3, 3, 3])), (e: Error) => e instanceof ShapeError && /4-D \(NCHW/.test(e.message) && /\(3, 5, 5\)/.test(e.message));
-  assert.throws(() => conv2d(x, nd.ones([2, 2, 3, 3])), (e: Error) => e instanceof ShapeError && /3 channels/.test(e.message) && /expects 2/.test(e.message));
-  assert.throws(() => conv2d(x, nd.ones([2, 3, 7, 7])), (e: Error) => e instanceof ShapeError && /does not fit/.test(e.message));
+  assert.throws(
+    () => conv2d(nd.ones([3, 5, 5]), nd.ones([2, 3, 3, 3])),
+    (e: Error) => e instanceof ShapeError && /4-D \(NCHW/.test(e.message) && /\(3, 5, 5\)/.test(e.message),
+  );
+  assert.throws(
+    () => conv2d(x, nd.ones([2, 2, 3, 3])),
+    (e: Error) => e instanceof ShapeError && /3 channels/.test(e.message) && /expects 2/.test(e.message),
+  );
+  assert.throws(
+    () => conv2d(x, nd.ones([2, 3, 7, 7])),
+    (e: Error) => e instanceof ShapeError && /does not fit/.test(e.message),
+  );
   assert.throws(() => conv2d(x, nd.ones([3, 1, 3, 3]), null, { groups: 2 }), ShapeError);
-  assert.throws(() => conv2d(x, nd.ones([2, 3, 3, 3]), nd.ones([3])), (e: Error) => e instanceof ShapeError && /bias must have shape \(2,\)/.test(e.message));
+  assert.throws(
+    () => conv2d(x, nd.ones([2, 3, 3, 3]), nd.ones([3])),
+    (e: Error) => e instanceof ShapeError && /bias must have shape \(2,\)/.test(e.message),
+  );
   assert.throws(() => conv2d(x, nd.ones([2, 3, 3, 3]), null, { stride: 0 }), ValueError);
   assert.throws(() => conv2d(nd.ones([1, 3, 5, 5], { dtype: 'int32' }), nd.ones([2, 3, 3, 3])), DTypeError);
   assert.throws(() => conv2d(x, nd.ones([2, 3, 3, 3], { dtype: 'float64' })), DTypeError);
 });
 
-test('maxPool2d / avgPool2d: hand-computed examples (the book\'s pooling section)', () => {
+test("maxPool2d / avgPool2d: hand-computed examples (the book's pooling section)", () => {
   const X = nd.arange(9).reshape([1, 1, 3, 3]);
-  assert.deepEqual(maxPool2d(X, { kernel: 2, stride: 1 }).toArray(), [[[[4, 5], [7, 8]]]]);
-  assert.deepEqual(avgPool2d(X, { kernel: 2, stride: 1 }).toArray(), [[[[2, 3], [5, 6]]]]);
+  assert.deepEqual(maxPool2d(X, { kernel: 2, stride: 1 }).toArray(), [
+    [
+      [
+        [4, 5],
+        [7, 8],
+      ],
+    ],
+  ]);
+  assert.deepEqual(avgPool2d(X, { kernel: 2, stride: 1 }).toArray(), [
+    [
+      [
+        [2, 3],
+        [5, 6],
+      ],
+    ],
+  ]);
   const Y = nd.arange(16).reshape([1, 1, 4, 4]);
   assert.deepEqual(maxPool2d(Y, { kernel: 3 }).toArray(), [[[[10]]]]);
-  assert.deepEqual(maxPool2d(Y, { kernel: 3, padding: 1, stride: 2 }).toArray(), [[[[5, 7], [13, 15]]]]);
-  assert.deepEqual(maxPool2d(Y, { kernel: [2, 3], padding: [1, 2], stride: [2, 3] }).toArray(), [[[[0, 3], [8, 11], [12, 15]]]]);
+  assert.deepEqual(maxPool2d(Y, { kernel: 3, padding: 1, stride: 2 }).toArray(), [
+    [
+      [
+        [5, 7],
+        [13, 15],
+      ],
+    ],
+  ]);
+  assert.deepEqual(maxPool2d(Y, { kernel: [2, 3], padding: [1, 2], stride: [2, 3] }).toArray(), [
+    [
+      [
+        [0, 3],
+        [8, 11],
+        [12, 15],
+      ],
+    ],
+  ]);
   // avg with padding: counted (MXNet default) or not.
   const Z = nd.ones([1, 1, 2, 2]);
-  assert.deepEqual(avgPool2d(Z, { kernel: 2, padding: 1, stride: 2 }).toArray(), [[[[0.25, 0.25], [0.25, 0.25]]]]);
-  assert.deepEqual(avgPool2d(Z, { kernel: 2, padding: 1, stride: 2, countIncludePad: false }).toArray(), [[[[1, 1], [1, 1]]]]);
+  assert.deepEqual(avgPool2d(Z, { kernel: 2, padding: 1, stride: 2 }).toArray(), [
+    [
+      [
+        [0.25, 0.25],
+        [0.25, 0.25],
+      ],
+    ],
+  ]);
+  assert.deepEqual(avgPool2d(Z, { kernel: 2, padding: 1, stride: 2, countIncludePad: false }).toArray(), [
+    [
+      [
+        [1, 1],
+        [1, 1],
+      ],
+    ],
+  ]);
   // Two channels pool independently.
   const two = nd.concat([X, X.mul(10)], { dim: 1 });
-  assert.deepEqual(maxPool2d(two, { kernel: 2, stride: 1 }).toArray(), [[[[4, 5], [7, 8]], [[40, 50], [70, 80]]]]);
+  assert.deepEqual(maxPool2d(two, { kernel: 2, stride: 1 }).toArray(), [
+    [
+      [
+        [4, 5],
+        [7, 8],
+      ],
+      [
+        [40, 50],
+        [70, 80],
+      ],
+    ],
+  ]);
 });
 
 test('pooling: ceilMode rounds the output size up', () => {
@@ -157,7 +254,15 @@ test('pooling: ceilMode rounds the output size up', () => {
   assert.deepEqual(maxPool2d(Y, { kernel: 2 }).shape, [1, 1, 2, 2]);
   const c = maxPool2d(Y, { kernel: 2, ceilMode: true });
   assert.deepEqual(c.shape, [1, 1, 3, 3]);
-  assert.deepEqual(c.toArray(), [[[[6, 8, 9], [16, 18, 19], [21, 23, 24]]]]);
+  assert.deepEqual(c.toArray(), [
+    [
+      [
+        [6, 8, 9],
+        [16, 18, 19],
+        [21, 23, 24],
+      ],
+    ],
+  ]);
 });
 
 test('pooling: gradients match finite differences (float64), max routes to the maximum', () => {
@@ -167,15 +272,35 @@ test('pooling: gradients match finite differences (float64), max routes to the m
   gradCheck([x], (v) => maxPool2d(v, { kernel: 3, stride: 1, padding: 1 }), 1e-5);
   gradCheck([x], (v) => avgPool2d(v, { kernel: [2, 3], stride: [1, 2], padding: [1, 1] }));
   gradCheck([x], (v) => avgPool2d(v, { kernel: 2, stride: 1, padding: 1, countIncludePad: false }));
-  const m = nd.array([[[[1, 3], [2, 0]]]]);
+  const m = nd.array([
+    [
+      [
+        [1, 3],
+        [2, 0],
+      ],
+    ],
+  ]);
   m.attachGrad();
   autograd.record(() => maxPool2d(m, { kernel: 2 }).sum()).backward();
-  assert.deepEqual(m.grad.toArray(), [[[[0, 1], [0, 0]]]]);
+  assert.deepEqual(m.grad.toArray(), [
+    [
+      [
+        [0, 1],
+        [0, 0],
+      ],
+    ],
+  ]);
 });
 
 test('pooling: clear errors', () => {
-  assert.throws(() => maxPool2d(nd.ones([1, 1, 2, 2]), { kernel: 3 }), (e: Error) => e instanceof ShapeError && /does not fit/.test(e.message));
-  assert.throws(() => maxPool2d(nd.ones([1, 2, 2]), { kernel: 1 }), (e: Error) => e instanceof ShapeError && /maxPool2d/.test(e.message));
+  assert.throws(
+    () => maxPool2d(nd.ones([1, 1, 2, 2]), { kernel: 3 }),
+    (e: Error) => e instanceof ShapeError && /does not fit/.test(e.message),
+  );
+  assert.throws(
+    () => maxPool2d(nd.ones([1, 2, 2]), { kernel: 1 }),
+    (e: Error) => e instanceof ShapeError && /maxPool2d/.test(e.message),
+  );
   assert.throws(() => avgPool2d(nd.ones([1, 1, 4, 4]), { kernel: 2, padding: 2 }), ValueError);
   assert.throws(() => avgPool2d(nd.ones([1, 1, 4, 4]), { kernel: 0 }), ValueError);
 });

@@ -5,7 +5,8 @@ import { CosineScheduler, FactorScheduler, MultiFactorScheduler, PolyScheduler }
 
 const near = (a: number[], b: number[], tol = 1e-12) =>
   a.forEach((v, i) => assert.ok(Math.abs(v - b[i]) <= tol * (1 + Math.abs(b[i])), `[${i}] ${v} vs ${b[i]}: got [${a}]`));
-const run = (s: { getLr(n: number): number }, from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => s.getLr(from + i));
+const run = (s: { getLr(n: number): number }, from: number, to: number) =>
+  Array.from({ length: to - from + 1 }, (_, i) => s.getLr(from + i));
 
 test('FactorScheduler: lr·factor every `step` updates, floored at stopFactorLr (MXNet semantics)', () => {
   near(run(new FactorScheduler(2, { factor: 0.5, baseLr: 1 }), 1, 7), [1, 1, 0.5, 0.5, 0.25, 0.25, 0.125]);
@@ -43,14 +44,23 @@ test('warmup: linear from warmupBeginLr to baseLr, or constant, during the first
 });
 
 test('invalid schedules are errors naming the scheduler, the value and the rule', () => {
-  assert.throws(() => new FactorScheduler(0), (e: Error) => e instanceof ValueError && /FactorScheduler: step must be at least 1 update, got 0/.test(e.message));
+  assert.throws(
+    () => new FactorScheduler(0),
+    (e: Error) => e instanceof ValueError && /FactorScheduler: step must be at least 1 update, got 0/.test(e.message),
+  );
   assert.throws(() => new FactorScheduler(2, { factor: 1.5 }), /FactorScheduler: factor must be no more than 1/);
   assert.throws(() => new MultiFactorScheduler([3, 2]), /MultiFactorScheduler: steps must be strictly increasing, got \[3, 2\]/);
   assert.throws(() => new MultiFactorScheduler([]), /non-empty list/);
   assert.throws(() => new CosineScheduler(0), /CosineScheduler: maxUpdate must be a positive integer, got 0/);
   assert.throws(() => new CosineScheduler(5, { warmupSteps: 5 }), /maxUpdate \(5\) must exceed warmupSteps \(5\)/);
-  assert.throws(() => new CosineScheduler(5, { baseLr: 0.1, warmupBeginLr: 0.5 }), /baseLr \(0.1\) has to be higher than warmupBeginLr \(0.5\)/);
-  assert.throws(() => new FactorScheduler(1, { warmupMode: 'cubic' as 'linear' }), /warmupMode must be 'linear' or 'constant', got 'cubic'/);
+  assert.throws(
+    () => new CosineScheduler(5, { baseLr: 0.1, warmupBeginLr: 0.5 }),
+    /baseLr \(0.1\) has to be higher than warmupBeginLr \(0.5\)/,
+  );
+  assert.throws(
+    () => new FactorScheduler(1, { warmupMode: 'cubic' as 'linear' }),
+    /warmupMode must be 'linear' or 'constant', got 'cubic'/,
+  );
 });
 
 test('getState/setState carry a schedule across a restart', () => {

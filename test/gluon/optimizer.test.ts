@@ -45,109 +45,194 @@ function run(name: string, opts: Record<string, unknown>, ref: Ref, nStates: num
 const clip = (x: number, c: number | null) => (c === null ? x : Math.min(Math.max(x, -c), c));
 
 test('sgd without momentum: w = (1 − lr·wd)·w − lr·clip(rescale·g)', () => {
-  const lr = 0.1, wd = 0.01, rs = 0.5, c = 1.0;
-  run('sgd', { learningRate: lr, wd, rescaleGrad: rs, clipGradient: c }, (w, g) => {
-    for (let i = 0; i < w.length; i++) w[i] = (1 - lr * wd) * w[i] - lr * clip(rs * g[i], c);
-  }, 0);
-  run('sgd', { learningRate: lr }, (w, g) => {
-    for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
-  }, 0);
+  const lr = 0.1,
+    wd = 0.01,
+    rs = 0.5,
+    c = 1.0;
+  run(
+    'sgd',
+    { learningRate: lr, wd, rescaleGrad: rs, clipGradient: c },
+    (w, g) => {
+      for (let i = 0; i < w.length; i++) w[i] = (1 - lr * wd) * w[i] - lr * clip(rs * g[i], c);
+    },
+    0,
+  );
+  run(
+    'sgd',
+    { learningRate: lr },
+    (w, g) => {
+      for (let i = 0; i < w.length; i++) w[i] -= lr * g[i];
+    },
+    0,
+  );
 });
 
 test('sgd with momentum: mom = μ·mom − lr·wd·w − lr·clip(rescale·g); w += mom', () => {
-  const lr = 0.05, wd = 0.1, mu = 0.9, rs = 2, c = 3;
-  run('sgd', { learningRate: lr, wd, momentum: mu, rescaleGrad: rs, clipGradient: c }, (w, g, [m]) => {
-    for (let i = 0; i < w.length; i++) {
-      m[i] = mu * m[i] - lr * wd * w[i] - lr * clip(rs * g[i], c);
-      w[i] += m[i];
-    }
-  }, 1);
+  const lr = 0.05,
+    wd = 0.1,
+    mu = 0.9,
+    rs = 2,
+    c = 3;
+  run(
+    'sgd',
+    { learningRate: lr, wd, momentum: mu, rescaleGrad: rs, clipGradient: c },
+    (w, g, [m]) => {
+      for (let i = 0; i < w.length; i++) {
+        m[i] = mu * m[i] - lr * wd * w[i] - lr * clip(rs * g[i], c);
+        w[i] += m[i];
+      }
+    },
+    1,
+  );
 });
 
 test('nag: g = clip(rescale·g) + wd·w; mom = μ·mom + g; w −= lr·(g + μ·mom)', () => {
-  const lr = 0.05, wd = 0.02, mu = 0.8, c = 1.5;
-  run('nag', { learningRate: lr, wd, momentum: mu, clipGradient: c }, (w, g, [m]) => {
-    for (let i = 0; i < w.length; i++) {
-      const gg = clip(g[i], c) + wd * w[i];
-      m[i] = mu * m[i] + gg;
-      w[i] -= lr * (gg + mu * m[i]);
-    }
-  }, 1);
-  run('nag', { learningRate: lr, wd }, (w, g) => {
-    for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
-  }, 0);
+  const lr = 0.05,
+    wd = 0.02,
+    mu = 0.8,
+    c = 1.5;
+  run(
+    'nag',
+    { learningRate: lr, wd, momentum: mu, clipGradient: c },
+    (w, g, [m]) => {
+      for (let i = 0; i < w.length; i++) {
+        const gg = clip(g[i], c) + wd * w[i];
+        m[i] = mu * m[i] + gg;
+        w[i] -= lr * (gg + mu * m[i]);
+      }
+    },
+    1,
+  );
+  run(
+    'nag',
+    { learningRate: lr, wd },
+    (w, g) => {
+      for (let i = 0; i < w.length; i++) w[i] -= lr * (g[i] + wd * w[i]);
+    },
+    0,
+  );
 });
 
 test('adagrad: h += g²; w −= lr·(g/sqrt(h + eps) + wd·w)', () => {
-  const lr = 0.3, wd = 0.05, eps = 1e-7, rs = 0.5;
-  run('adagrad', { learningRate: lr, wd, rescaleGrad: rs }, (w, g, [h]) => {
-    for (let i = 0; i < w.length; i++) {
-      const gg = rs * g[i];
-      h[i] += gg * gg;
-      w[i] -= lr * (gg / Math.sqrt(h[i] + eps) + wd * w[i]);
-    }
-  }, 1);
+  const lr = 0.3,
+    wd = 0.05,
+    eps = 1e-7,
+    rs = 0.5;
+  run(
+    'adagrad',
+    { learningRate: lr, wd, rescaleGrad: rs },
+    (w, g, [h]) => {
+      for (let i = 0; i < w.length; i++) {
+        const gg = rs * g[i];
+        h[i] += gg * gg;
+        w[i] -= lr * (gg / Math.sqrt(h[i] + eps) + wd * w[i]);
+      }
+    },
+    1,
+  );
 });
 
 test('rmsprop (Tieleman & Hinton): n = (1−γ1)g² + γ1·n; w −= lr·g/sqrt(n + eps), g including wd', () => {
-  const lr = 0.01, wd = 0.1, g1 = 0.9, eps = 1e-8, c = 2;
-  run('rmsprop', { learningRate: lr, wd, gamma1: g1, clipGradient: c }, (w, g, [n]) => {
-    for (let i = 0; i < w.length; i++) {
-      const gg = clip(g[i] + wd * w[i], c);
-      n[i] = (1 - g1) * gg * gg + g1 * n[i];
-      w[i] -= (lr * gg) / Math.sqrt(n[i] + eps);
-    }
-  }, 1);
+  const lr = 0.01,
+    wd = 0.1,
+    g1 = 0.9,
+    eps = 1e-8,
+    c = 2;
+  run(
+    'rmsprop',
+    { learningRate: lr, wd, gamma1: g1, clipGradient: c },
+    (w, g, [n]) => {
+      for (let i = 0; i < w.length; i++) {
+        const gg = clip(g[i] + wd * w[i], c);
+        n[i] = (1 - g1) * gg * gg + g1 * n[i];
+        w[i] -= (lr * gg) / Math.sqrt(n[i] + eps);
+      }
+    },
+    1,
+  );
 });
 
 test('rmsprop centered (Graves): Δ = γ2·Δ − lr·g/sqrt(n − ḡ² + eps); w += Δ; clipWeights', () => {
-  const lr = 0.02, g1 = 0.95, g2 = 0.9, eps = 1e-8, cw = 1.9;
-  run('rmsprop', { learningRate: lr, gamma1: g1, gamma2: g2, centered: true, clipWeights: cw }, (w, g, [n, gb, d]) => {
-    for (let i = 0; i < w.length; i++) {
-      const gg = g[i];
-      n[i] = (1 - g1) * gg * gg + g1 * n[i];
-      gb[i] = (1 - g1) * gg + g1 * gb[i];
-      d[i] = g2 * d[i] - (lr * gg) / Math.sqrt(n[i] - gb[i] * gb[i] + eps);
-      w[i] = clip(w[i] + d[i], cw);
-    }
-  }, 3);
+  const lr = 0.02,
+    g1 = 0.95,
+    g2 = 0.9,
+    eps = 1e-8,
+    cw = 1.9;
+  run(
+    'rmsprop',
+    { learningRate: lr, gamma1: g1, gamma2: g2, centered: true, clipWeights: cw },
+    (w, g, [n, gb, d]) => {
+      for (let i = 0; i < w.length; i++) {
+        const gg = g[i];
+        n[i] = (1 - g1) * gg * gg + g1 * n[i];
+        gb[i] = (1 - g1) * gg + g1 * gb[i];
+        d[i] = g2 * d[i] - (lr * gg) / Math.sqrt(n[i] - gb[i] * gb[i] + eps);
+        w[i] = clip(w[i] + d[i], cw);
+      }
+    },
+    3,
+  );
 });
 
 test('adadelta: no learning rate; Δ = sqrt(δ + eps)/sqrt(s + eps)·g; w −= Δ + wd·w', () => {
-  const rho = 0.9, eps = 1e-5, wd = 0.01;
-  run('adadelta', { rho, wd, learningRate: 123 /* ignored, as in MXNet */ }, (w, g, [s, dl]) => {
-    for (let i = 0; i < w.length; i++) {
-      s[i] = rho * s[i] + (1 - rho) * g[i] * g[i];
-      const delta = (Math.sqrt(dl[i] + eps) / Math.sqrt(s[i] + eps)) * g[i];
-      dl[i] = rho * dl[i] + (1 - rho) * delta * delta;
-      w[i] -= delta + wd * w[i];
-    }
-  }, 2);
+  const rho = 0.9,
+    eps = 1e-5,
+    wd = 0.01;
+  run(
+    'adadelta',
+    { rho, wd, learningRate: 123 /* ignored, as in MXNet */ },
+    (w, g, [s, dl]) => {
+      for (let i = 0; i < w.length; i++) {
+        s[i] = rho * s[i] + (1 - rho) * g[i] * g[i];
+        const delta = (Math.sqrt(dl[i] + eps) / Math.sqrt(s[i] + eps)) * g[i];
+        dl[i] = rho * dl[i] + (1 - rho) * delta * delta;
+        w[i] -= delta + wd * w[i];
+      }
+    },
+    2,
+  );
 });
 
 test('adam: bias correction folded into lr; g = clip(rescale·g + wd·w)', () => {
-  const lr = 0.01, b1 = 0.9, b2 = 0.999, eps = 1e-8, wd = 0.1, rs = 0.25, c = 0.5;
-  run('adam', { learningRate: lr, wd, rescaleGrad: rs, clipGradient: c }, (w, g, [m, v], t) => {
-    const lrt = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
-    for (let i = 0; i < w.length; i++) {
-      const gg = clip(rs * g[i] + wd * w[i], c);
-      m[i] = b1 * m[i] + (1 - b1) * gg;
-      v[i] = b2 * v[i] + (1 - b2) * gg * gg;
-      w[i] -= (lrt * m[i]) / (Math.sqrt(v[i]) + eps);
-    }
-  }, 2);
+  const lr = 0.01,
+    b1 = 0.9,
+    b2 = 0.999,
+    eps = 1e-8,
+    wd = 0.1,
+    rs = 0.25,
+    c = 0.5;
+  run(
+    'adam',
+    { learningRate: lr, wd, rescaleGrad: rs, clipGradient: c },
+    (w, g, [m, v], t) => {
+      const lrt = (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t);
+      for (let i = 0; i < w.length; i++) {
+        const gg = clip(rs * g[i] + wd * w[i], c);
+        m[i] = b1 * m[i] + (1 - b1) * gg;
+        v[i] = b2 * v[i] + (1 - b2) * gg * gg;
+        w[i] -= (lrt * m[i]) / (Math.sqrt(v[i]) + eps);
+      }
+    },
+    2,
+  );
 });
 
 test('adamw: decoupled weight decay w −= η·(m/(sqrt(v)+eps) + wd·w), no wd in the moments', () => {
-  const lr = 0.01, b1 = 0.8, b2 = 0.99, eps = 1e-6, wd = 0.3;
-  const ref = (correct: boolean): Ref => (w, g, [m, v], t) => {
-    const eta = correct ? (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t) : lr;
-    for (let i = 0; i < w.length; i++) {
-      m[i] = b1 * m[i] + (1 - b1) * g[i];
-      v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
-      w[i] -= eta * (m[i] / (Math.sqrt(v[i]) + eps) + wd * w[i]);
-    }
-  };
+  const lr = 0.01,
+    b1 = 0.8,
+    b2 = 0.99,
+    eps = 1e-6,
+    wd = 0.3;
+  const ref =
+    (correct: boolean): Ref =>
+    (w, g, [m, v], t) => {
+      const eta = correct ? (lr * Math.sqrt(1 - b2 ** t)) / (1 - b1 ** t) : lr;
+      for (let i = 0; i < w.length; i++) {
+        m[i] = b1 * m[i] + (1 - b1) * g[i];
+        v[i] = b2 * v[i] + (1 - b2) * g[i] * g[i];
+        w[i] -= eta * (m[i] / (Math.sqrt(v[i]) + eps) + wd * w[i]);
+      }
+    };
   run('adamw', { learningRate: lr, beta1: b1, beta2: b2, wd }, ref(true), 2);
   run('adamw', { learningRate: lr, beta1: b1, beta2: b2, wd, correctBias: false }, ref(false), 2);
 });
@@ -179,7 +264,11 @@ test('defaults match MXNet: learning rates, epsilons, momentum', () => {
 });
 
 test('unknown names and options are errors that list the valid ones', () => {
-  assert.throws(() => optimizer.create('adamax'), (e: Error) => e instanceof ValueError && /unknown optimizer 'adamax'.*adadelta, adagrad, adam, adamw, nag, rmsprop, sgd/.test(e.message));
+  assert.throws(
+    () => optimizer.create('adamax'),
+    (e: Error) =>
+      e instanceof ValueError && /unknown optimizer 'adamax'.*adadelta, adagrad, adam, adamw, nag, rmsprop, sgd/.test(e.message),
+  );
   assert.throws(() => optimizer.create('sgd', { learning_rate: 0.1 }), /unknown option 'learning_rate'; sgd accepts: learningRate/);
   assert.throws(() => optimizer.create('adam', { momentum: 0.9 }), /unknown option 'momentum'.*beta1/);
   assert.throws(() => optimizer.create('sgd', { learningRate: -1 }), /SGD: learningRate must be a non-negative number/);

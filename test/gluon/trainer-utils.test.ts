@@ -64,7 +64,10 @@ test('clipGlobalNorm warns on a non-finite norm, errors on bad arguments, and fr
   return new Promise<void>((resolve) =>
     setImmediate(() => {
       process.off('warning', onWarn);
-      assert.ok(warnings.some((w) => /nan or inf is detected/.test(w)), `warnings: ${warnings}`);
+      assert.ok(
+        warnings.some((w) => /nan or inf is detected/.test(w)),
+        `warnings: ${warnings}`,
+      );
       resolve();
     }),
   );

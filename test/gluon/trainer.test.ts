@@ -29,7 +29,10 @@ function backwardLinear(params: Parameter[], coefs: number[][]): void {
   const l = autograd.record(() => {
     let total: NDArray | null = null;
     params.forEach((p, i) => {
-      const t = p.data().mul(nd.array(coefs[i], { dtype: p.dtype })).sum();
+      const t = p
+        .data()
+        .mul(nd.array(coefs[i], { dtype: p.dtype }))
+        .sum();
       total = total ? total.add(t) : t;
     });
     return total!;
@@ -87,9 +90,17 @@ test('step() before backward and a stale gradient are clear errors; ignoreStaleG
   const trainer = new Trainer([w, u], 'sgd', { learningRate: 1 });
   assert.throws(
     () => trainer.step(1),
-    (e: Error) => e instanceof StaleGradientError && /Parameter 'dense0_weight'.*has not been updated by backward.*ignoreStaleGrad: true/s.test(e.message),
+    (e: Error) =>
+      e instanceof StaleGradientError &&
+      /Parameter 'dense0_weight'.*has not been updated by backward.*ignoreStaleGrad: true/s.test(e.message),
   );
-  backwardLinear([w, u], [[1, 1], [1, 1]]);
+  backwardLinear(
+    [w, u],
+    [
+      [1, 1],
+      [1, 1],
+    ],
+  );
   trainer.step(1);
   near(values(w), [0, 0]);
   // only w gets a new gradient: u's is stale
@@ -108,7 +119,12 @@ test('step() before backward and a stale gradient are clear errors; ignoreStaleG
 
 test('constructor errors: unknown optimizer, unknown option, params of the wrong kind, options with an instance', () => {
   const w = param('w', [1]);
-  assert.throws(() => new Trainer([w], 'sdg'), (e: Error) => e instanceof ValueError && /unknown optimizer 'sdg'; valid names are: adadelta, adagrad, adam, adamw, nag, rmsprop, sgd/.test(e.message));
+  assert.throws(
+    () => new Trainer([w], 'sdg'),
+    (e: Error) =>
+      e instanceof ValueError &&
+      /unknown optimizer 'sdg'; valid names are: adadelta, adagrad, adam, adamw, nag, rmsprop, sgd/.test(e.message),
+  );
   assert.throws(() => new Trainer([w], 'sgd', { learning_rate: 0.1 }), /unknown option 'learning_rate'/);
   assert.throws(() => new Trainer(w as unknown as Parameter[], 'sgd'), /params must be a ParameterDict.*got Parameter/);
   assert.throws(() => new Trainer([nd.zeros([1]) as unknown as Parameter], 'sgd'), /element 0 of params is not a Parameter/);
@@ -231,8 +247,14 @@ test('saveStates writes a safetensors file; loadStates rejects another optimizer
   assert.equal(header['0.0'].dtype, 'F32');
   assert.equal(header.__metadata__.optimizer, 'adam');
   assert.equal(bytes.length, 8 + n + 2 * 2 * 4);
-  assert.throws(() => new Trainer([param('w', [1, 2])], 'sgd', { momentum: 0.9 }).loadStates(path), /holds adam states but this trainer uses sgd/);
-  assert.throws(() => new Trainer([param('w', [1, 2, 3])], 'adam').loadStates(path), (e: Error) => e instanceof ShapeError && /state '0.0'.*\(2,\).*'w'.*\(3,\)/.test(e.message));
+  assert.throws(
+    () => new Trainer([param('w', [1, 2])], 'sgd', { momentum: 0.9 }).loadStates(path),
+    /holds adam states but this trainer uses sgd/,
+  );
+  assert.throws(
+    () => new Trainer([param('w', [1, 2, 3])], 'adam').loadStates(path),
+    (e: Error) => e instanceof ShapeError && /state '0.0'.*\(2,\).*'w'.*\(3,\)/.test(e.message),
+  );
   assert.throws(() => new Trainer([], 'adam').loadStates(path), /states for parameter #0 but this trainer has 0 parameters/);
   const junk = join(dir, 'junk');
   writeFileSync(junk, 'not a states file');
@@ -244,7 +266,10 @@ test('every optimizer through the Trainer: 200 steps leave live arrays and bytes
   for (const name of optimizer.names().filter((n) => n !== 'signsgd')) {
     const p = [param('w', [0.1, 0.2, 0.3, 0.4]), param('b', [0])];
     const t = new Trainer(p, name, name === 'sgd' || name === 'nag' ? { momentum: 0.9, wd: 1e-3 } : { wd: 1e-3 });
-    const x = nd.array([[1, 2, 3, 4], [0, 1, 0, 1]]);
+    const x = nd.array([
+      [1, 2, 3, 4],
+      [0, 1, 0, 1],
+    ]);
     const y = nd.array([1, 0]);
     const loss = new L2Loss();
     // tidy frees the forward pass's intermediates (the GC would, but later than nd.memory() looks)
@@ -267,7 +292,10 @@ test('every optimizer through the Trainer: 200 steps leave live arrays and bytes
 
 test('concise softmax regression (nn.Dense + SoftmaxCrossEntropyLoss + sgd) reaches >= 95% training accuracy in 300 steps, memory flat', () => {
   nd.seed(7);
-  const n = 2000, d = 20, k = 5, batch = 100;
+  const n = 2000,
+    d = 20,
+    k = 5,
+    batch = 100;
   const X = nd.random.normal(0, 1, [n, d]);
   const Wtrue = nd.random.normal(0, 1, [d, k]);
   const y = nd.dot(X, Wtrue).argmax({ axis: 1 }); // linearly separable by construction
@@ -292,7 +320,11 @@ test('concise softmax regression (nn.Dense + SoftmaxCrossEntropyLoss + sgd) reac
       l.backward();
       trainer.step(batch);
     });
-    if (step === 0) idsBefore = net.collectParams().values().map((p) => p.data());
+    if (step === 0)
+      idsBefore = net
+        .collectParams()
+        .values()
+        .map((p) => p.data());
     if (step === 9) {
       gc();
       mem10 = nd.memory();
@@ -302,7 +334,10 @@ test('concise softmax regression (nn.Dense + SoftmaxCrossEntropyLoss + sgd) reac
   const mem300 = nd.memory();
   assert.equal(mem300.arrays, mem10!.arrays, 'live arrays flat from step 10 to step 300');
   assert.equal(mem300.bytes, mem10!.bytes, 'live bytes flat from step 10 to step 300');
-  net.collectParams().values().forEach((p, i) => assert.equal(p.data(), idsBefore[i], 'parameters keep their arrays'));
+  net
+    .collectParams()
+    .values()
+    .forEach((p, i) => assert.equal(p.data(), idsBefore[i], 'parameters keep their arrays'));
   const acc = accuracy();
   assert.ok(acc >= 0.95, `training accuracy ${acc} < 0.95`);
 });

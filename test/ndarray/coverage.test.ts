@@ -43,7 +43,16 @@ test('every entry has cases, and every differentiable op is checked on non-empty
 
 test('the table has cases with 0-d arrays, size-0 dims, broadcasting and negative axes', () => {
   const specs = OP_TABLE.flatMap((e) => e.cases.flat());
-  assert.ok(specs.some((sp) => sp.shape.length === 0), '0-d');
-  assert.ok(specs.some((sp) => sp.shape.includes(0)), 'size 0');
-  assert.ok(OP_TABLE.some((e) => /-1|-2/.test(e.name)), 'negative axes');
+  assert.ok(
+    specs.some((sp) => sp.shape.length === 0),
+    '0-d',
+  );
+  assert.ok(
+    specs.some((sp) => sp.shape.includes(0)),
+    'size 0',
+  );
+  assert.ok(
+    OP_TABLE.some((e) => /-1|-2/.test(e.name)),
+    'negative axes',
+  );
 });

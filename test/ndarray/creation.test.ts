@@ -47,7 +47,11 @@ test('astype converts (and always copies)', () => {
 });
 
 test('nd.array from nested lists, typed arrays, numbers, booleans and NDArrays', () => {
-  const a = nd.array([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]);
+  const a = nd.array([
+    [2, 1, 4, 3],
+    [1, 2, 3, 4],
+    [4, 3, 2, 1],
+  ]);
   assert.deepEqual([...a.shape], [3, 4]);
   assert.equal(a.dtype, 'float32');
   assert.equal(a.size, 12);
@@ -55,7 +59,10 @@ test('nd.array from nested lists, typed arrays, numbers, booleans and NDArrays',
   assert.equal(nd.array(new Float64Array([1, 2])).dtype, 'float64');
   assert.equal(nd.array(new Int32Array([1, 2])).dtype, 'int32');
   assert.equal(nd.array(new Uint8Array([1, 2])).dtype, 'uint8');
-  assert.deepEqual(nd.array(new Int32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] }).toArray(), [[1, 2, 3], [4, 5, 6]]);
+  assert.deepEqual(nd.array(new Int32Array([1, 2, 3, 4, 5, 6]), { shape: [2, 3] }).toArray(), [
+    [1, 2, 3],
+    [4, 5, 6],
+  ]);
   assert.deepEqual([...nd.array(3.5).shape], []);
   assert.equal(nd.array(3.5).asScalar(), 3.5);
   assert.deepEqual(nd.array([true, false], { dtype: 'bool' }).toArray(), [1, 0]);
@@ -77,7 +84,10 @@ test('zeros, ones, full, zerosLike, onesLike, eye', () => {
   assert.deepEqual(nd.zeros([2, 3, 4]).toArray(), Array(2).fill(Array(3).fill(Array(4).fill(0))));
   assert.deepEqual(nd.ones([3, 4]).toArray(), Array(3).fill(Array(4).fill(1)));
   assert.deepEqual(nd.ones(3).toArray(), [1, 1, 1]);
-  assert.deepEqual(nd.full([2, 2], 7, { dtype: 'int32' }).toArray(), [[7, 7], [7, 7]]);
+  assert.deepEqual(nd.full([2, 2], 7, { dtype: 'int32' }).toArray(), [
+    [7, 7],
+    [7, 7],
+  ]);
   assert.equal(nd.full([2], 7, { dtype: 'int32' }).dtype, 'int32');
   assert.deepEqual([...nd.zeros([]).shape], []);
   assert.deepEqual([...nd.zeros([0, 5]).shape], [0, 5]);
@@ -86,9 +96,20 @@ test('zeros, ones, full, zerosLike, onesLike, eye', () => {
   assert.deepEqual([z.dtype, [...z.shape], z.toArray()], ['float64', [1, 2], [[0, 0]]]);
   assert.deepEqual(nd.onesLike(x).toArray(), [[1, 1]]);
   assert.deepEqual(x.onesLike().dtype, 'float64');
-  assert.deepEqual(nd.eye(3).toArray(), [[1, 0, 0], [0, 1, 0], [0, 0, 1]]);
-  assert.deepEqual(nd.eye(2, 3, 1).toArray(), [[0, 1, 0], [0, 0, 1]]);
-  assert.deepEqual(nd.eye(3, 2, -1).toArray(), [[0, 0], [1, 0], [0, 1]]);
+  assert.deepEqual(nd.eye(3).toArray(), [
+    [1, 0, 0],
+    [0, 1, 0],
+    [0, 0, 1],
+  ]);
+  assert.deepEqual(nd.eye(2, 3, 1).toArray(), [
+    [0, 1, 0],
+    [0, 0, 1],
+  ]);
+  assert.deepEqual(nd.eye(3, 2, -1).toArray(), [
+    [0, 0],
+    [1, 0],
+    [0, 1],
+  ]);
 });
 
 test('arange and linspace', () => {
@@ -145,7 +166,10 @@ test('random draws have the right shapes, dtypes, ranges and moments', () => {
   assert.deepEqual([...nd.random.normal(0, 1, [2, 0]).shape], [2, 0]);
   assert.deepEqual([...nd.random.uniform().shape], [1]);
   const p = nd.random.shuffle(nd.arange(10).reshape([5, 2]));
-  assert.deepEqual(Array.from(p.get(':, 0').dataSync()).sort((a, b) => a - b), [0, 2, 4, 6, 8]);
+  assert.deepEqual(
+    Array.from(p.get(':, 0').dataSync()).sort((a, b) => a - b),
+    [0, 2, 4, 6, 8],
+  );
   assert.deepEqual(p.get(':, 1').sub(p.get(':, 0')).toArray(), [1, 1, 1, 1, 1]);
 });
 

@@ -98,7 +98,13 @@ test('wrong dtypes are DTypeErrors / AutogradErrors naming the dtype', () => {
   throwsTyped(() => i.iadd(nd.array([0.5, 1])), DTypeError, /^iadd:/, /int32/, /float32/);
   // Same-kind in-place writes are fine.
   assert.deepEqual(i.iadd(nd.array([1, 1], { dtype: 'uint8' })).toArray(), [2, 3]);
-  assert.deepEqual(nd.array([1.5]).iadd(nd.array([1], { dtype: 'float64' })).toArray(), [2.5]);
+  assert.deepEqual(
+    nd
+      .array([1.5])
+      .iadd(nd.array([1], { dtype: 'float64' }))
+      .toArray(),
+    [2.5],
+  );
 });
 
 test('other bad arguments are ValueErrors', () => {

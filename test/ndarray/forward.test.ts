@@ -50,25 +50,57 @@ describe('forward: every op against the float64 reference', () => {
 
 test('forward checks leave no arrays behind', () => {
   const before = nd.memory();
-  runForward(OP_TABLE.find((e) => e.name === 'matmul')!, 0, 'float32', 'transposed');
+  runForward(
+    OP_TABLE.find((e) => e.name === 'matmul')!,
+    0,
+    'float32',
+    'transposed',
+  );
   const after = nd.memory();
   assert.equal(after.arrays, before.arrays);
   assert.equal(after.bytes, before.bytes);
 });
 
 test('the op table runs the same ops as the NDArray methods (method and nd.* forms agree)', () => {
-  const x = nd.array([[0.5, -1.5, 2], [3, -0.25, 1]]);
+  const x = nd.array([
+    [0.5, -1.5, 2],
+    [3, -0.25, 1],
+  ]);
   const y = nd.array([[1, 2, -3]]);
   for (const [m, f] of [
-    ['neg', 'negative'], ['abs', 'abs'], ['sign', 'sign'], ['exp', 'exp'], ['sin', 'sin'], ['cos', 'cos'], ['tanh', 'tanh'],
-    ['sigmoid', 'sigmoid'], ['relu', 'relu'], ['floor', 'floor'], ['ceil', 'ceil'], ['round', 'round'], ['square', 'square'],
-    ['reciprocal', 'reciprocal'], ['expm1', 'expm1'],
-  ] as const) assert.deepEqual(x[m]().toArray(), (nd[f] as (a: NDArray) => NDArray)(x).toArray(), m);
+    ['neg', 'negative'],
+    ['abs', 'abs'],
+    ['sign', 'sign'],
+    ['exp', 'exp'],
+    ['sin', 'sin'],
+    ['cos', 'cos'],
+    ['tanh', 'tanh'],
+    ['sigmoid', 'sigmoid'],
+    ['relu', 'relu'],
+    ['floor', 'floor'],
+    ['ceil', 'ceil'],
+    ['round', 'round'],
+    ['square', 'square'],
+    ['reciprocal', 'reciprocal'],
+    ['expm1', 'expm1'],
+  ] as const)
+    assert.deepEqual(x[m]().toArray(), (nd[f] as (a: NDArray) => NDArray)(x).toArray(), m);
   for (const [m, f] of [
-    ['add', 'add'], ['sub', 'subtract'], ['mul', 'multiply'], ['div', 'divide'], ['maximum', 'maximum'], ['minimum', 'minimum'],
-    ['equal', 'equal'], ['notEqual', 'notEqual'], ['greater', 'greater'], ['greaterEqual', 'greaterEqual'], ['lesser', 'lesser'],
-    ['lesserEqual', 'lesserEqual'], ['mod', 'mod'],
-  ] as const) assert.deepEqual(x[m](y).toArray(), (nd[f] as (a: NDArray, b: NDArray) => NDArray)(x, y).toArray(), m);
+    ['add', 'add'],
+    ['sub', 'subtract'],
+    ['mul', 'multiply'],
+    ['div', 'divide'],
+    ['maximum', 'maximum'],
+    ['minimum', 'minimum'],
+    ['equal', 'equal'],
+    ['notEqual', 'notEqual'],
+    ['greater', 'greater'],
+    ['greaterEqual', 'greaterEqual'],
+    ['lesser', 'lesser'],
+    ['lesserEqual', 'lesserEqual'],
+    ['mod', 'mod'],
+  ] as const)
+    assert.deepEqual(x[m](y).toArray(), (nd[f] as (a: NDArray, b: NDArray) => NDArray)(x, y).toArray(), m);
   assert.deepEqual(x.abs().log().toArray(), nd.log(x.abs()).toArray());
   assert.deepEqual(x.abs().sqrt().toArray(), nd.sqrt(x.abs()).toArray());
   assert.deepEqual(x.abs().log1p().toArray(), nd.log1p(x.abs()).toArray());
@@ -86,7 +118,13 @@ test('NaN propagates through maximum, minimum, max and sums; argmax picks it', (
 });
 
 test('mod follows the divisor sign (Python/MXNet), and mod by zero is NaN', () => {
-  assert.deepEqual(nd.array([-7, 7, -7, 7]).mod(nd.array([3, -3, -3, 3])).toArray(), [2, -2, -1, 1]);
+  assert.deepEqual(
+    nd
+      .array([-7, 7, -7, 7])
+      .mod(nd.array([3, -3, -3, 3]))
+      .toArray(),
+    [2, -2, -1, 1],
+  );
   assert.ok(Number.isNaN(nd.array([1]).mod(0).asScalar()));
 });
 

@@ -33,7 +33,14 @@ function gradCheck(e: OpEntry, caseIdx: number): void {
     const w = Float64Array.from({ length: y.size }, () => 2 * r() - 1);
     if (e.grad === 'zero') {
       if (y.requiresGrad) y.backward(nd.array(w, { dtype: y.dtype, shape: [...y.shape] }));
-      xs.forEach((x, i) => diff[i] && assert.ok(x.grad.dataSync().every((v) => v === 0), `${where}: gradient of input ${i} should be zero`));
+      xs.forEach(
+        (x, i) =>
+          diff[i] &&
+          assert.ok(
+            x.grad.dataSync().every((v) => v === 0),
+            `${where}: gradient of input ${i} should be zero`,
+          ),
+      );
       return;
     }
     assert.equal(y.dtype, 'float64', `${where}: float64 inputs should give a float64 output`);

@@ -8,15 +8,26 @@ const X0 = () => nd.arange(12).reshape([3, 4]);
 
 test('string and list indices give numpy basic indexing', () => {
   const X = X0();
-  assert.deepEqual(X.get('1:3').toArray(), [[4, 5, 6, 7], [8, 9, 10, 11]]);
+  assert.deepEqual(X.get('1:3').toArray(), [
+    [4, 5, 6, 7],
+    [8, 9, 10, 11],
+  ]);
   assert.deepEqual(X.get(1).toArray(), [4, 5, 6, 7]);
   assert.deepEqual(X.get(-1).toArray(), [8, 9, 10, 11]);
   assert.deepEqual(X.get('1, 2').toArray(), 6);
   assert.deepEqual([...X.get('1, 2').shape], []);
   assert.deepEqual(X.get([1, 2]).toArray(), 6);
   assert.deepEqual(X.get(':, 1').toArray(), [1, 5, 9]);
-  assert.deepEqual(X.get([':', '::2']).toArray(), [[0, 2], [4, 6], [8, 10]]);
-  assert.deepEqual(X.get('::-1, ::-1').toArray(), [[11, 10, 9, 8], [7, 6, 5, 4], [3, 2, 1, 0]]);
+  assert.deepEqual(X.get([':', '::2']).toArray(), [
+    [0, 2],
+    [4, 6],
+    [8, 10],
+  ]);
+  assert.deepEqual(X.get('::-1, ::-1').toArray(), [
+    [11, 10, 9, 8],
+    [7, 6, 5, 4],
+    [3, 2, 1, 0],
+  ]);
   assert.deepEqual(X.get('-1:0:-1, 3').toArray(), [11, 7]);
   assert.deepEqual(X.get('..., -1').toArray(), [3, 7, 11]);
   assert.deepEqual([...X.get([null, '1:', null]).shape], [1, 2, 1, 4]);
@@ -61,7 +72,11 @@ test('set writes in place: scalars, broadcast arrays, views, negative steps', ()
   X.set('1, 2', 9);
   assert.equal(X.get('1, 2').asScalar(), 9);
   X.set('1:2, :', 12);
-  assert.deepEqual(X.toArray(), [[0, 1, 2, 3], [12, 12, 12, 12], [8, 9, 10, 11]]);
+  assert.deepEqual(X.toArray(), [
+    [0, 1, 2, 3],
+    [12, 12, 12, 12],
+    [8, 9, 10, 11],
+  ]);
   assert.equal(X, id);
   assert.equal(X.storage, st);
   X.set(':, 0', nd.array([-1, -2, -3]));
@@ -72,7 +87,10 @@ test('set writes in place: scalars, broadcast arrays, views, negative steps', ()
   assert.deepEqual(X.get(0).toArray(), [5, 5, 5, 5]);
   const Y = nd.zeros([2, 3]);
   Y.set(':', nd.array([1, 2, 3]));
-  assert.deepEqual(Y.toArray(), [[1, 2, 3], [1, 2, 3]]);
+  assert.deepEqual(Y.toArray(), [
+    [1, 2, 3],
+    [1, 2, 3],
+  ]);
   // overlapping source and destination: the source is read before writing
   const Z = nd.arange(5);
   Z.set('1:', Z.get(':4'));
@@ -89,41 +107,101 @@ test('set writes in place: scalars, broadcast arrays, views, negative steps', ()
 });
 
 test('boolean masks select and assign', () => {
-  const X = nd.array([[1, -2], [-3, 4], [5, -6]]);
+  const X = nd.array([
+    [1, -2],
+    [-3, 4],
+    [5, -6],
+  ]);
   const m = X.greater(0).astype('bool');
   assert.deepEqual(X.get(m).toArray(), [1, 4, 5]);
   const rows = nd.array([1, 0, 1], { dtype: 'bool' });
-  assert.deepEqual(X.get(rows).toArray(), [[1, -2], [5, -6]]);
+  assert.deepEqual(X.get(rows).toArray(), [
+    [1, -2],
+    [5, -6],
+  ]);
   const st = X.storage;
   X.set(m, 0);
-  assert.deepEqual(X.toArray(), [[0, -2], [-3, 0], [0, -6]]);
+  assert.deepEqual(X.toArray(), [
+    [0, -2],
+    [-3, 0],
+    [0, -6],
+  ]);
   assert.equal(X.storage, st);
   X.set(rows, nd.array([9, 8]));
-  assert.deepEqual(X.toArray(), [[9, 8], [-3, 0], [9, 8]]);
+  assert.deepEqual(X.toArray(), [
+    [9, 8],
+    [-3, 0],
+    [9, 8],
+  ]);
   assert.deepEqual([...X.get(nd.zeros([3], { dtype: 'bool' })).shape], [0, 2]);
 });
 
 test('integer arrays select rows (take) and assign rows', () => {
   const X = X0();
   const idx = nd.array([2, 0, 2], { dtype: 'int32' });
-  assert.deepEqual(X.get(idx).toArray(), [[8, 9, 10, 11], [0, 1, 2, 3], [8, 9, 10, 11]]);
+  assert.deepEqual(X.get(idx).toArray(), [
+    [8, 9, 10, 11],
+    [0, 1, 2, 3],
+    [8, 9, 10, 11],
+  ]);
   assert.notEqual(X.get(idx).storage, X.storage);
-  assert.deepEqual(nd.take(nd.arange(6).reshape([3, 2]), nd.array([2, 0])).toArray(), [[4, 5], [0, 1]]);
-  assert.deepEqual(X.take([3, 0], { axis: 1 }).toArray(), [[3, 0], [7, 4], [11, 8]]);
-  assert.deepEqual(X.take(nd.array([[0, 1], [1, 2]]), { axis: 0 }).shape, [2, 2, 4]);
+  assert.deepEqual(nd.take(nd.arange(6).reshape([3, 2]), nd.array([2, 0])).toArray(), [
+    [4, 5],
+    [0, 1],
+  ]);
+  assert.deepEqual(X.take([3, 0], { axis: 1 }).toArray(), [
+    [3, 0],
+    [7, 4],
+    [11, 8],
+  ]);
+  assert.deepEqual(
+    X.take(
+      nd.array([
+        [0, 1],
+        [1, 2],
+      ]),
+      { axis: 0 },
+    ).shape,
+    [2, 2, 4],
+  );
   X.set(nd.array([0, 2], { dtype: 'int32' }), -1);
-  assert.deepEqual(X.toArray(), [[-1, -1, -1, -1], [4, 5, 6, 7], [-1, -1, -1, -1]]);
+  assert.deepEqual(X.toArray(), [
+    [-1, -1, -1, -1],
+    [4, 5, 6, 7],
+    [-1, -1, -1, -1],
+  ]);
   X.set(nd.array([1], { dtype: 'int32' }), nd.array([[1, 2, 3, 4]]));
   assert.deepEqual(X.get(1).toArray(), [1, 2, 3, 4]);
-  assert.deepEqual(nd.pick(nd.array([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]), nd.array([0, 2])).toArray(), [0.1, 0.5].map(Math.fround));
-  assert.deepEqual(nd.oneHot(nd.array([0, 2]), 3).toArray(), [[1, 0, 0], [0, 0, 1]]);
+  assert.deepEqual(
+    nd
+      .pick(
+        nd.array([
+          [0.1, 0.3, 0.6],
+          [0.3, 0.2, 0.5],
+        ]),
+        nd.array([0, 2]),
+      )
+      .toArray(),
+    [0.1, 0.5].map(Math.fround),
+  );
+  assert.deepEqual(nd.oneHot(nd.array([0, 2]), 3).toArray(), [
+    [1, 0, 0],
+    [0, 0, 1],
+  ]);
   // out-of-range one-hot indices give rows of offValue (MXNet)
-  assert.deepEqual(nd.oneHot(nd.array([5, -1]), 2).toArray(), [[0, 0], [0, 0]]);
+  assert.deepEqual(nd.oneHot(nd.array([5, -1]), 2).toArray(), [
+    [0, 0],
+    [0, 0],
+  ]);
 });
 
 test('book 2.2 memory: Y = Y + X is a new object', () => {
   const X = X0();
-  let Y = nd.array([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]);
+  let Y = nd.array([
+    [2, 1, 4, 3],
+    [1, 2, 3, 4],
+    [4, 3, 2, 1],
+  ]);
   const before = Y;
   Y = Y.add(X);
   assert.notEqual(Y, before);
@@ -132,19 +210,31 @@ test('book 2.2 memory: Y = Y + X is a new object', () => {
 
 test("book 2.2 memory: Z.set(':', X + Y), elemwiseAdd(out=Z) and X += Y keep identity", () => {
   const X = X0();
-  const Y = nd.array([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]);
+  const Y = nd.array([
+    [2, 1, 4, 3],
+    [1, 2, 3, 4],
+    [4, 3, 2, 1],
+  ]);
   const Z = Y.zerosLike();
   const z0 = Z;
   const zs = Z.storage;
   Z.set(':', X.add(Y));
   assert.equal(Z, z0);
   assert.equal(Z.storage, zs);
-  assert.deepEqual(Z.toArray(), [[2, 2, 6, 6], [5, 7, 9, 11], [12, 12, 12, 12]]);
+  assert.deepEqual(Z.toArray(), [
+    [2, 2, 6, 6],
+    [5, 7, 9, 11],
+    [12, 12, 12, 12],
+  ]);
   Z.set(':', 0);
   const r = nd.elemwiseAdd(X, Y, { out: Z });
   assert.equal(r, Z);
   assert.equal(Z.storage, zs);
-  assert.deepEqual(Z.toArray(), [[2, 2, 6, 6], [5, 7, 9, 11], [12, 12, 12, 12]]);
+  assert.deepEqual(Z.toArray(), [
+    [2, 2, 6, 6],
+    [5, 7, 9, 11],
+    [12, 12, 12, 12],
+  ]);
   // every nd function with out= keeps identity
   assert.equal(nd.exp(X, { out: Z }), Z);
   assert.equal(nd.multiply(X, 2, { out: Z }), Z);
@@ -155,21 +245,37 @@ test("book 2.2 memory: Z.set(':', X + Y), elemwiseAdd(out=Z) and X += Y keep ide
   assert.equal(ret, X);
   assert.equal(X, x0);
   assert.equal(X.storage, xs);
-  assert.deepEqual(X.toArray(), [[2, 2, 6, 6], [5, 7, 9, 11], [12, 12, 12, 12]]);
+  assert.deepEqual(X.toArray(), [
+    [2, 2, 6, 6],
+    [5, 7, 9, 11],
+    [12, 12, 12, 12],
+  ]);
   X.isub(Y).imul(2).idiv(2);
   assert.deepEqual(X.toArray(), X0().toArray());
   // in-place ops on a view write into the base
   const B = nd.zeros([2, 3]);
   B.get(1).iadd(nd.array([1, 2, 3]));
-  assert.deepEqual(B.toArray(), [[0, 0, 0], [1, 2, 3]]);
+  assert.deepEqual(B.toArray(), [
+    [0, 0, 0],
+    [1, 2, 3],
+  ]);
   // x += x.T reads the whole operand first
-  const S = nd.array([[1, 2], [3, 4]]);
+  const S = nd.array([
+    [1, 2],
+    [3, 4],
+  ]);
   S.iadd(S.T);
-  assert.deepEqual(S.toArray(), [[2, 5], [5, 8]]);
+  assert.deepEqual(S.toArray(), [
+    [2, 5],
+    [5, 8],
+  ]);
   // copyto an array keeps its identity too
   const D = nd.zeros([2, 2]);
   assert.equal(S.copyto(D), D);
-  assert.deepEqual(D.toArray(), [[2, 5], [5, 8]]);
+  assert.deepEqual(D.toArray(), [
+    [2, 5],
+    [5, 8],
+  ]);
 });
 
 test('in-place writes bump the storage version (the tape relies on it)', () => {

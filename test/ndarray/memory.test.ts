@@ -86,10 +86,14 @@ test('tidy disposes temporaries and keeps returned arrays (also in lists and obj
   kept!.dispose();
   assert.throws(() => nd.tidy(() => Promise.resolve(1)), TypeError);
   // an exception inside tidy still pops the scope
-  assert.throws(() => nd.tidy(() => {
-    nd.ones([2]);
-    throw new Error('boom');
-  }), /boom/);
+  assert.throws(
+    () =>
+      nd.tidy(() => {
+        nd.ones([2]);
+        throw new Error('boom');
+      }),
+    /boom/,
+  );
 });
 
 test('the FinalizationRegistry frees unreachable arrays after gc()', async () => {
@@ -118,7 +122,14 @@ test('backward frees the tape and its intermediates', () => {
 function makeData() {
   nd.random.seed(0);
   const features = nd.random.normal(0, 1, [1000, 2]);
-  const labels = nd.tidy(() => features.get(':, 0').mul(2).add(features.get(':, 1').mul(-3.4)).add(4.2).add(nd.random.normal(0, 0.01, [1000])));
+  const labels = nd.tidy(() =>
+    features
+      .get(':, 0')
+      .mul(2)
+      .add(features.get(':, 1').mul(-3.4))
+      .add(4.2)
+      .add(nd.random.normal(0, 0.01, [1000])),
+  );
   return { features, labels };
 }
 const linreg = (X: NDArray, w: NDArray, b: NDArray) => nd.dot(X, w).add(b);
@@ -142,7 +153,12 @@ function linearRegression() {
     l.backward();
     sgd([w, b], 0.03, 10);
   };
-  const loss = () => nd.tidy(() => squaredLoss(linreg(features, w, b), labels).mean().asScalar());
+  const loss = () =>
+    nd.tidy(() =>
+      squaredLoss(linreg(features, w, b), labels)
+        .mean()
+        .asScalar(),
+    );
   const dispose = () => [features, labels, w, b].forEach((a) => a.dispose());
   return { w, b, step, loss, dispose };
 }

@@ -122,14 +122,26 @@ function unaryCases(kind: Kind): InSpec[][] {
 /** Binary cases covering broadcasting edge cases. */
 function binaryCases(ka: Kind, kb: Kind): InSpec[][] {
   const pairs: [number[], number[]][] = [
-    [[2, 3], [2, 3]],
+    [
+      [2, 3],
+      [2, 3],
+    ],
     [[2, 3], [3]],
-    [[3, 1], [1, 4]],
+    [
+      [3, 1],
+      [1, 4],
+    ],
     [[], [2, 2]],
     [[2, 2], []],
     [[], []],
-    [[0, 3], [1, 3]],
-    [[2, 1, 3], [4, 1]],
+    [
+      [0, 3],
+      [1, 3],
+    ],
+    [
+      [2, 1, 3],
+      [4, 1],
+    ],
     [[1], [5]],
   ];
   for (let i = 0; i < 3; i++) {
@@ -236,7 +248,14 @@ const binaryEntries: OpEntry[] = BINARY.flatMap(([prim, ndName, f, ka, kb, grad]
   const scalarCases = [[s([2, 3], sc.right)], [s([], sc.right)], [s([0, 2], sc.right)], [s([4], sc.right)]];
   const leftCases = [[s([2, 3], sc.left)], [s([], sc.left)], [s([3], sc.left)]];
   return [
-    { name: prim, covers: [prim, `nd.${ndName}`], fn: ([a, b]) => ndf(ndName)(a, b), ref: ([a, b]) => R.map2(a, b, f), cases: binaryCases(ka, kb), grad },
+    {
+      name: prim,
+      covers: [prim, `nd.${ndName}`],
+      fn: ([a, b]) => ndf(ndName)(a, b),
+      ref: ([a, b]) => R.map2(a, b, f),
+      cases: binaryCases(ka, kb),
+      grad,
+    },
     // x op s (method form)
     {
       name: `${prim}(x, ${sc.s})`,
@@ -259,8 +278,22 @@ const binaryEntries: OpEntry[] = BINARY.flatMap(([prim, ndName, f, ka, kb, grad]
 });
 
 binaryEntries.push(
-  { name: 'rsub', covers: ['sub'], fn: ([x]) => x.rsub(1), ref: ([x]) => R.map1(x, (a) => 1 - a), cases: unaryCases('real'), grad: 'check' },
-  { name: 'rdiv', covers: ['div'], fn: ([x]) => x.rdiv(2), ref: ([x]) => R.map1(x, (a) => 2 / a), cases: unaryCases('real'), grad: 'check' },
+  {
+    name: 'rsub',
+    covers: ['sub'],
+    fn: ([x]) => x.rsub(1),
+    ref: ([x]) => R.map1(x, (a) => 1 - a),
+    cases: unaryCases('real'),
+    grad: 'check',
+  },
+  {
+    name: 'rdiv',
+    covers: ['div'],
+    fn: ([x]) => x.rdiv(2),
+    ref: ([x]) => R.map1(x, (a) => 2 / a),
+    cases: unaryCases('real'),
+    grad: 'check',
+  },
   {
     name: 'elemwiseAdd',
     covers: ['add', 'nd.elemwiseAdd'],
@@ -299,7 +332,10 @@ const otherElementwise: OpEntry[] = [
     covers: ['nd.where'],
     fn: ([c, x]) => nd.where(c, x, 0),
     ref: ([c, x]) => R.map2(c, x, (a, b) => (a !== 0 ? b : 0)),
-    cases: [[s([2, 3], 'bool'), s([2, 3])], [s([3], 'bool'), s([2, 3])]],
+    cases: [
+      [s([2, 3], 'bool'), s([2, 3])],
+      [s([3], 'bool'), s([2, 3])],
+    ],
     grad: 'check',
   },
   {
@@ -318,7 +354,14 @@ const otherElementwise: OpEntry[] = [
     cases: unaryCases('real'),
     grad: 'check',
   },
-  { name: 'x.clip', covers: [], fn: ([x]) => x.clip(0, 1), ref: ([x]) => R.map1(x, (a) => Math.min(Math.max(a, 0), 1)), cases: unaryCases('real'), grad: 'check' },
+  {
+    name: 'x.clip',
+    covers: [],
+    fn: ([x]) => x.clip(0, 1),
+    ref: ([x]) => R.map1(x, (a) => Math.min(Math.max(a, 0), 1)),
+    cases: unaryCases('real'),
+    grad: 'check',
+  },
   {
     name: 'astype(float64)',
     covers: [],
@@ -357,7 +400,14 @@ const otherElementwise: OpEntry[] = [
   },
   { name: 'copy', covers: [], fn: ([x]) => x.copy(), ref: ([x]) => x, cases: unaryCases('real'), grad: 'check' },
   { name: 'copyto(cpu())', covers: [], fn: ([x]) => x.copyto(nd.cpu()), ref: ([x]) => x, cases: unaryCases('real'), grad: 'check' },
-  { name: 'detach', covers: [], fn: ([x]) => x.detach().mul(2), ref: ([x]) => R.map1(x, (a) => 2 * a), cases: unaryCases('real'), grad: 'zero' },
+  {
+    name: 'detach',
+    covers: [],
+    fn: ([x]) => x.detach().mul(2),
+    ref: ([x]) => R.map1(x, (a) => 2 * a),
+    cases: unaryCases('real'),
+    grad: 'zero',
+  },
 ];
 
 // ------------------------------------------------------------------ reductions
@@ -425,7 +475,11 @@ const reductionEntries: OpEntry[] = [
     name: 'argmax keepdims',
     covers: ['nd.argmax'],
     fn: ([x]) => x.argmax({ axis: 1, keepdims: true }),
-    ref: ([x]) => R.reshape(R.argReduce(x, 1, (v, b) => v > b), [x.shape[0], 1]),
+    ref: ([x]) =>
+      R.reshape(
+        R.argReduce(x, 1, (v, b) => v > b),
+        [x.shape[0], 1],
+      ),
     cases: [[s([3, 4], 'real')]],
     grad: 'none',
     outDtype: () => 'float32',
@@ -451,7 +505,14 @@ const linalgEntries: OpEntry[] = [
     ],
     grad: 'check',
   },
-  { name: 'x.matmul', covers: [], fn: ([a, b]) => a.matmul(b), ref: ([a, b]) => R.matmul(a, b), cases: [[s([1, 3]), s([2, 3, 1])]], grad: 'check' },
+  {
+    name: 'x.matmul',
+    covers: [],
+    fn: ([a, b]) => a.matmul(b),
+    ref: ([a, b]) => R.matmul(a, b),
+    cases: [[s([1, 3]), s([2, 3, 1])]],
+    grad: 'check',
+  },
   {
     name: 'dot',
     covers: ['nd.dot'],
@@ -476,13 +537,24 @@ const linalgEntries: OpEntry[] = [
     cases: [[s([3, 2]), s([4, 3])]],
     grad: 'check',
   },
-  { name: 'x.dot(y.T)', covers: [], fn: ([a, b]) => a.dot(b.T), ref: ([a, b]) => R.dot(a, R.transpose(b)), cases: [[s([3, 4]), s([3, 4])]], grad: 'check' },
+  {
+    name: 'x.dot(y.T)',
+    covers: [],
+    fn: ([a, b]) => a.dot(b.T),
+    ref: ([a, b]) => R.dot(a, R.transpose(b)),
+    cases: [[s([3, 4]), s([3, 4])]],
+    grad: 'check',
+  },
   {
     name: 'batchDot',
     covers: ['nd.batchDot'],
     fn: ([a, b]) => nd.batchDot(a, b),
     ref: ([a, b]) => R.matmul(a, b),
-    cases: [[s([2, 2, 3]), s([2, 3, 4])], [s([2, 1, 4]), s([2, 4, 6])], [s([0, 2, 3]), s([0, 3, 1])]],
+    cases: [
+      [s([2, 2, 3]), s([2, 3, 4])],
+      [s([2, 1, 4]), s([2, 4, 6])],
+      [s([0, 2, 3]), s([0, 3, 1])],
+    ],
     grad: 'check',
   },
   {
@@ -504,7 +576,14 @@ const linalgEntries: OpEntry[] = [
 ];
 
 // ------------------------------------------------------------------ shape and movement
-const one = (name: string, covers: string[], fn: (x: NDArray) => NDArray, ref: (x: Ref) => Ref, shapes: number[][], kind: Kind = 'real'): OpEntry => ({
+const one = (
+  name: string,
+  covers: string[],
+  fn: (x: NDArray) => NDArray,
+  ref: (x: Ref) => Ref,
+  shapes: number[][],
+  kind: Kind = 'real',
+): OpEntry => ({
   name,
   covers,
   fn: ([x]) => fn(x),
@@ -515,36 +594,175 @@ const one = (name: string, covers: string[], fn: (x: NDArray) => NDArray, ref: (
 
 const sel = R.slice1;
 const movementEntries: OpEntry[] = [
-  one('reshape [4, -1]', ['nd.reshape'], (x) => nd.reshape(x, [4, -1]), (x) => R.reshape(x, [4, -1]), [[2, 3, 4], [2, 2]]),
-  one('reshape [2, 3]', [], (x) => x.reshape([2, 3]), (x) => R.reshape(x, [2, 3]), [[6], [3, 2], [1, 6, 1]]),
-  one('reshape 0-d', [], (x) => x.reshape([1, 1]).reshape([]), (x) => R.reshape(x, []), [[]]),
-  one('reshape size 0', [], (x) => x.reshape([3, 0, 2]), (x) => R.reshape(x, [3, 0, 2]), [[0, 6]]),
-  one('transpose', ['nd.transpose'], (x) => nd.transpose(x), (x) => R.transpose(x), [[2, 3, 4], [3], [], [0, 2]]),
-  one('transpose axes', [], (x) => x.transpose([1, -1, 0]), (x) => R.transpose(x, [1, 2, 0]), [[2, 3, 4]]),
-  one('.T', [], (x) => x.T, (x) => R.transpose(x), [[2, 3]]),
-  one('swapaxes', ['nd.swapaxes'], (x) => nd.swapaxes(x, 0, -1), (x) => R.transpose(x, [2, 1, 0]), [[2, 3, 4]]),
-  one('expandDims -1', ['nd.expandDims'], (x) => nd.expandDims(x, -1), (x) => R.expandDims(x, -1), [[2, 3], []]),
-  one('expandDims 1', [], (x) => x.expandDims(1), (x) => R.expandDims(x, 1), [[2, 3]]),
-  one('squeeze', ['nd.squeeze'], (x) => nd.squeeze(x), (x) => R.reshape(x, x.shape.filter((d) => d !== 1)), [[1, 3, 1, 2], [1], [2, 3]]),
-  one('squeeze axis', [], (x) => x.squeeze(-2), (x) => R.reshape(x, [2, 3]), [[2, 1, 3]]),
-  one('flatten', ['nd.flatten'], (x) => nd.flatten(x), (x) => R.reshape(x, [x.shape[0] ?? 1, -1]), [[2, 3, 4], [3], [2, 0]]),
-  one('broadcastTo', ['nd.broadcastTo'], (x) => nd.broadcastTo(x, [4, 2, 3]), (x) => R.broadcastTo(x, [4, 2, 3]), [[2, 3], [3], [], [2, 1], [1, 1, 3]]),
-  one('x.broadcastTo size 0', [], (x) => x.broadcastTo([0, 3]), (x) => R.broadcastTo(x, [0, 3]), [[3]]),
-  one('tile [2, 1]', ['nd.tile'], (x) => nd.tile(x, [2, 1]), (x) => R.tile(x, [2, 1]), [[2, 3], [3]]),
-  one('tile 3', [], (x) => x.tile(3), (x) => R.tile(x, [3]), [[2, 2], []]),
-  one('tile [2, 1, 2]', [], (x) => x.tile([2, 1, 2]), (x) => R.tile(x, [2, 1, 2]), [[2, 3]]),
-  one('repeat axis 1', ['nd.repeat'], (x) => nd.repeat(x, 2, { axis: 1 }), (x) => R.repeat(x, 2, 1), [[2, 3]]),
-  one('repeat flat', [], (x) => x.repeat(3), (x) => R.repeat(x, 3), [[2, 2], []]),
-  one('repeat axis -1', [], (x) => x.repeat(2, { axis: -1 }), (x) => R.repeat(x, 2, -1), [[2, 1, 3]]),
+  one(
+    'reshape [4, -1]',
+    ['nd.reshape'],
+    (x) => nd.reshape(x, [4, -1]),
+    (x) => R.reshape(x, [4, -1]),
+    [
+      [2, 3, 4],
+      [2, 2],
+    ],
+  ),
+  one(
+    'reshape [2, 3]',
+    [],
+    (x) => x.reshape([2, 3]),
+    (x) => R.reshape(x, [2, 3]),
+    [[6], [3, 2], [1, 6, 1]],
+  ),
+  one(
+    'reshape 0-d',
+    [],
+    (x) => x.reshape([1, 1]).reshape([]),
+    (x) => R.reshape(x, []),
+    [[]],
+  ),
+  one(
+    'reshape size 0',
+    [],
+    (x) => x.reshape([3, 0, 2]),
+    (x) => R.reshape(x, [3, 0, 2]),
+    [[0, 6]],
+  ),
+  one(
+    'transpose',
+    ['nd.transpose'],
+    (x) => nd.transpose(x),
+    (x) => R.transpose(x),
+    [[2, 3, 4], [3], [], [0, 2]],
+  ),
+  one(
+    'transpose axes',
+    [],
+    (x) => x.transpose([1, -1, 0]),
+    (x) => R.transpose(x, [1, 2, 0]),
+    [[2, 3, 4]],
+  ),
+  one(
+    '.T',
+    [],
+    (x) => x.T,
+    (x) => R.transpose(x),
+    [[2, 3]],
+  ),
+  one(
+    'swapaxes',
+    ['nd.swapaxes'],
+    (x) => nd.swapaxes(x, 0, -1),
+    (x) => R.transpose(x, [2, 1, 0]),
+    [[2, 3, 4]],
+  ),
+  one(
+    'expandDims -1',
+    ['nd.expandDims'],
+    (x) => nd.expandDims(x, -1),
+    (x) => R.expandDims(x, -1),
+    [[2, 3], []],
+  ),
+  one(
+    'expandDims 1',
+    [],
+    (x) => x.expandDims(1),
+    (x) => R.expandDims(x, 1),
+    [[2, 3]],
+  ),
+  one(
+    'squeeze',
+    ['nd.squeeze'],
+    (x) => nd.squeeze(x),
+    (x) =>
+      R.reshape(
+        x,
+        x.shape.filter((d) => d !== 1),
+      ),
+    [[1, 3, 1, 2], [1], [2, 3]],
+  ),
+  one(
+    'squeeze axis',
+    [],
+    (x) => x.squeeze(-2),
+    (x) => R.reshape(x, [2, 3]),
+    [[2, 1, 3]],
+  ),
+  one(
+    'flatten',
+    ['nd.flatten'],
+    (x) => nd.flatten(x),
+    (x) => R.reshape(x, [x.shape[0] ?? 1, -1]),
+    [[2, 3, 4], [3], [2, 0]],
+  ),
+  one(
+    'broadcastTo',
+    ['nd.broadcastTo'],
+    (x) => nd.broadcastTo(x, [4, 2, 3]),
+    (x) => R.broadcastTo(x, [4, 2, 3]),
+    [[2, 3], [3], [], [2, 1], [1, 1, 3]],
+  ),
+  one(
+    'x.broadcastTo size 0',
+    [],
+    (x) => x.broadcastTo([0, 3]),
+    (x) => R.broadcastTo(x, [0, 3]),
+    [[3]],
+  ),
+  one(
+    'tile [2, 1]',
+    ['nd.tile'],
+    (x) => nd.tile(x, [2, 1]),
+    (x) => R.tile(x, [2, 1]),
+    [[2, 3], [3]],
+  ),
+  one(
+    'tile 3',
+    [],
+    (x) => x.tile(3),
+    (x) => R.tile(x, [3]),
+    [[2, 2], []],
+  ),
+  one(
+    'tile [2, 1, 2]',
+    [],
+    (x) => x.tile([2, 1, 2]),
+    (x) => R.tile(x, [2, 1, 2]),
+    [[2, 3]],
+  ),
+  one(
+    'repeat axis 1',
+    ['nd.repeat'],
+    (x) => nd.repeat(x, 2, { axis: 1 }),
+    (x) => R.repeat(x, 2, 1),
+    [[2, 3]],
+  ),
+  one(
+    'repeat flat',
+    [],
+    (x) => x.repeat(3),
+    (x) => R.repeat(x, 3),
+    [[2, 2], []],
+  ),
+  one(
+    'repeat axis -1',
+    [],
+    (x) => x.repeat(2, { axis: -1 }),
+    (x) => R.repeat(x, 2, -1),
+    [[2, 1, 3]],
+  ),
   one(
     'split (parts weighted and joined)',
     ['nd.split'],
     (x) => {
       const parts = nd.split(x, 3, { axis: 1 });
-      return nd.concat(parts.map((p, i) => p.mul(i + 1)), { dim: 1 });
+      return nd.concat(
+        parts.map((p, i) => p.mul(i + 1)),
+        { dim: 1 },
+      );
     },
     (x) => R.build(x.shape, (idx) => R.at(x, idx) * (1 + Math.floor(idx[1] / (x.shape[1] / 3)))),
-    [[2, 6], [2, 3, 2]],
+    [
+      [2, 6],
+      [2, 3, 2],
+    ],
   ),
   one(
     'split squeezeAxis',
@@ -561,7 +779,10 @@ const movementEntries: OpEntry[] = [
     covers: ['nd.concat'],
     fn: (xs) => nd.concat(xs),
     ref: (xs) => R.concat(xs, 1),
-    cases: [[s([2, 3]), s([2, 1])], [s([2, 0]), s([2, 2]), s([2, 1])]],
+    cases: [
+      [s([2, 3]), s([2, 1])],
+      [s([2, 0]), s([2, 2]), s([2, 1])],
+    ],
     grad: 'check',
   },
   {
@@ -569,19 +790,39 @@ const movementEntries: OpEntry[] = [
     covers: [],
     fn: (xs) => nd.concat(xs, { dim: 0 }),
     ref: (xs) => R.concat(xs, 0),
-    cases: [[s([1, 3]), s([2, 3]), s([1, 3])], [s([2]), s([3])]],
+    cases: [
+      [s([1, 3]), s([2, 3]), s([1, 3])],
+      [s([2]), s([3])],
+    ],
     grad: 'check',
   },
-  { name: 'concat dim -1', covers: [], fn: (xs) => nd.concat(xs, { dim: -1 }), ref: (xs) => R.concat(xs, -1), cases: [[s([2, 2, 1]), s([2, 2, 3])]], grad: 'check' },
+  {
+    name: 'concat dim -1',
+    covers: [],
+    fn: (xs) => nd.concat(xs, { dim: -1 }),
+    ref: (xs) => R.concat(xs, -1),
+    cases: [[s([2, 2, 1]), s([2, 2, 3])]],
+    grad: 'check',
+  },
   {
     name: 'stack',
     covers: ['nd.stack'],
     fn: (xs) => nd.stack(xs),
     ref: (xs) => R.stack(xs, 0),
-    cases: [[s([2, 3]), s([2, 3])], [s([]), s([]), s([])]],
+    cases: [
+      [s([2, 3]), s([2, 3])],
+      [s([]), s([]), s([])],
+    ],
     grad: 'check',
   },
-  { name: 'stack axis -1', covers: [], fn: (xs) => nd.stack(xs, { axis: -1 }), ref: (xs) => R.stack(xs, -1), cases: [[s([2, 3]), s([2, 3])]], grad: 'check' },
+  {
+    name: 'stack axis -1',
+    covers: [],
+    fn: (xs) => nd.stack(xs, { axis: -1 }),
+    ref: (xs) => R.stack(xs, -1),
+    cases: [[s([2, 3]), s([2, 3])]],
+    grad: 'check',
+  },
 ];
 
 // ------------------------------------------------------------------ indexing
@@ -598,10 +839,36 @@ const slicing: [string, (sh: number[]) => R.Sel[], number[][]][] = [
   ['-10:10', (sh) => [sel(sh[0], -10, 10)], [[4]]],
 ];
 const indexingEntries: OpEntry[] = [
-  ...slicing.map(([idx, sels, shapes]) => one(`get('${idx}')`, [], (x) => x.get(idx), (x) => R.select(x, sels(x.shape)), shapes)),
-  one('get([1, "::-1"])', [], (x) => x.get([1, '::-1']), (x) => R.select(x, [{ index: 1 }, sel(x.shape[1], undefined, undefined, -1)]), [[3, 4]]),
-  one('get([null, "1:"]) adds an axis', [], (x) => x.get([null, '1:']), (x) => R.expandDims(R.select(x, [sel(x.shape[0], 1)]), 0), [[3, 2]]),
-  one('get(1).get(0) on a view of a view', [], (x) => x.get('::-1').get(1).get('1:'), (x) => R.select(x, [{ index: x.shape[0] - 2 }, sel(x.shape[1], 1)]), [[3, 4]]),
+  ...slicing.map(([idx, sels, shapes]) =>
+    one(
+      `get('${idx}')`,
+      [],
+      (x) => x.get(idx),
+      (x) => R.select(x, sels(x.shape)),
+      shapes,
+    ),
+  ),
+  one(
+    'get([1, "::-1"])',
+    [],
+    (x) => x.get([1, '::-1']),
+    (x) => R.select(x, [{ index: 1 }, sel(x.shape[1], undefined, undefined, -1)]),
+    [[3, 4]],
+  ),
+  one(
+    'get([null, "1:"]) adds an axis',
+    [],
+    (x) => x.get([null, '1:']),
+    (x) => R.expandDims(R.select(x, [sel(x.shape[0], 1)]), 0),
+    [[3, 2]],
+  ),
+  one(
+    'get(1).get(0) on a view of a view',
+    [],
+    (x) => x.get('::-1').get(1).get('1:'),
+    (x) => R.select(x, [{ index: x.shape[0] - 2 }, sel(x.shape[1], 1)]),
+    [[3, 4]],
+  ),
   {
     name: 'take axis 0',
     covers: ['nd.take'],
@@ -623,7 +890,14 @@ const indexingEntries: OpEntry[] = [
     cases: [[s([2, 3, 4]), s([2, 3], 'index', { max: 4 })]],
     grad: 'check',
   },
-  { name: 'take from a list', covers: [], fn: ([x]) => x.take([2, 0, 2], { axis: 1 }), ref: ([x]) => R.take(x, R.ref([3], [2, 0, 2]), 1), cases: [[s([2, 3])]], grad: 'check' },
+  {
+    name: 'take from a list',
+    covers: [],
+    fn: ([x]) => x.take([2, 0, 2], { axis: 1 }),
+    ref: ([x]) => R.take(x, R.ref([3], [2, 0, 2]), 1),
+    cases: [[s([2, 3])]],
+    grad: 'check',
+  },
   {
     name: 'get(int32 array) rows',
     covers: [],
@@ -641,7 +915,10 @@ const indexingEntries: OpEntry[] = [
       m.data.forEach((v, i) => v && rows.push(i));
       return R.take(R.reshape(x, [m.data.length, ...x.shape.slice(m.shape.length)]), R.ref([rows.length], rows), 0);
     },
-    cases: [[s([4, 2]), s([4], 'bool')], [s([2, 3]), s([2, 3], 'bool')]],
+    cases: [
+      [s([4, 2]), s([4], 'bool')],
+      [s([2, 3]), s([2, 3], 'bool')],
+    ],
     grad: 'check',
     contiguousOnly: true,
   },
@@ -663,7 +940,10 @@ const indexingEntries: OpEntry[] = [
     covers: [],
     fn: ([x, i]) => x.pick(i, { axis: 0, keepdims: true }),
     ref: ([x, i]) => R.pick(x, i, 0, true),
-    cases: [[s([3, 4]), s([4], 'index', { max: 3 })], [s([3, 4]), s([1, 4], 'index', { max: 3 })]],
+    cases: [
+      [s([3, 4]), s([4], 'index', { max: 3 })],
+      [s([3, 4]), s([1, 4], 'index', { max: 3 })],
+    ],
     grad: 'check',
   },
   {
@@ -696,7 +976,14 @@ const compositeEntries: OpEntry[] = [
     cases: [[s([2, 3])], [s([4])], [s([2, 3, 2])], [s([0, 3])]],
     grad: 'check',
   },
-  { name: 'softmax axis 0', covers: [], fn: ([x]) => nd.softmax(x, { axis: 0 }), ref: ([x]) => R.softmax(x, 0), cases: [[s([3, 2])]], grad: 'check' },
+  {
+    name: 'softmax axis 0',
+    covers: [],
+    fn: ([x]) => nd.softmax(x, { axis: 0 }),
+    ref: ([x]) => R.softmax(x, 0),
+    cases: [[s([3, 2])]],
+    grad: 'check',
+  },
   {
     name: 'logSoftmax',
     covers: ['nd.logSoftmax'],
@@ -705,7 +992,14 @@ const compositeEntries: OpEntry[] = [
     cases: [[s([2, 3])], [s([4])], [s([2, 3, 2])]],
     grad: 'check',
   },
-  { name: 'logSoftmax axis 1', covers: [], fn: ([x]) => nd.logSoftmax(x, { axis: 1 }), ref: ([x]) => R.logSoftmax(x, 1), cases: [[s([2, 3, 2])]], grad: 'check' },
+  {
+    name: 'logSoftmax axis 1',
+    covers: [],
+    fn: ([x]) => nd.logSoftmax(x, { axis: 1 }),
+    ref: ([x]) => R.logSoftmax(x, 1),
+    cases: [[s([2, 3, 2])]],
+    grad: 'check',
+  },
   {
     name: 'squared loss (composition)',
     covers: [],
@@ -729,8 +1023,26 @@ export const OP_TABLE: OpEntry[] = [
 
 /** `nd.*` exports that are not ops on arrays: creation, memory, devices, random. Tested elsewhere. */
 export const NOT_OPS = new Set([
-  'array', 'zeros', 'ones', 'full', 'arange', 'linspace', 'eye', 'zerosLike', 'onesLike',
-  'tidy', 'keep', 'memory', 'seed', 'isNDArray', 'cpu', 'gpu', 'currentContext', 'Context', 'NDArray', 'random',
+  'array',
+  'zeros',
+  'ones',
+  'full',
+  'arange',
+  'linspace',
+  'eye',
+  'zerosLike',
+  'onesLike',
+  'tidy',
+  'keep',
+  'memory',
+  'seed',
+  'isNDArray',
+  'cpu',
+  'gpu',
+  'currentContext',
+  'Context',
+  'NDArray',
+  'random',
 ]);
 
 // ------------------------------------------------------------------ making inputs
@@ -753,7 +1065,9 @@ export function makeArray(data: number[], shape: number[], dtype: DType, layout:
     return v;
   }
   if (layout === 'strided') {
-    const wide = R.build([...shape.slice(0, -1), shape[n - 1] * 2], (idx) => (idx[n - 1] % 2 ? -777 : R.at(x, [...idx.slice(0, -1), idx[n - 1] / 2])));
+    const wide = R.build([...shape.slice(0, -1), shape[n - 1] * 2], (idx) =>
+      idx[n - 1] % 2 ? -777 : R.at(x, [...idx.slice(0, -1), idx[n - 1] / 2]),
+    );
     const base = nd.array(Array.from(wide.data), { dtype, shape: wide.shape });
     const v = base.get('..., ::2');
     base.dispose();

@@ -6,8 +6,15 @@ import { nd } from '../../src/index.js';
 import { array2string } from '../../src/ndarray/format.js';
 
 test('toArray nests like the shape; 0-d gives a number', () => {
-  assert.deepEqual(nd.arange(6).reshape([2, 3]).toArray(), [[0, 1, 2], [3, 4, 5]]);
-  assert.deepEqual(nd.arange(6).reshape([2, 3]).T.toArray(), [[0, 3], [1, 4], [2, 5]]);
+  assert.deepEqual(nd.arange(6).reshape([2, 3]).toArray(), [
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
+  assert.deepEqual(nd.arange(6).reshape([2, 3]).T.toArray(), [
+    [0, 3],
+    [1, 4],
+    [2, 5],
+  ]);
   assert.equal(nd.arange(6).sum().toArray(), 15);
   assert.deepEqual(nd.zeros([2, 0]).toArray(), [[], []]);
   assert.deepEqual(nd.zeros([0, 2]).toArray(), []);
@@ -36,15 +43,35 @@ test('asScalar reads one-element arrays of any rank', () => {
   assert.equal(nd.arange(12).sum().shape.length, 0, 'a full reduction is 0-d');
 });
 
-test('printing: the book\'s arrays, with the footer', () => {
-  assert.equal(nd.arange(12).reshape([3, 4]).toString(), '\n[[ 0.  1.  2.  3.]\n [ 4.  5.  6.  7.]\n [ 8.  9. 10. 11.]]\n<NDArray 3x4 @cpu(0)>');
-  assert.equal(nd.array([[0, 1], [2, 3]]).toString(), '\n[[0. 1.]\n [2. 3.]]\n<NDArray 2x2 @cpu(0)>');
+test("printing: the book's arrays, with the footer", () => {
+  assert.equal(
+    nd.arange(12).reshape([3, 4]).toString(),
+    '\n[[ 0.  1.  2.  3.]\n [ 4.  5.  6.  7.]\n [ 8.  9. 10. 11.]]\n<NDArray 3x4 @cpu(0)>',
+  );
+  assert.equal(
+    nd
+      .array([
+        [0, 1],
+        [2, 3],
+      ])
+      .toString(),
+    '\n[[0. 1.]\n [2. 3.]]\n<NDArray 2x2 @cpu(0)>',
+  );
   assert.equal(nd.arange(4).reshape([4, 1]).toString(), '\n[[0.]\n [1.]\n [2.]\n [3.]]\n<NDArray 4x1 @cpu(0)>');
   assert.equal(nd.arange(12).sum().toString(), '\n66.\n<NDArray  @cpu(0)>');
   assert.equal(nd.array([1, 2], { dtype: 'int32' }).toString(), '\n[1 2]\n<NDArray 2 @cpu(0)>');
   assert.equal(nd.zeros([2, 0]).toString(), '\n[]\n<NDArray 2x0 @cpu(0)>');
-  assert.equal(nd.array([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]).exp().toString(),
-    '\n[[ 7.389056   2.7182817 54.59815   20.085537 ]\n [ 2.7182817  7.389056  20.085537  54.59815  ]\n [54.59815   20.085537   7.389056   2.7182817]]\n<NDArray 3x4 @cpu(0)>');
+  assert.equal(
+    nd
+      .array([
+        [2, 1, 4, 3],
+        [1, 2, 3, 4],
+        [4, 3, 2, 1],
+      ])
+      .exp()
+      .toString(),
+    '\n[[ 7.389056   2.7182817 54.59815   20.085537 ]\n [ 2.7182817  7.389056  20.085537  54.59815  ]\n [54.59815   20.085537   7.389056   2.7182817]]\n<NDArray 3x4 @cpu(0)>',
+  );
   assert.equal(String(nd.ones([1])), '\n[1.]\n<NDArray 1 @cpu(0)>');
 });
 
@@ -63,10 +90,13 @@ const NUMPY: [string, 'float32' | 'float64' | 'int32' | 'uint8' | 'bool', number
   ['negative exponent values', 'float32', [3], [-1e-7, 3e5, 2.5], '[-1.0e-07  3.0e+05  2.5e+00]'],
   ['negative zero', 'float32', [2], [-0, 1], '[-0.  1.]'],
   [
-    'the book\'s normal draws',
+    "the book's normal draws",
     'float32',
     [3, 4],
-    [2.2122064, 0.7740038, 1.0434405, 1.1839255, 1.8917114, -1.2347414, -1.771029, -0.45138445, 0.57938355, -1.856082, -1.9768796, -0.20801921],
+    [
+      2.2122064, 0.7740038, 1.0434405, 1.1839255, 1.8917114, -1.2347414, -1.771029, -0.45138445, 0.57938355, -1.856082, -1.9768796,
+      -0.20801921,
+    ],
     '[[ 2.2122064   0.7740038   1.0434405   1.1839255 ]\n [ 1.8917114  -1.2347414  -1.771029   -0.45138445]\n [ 0.57938355 -1.856082   -1.9768796  -0.20801921]]',
   ],
   [
@@ -83,7 +113,13 @@ const NUMPY: [string, 'float32' | 'float64' | 'int32' | 'uint8' | 'bool', number
     Array.from({ length: 40 }, (_, i) => i * 1000),
     '[    0  1000  2000  3000  4000  5000  6000  7000  8000  9000 10000 11000\n 12000 13000 14000 15000 16000 17000 18000 19000 20000 21000 22000 23000\n 24000 25000 26000 27000 28000 29000 30000 31000 32000 33000 34000 35000\n 36000 37000 38000 39000]',
   ],
-  ['summary past 1000 elements', 'float32', [2000], Array.from({ length: 2000 }, (_, i) => i), '[0.000e+00 1.000e+00 2.000e+00 ... 1.997e+03 1.998e+03 1.999e+03]'],
+  [
+    'summary past 1000 elements',
+    'float32',
+    [2000],
+    Array.from({ length: 2000 }, (_, i) => i),
+    '[0.000e+00 1.000e+00 2.000e+00 ... 1.997e+03 1.998e+03 1.999e+03]',
+  ],
   [
     'summary of rows',
     'float32',

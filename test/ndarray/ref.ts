@@ -113,7 +113,10 @@ export function reduce(
   const n = axes.reduce((p, a) => p * x.shape[a], 1);
   for (let i = 0; i < x.data.length; i++) {
     const idx = unravel(i, x.shape);
-    const j = ravel(idx.map((v, k) => (axes.includes(k) ? 0 : v)), keptShape);
+    const j = ravel(
+      idx.map((v, k) => (axes.includes(k) ? 0 : v)),
+      keptShape,
+    );
     acc[j] = f(acc[j], x.data[i]);
   }
   const shape = keepdims ? keptShape : x.shape.filter((_, i) => !axes.includes(i));
@@ -122,10 +125,26 @@ export function reduce(
 
 export const sum = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, 0, (a, v) => a + v);
 export const prod = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, 1, (a, v) => a * v);
-export const mean = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, 0, (a, v) => a + v, (a, n) => a / n);
+export const mean = (x: Ref, axis?: number | number[], keepdims = false) =>
+  reduce(
+    x,
+    axis,
+    keepdims,
+    0,
+    (a, v) => a + v,
+    (a, n) => a / n,
+  );
 export const max = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, -Infinity, (a, v) => Math.max(a, v));
 export const min = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, Infinity, (a, v) => Math.min(a, v));
-export const norm2 = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, 0, (a, v) => a + v * v, (a) => Math.sqrt(a));
+export const norm2 = (x: Ref, axis?: number | number[], keepdims = false) =>
+  reduce(
+    x,
+    axis,
+    keepdims,
+    0,
+    (a, v) => a + v * v,
+    (a) => Math.sqrt(a),
+  );
 export const norm1 = (x: Ref, axis?: number | number[], keepdims = false) => reduce(x, axis, keepdims, 0, (a, v) => a + Math.abs(v));
 
 /** argmax/argmin along one axis (first occurrence), or of the flattened array. */
@@ -246,11 +265,18 @@ export function pick(x: Ref, index: Ref, axis = -1, keepdims = false): Ref {
     const k = index.data[ravel(idx, rest)];
     return at(x, [...idx.slice(0, ax), k, ...idx.slice(ax)]);
   });
-  return keepdims ? reshape(r, x.shape.map((d, i) => (i === ax ? 1 : d))) : r;
+  return keepdims
+    ? reshape(
+        r,
+        x.shape.map((d, i) => (i === ax ? 1 : d)),
+      )
+    : r;
 }
 
 export function oneHot(indices: Ref, depth: number, on = 1, off = 0): Ref {
-  return build([...indices.shape, depth], (idx) => (indices.data[ravel(idx.slice(0, -1), indices.shape)] === idx[idx.length - 1] ? on : off));
+  return build([...indices.shape, depth], (idx) =>
+    indices.data[ravel(idx.slice(0, -1), indices.shape)] === idx[idx.length - 1] ? on : off,
+  );
 }
 
 export function concat(xs: Ref[], dim: number): Ref {
@@ -260,7 +286,11 @@ export function concat(xs: Ref[], dim: number): Ref {
   return build(shape, (idx) => {
     let k = idx[ax];
     for (const x of xs) {
-      if (k < x.shape[ax]) return at(x, idx.map((v, i) => (i === ax ? k : v)));
+      if (k < x.shape[ax])
+        return at(
+          x,
+          idx.map((v, i) => (i === ax ? k : v)),
+        );
       k -= x.shape[ax];
     }
     throw new Error('unreachable');
@@ -275,7 +305,10 @@ export function expandDims(x: Ref, axis: number): Ref {
 }
 
 export function stack(xs: Ref[], axis: number): Ref {
-  return concat(xs.map((x) => expandDims(x, axis)), axis);
+  return concat(
+    xs.map((x) => expandDims(x, axis)),
+    axis,
+  );
 }
 
 export function tile(x: Ref, reps: number[]): Ref {
@@ -283,7 +316,14 @@ export function tile(x: Ref, reps: number[]): Ref {
   const r = [...Array(n - reps.length).fill(1), ...reps];
   const xs: number[] = [...Array(n - x.shape.length).fill(1), ...x.shape];
   const xr = reshape(x, xs);
-  return build(xs.map((d, i) => d * r[i]), (idx) => at(xr, idx.map((v, i) => v % xs[i])));
+  return build(
+    xs.map((d, i) => d * r[i]),
+    (idx) =>
+      at(
+        xr,
+        idx.map((v, i) => v % xs[i]),
+      ),
+  );
 }
 
 export function repeat(x: Ref, repeats: number, axis?: number): Ref {
@@ -291,7 +331,12 @@ export function repeat(x: Ref, repeats: number, axis?: number): Ref {
   const ax = axis < 0 ? axis + x.shape.length : axis;
   const shape = [...x.shape];
   shape[ax] *= repeats;
-  return build(shape, (idx) => at(x, idx.map((v, i) => (i === ax ? Math.floor(v / repeats) : v))));
+  return build(shape, (idx) =>
+    at(
+      x,
+      idx.map((v, i) => (i === ax ? Math.floor(v / repeats) : v)),
+    ),
+  );
 }
 
 export function softmax(x: Ref, axis = -1): Ref {

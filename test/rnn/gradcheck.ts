@@ -6,7 +6,11 @@ import { nd, autograd, type NDArray } from '../../src/index.js';
  * Compares the gradient of the scalar `loss()` with respect to each of `params` (float64, with
  * attached gradients) against central differences at `samples` random coordinates per parameter.
  */
-export function checkGradients(params: NDArray[], loss: () => NDArray, opts: { samples?: number; eps?: number; tol?: number; names?: string[] } = {}): void {
+export function checkGradients(
+  params: NDArray[],
+  loss: () => NDArray,
+  opts: { samples?: number; eps?: number; tol?: number; names?: string[] } = {},
+): void {
   const { samples = 6, eps = 1e-6, tol = 1e-6 } = opts;
   const l = autograd.record(loss);
   l.backward();

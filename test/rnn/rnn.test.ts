@@ -19,7 +19,10 @@ test('toOnehot: (2, 5) indices give 5 arrays of shape (2, 1027); one-hot rows', 
   const a = inputs[3].toArray() as number[][];
   assert.equal(a[0][3], 1);
   assert.equal(a[1][8], 1);
-  assert.equal(a[0].reduce((s, v) => s + v, 0), 1);
+  assert.equal(
+    a[0].reduce((s, v) => s + v, 0),
+    1,
+  );
   const oh = nd.oneHot(nd.array([0, 2]), 1027);
   assert.deepEqual(oh.shape, [2, 1027]);
 });
@@ -32,7 +35,10 @@ test('one rnn forward: 5 outputs of (2, 1027) and a state of (2, 256)', () => {
   assert.equal(outputs.length, 5);
   assert.deepEqual(outputs[0].shape, [2, 1027]);
   assert.deepEqual(stateNew[0].shape, [2, 256]);
-  for (const [f, getP, init, nState] of [[R.gru, R.getGruParams, R.initGruState, 1], [R.lstm, R.getLstmParams, R.initLstmState, 2]] as const) {
+  for (const [f, getP, init, nState] of [
+    [R.gru, R.getGruParams, R.initGruState, 1],
+    [R.lstm, R.getLstmParams, R.initLstmState, 2],
+  ] as const) {
     const [o, s] = f(R.toOnehot(X, 1027), init(2, 256), getP(1027, 256, 1027));
     assert.equal(o.length, 5);
     assert.deepEqual(o[4].shape, [2, 1027]);
@@ -54,7 +60,13 @@ test('rnn layer shapes as 6.5: beginState (1, 2, 256); Y (35, 2, 256); one new s
   assert.equal(stateNew.length, 1);
   assert.deepEqual(stateNew[0].shape, [1, 2, 256]);
   assert.deepEqual(rnnLayer.layers[0].i2hWeight.data().shape, [256, 1027]);
-  assert.deepEqual(rnnLayer.collectParams().keys().map((k) => k.replace(/^rnn\d+_/, '')), ['l0_i2h_weight', 'l0_h2h_weight', 'l0_i2h_bias', 'l0_h2h_bias']);
+  assert.deepEqual(
+    rnnLayer
+      .collectParams()
+      .keys()
+      .map((k) => k.replace(/^rnn\d+_/, '')),
+    ['l0_i2h_weight', 'l0_h2h_weight', 'l0_i2h_bias', 'l0_h2h_bias'],
+  );
   // The Gluon layer's default activation is relu: outputs are non-negative.
   assert.ok(Y.min().asScalar() >= 0);
 });
@@ -113,7 +125,10 @@ test('gradients of the scratch RNN, GRU and LSTM match finite differences (float
   nd.random.seed(4);
   const V = 5;
   const H = 4;
-  const X = nd.array([[0, 3, 1], [4, 2, 2]]);
+  const X = nd.array([
+    [0, 3, 1],
+    [4, 2, 2],
+  ]);
   const cases = [
     ['rnn', R.rnn, R.getRnnParams, 1],
     ['gru', R.gru, R.getGruParams, 1],
@@ -153,9 +168,16 @@ test('gradients of the Gluon cells and a 2-layer LSTM layer match finite differe
     const Rw = nd.random.normal(0, 1, isCell ? [2, 4] : [3, 2, 4], { dtype: 'float64' });
     const loss = () => {
       const [out, s] = (b as gluon.rnn.RecurrentCell).forward(X, st) as [NDArray, NDArray[]];
-      return out.mul(Rw).sum().add(s[s.length - 1].sum());
+      return out
+        .mul(Rw)
+        .sum()
+        .add(s[s.length - 1].sum());
     };
-    checkGradients(ps.map((p) => p.data()), loss, { names: ps.map((p) => `${name} ${p.name}`) });
+    checkGradients(
+      ps.map((p) => p.data()),
+      loss,
+      { names: ps.map((p) => `${name} ${p.name}`) },
+    );
   }
 });
 
@@ -164,12 +186,28 @@ test('gradClipping scales every gradient by theta / norm when the norm exceeds t
   const b = nd.array([[4]]);
   a.attachGrad();
   b.attachGrad();
-  autograd.record(() => a.mul(nd.array([3, 0])).sum().add(b.mul(4).sum())).backward();
+  autograd
+    .record(() =>
+      a
+        .mul(nd.array([3, 0]))
+        .sum()
+        .add(b.mul(4).sum()),
+    )
+    .backward();
   R.gradClipping([a, b], 1);
-  assert.deepEqual(Array.from(a.grad.dataSync()).map((v) => +v.toFixed(6)), [0.6, 0]);
-  assert.deepEqual(Array.from(b.grad.dataSync()).map((v) => +v.toFixed(6)), [0.8]);
+  assert.deepEqual(
+    Array.from(a.grad.dataSync()).map((v) => +v.toFixed(6)),
+    [0.6, 0],
+  );
+  assert.deepEqual(
+    Array.from(b.grad.dataSync()).map((v) => +v.toFixed(6)),
+    [0.8],
+  );
   R.gradClipping([a, b], 10);
-  assert.deepEqual(Array.from(a.grad.dataSync()).map((v) => +v.toFixed(6)), [0.6, 0]);
+  assert.deepEqual(
+    Array.from(a.grad.dataSync()).map((v) => +v.toFixed(6)),
+    [0.6, 0],
+  );
   R.gradClipping([a, b], null);
   assert.throws(() => R.gradClipping([a, b], -1), /theta must be positive/);
 });
@@ -187,7 +225,13 @@ test('predictRnn / predictRnnGluon: prefix plus numChars characters; unknown pre
   model.initialize(new gluon.init.Normal(0.01));
   const g = await predictRnnGluon('分开', 5, model, 4, undefined, idxToChar, charToIdx);
   assert.equal(Array.from(g).length, 7);
-  const [Y, st] = model.forward(nd.array([[0, 1, 2], [3, 2, 1]]), model.beginState({ batchSize: 2 }));
+  const [Y, st] = model.forward(
+    nd.array([
+      [0, 1, 2],
+      [3, 2, 1],
+    ]),
+    model.beginState({ batchSize: 2 }),
+  );
   assert.deepEqual(Y.shape, [6, 4]);
   assert.deepEqual(st[1].shape, [1, 2, 8]);
 });
@@ -211,12 +255,32 @@ test('short training on 2000 characters: perplexity falls (scratch RNN, random a
   if (!requireResource(t, hasData('jaychou_lyrics.txt.zip'), 'jaychou_lyrics.txt.zip')) return;
   const { trainAndPredictRnnGluon } = await import('../../src/d2l/rnn-gluon.js');
   const c = await loadDataJayLyrics({ dataDir: DATA_DIR, numChars: 2000 });
-  const common = { numHiddens: 64, vocabSize: c.vocabSize, corpusIndices: c.corpusIndices, idxToChar: c.idxToChar, charToIdx: c.charToIdx,
-    numEpochs: 6, numSteps: 35, lr: 1e2, clippingTheta: 1e-2, batchSize: 8, predPeriod: 3, predLen: 10, prefixes: ['分开'] };
+  const common = {
+    numHiddens: 64,
+    vocabSize: c.vocabSize,
+    corpusIndices: c.corpusIndices,
+    idxToChar: c.idxToChar,
+    charToIdx: c.charToIdx,
+    numEpochs: 6,
+    numSteps: 35,
+    lr: 1e2,
+    clippingTheta: 1e-2,
+    batchSize: 8,
+    predPeriod: 3,
+    predLen: 10,
+    prefixes: ['分开'],
+  };
   const lines: string[] = [];
   for (const isRandomIter of [true, false]) {
     nd.random.seed(8);
-    const { log, params } = await R.trainAndPredictRnn({ ...common, rnn: R.rnn, getParams: () => R.getRnnParams(c.vocabSize, 64, c.vocabSize), initRnnState: R.initRnnState, isRandomIter, print: (l) => lines.push(l) });
+    const { log, params } = await R.trainAndPredictRnn({
+      ...common,
+      rnn: R.rnn,
+      getParams: () => R.getRnnParams(c.vocabSize, 64, c.vocabSize),
+      initRnnState: R.initRnnState,
+      isRandomIter,
+      print: (l) => lines.push(l),
+    });
     assert.equal(log.length, 6);
     assert.ok(log[5].perplexity < log[0].perplexity * 0.8, `perplexities ${log.map((r) => r.perplexity.toFixed(1))}`);
     assert.equal(params.length, 5);

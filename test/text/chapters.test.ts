@@ -13,8 +13,14 @@ test('chapter lang-model-dataset prints the book checks', async (t) => {
   assert.equal(lines[1], '1027');
   assert.equal(lines[2], 'chars: 想要有直升机 想要和你飞到宇宙去 想要和');
   assert.equal(r.randomBatches.length, 2);
-  assert.deepEqual(r.consecutiveBatches[0][0], [[0, 1, 2, 3, 4, 5], [15, 16, 17, 18, 19, 20]]);
-  assert.deepEqual(r.consecutiveBatches[1][1], [[7, 8, 9, 10, 11, 12], [22, 23, 24, 25, 26, 27]]);
+  assert.deepEqual(r.consecutiveBatches[0][0], [
+    [0, 1, 2, 3, 4, 5],
+    [15, 16, 17, 18, 19, 20],
+  ]);
+  assert.deepEqual(r.consecutiveBatches[1][1], [
+    [7, 8, 9, 10, 11, 12],
+    [22, 23, 24, 25, 26, 27],
+  ]);
 });
 
 test('chapter lang-model: counts, relative frequencies, order-blind unigrams, n-gram perplexities and sizes', async (t) => {

@@ -27,8 +27,14 @@ test('n-gram counts, relative frequencies and add-k smoothing', () => {
 });
 
 test('topNgrams: most frequent first, ties in first-occurrence order', () => {
-  assert.deepEqual(topNgrams(['x', 'y', 'x', 'y', 'z'], 2, 2), [[['x', 'y'], 2], [['y', 'x'], 1]]);
-  assert.deepEqual(topNgrams(['a', 'b', 'b'], 1), [[['b'], 2], [['a'], 1]]);
+  assert.deepEqual(topNgrams(['x', 'y', 'x', 'y', 'z'], 2, 2), [
+    [['x', 'y'], 2],
+    [['y', 'x'], 1],
+  ]);
+  assert.deepEqual(topNgrams(['a', 'b', 'b'], 1), [
+    [['b'], 2],
+    [['a'], 1],
+  ]);
 });
 
 function assertSum1(ps: number[]): void {

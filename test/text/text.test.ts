@@ -2,8 +2,19 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd } from '../../src/index.js';
 import {
-  loadDataJayLyrics, readJayLyrics, dataIterConsecutive, dataIterRandom, range, epochSize, Vocab, tokenize,
-  readPtb, readTimeMachine, loadDataTimeMachine, countCorpus, heldOutSegments,
+  loadDataJayLyrics,
+  readJayLyrics,
+  dataIterConsecutive,
+  dataIterRandom,
+  range,
+  epochSize,
+  Vocab,
+  tokenize,
+  readPtb,
+  readTimeMachine,
+  loadDataTimeMachine,
+  countCorpus,
+  heldOutSegments,
 } from '../../src/d2l/text.js';
 import { requireResource } from '../helpers.js';
 import { DATA_DIR, hasData } from './data-path.js';
@@ -109,8 +120,19 @@ test('sampler arguments are checked', () => {
 
 test('Vocab: <unk> first, reserved tokens, min frequency, most frequent first, ties in first-occurrence order', () => {
   const lines = tokenize(['b a c a', 'b a d'], 'word');
-  assert.deepEqual(lines, [['b', 'a', 'c', 'a'], ['b', 'a', 'd']]);
-  assert.deepEqual([...countCorpus(lines)], [['b', 2], ['a', 3], ['c', 1], ['d', 1]]);
+  assert.deepEqual(lines, [
+    ['b', 'a', 'c', 'a'],
+    ['b', 'a', 'd'],
+  ]);
+  assert.deepEqual(
+    [...countCorpus(lines)],
+    [
+      ['b', 2],
+      ['a', 3],
+      ['c', 1],
+      ['d', 1],
+    ],
+  );
   const v = new Vocab(lines, { reservedTokens: ['<pad>'] });
   assert.deepEqual(v.idxToToken, ['<unk>', '<pad>', 'a', 'b', 'c', 'd']);
   assert.equal(v.length, 6);
@@ -163,7 +185,10 @@ test('a missing data file is a clear error naming where it looked', async () => 
   process.env.D2L_DATA_DIR = '/nonexistent-env-dir';
   process.env.XDG_CACHE_HOME = '/nonexistent-cache-dir';
   try {
-    await assert.rejects(loadDataJayLyrics({ dataDir: '/nonexistent-dir', download: false }), /jaychou_lyrics\.txt\.zip[\s\S]*nonexistent-dir/);
+    await assert.rejects(
+      loadDataJayLyrics({ dataDir: '/nonexistent-dir', download: false }),
+      /jaychou_lyrics\.txt\.zip[\s\S]*nonexistent-dir/,
+    );
   } finally {
     if (saved === undefined) delete process.env.D2L_DATA_DIR;
     else process.env.D2L_DATA_DIR = saved;

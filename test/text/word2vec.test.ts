@@ -7,9 +7,18 @@ import { assertClose, requireResource } from '../helpers.js';
 import { DATA_DIR, hasData } from './data-path.js';
 
 test('the masked sigmoid binary cross-entropy of 10.3 gives [0.8739896 1.2099689]', () => {
-  const pred = nd.array([[1.5, 0.3, -1, 2], [1.1, -0.6, 2.2, 0.4]]);
-  const label = nd.array([[1, 0, 0, 0], [1, 1, 0, 0]]);
-  const mask = nd.array([[1, 1, 1, 1], [1, 1, 1, 0]]);
+  const pred = nd.array([
+    [1.5, 0.3, -1, 2],
+    [1.1, -0.6, 2.2, 0.4],
+  ]);
+  const label = nd.array([
+    [1, 0, 0, 0],
+    [1, 1, 0, 0],
+  ]);
+  const mask = nd.array([
+    [1, 1, 1, 1],
+    [1, 1, 1, 0],
+  ]);
   const l = W.maskedSigmoidBCE(pred, label, mask);
   assertClose(l, [0.8739896, 1.2099689], 1e-6);
   assert.equal(l.toString(), '\n[0.8739896 1.2099689]\n<NDArray 2 @cpu(0)>');
@@ -28,7 +37,10 @@ test('context windows: contexts are the neighbours within a window of 1..max, th
       const w = Math.max(...ctx.map((x) => Math.abs(x - c)));
       assert.ok(w <= 2);
       // A symmetric window clipped at the sentence ends.
-      assert.deepEqual(ctx, sent.filter((x) => x !== c && Math.abs(x - c) <= w));
+      assert.deepEqual(
+        ctx,
+        sent.filter((x) => x !== c && Math.abs(x - c) <= w),
+      );
     });
   }
 });
@@ -42,7 +54,11 @@ test('negative sampling: K per context word, never a context word, frequencies f
     assert.equal(n.length, contexts[i].length * 5);
     for (const x of n) assert.ok(!contexts[i].includes(x));
   });
-  const many = W.getNegatives(Array.from({ length: 4000 }, () => [0]), weights, 5).flat();
+  const many = W.getNegatives(
+    Array.from({ length: 4000 }, () => [0]),
+    weights,
+    5,
+  ).flat();
   const freq = [1, 2, 3, 4].map((k) => many.filter((x) => x === k).length / many.length);
   // Weights 1, 2, 4, 8 over the allowed words (0 is excluded): 1/15, 2/15, 4/15, 8/15.
   assertClose(freq, [1 / 15, 2 / 15, 4 / 15, 8 / 15], 0.05);
@@ -50,26 +66,64 @@ test('negative sampling: K per context word, never a context word, frequencies f
 });
 
 test('batchify pads with 0 and builds masks and labels', () => {
-  const [c, cn, m, l] = W.batchify([[1, [2, 3], [4, 5, 6, 7]], [8, [9], [10, 11]]]);
+  const [c, cn, m, l] = W.batchify([
+    [1, [2, 3], [4, 5, 6, 7]],
+    [8, [9], [10, 11]],
+  ]);
   assert.deepEqual(c.toArray(), [[1], [8]]);
-  assert.deepEqual(cn.toArray(), [[2, 3, 4, 5, 6, 7], [9, 10, 11, 0, 0, 0]]);
-  assert.deepEqual(m.toArray(), [[1, 1, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]]);
-  assert.deepEqual(l.toArray(), [[1, 1, 0, 0, 0, 0], [1, 0, 0, 0, 0, 0]]);
+  assert.deepEqual(cn.toArray(), [
+    [2, 3, 4, 5, 6, 7],
+    [9, 10, 11, 0, 0, 0],
+  ]);
+  assert.deepEqual(m.toArray(), [
+    [1, 1, 1, 1, 1, 1],
+    [1, 1, 1, 0, 0, 0],
+  ]);
+  assert.deepEqual(l.toArray(), [
+    [1, 1, 0, 0, 0, 0],
+    [1, 0, 0, 0, 0, 0],
+  ]);
 });
 
 test('skip-gram shapes, and nearest tokens by cosine similarity', async () => {
   const embed = new gluon.nn.Embedding(20, 4);
   embed.initialize();
-  assert.deepEqual(embed.forward(nd.array([[1, 2, 3], [4, 5, 6]])).shape, [2, 3, 4]);
+  assert.deepEqual(
+    embed.forward(
+      nd.array([
+        [1, 2, 3],
+        [4, 5, 6],
+      ]),
+    ).shape,
+    [2, 3, 4],
+  );
   assert.deepEqual(nd.batchDot(nd.ones([2, 1, 4]), nd.ones([2, 4, 6])).shape, [2, 1, 6]);
-  const pred = W.skipGram(nd.array([[1], [2]]), nd.array([[3, 4, 5], [6, 7, 8]]), embed, embed);
+  const pred = W.skipGram(
+    nd.array([[1], [2]]),
+    nd.array([
+      [3, 4, 5],
+      [6, 7, 8],
+    ]),
+    embed,
+    embed,
+  );
   assert.deepEqual(pred.shape, [2, 1, 3]);
   const e = new gluon.nn.Embedding(4, 2);
   e.initialize();
-  e.weight.setData(nd.array([[1, 0], [0.9, 0.1], [0, 1], [-1, 0]]));
+  e.weight.setData(
+    nd.array([
+      [1, 0],
+      [0.9, 0.1],
+      [0, 1],
+      [-1, 0],
+    ]),
+  );
   const idxToToken = ['a', 'b', 'c', 'd'];
   const sim = await W.getSimilarTokens('a', 2, e, new Map(idxToToken.map((t, i) => [t, i])), idxToToken);
-  assert.deepEqual(sim.map(([t]) => t), ['b', 'c']);
+  assert.deepEqual(
+    sim.map(([t]) => t),
+    ['b', 'c'],
+  );
   assertClose(sim[0][1], 0.9 / Math.sqrt(0.82), 1e-6);
   await assert.rejects(W.getSimilarTokens('zz', 2, e, new Map(), idxToToken), /not in the vocabulary/);
 });
@@ -92,8 +146,13 @@ test('PTB: # tokens: 887100 over 9858 types; subsampling keeps about 375672; the
   const [centers, contexts] = W.getCentersAndContexts(sub, 5);
   assert.equal(centers.length, contexts.length);
   const first = 512;
-  const negatives = W.getNegatives(contexts.slice(0, first), vocab.idxToToken.map((w) => vocab.counter.get(w)! ** 0.75), 5);
-  const [c, cn, m, l] = W.skipGramBatches(centers.slice(0, first), contexts.slice(0, first), negatives, 512, { shuffle: false }).next().value!;
+  const negatives = W.getNegatives(
+    contexts.slice(0, first),
+    vocab.idxToToken.map((w) => vocab.counter.get(w)! ** 0.75),
+    5,
+  );
+  const [c, cn, m, l] = W.skipGramBatches(centers.slice(0, first), contexts.slice(0, first), negatives, 512, { shuffle: false }).next()
+    .value!;
   assert.deepEqual(c.shape, [512, 1]);
   assert.deepEqual(cn.shape, [512, 60]);
   assert.deepEqual(m.shape, [512, 60]);

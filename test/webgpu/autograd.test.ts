@@ -57,11 +57,16 @@ test('webgpu: gradients through broadcasting, reductions, views and elementwise 
     const b = b0.copyto(ctx);
     a.attachGrad();
     b.attachGrad();
-    autograd.record(() => {
-      const u = a.mul(b).tanh().add(a.sqrt().mul(b.T.T)).sigmoid();
-      const v = nd.softmax(u.reshape([12, 6]), { axis: 1 }).max({ axis: 0 }).sum();
-      return v.add(u.get(':, 1:3, ::2').square().mean()).add(nd.maximum(a, 1).pow(2).sum());
-    }).backward();
+    autograd
+      .record(() => {
+        const u = a.mul(b).tanh().add(a.sqrt().mul(b.T.T)).sigmoid();
+        const v = nd
+          .softmax(u.reshape([12, 6]), { axis: 1 })
+          .max({ axis: 0 })
+          .sum();
+        return v.add(u.get(':, 1:3, ::2').square().mean()).add(nd.maximum(a, 1).pow(2).sum());
+      })
+      .backward();
     return [(await a.grad.data()) as Float32Array, (await b.grad.data()) as Float32Array];
   };
   const [ca, cb] = await grads(nd.cpu());

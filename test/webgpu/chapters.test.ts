@@ -33,13 +33,24 @@ const EPOCH = /^epoch (\d+), loss (\d+\.\d{4}), train acc (\d\.\d{3}), test acc 
 
 type Program = { run(opts: ChapterOptions): Promise<{ history: { loss: number; trainAcc: number; testAcc: number }[] }> };
 
-async function epochs(p: Program, ctx: Context | undefined): Promise<{ lines: string[]; history: { loss: number; trainAcc: number; testAcc: number }[] }> {
+async function epochs(
+  p: Program,
+  ctx: Context | undefined,
+): Promise<{ lines: string[]; history: { loss: number; trainAcc: number; testAcc: number }[] }> {
   const lines: string[] = [];
-  const r = await p.run({ limit: 768, epochs: 2, seed: 7, outDir: tmp(), progress: false, print: (l) => lines.push(l), ...(ctx ? { ctx } : {}) });
+  const r = await p.run({
+    limit: 768,
+    epochs: 2,
+    seed: 7,
+    outDir: tmp(),
+    progress: false,
+    print: (l) => lines.push(l),
+    ...(ctx ? { ctx } : {}),
+  });
   return { lines: lines.filter((l) => EPOCH.test(l)), history: r.history };
 }
 
-test('chapter 3 programs (3.6, 3.7, 3.9, 3.10) with ctx gpu(0) print the CPU run\'s epoch lines', async (t) => {
+test("chapter 3 programs (3.6, 3.7, 3.9, 3.10) with ctx gpu(0) print the CPU run's epoch lines", async (t) => {
   if (!gpuAvailable(t)) return;
   if (!requireResource(t, HAVE_DATA, 'Fashion-MNIST')) return;
   for (const [name, p] of [
@@ -71,10 +82,27 @@ test('d2l-ts run softmax-regression-gluon --ctx gpu trains on gpu(0)', async (t)
   const out: string[] = [];
   const err: string[] = [];
   const run = (ctx: string) =>
-    main(['run', 'softmax-regression-gluon', '--ctx', ctx, '--epochs', '1', '--limit', '512', '--seed', '3', '--no-progress', '--out-dir', tmp()], {
-      out: (l: string) => out.push(l),
-      err: (l: string) => err.push(l),
-    });
+    main(
+      [
+        'run',
+        'softmax-regression-gluon',
+        '--ctx',
+        ctx,
+        '--epochs',
+        '1',
+        '--limit',
+        '512',
+        '--seed',
+        '3',
+        '--no-progress',
+        '--out-dir',
+        tmp(),
+      ],
+      {
+        out: (l: string) => out.push(l),
+        err: (l: string) => err.push(l),
+      },
+    );
   assert.equal(await run('gpu'), 0, err.join('\n'));
   const gpuLines = out.splice(0).filter((l) => EPOCH.test(l));
   assert.equal(await run('cpu'), 0, err.join('\n'));

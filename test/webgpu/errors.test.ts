@@ -8,17 +8,30 @@ useGpu();
 
 test('webgpu: no adapter is a clear WebGpuUnavailableError, and gpu(n) stays unusable', async () => {
   const noAdapter = { requestAdapter: async () => null };
-  await assert.rejects(acquireDevice({ gpu: noAdapter }), (e: Error) => e instanceof WebGpuUnavailableError && /no WebGPU adapter was found/.test(e.message) && /lavapipe/.test(e.message));
+  await assert.rejects(
+    acquireDevice({ gpu: noAdapter }),
+    (e: Error) => e instanceof WebGpuUnavailableError && /no WebGPU adapter was found/.test(e.message) && /lavapipe/.test(e.message),
+  );
   await assert.rejects(initWebGpu({ gpu: noAdapter, deviceId: 7 }), WebGpuUnavailableError);
-  assert.throws(() => nd.zeros([2], { ctx: nd.gpu(7) }), /no GPU backend is initialised for this device; call `await initWebGpu\(\)` first/);
-  const failing = { requestAdapter: async () => { throw new Error('boom'); } };
+  assert.throws(
+    () => nd.zeros([2], { ctx: nd.gpu(7) }),
+    /no GPU backend is initialised for this device; call `await initWebGpu\(\)` first/,
+  );
+  const failing = {
+    requestAdapter: async () => {
+      throw new Error('boom');
+    },
+  };
   await assert.rejects(acquireDevice({ gpu: failing }), /requestAdapter failed: boom/);
   await assert.rejects(acquireDevice({ dawnNodePath: '/nonexistent/dawn.node' }), /could not load Dawn from \/nonexistent\/dawn.node/);
 });
 
 test('webgpu: float64 on the GPU is a clear error naming dtype and backend', async (t) => {
   if (!gpuAvailable(t)) return;
-  assert.throws(() => nd.zeros([2, 2], { dtype: 'float64', ctx: G() }), (e: Error) => /float64/.test(e.message) && /webgpu/.test(e.message) && /gpu\(0\)/.test(e.message));
+  assert.throws(
+    () => nd.zeros([2, 2], { dtype: 'float64', ctx: G() }),
+    (e: Error) => /float64/.test(e.message) && /webgpu/.test(e.message) && /gpu\(0\)/.test(e.message),
+  );
   const x = nd.array([1, 2, 3], { dtype: 'float64' });
   assert.throws(() => x.copyto(G()), /webgpu backend cannot store float64/);
   assert.equal(gpuState.backend!.supportsDType('float64'), false);
@@ -36,7 +49,10 @@ test('webgpu: synchronous reads of GPU arrays say how to read them; async reads 
   assert.throws(() => x.copyto(nd.cpu()), /copytoAsync\(nd.cpu\(\)\)/);
   assert.throws(() => gpuState.backend!.readSync(x), /copytoAsync/);
   const c = await x.copytoAsync(nd.cpu());
-  assert.deepEqual(c.toArray(), [[0, 1, 2], [3, 4, 5]]);
+  assert.deepEqual(c.toArray(), [
+    [0, 1, 2],
+    [3, 4, 5],
+  ]);
   assert.equal((await x.asInContextAsync(nd.cpu())).context.deviceType, 'cpu');
   assert.equal(await x.asInContextAsync(G()), x);
 });

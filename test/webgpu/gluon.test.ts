@@ -27,7 +27,10 @@ function mlp(ctx: Context, seed = 3): gluon.Sequential {
 function batch(seed: number, n = 12): [NDArray, NDArray] {
   nd.random.seed(seed);
   const X = nd.random.normal(0, 1, [n, 7]);
-  const y = nd.array(Array.from({ length: n }, (_, i) => (i * 3 + seed) % 5), { dtype: 'int32' });
+  const y = nd.array(
+    Array.from({ length: n }, (_, i) => (i * 3 + seed) % 5),
+    { dtype: 'int32' },
+  );
   return [X, y];
 }
 
@@ -97,7 +100,22 @@ test('every nn layer runs forward and backward on gpu(0) as on the CPU', async (
     nd.random.seed(5);
     const e = new nn.Embedding(6, 3);
     e.initialize(undefined, { ctx });
-    const l = autograd.record(() => e.forward(nd.array([[1, 4, 1], [0, 5, 4]], { dtype: 'int32' }).copyto(ctx)).mul(nd.arange(3).copyto(ctx)).sum());
+    const l = autograd.record(() =>
+      e
+        .forward(
+          nd
+            .array(
+              [
+                [1, 4, 1],
+                [0, 5, 4],
+              ],
+              { dtype: 'int32' },
+            )
+            .copyto(ctx),
+        )
+        .mul(nd.arange(3).copyto(ctx))
+        .sum(),
+    );
     l.backward();
     return e.weight.grad().data();
   };
@@ -110,7 +128,10 @@ test('every Gluon loss, forward and gradient, on gpu(0) as on the CPU', async (t
   const pred = nd.random.normal(0, 2, [6, 4]);
   const dense = nd.random.uniform(0, 1, [6, 4]);
   const sparse = nd.array([0, 3, 1, 2, 3, 0]);
-  const binary = nd.array(Array.from({ length: 24 }, (_, i) => (i * 5) % 3 === 0 ? 1 : 0), { shape: [6, 4] });
+  const binary = nd.array(
+    Array.from({ length: 24 }, (_, i) => ((i * 5) % 3 === 0 ? 1 : 0)),
+    { shape: [6, 4] },
+  );
   const w = nd.array([[1], [0.5], [2], [0], [1], [3]]);
   const cases: [string, gluon.loss.Loss, NDArray, NDArray | null][] = [
     ['L2Loss', new gloss.L2Loss(), dense, null],
@@ -251,7 +272,10 @@ test('parameters and trainer states of a GPU model save asynchronously and load 
   const t3 = new gluon.Trainer(onCpu.collectParams(), 'sgd', { learningRate: 0.1, momentum: 0.9 });
   t3.loadStates(states);
   // One more identical step on both: the loaded momentum must agree.
-  for (const [n, tr, ctx] of [[onGpu, t2, G()], [onCpu, t3, nd.cpu()]] as const) {
+  for (const [n, tr, ctx] of [
+    [onGpu, t2, G()],
+    [onCpu, t3, nd.cpu()],
+  ] as const) {
     const l2 = autograd.record(() => new gloss.SoftmaxCrossEntropyLoss().forward(n.forward(X.copyto(ctx)), y.copyto(ctx)));
     l2.backward();
     tr.step(12);

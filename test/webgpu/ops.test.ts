@@ -5,7 +5,17 @@ import type { BinaryOp, UnaryOp } from '../../src/backend/backend.js';
 import type { DType } from '../../src/core/dtype.js';
 import { currentContext, setDefaultContext, type Context } from '../../src/ndarray/context.js';
 import { isFloatResult } from '../../src/ops/elementwise.js';
-import { BINARY_OPS, LAYOUTS, OP_TABLE, UNARY_OPS, drawCase, inputDtype, makeArray, type Layout, type OpEntry } from '../ndarray/op-table.js';
+import {
+  BINARY_OPS,
+  LAYOUTS,
+  OP_TABLE,
+  UNARY_OPS,
+  drawCase,
+  inputDtype,
+  makeArray,
+  type Layout,
+  type OpEntry,
+} from '../ndarray/op-table.js';
 import { G, assertNear, compareOp, gpuAvailable, gpuState, randArray, rng, useGpu } from './setup.js';
 
 useGpu();
@@ -34,12 +44,17 @@ test('webgpu: every unary op matches the CPU on special values, plain and transp
     if (op === 'logicalNot' || op === 'isnan' || op === 'isinf') continue; // no NDArray method; run through the backend below
     const tol = op === 'sin' || op === 'cos' ? 2e-5 : 1e-5;
     await compareOp(`${op}`, [x], (a) => unaryCall(op, a), tol);
-    await compareOp(`${op} (transposed)`, [x], (a) => {
-      const v = a.T;
-      const r = unaryCall(op, v);
-      v.dispose();
-      return r;
-    }, tol);
+    await compareOp(
+      `${op} (transposed)`,
+      [x],
+      (a) => {
+        const v = a.T;
+        const r = unaryCall(op, v);
+        v.dispose();
+        return r;
+      },
+      tol,
+    );
   }
 });
 
@@ -47,7 +62,14 @@ test('webgpu: backend unary kernels for every op and dtype pair the op layer pro
   if (!gpuAvailable(t)) return;
   const cpuB = nd.cpu().backend;
   const gpuB = gpuState.backend!;
-  const cases: [DType, DType][] = [['float32', 'float32'], ['int32', 'int32'], ['int32', 'float32'], ['uint8', 'uint8'], ['float32', 'bool'], ['bool', 'bool']];
+  const cases: [DType, DType][] = [
+    ['float32', 'float32'],
+    ['int32', 'int32'],
+    ['int32', 'float32'],
+    ['uint8', 'uint8'],
+    ['float32', 'bool'],
+    ['bool', 'bool'],
+  ];
   const r = rng(2);
   for (const [din, dout] of cases) {
     const x = din === 'float32' ? specials(3) : randArray(r, [5, 9], din, -20, 20);
@@ -77,10 +99,13 @@ test('webgpu: binary ops with broadcasting, views, scalars and mixed dtypes', as
   const b = randArray(r, [1, 6, 7]);
   const bz = b.mul(b.greater(0.5)); // zeros for div/mod
   for (const op of BINARY) {
-    const f = (x: NDArray, y: NDArray | number) => (nd as unknown as Record<string, (p: NDArray | number, q: NDArray | number) => NDArray>)[nameOf(op)](x, y);
+    const f = (x: NDArray, y: NDArray | number) =>
+      (nd as unknown as Record<string, (p: NDArray | number, q: NDArray | number) => NDArray>)[nameOf(op)](x, y);
     await compareOp(`${op} broadcast`, [a, bz], f);
     await compareOp(`${op} scalar right`, [a], (x) => f(x, 1.5) as NDArray);
-    await compareOp(`${op} scalar left`, [a], (x) => (nd as unknown as Record<string, (p: number, q: NDArray) => NDArray>)[nameOf(op)](-2, x));
+    await compareOp(`${op} scalar left`, [a], (x) =>
+      (nd as unknown as Record<string, (p: number, q: NDArray) => NDArray>)[nameOf(op)](-2, x),
+    );
     await compareOp(`${op} sliced+transposed`, [a, b], (x, y) => {
       const xs = x.reshape([5, 7]).get('1:5, ::2');
       const ys = y.reshape([6, 7]).T.get('::2, 1:5');
@@ -113,16 +138,24 @@ test('webgpu: where, astype between all dtypes, full', async (t) => {
   const a = randArray(r, [3, 4, 5]);
   const b = randArray(r, [4, 1], 'int32', -9, 9);
   await compareOp('where', [c.greater(0), a, b], (x, y, z) => nd.where(x, y, z));
-  await compareOp('where float cond (NaN counts as true)', [specials(6).reshape([91]).get(':20'), randArray(r, [20])], (x, y) => nd.where(x, y, 7));
+  await compareOp('where float cond (NaN counts as true)', [specials(6).reshape([91]).get(':20'), randArray(r, [20])], (x, y) =>
+    nd.where(x, y, 7),
+  );
   const dts: DType[] = ['float32', 'int32', 'uint8', 'bool'];
   const src = specials(7).mul(40);
   for (const from of dts)
-    for (const to of dts) await compareOp(`astype ${from}->${to}`, [src], (x) => {
-      const s = x.astype(from);
-      const out = s.T.astype(to);
-      s.dispose();
-      return out;
-    }, 0);
+    for (const to of dts)
+      await compareOp(
+        `astype ${from}->${to}`,
+        [src],
+        (x) => {
+          const s = x.astype(from);
+          const out = s.T.astype(to);
+          s.dispose();
+          return out;
+        },
+        0,
+      );
   for (const d of dts) {
     const g = nd.full([3, 5], 2.7, { dtype: d, ctx: G() });
     const cpu = nd.full([3, 5], 2.7, { dtype: d });
@@ -139,13 +172,39 @@ test('webgpu: reductions over every axis set, arg reductions, NaN, integers, lar
   for (const op of ['sum', 'prod', 'max', 'min'] as const)
     for (const axis of axesSets) {
       await compareOp(`${op} axis ${JSON.stringify(axis)}`, [x], (a) => a[op]({ axis }), 2e-5);
-      await compareOp(`${op} keepdims transposed axis ${JSON.stringify(axis)}`, [x], (a) => a.transpose([2, 0, 3, 1])[op]({ axis, keepdims: true }), 2e-5);
+      await compareOp(
+        `${op} keepdims transposed axis ${JSON.stringify(axis)}`,
+        [x],
+        (a) => a.transpose([2, 0, 3, 1])[op]({ axis, keepdims: true }),
+        2e-5,
+      );
     }
   for (const op of ['argmax', 'argmin'] as const) {
     for (const axis of [0, 1, 2, 3, undefined]) await compareOp(`${op} axis ${axis}`, [x], (a) => a[op]({ axis }), 0);
-    await compareOp(`${op} ties and NaN`, [nd.array([[1, 3, 3, 0], [2, NaN, 5, NaN], [-1, -1, -1, -1]])], (a) => a[op]({ axis: 1 }), 0);
+    await compareOp(
+      `${op} ties and NaN`,
+      [
+        nd.array([
+          [1, 3, 3, 0],
+          [2, NaN, 5, NaN],
+          [-1, -1, -1, -1],
+        ]),
+      ],
+      (a) => a[op]({ axis: 1 }),
+      0,
+    );
   }
-  await compareOp('max with NaN', [nd.array([[1, NaN, 3], [4, 5, 6]])], (a) => a.max({ axis: 1 }), 0);
+  await compareOp(
+    'max with NaN',
+    [
+      nd.array([
+        [1, NaN, 3],
+        [4, 5, 6],
+      ]),
+    ],
+    (a) => a.max({ axis: 1 }),
+    0,
+  );
   const xi = randArray(r, [6, 7], 'int32', -100, 100);
   for (const op of ['sum', 'prod', 'max', 'min', 'argmax'] as const) await compareOp(`${op} int32`, [xi], (a) => a[op]({ axis: 1 }), 0);
   await compareOp('sum uint8 -> int32', [xi.abs().astype('uint8')], (a) => a.sum(), 0);
@@ -167,27 +226,48 @@ test('webgpu: reductions over every axis set, arg reductions, NaN, integers, lar
 test('webgpu: matmul on random shapes, transposed operands, batches and tile configurations', async (t) => {
   if (!gpuAvailable(t)) return;
   const r = rng(9);
-  const shapes: [number, number, number][] = [[1, 1, 1], [3, 5, 2], [17, 33, 9], [64, 64, 64], [65, 17, 70], [130, 7, 3], [5, 300, 140], [256, 78, 10], [8, 100, 257], [1030, 20, 1100]];
+  const shapes: [number, number, number][] = [
+    [1, 1, 1],
+    [3, 5, 2],
+    [17, 33, 9],
+    [64, 64, 64],
+    [65, 17, 70],
+    [130, 7, 3],
+    [5, 300, 140],
+    [256, 78, 10],
+    [8, 100, 257],
+    [1030, 20, 1100],
+  ];
   for (const [m, k, n] of shapes) {
     const a = randArray(r, [m, k], 'float32', -1, 1);
     const b = randArray(r, [k, n], 'float32', -1, 1);
     const tol = 1e-5 * Math.max(1, Math.sqrt(k));
     await compareOp(`dot ${m}x${k}x${n}`, [a, b], (x, y) => nd.dot(x, y), tol);
-    await compareOp(`dot T ${m}x${k}x${n}`, [a, b], (x, y) => {
-      const xt = x.T.copy();
-      const yt = y.T.copy();
-      const out = nd.dot(xt, yt, { transposeA: true, transposeB: true });
-      xt.dispose();
-      yt.dispose();
-      return out;
-    }, tol);
+    await compareOp(
+      `dot T ${m}x${k}x${n}`,
+      [a, b],
+      (x, y) => {
+        const xt = x.T.copy();
+        const yt = y.T.copy();
+        const out = nd.dot(xt, yt, { transposeA: true, transposeB: true });
+        xt.dispose();
+        yt.dispose();
+        return out;
+      },
+      tol,
+    );
     a.dispose();
     b.dispose();
   }
   const A = randArray(r, [2, 3, 9, 11]);
   const B = randArray(r, [3, 11, 4]);
   await compareOp('batched broadcast matmul', [A, B], (x, y) => nd.matmul(x, y), 1e-4);
-  await compareOp('batchDot transposed', [A.reshape([6, 9, 11]), A.reshape([6, 9, 11])], (x, y) => nd.batchDot(x, y, { transposeB: true }), 1e-4);
+  await compareOp(
+    'batchDot transposed',
+    [A.reshape([6, 9, 11]), A.reshape([6, 9, 11])],
+    (x, y) => nd.batchDot(x, y, { transposeB: true }),
+    1e-4,
+  );
   await compareOp('matmul of a sliced view', [A], (x) => nd.matmul(x.get(':, 1, ::2, 1:'), x.get('1, 0, :, 1:').T), 1e-4);
   await compareOp('int32 matmul', [randArray(r, [7, 9], 'int32', -5, 5), randArray(r, [9, 6], 'int32', -5, 5)], (x, y) => nd.dot(x, y), 0);
   await compareOp('matrix-vector', [randArray(r, [40, 30]), randArray(r, [30])], (x, y) => nd.dot(x, y), 1e-4);
@@ -199,18 +279,47 @@ test('webgpu: take, pick, oneHot and their gradients', async (t) => {
   if (!gpuAvailable(t)) return;
   const r = rng(10);
   const x = randArray(r, [6, 5, 4]);
-  const idx = nd.array([[2, 0, 5], [5, 5, 1]], { dtype: 'int32' });
+  const idx = nd.array(
+    [
+      [2, 0, 5],
+      [5, 5, 1],
+    ],
+    { dtype: 'int32' },
+  );
   for (const axis of [0, 1, 2]) {
     const id = axis === 0 ? idx : idx.mod(axis === 1 ? 5 : 4);
     await compareOp(`take axis ${axis}`, [x, id], (a, i) => nd.take(a, i, { axis }), 0);
-    await compareOp(`take axis ${axis} of a transposed view with float indices`, [x, id], (a, i) => nd.take(a.transpose([1, 0, 2]), i.astype('float32').mod(5), { axis }), 0);
+    await compareOp(
+      `take axis ${axis} of a transposed view with float indices`,
+      [x, id],
+      (a, i) => nd.take(a.transpose([1, 0, 2]), i.astype('float32').mod(5), { axis }),
+      0,
+    );
   }
   const labels = nd.array([3, 0, 4, 4, 1, 2]);
   const logits = randArray(r, [6, 5]);
   await compareOp('pick', [logits, labels], (a, l) => nd.pick(a, l), 0);
-  await compareOp('pick axis 0 keepdims', [logits, nd.array([1, 5, 0, 2, 3], { dtype: 'int32' })], (a, l) => nd.pick(a, l, { axis: 0, keepdims: true }), 0);
+  await compareOp(
+    'pick axis 0 keepdims',
+    [logits, nd.array([1, 5, 0, 2, 3], { dtype: 'int32' })],
+    (a, l) => nd.pick(a, l, { axis: 0, keepdims: true }),
+    0,
+  );
   await compareOp('oneHot', [labels], (l) => nd.oneHot(l, 5), 0);
-  await compareOp('oneHot out of range, int32, custom values', [nd.array([[1, 7], [-1, 2]], { dtype: 'int32' })], (l) => nd.oneHot(l, 3, { onValue: 5, offValue: -1, dtype: 'int32' }), 0);
+  await compareOp(
+    'oneHot out of range, int32, custom values',
+    [
+      nd.array(
+        [
+          [1, 7],
+          [-1, 2],
+        ],
+        { dtype: 'int32' },
+      ),
+    ],
+    (l) => nd.oneHot(l, 3, { onValue: 5, offValue: -1, dtype: 'int32' }),
+    0,
+  );
   // Gradients: take with repeated indices accumulates.
   const grads: Float32Array[] = [];
   for (const ctx of [nd.cpu(), G()]) {
@@ -220,7 +329,15 @@ test('webgpu: take, pick, oneHot and their gradients', async (t) => {
     const l = labels.copyto(ctx);
     const lg = logits.copyto(ctx);
     lg.attachGrad();
-    autograd.record(() => nd.take(w, i, { axis: 0 }).mul(nd.arange(0, 4, 1, { ctx })).sum().add(nd.pick(lg, l).square().sum())).backward();
+    autograd
+      .record(() =>
+        nd
+          .take(w, i, { axis: 0 })
+          .mul(nd.arange(0, 4, 1, { ctx }))
+          .sum()
+          .add(nd.pick(lg, l).square().sum()),
+      )
+      .backward();
     grads.push((await w.grad.data()) as Float32Array, (await lg.grad.data()) as Float32Array);
   }
   assertNear(grads[2], grads[0], 1e-5, 'take gradient');
@@ -239,7 +356,9 @@ test('webgpu: conv2d, pooling and their gradients through the backend interface'
     { x: [3, 1, 5, 5], w: [2, 1, 5, 5], p: { stride: [3, 3], padding: [2, 2], dilation: [1, 1], groups: 1 } },
   ] as const;
   for (const c of cases) {
-    const p = { stride: [...c.p.stride], padding: [...c.p.padding], dilation: [...c.p.dilation], groups: c.p.groups } as Parameters<typeof cpuB.conv2d>[2];
+    const p = { stride: [...c.p.stride], padding: [...c.p.padding], dilation: [...c.p.dilation], groups: c.p.groups } as Parameters<
+      typeof cpuB.conv2d
+    >[2];
     const x = randArray(r, [...c.x]);
     const w = randArray(r, [...c.w]);
     const oh = Math.floor((c.x[2] + 2 * p.padding[0] - p.dilation[0] * (c.w[2] - 1) - 1) / p.stride[0]) + 1;
@@ -270,7 +389,12 @@ test('webgpu: conv2d, pooling and their gradients through the backend interface'
       { kernel: [3, 3], stride: [2, 1], padding: [1, 1], countIncludePad: true },
       { kernel: [3, 2], stride: [1, 2], padding: [1, 1], countIncludePad: false },
     ] as const) {
-      const p = { kernel: [...pp.kernel], stride: [...pp.stride], padding: [...pp.padding], countIncludePad: pp.countIncludePad } as Parameters<typeof cpuB.pool2d>[2];
+      const p = {
+        kernel: [...pp.kernel],
+        stride: [...pp.stride],
+        padding: [...pp.padding],
+        countIncludePad: pp.countIncludePad,
+      } as Parameters<typeof cpuB.pool2d>[2];
       const oh = Math.floor((9 + 2 * p.padding[0] - p.kernel[0]) / p.stride[0]) + 1;
       const ow = Math.floor((7 + 2 * p.padding[1] - p.kernel[1]) / p.stride[1]) + 1;
       const oshape = [2, 3, oh, ow];
@@ -291,11 +415,23 @@ test('webgpu: conv2d, pooling and their gradients through the backend interface'
 test('webgpu: host transfers, strided writes and reads, in-place ops, zero-size arrays', async (t) => {
   if (!gpuAvailable(t)) return;
   const x = nd.arange(24).reshape([4, 6]).copyto(G());
-  x.set('1:3, ::2', nd.array([[10, 11, 12], [13, 14, 15]]));
+  x.set(
+    '1:3, ::2',
+    nd.array([
+      [10, 11, 12],
+      [13, 14, 15],
+    ]),
+  );
   x.set('3', 7);
   x.get('0').iadd(100);
   const cpu = nd.arange(24).reshape([4, 6]);
-  cpu.set('1:3, ::2', nd.array([[10, 11, 12], [13, 14, 15]]));
+  cpu.set(
+    '1:3, ::2',
+    nd.array([
+      [10, 11, 12],
+      [13, 14, 15],
+    ]),
+  );
   cpu.set('3', 7);
   cpu.get('0').iadd(100);
   assertNear(await x.data(), cpu.dataSync(), 0, 'set/iadd');
@@ -370,7 +506,8 @@ function tableInput(ctx: Context, data: number[], shape: number[], dtype: DType,
 async function compareTableCase(e: OpEntry, caseIdx: number, layout: Layout, tol: number): Promise<void> {
   const specs = e.cases[caseIdx];
   const data = drawCase(specs, 1000 + caseIdx);
-  const run = (ctx: Context) => nd.tidy(() => e.fn(specs.map((sp, i) => tableInput(ctx, data[i], sp.shape, inputDtype(sp, 'float32'), layout))));
+  const run = (ctx: Context) =>
+    nd.tidy(() => e.fn(specs.map((sp, i) => tableInput(ctx, data[i], sp.shape, inputDtype(sp, 'float32'), layout))));
   const what = `${e.name} case ${caseIdx} (${specs.map((sp) => JSON.stringify(sp.shape)).join(', ')}) ${layout}`;
   const cpu = run(nd.cpu());
   const gpu = run(G());

@@ -50,7 +50,10 @@ test('boolean masks on gpu(0): get via getAsync (device mask) or get (host mask)
   const rowMask = nd.array([1, 0, 1, 1, 0, 0], { dtype: 'bool' });
   const elemMask = x.greater(0.5).astype('bool');
   const gx = x.copyto(G());
-  for (const [what, m] of [['row mask', rowMask], ['element mask', elemMask]] as const) {
+  for (const [what, m] of [
+    ['row mask', rowMask],
+    ['element mask', elemMask],
+  ] as const) {
     const expect = x.get(m);
     const viaAsync = await gx.getAsync(m.copyto(G()));
     assert.deepEqual(viaAsync.shape, expect.shape, what);
@@ -112,8 +115,19 @@ test('set with an index array on gpu(0): rows written on the device, last duplic
   assertNear(await big.data(), ref.dataSync(), 0, '5000 indices into 3000 rows');
   // Rows out of range cannot raise an error in a kernel: they are skipped (documented).
   const skip = x.copyto(G()).set(nd.array([1, 9], { dtype: 'int32' }).copyto(G()), 0);
-  assertNear(await skip.data(), x.copy().set(nd.array([1], { dtype: 'int32' }), 0).dataSync(), 0, 'out-of-range rows skipped');
-  assert.throws(() => x.copyto(G()).set(nd.array([1, 2], { dtype: 'int32' }).copyto(G()), nd.ones([3, 3]).copyto(G())), /does not fit 2 selected rows/);
+  assertNear(
+    await skip.data(),
+    x
+      .copy()
+      .set(nd.array([1], { dtype: 'int32' }), 0)
+      .dataSync(),
+    0,
+    'out-of-range rows skipped',
+  );
+  assert.throws(
+    () => x.copyto(G()).set(nd.array([1, 2], { dtype: 'int32' }).copyto(G()), nd.ones([3, 3]).copyto(G())),
+    /does not fit 2 selected rows/,
+  );
   const none = x.copyto(G()).set(nd.zeros([0], { dtype: 'int32' }).copyto(G()), 1);
   assertNear(await none.data(), x.dataSync(), 0, 'an empty index array changes nothing');
 });
@@ -122,7 +136,10 @@ test('take/pick: host indices are checked on the host (IndexError as on the CPU)
   if (!gpuAvailable(t)) return;
   const x = nd.arange(12).reshape([4, 3]);
   const gx = x.copyto(G());
-  assert.throws(() => gx.take([0, 4]), (e: unknown) => e instanceof IndexError && /index 4 is out of range/.test((e as Error).message));
+  assert.throws(
+    () => gx.take([0, 4]),
+    (e: unknown) => e instanceof IndexError && /index 4 is out of range/.test((e as Error).message),
+  );
   assert.throws(() => gx.take([-1]), IndexError);
   assert.throws(() => nd.take(gx, nd.array([1, 7]), { axis: 0 }), IndexError, 'a CPU index array for a GPU array');
   assert.throws(() => gx.pick(nd.array([0, 1, 2, 3])), /index 3 is out of range/);
@@ -143,10 +160,19 @@ test('fused softmax cross-entropy kernels (thread per row, workgroup per row) ma
   if (!gpuAvailable(t)) return;
   const backend = gpuState.backend!;
   const r = rng(4);
-  for (const [rows, C] of [[1, 1], [37, 10], [300, 3], [5, 129], [33, 1000]]) {
+  for (const [rows, C] of [
+    [1, 1],
+    [37, 10],
+    [300, 3],
+    [5, 129],
+    [33, 1000],
+  ]) {
     for (const ldtype of ['int32', 'float32'] as const) {
       const pred = randArray(r, [rows, C], 'float32', -8, 8);
-      const label = nd.array(Array.from({ length: rows }, () => Math.floor(r() * C)), { dtype: ldtype });
+      const label = nd.array(
+        Array.from({ length: rows }, () => Math.floor(r() * C)),
+        { dtype: ldtype },
+      );
       const run = async (ctx: typeof G extends () => infer T ? T : never) => {
         const x = pred.copyto(ctx);
         x.attachGrad();
@@ -166,19 +192,44 @@ test('fused softmax cross-entropy kernels (thread per row, workgroup per row) ma
   }
   // The backend method itself: loss and softmax, with a non-contiguous (strided) label and loss.
   const pred = randArray(r, [6, 4]);
-  const labels = nd.array([[0, 9], [3, 9], [1, 9], [2, 9], [3, 9], [0, 9]], { dtype: 'int32' });
+  const labels = nd.array(
+    [
+      [0, 9],
+      [3, 9],
+      [1, 9],
+      [2, 9],
+      [3, 9],
+      [0, 9],
+    ],
+    { dtype: 'int32' },
+  );
   const gp = pred.copyto(G());
   const gl = labels.copyto(G()).get(':, 0');
   const loss = nd.zeros([6, 2], { ctx: G() });
   const prob = nd.zeros([6, 4], { ctx: G() });
   assert.equal(backend.softmaxCrossEntropy(gp, gl, loss.get(':, 1'), prob), true);
   const expect = softmaxCrossEntropy(pred, labels.get(':, 0'));
-  assertNear((await loss.data()).filter((_, i) => i % 2 === 1), expect.dataSync(), 1e-5, 'strided loss');
+  assertNear(
+    (await loss.data()).filter((_, i) => i % 2 === 1),
+    expect.dataSync(),
+    1e-5,
+    'strided loss',
+  );
   assertNear(await prob.data(), nd.softmax(pred).dataSync(), 1e-5, 'softmax');
   // Views it does not handle fall back to the composed path.
   assert.equal(backend.softmaxCrossEntropy(gp.T, gl, loss.get(':, 1'), null), false);
   // NaN and infinities follow the reference.
-  const special = nd.array([[NaN, 0, 1], [Infinity, 0, 1], [-Infinity, 0, 1], [1e30, -1e30, 0]]);
+  const special = nd.array([
+    [NaN, 0, 1],
+    [Infinity, 0, 1],
+    [-Infinity, 0, 1],
+    [1e30, -1e30, 0],
+  ]);
   const sl = nd.array([1, 1, 0, 0]);
-  assertNear(await softmaxCrossEntropy(special.copyto(G()), sl.copyto(G())).data(), softmaxCrossEntropy(special, sl).dataSync(), 1e-6, 'special values');
+  assertNear(
+    await softmaxCrossEntropy(special.copyto(G()), sl.copyto(G())).data(),
+    softmaxCrossEntropy(special, sl).dataSync(),
+    1e-6,
+    'special values',
+  );
 });

@@ -70,12 +70,7 @@ export function assertNear(actual: ArrayLike<number>, expected: ArrayLike<number
  * Runs `f` on CPU copies and on GPU copies of `inputs` and compares values, dtype and shape.
  * The GPU inputs go through `prep` (e.g. to make transposed or sliced views on the device).
  */
-export async function compareOp(
-  what: string,
-  inputs: NDArray[],
-  f: (...xs: NDArray[]) => NDArray,
-  tol = 1e-5,
-): Promise<void> {
+export async function compareOp(what: string, inputs: NDArray[], f: (...xs: NDArray[]) => NDArray, tol = 1e-5): Promise<void> {
   const t0 = performance.now();
   const cpu = f(...inputs);
   const gins = inputs.map((x) => x.copyto(G()));

@@ -7,7 +7,15 @@ import type { Heap } from './heap.js';
 import { WasmKernels } from './wasm/fast.js';
 import { availableCores, type NativeGemm } from './threads/pool.js';
 import type { NativeExecutor } from './threads/protocol.js';
-import { BLAS_MT_MIN_MNK, adviseHugePages, blasAddonFile, blasAvailable, blasInfo, loadedBlasAddon, nativeGemmRunner } from './blas/index.js';
+import {
+  BLAS_MT_MIN_MNK,
+  adviseHugePages,
+  blasAddonFile,
+  blasAvailable,
+  blasInfo,
+  loadedBlasAddon,
+  nativeGemmRunner,
+} from './blas/index.js';
 import { tuneV8Tiering } from './v8-tiering.js';
 
 /**
@@ -37,7 +45,8 @@ export class CpuKernelPaths {
     // addon, so only where native code runs ('auto'/'blas'; the portable path is what a browser
     // gets). D2L_HUGEPAGES=0 opts out.
     this.heap.onGrow = (buffer) => {
-      if (buffer.byteLength >= 64 << 20 && (this.kernelMode === 'auto' || this.kernelMode === 'blas') && env('D2L_HUGEPAGES') !== '0') adviseHugePages(buffer);
+      if (buffer.byteLength >= 64 << 20 && (this.kernelMode === 'auto' || this.kernelMode === 'blas') && env('D2L_HUGEPAGES') !== '0')
+        adviseHugePages(buffer);
     };
   }
 
@@ -49,7 +58,8 @@ export class CpuKernelPaths {
   setKernels(mode: CpuKernelMode): void {
     this.kernelMode = parseKernelMode(mode);
     if (this.kernelMode === 'wasm' && !this.fastKernels()) throw new ValueError('cpu kernels: this runtime has no WebAssembly SIMD');
-    if (this.kernelMode === 'blas' && !blasAvailable()) throw new ValueError(`cpu kernels: the BLAS addon is not loaded: ${blasInfo().reason}`);
+    if (this.kernelMode === 'blas' && !blasAvailable())
+      throw new ValueError(`cpu kernels: the BLAS addon is not loaded: ${blasInfo().reason}`);
   }
 
   /** Threads for large kernels, the calling thread included (default: the available cores). */
@@ -59,11 +69,27 @@ export class CpuKernelPaths {
   }
 
   /** The kernels in use: mode, the active path, the Wasm variant and the threads. */
-  kernelInfo(): { mode: CpuKernelMode; active: 'ts' | 'wasm'; gemm: 'ts' | 'wasm' | 'blas'; gemmThreads: 'pool' | 'openblas' | 'one'; variant: string | null; threads: number; readyWorkers: number } {
+  kernelInfo(): {
+    mode: CpuKernelMode;
+    active: 'ts' | 'wasm';
+    gemm: 'ts' | 'wasm' | 'blas';
+    gemmThreads: 'pool' | 'openblas' | 'one';
+    variant: string | null;
+    threads: number;
+    readyWorkers: number;
+  } {
     const w = this.fastKernels();
     const blas = (this.kernelMode === 'blas' || this.kernelMode === 'auto') && blasAvailable();
     const gemmThreads = this.threadCount <= 1 ? 'one' : !blas || (this.blasOnPool && w?.splitsNativeGemm()) ? 'pool' : 'openblas';
-    return { mode: this.kernelMode, active: w ? 'wasm' : 'ts', gemm: blas ? 'blas' : w ? 'wasm' : 'ts', gemmThreads, variant: w?.variant ?? null, threads: this.threadCount, readyWorkers: w?.readyWorkers ?? 0 };
+    return {
+      mode: this.kernelMode,
+      active: w ? 'wasm' : 'ts',
+      gemm: blas ? 'blas' : w ? 'wasm' : 'ts',
+      gemmThreads,
+      variant: w?.variant ?? null,
+      threads: this.threadCount,
+      readyWorkers: w?.readyWorkers ?? 0,
+    };
   }
 
   /** Starts the kernel worker threads now and waits until they take work; returns how many did. */

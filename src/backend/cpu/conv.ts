@@ -40,8 +40,17 @@ export function conv2dRef(X: Arr, x: View, W: Arr, w: View, p: Conv2dParams, O: 
 
 /** Gradients of conv2dRef; dx and dw are zero-initialised by the caller and accumulated into. */
 export function conv2dGradRef(
-  Gr: Arr, g: View, X: Arr, x: View, W: Arr, w: View, p: Conv2dParams,
-  DX: Arr | null, dx: View | null, DW: Arr | null, dw: View | null,
+  Gr: Arr,
+  g: View,
+  X: Arr,
+  x: View,
+  W: Arr,
+  w: View,
+  p: Conv2dParams,
+  DX: Arr | null,
+  dx: View | null,
+  DW: Arr | null,
+  dw: View | null,
 ): void {
   const [N, , H, Wd] = x.shape;
   const [OC, CG, KH, KW] = w.shape;

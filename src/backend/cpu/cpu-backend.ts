@@ -163,7 +163,8 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
     const km = this.kernelMode;
     if (km === 'blas' || km === 'auto') {
       if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor())) return;
-      if (km === 'blas' && !blasAvailable()) throw new ValueError(`D2L_CPU_KERNELS=blas: the BLAS addon is not loaded: ${blasInfo().reason}`);
+      if (km === 'blas' && !blasAvailable())
+        throw new ValueError(`D2L_CPU_KERNELS=blas: the BLAS addon is not loaded: ${blasInfo().reason}`);
     }
     if (this.fastKernels()?.matmul(x, y, out)) return;
     matmulRef(arr(x), x, arr(y), y, arr(out), out);

@@ -93,7 +93,13 @@ export function softmaxCrossEntropyRef(pred: View, label: View, loss: View, prob
 /** out = (prob - onehot(label)) · g per row (float [rows, C] prob and out, row-major); false for other layouts or beyond SCE_FUSED_MAX. */
 export function softmaxCrossEntropyGradRef(prob: View, label: View, g: View, out: View): boolean {
   const [rows, C] = prob.shape;
-  if (rows * C > SCE_FUSED_MAX || prob.strides[1] !== 1 || out.strides[1] !== 1 || (rows > 1 && (prob.strides[0] !== C || out.strides[0] !== C))) return false;
+  if (
+    rows * C > SCE_FUSED_MAX ||
+    prob.strides[1] !== 1 ||
+    out.strides[1] !== 1 ||
+    (rows > 1 && (prob.strides[0] !== C || out.strides[0] !== C))
+  )
+    return false;
   const P = arr(prob);
   const L = arr(label);
   const G = arr(g);

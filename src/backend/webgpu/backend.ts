@@ -7,12 +7,35 @@ import { sizeOf, type Shape, contiguousStrides, coalesce, isContiguous } from '.
 import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import type { WBuffer, WDevice, WGpu } from './gpu-types.js';
 import {
-  BINARY_F32, BINARY_I32, UNARY_F32, UNARY_I32, computeScalarBits, computeTypeOf, loadConv, naturalType, nonZero,
-  scalarBits, storeConv, storeType, type ComputeType,
+  BINARY_F32,
+  BINARY_I32,
+  UNARY_F32,
+  UNARY_I32,
+  computeScalarBits,
+  computeTypeOf,
+  loadConv,
+  naturalType,
+  nonZero,
+  scalarBits,
+  storeConv,
+  storeType,
+  type ComputeType,
 } from './exprs.js';
 import {
-  conv2dGradWSource, conv2dGradXSource, conv2dSource, mapSource, matmulSource, pool2dGradSource,
-  pool2dSource, reducePartialsSource, reduceSerialSource, reduceWorkgroupSource, sceSource, type BufferDecl, type ConvParams, type MatmulConfig,
+  conv2dGradWSource,
+  conv2dGradXSource,
+  conv2dSource,
+  mapSource,
+  matmulSource,
+  pool2dGradSource,
+  pool2dSource,
+  reducePartialsSource,
+  reduceSerialSource,
+  reduceWorkgroupSource,
+  sceSource,
+  type BufferDecl,
+  type ConvParams,
+  type MatmulConfig,
 } from './kernels.js';
 import { MAX_GROUPS, WebGpuError, WebGpuRuntime, grid, type WebGpuRuntimeOptions } from './runtime.js';
 
@@ -119,7 +142,8 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
   private buf(v: View): WBuffer {
     const b = (v.storage as GpuStorage).buffer;
     if (!b) throw new WebGpuError('webgpu: a kernel was given a freed storage');
-    if ((v.storage as GpuStorage).backend !== this) throw new ValueError(`webgpu: the array lives on another backend (${v.storage.backend.name})`);
+    if ((v.storage as GpuStorage).backend !== this)
+      throw new ValueError(`webgpu: the array lives on another backend (${v.storage.backend.name})`);
     return b;
   }
 
@@ -135,10 +159,16 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     }
     const tmp = this.pool.acquire(n * 4);
     this.upload(tmp, 0, words as ArrayBufferView, n);
-    this.runMap('copyraw', dst.shape, [
-      { buffer: this.buf(dst), type: 'u32', write: true, offset: dst.offset, strides: dst.strides },
-      { buffer: tmp, type: 'u32', write: false, offset: 0, strides: contiguousStrides(dst.shape) },
-    ], (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`, 0);
+    this.runMap(
+      'copyraw',
+      dst.shape,
+      [
+        { buffer: this.buf(dst), type: 'u32', write: true, offset: dst.offset, strides: dst.strides },
+        { buffer: tmp, type: 'u32', write: false, offset: 0, strides: contiguousStrides(dst.shape) },
+      ],
+      (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`,
+      0,
+    );
     this.pool.release(tmp);
   }
 
@@ -160,10 +190,16 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     let tmp: WBuffer | null = null;
     if (!isContiguousView(src)) {
       tmp = this.pool.acquire(n * 4);
-      this.runMap('copyraw', src.shape, [
-        { buffer: tmp, type: 'u32', write: true, offset: 0, strides: contiguousStrides(src.shape) },
-        { buffer, type: 'u32', write: false, offset: src.offset, strides: src.strides },
-      ], (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`, 0);
+      this.runMap(
+        'copyraw',
+        src.shape,
+        [
+          { buffer: tmp, type: 'u32', write: true, offset: 0, strides: contiguousStrides(src.shape) },
+          { buffer, type: 'u32', write: false, offset: src.offset, strides: src.strides },
+        ],
+        (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`,
+        0,
+      );
       buffer = tmp;
       byteOffset = 0;
     }
@@ -178,10 +214,20 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
    * Runs a strided map over `shape`. Operands sharing a buffer are bound once (read_write when
    * any of them is written, so in-place kernels validate). `body` gets the binding names.
    */
-  private runMap(name: string, shape: Shape, ops: MapOperand[], body: (names: string[]) => string, scalar: number, extras: readonly number[] = []): void {
+  private runMap(
+    name: string,
+    shape: Shape,
+    ops: MapOperand[],
+    body: (names: string[]) => string,
+    scalar: number,
+    extras: readonly number[] = [],
+  ): void {
     const n = sizeOf(shape);
     if (n === 0) return;
-    const c = coalesce(shape, ops.map((o) => o.strides));
+    const c = coalesce(
+      shape,
+      ops.map((o) => o.strides),
+    );
     const r = c.shape.length;
     const { decls, names, buffers, key } = bindOperands(ops);
     const meta: number[] = [n, scalar, ...c.shape];
@@ -200,29 +246,55 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
   }
 
   copy(x: View, out: View): void {
-    if (x.dtype === out.dtype || (storeType(x.dtype) === 'u32' && out.dtype === 'uint8') || (x.dtype === 'bool' && storeType(out.dtype) === 'u32')) {
+    if (
+      x.dtype === out.dtype ||
+      (storeType(x.dtype) === 'u32' && out.dtype === 'uint8') ||
+      (x.dtype === 'bool' && storeType(out.dtype) === 'u32')
+    ) {
       // Same bits (uint8 -> uint8, bool -> uint8 are identical words).
-      this.runMap('copyraw', out.shape, [this.operand(out, true, 'u32'), this.operand(x, false, 'u32')], (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`, 0);
+      this.runMap(
+        'copyraw',
+        out.shape,
+        [this.operand(out, true, 'u32'), this.operand(x, false, 'u32')],
+        (b) => `  ${b[0]}[u32(p0)] = ${b[1]}[u32(p1)];`,
+        0,
+      );
       return;
     }
     const ct = naturalType(x.dtype);
-    this.runMap(`cast:${x.dtype}>${out.dtype}`, out.shape, [this.operand(out, true), this.operand(x)], (b) =>
-      `  let a = ${loadConv(x.dtype, ct, `${b[1]}[u32(p1)]`)};\n  ${b[0]}[u32(p0)] = ${storeConv(out.dtype, ct, 'a')};`, 0);
+    this.runMap(
+      `cast:${x.dtype}>${out.dtype}`,
+      out.shape,
+      [this.operand(out, true), this.operand(x)],
+      (b) => `  let a = ${loadConv(x.dtype, ct, `${b[1]}[u32(p1)]`)};\n  ${b[0]}[u32(p0)] = ${storeConv(out.dtype, ct, 'a')};`,
+      0,
+    );
   }
 
   unary(op: UnaryOp, x: View, out: View): void {
     const ct = computeTypeOf([x.dtype, out.dtype]);
     const expr = (ct === 'f32' ? UNARY_F32 : UNARY_I32)[op];
-    this.runMap(`unary:${op}:${x.dtype}>${out.dtype}`, out.shape, [this.operand(out, true), this.operand(x)], (b) =>
-      `  let a = ${loadConv(x.dtype, ct, `${b[1]}[u32(p1)]`)};\n  ${b[0]}[u32(p0)] = ${storeConv(out.dtype, ct, expr)};`, 0);
+    this.runMap(
+      `unary:${op}:${x.dtype}>${out.dtype}`,
+      out.shape,
+      [this.operand(out, true), this.operand(x)],
+      (b) => `  let a = ${loadConv(x.dtype, ct, `${b[1]}[u32(p1)]`)};\n  ${b[0]}[u32(p0)] = ${storeConv(out.dtype, ct, expr)};`,
+      0,
+    );
   }
 
   binary(op: BinaryOp, a: View, b: View, out: View): void {
     const ct = computeTypeOf([a.dtype, b.dtype, out.dtype]);
     const expr = (ct === 'f32' ? BINARY_F32 : BINARY_I32)[op];
-    this.runMap(`binary:${op}:${a.dtype},${b.dtype}>${out.dtype}`, out.shape, [this.operand(out, true), this.operand(a), this.operand(b)], (n) =>
-      `  let a = ${loadConv(a.dtype, ct, `${n[1]}[u32(p1)]`)};\n  let b = ${loadConv(b.dtype, ct, `${n[2]}[u32(p2)]`)};\n` +
-      `  ${n[0]}[u32(p0)] = ${storeConv(out.dtype, ct, expr)};`, 0);
+    this.runMap(
+      `binary:${op}:${a.dtype},${b.dtype}>${out.dtype}`,
+      out.shape,
+      [this.operand(out, true), this.operand(a), this.operand(b)],
+      (n) =>
+        `  let a = ${loadConv(a.dtype, ct, `${n[1]}[u32(p1)]`)};\n  let b = ${loadConv(b.dtype, ct, `${n[2]}[u32(p2)]`)};\n` +
+        `  ${n[0]}[u32(p0)] = ${storeConv(out.dtype, ct, expr)};`,
+      0,
+    );
   }
 
   binaryScalar(op: BinaryOp, x: View, s: number, reverse: boolean, out: View): void {
@@ -231,24 +303,41 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const expr = (ct === 'f32' ? BINARY_F32 : BINARY_I32)[op];
     const xs = (n: string[]) => loadConv(x.dtype, ct, `${n[1]}[u32(p1)]`);
     const sc = `bitcast<${ct}>(mu(1u))`;
-    this.runMap(`scalar:${op}:${reverse ? 'r' : ''}${ct}:${x.dtype}>${out.dtype}`, out.shape, [this.operand(out, true), this.operand(x)], (n) =>
-      `  let a = ${reverse ? sc : xs(n)};\n  let b = ${reverse ? xs(n) : sc};\n  ${n[0]}[u32(p0)] = ${storeConv(out.dtype, ct, expr)};`,
-      computeScalarBits(ct, s));
+    this.runMap(
+      `scalar:${op}:${reverse ? 'r' : ''}${ct}:${x.dtype}>${out.dtype}`,
+      out.shape,
+      [this.operand(out, true), this.operand(x)],
+      (n) =>
+        `  let a = ${reverse ? sc : xs(n)};\n  let b = ${reverse ? xs(n) : sc};\n  ${n[0]}[u32(p0)] = ${storeConv(out.dtype, ct, expr)};`,
+      computeScalarBits(ct, s),
+    );
   }
 
   where(cond: View, a: View, b: View, out: View): void {
     const ct = computeTypeOf([a.dtype, b.dtype, out.dtype]);
     const cn = naturalType(cond.dtype);
-    this.runMap(`where:${cond.dtype},${a.dtype},${b.dtype}>${out.dtype}`, out.shape, [this.operand(out, true), this.operand(cond), this.operand(a), this.operand(b)], (n) =>
-      `  let c = ${loadConv(cond.dtype, cn, `${n[1]}[u32(p1)]`)};\n  let a = ${loadConv(a.dtype, ct, `${n[2]}[u32(p2)]`)};\n` +
-      `  let b = ${loadConv(b.dtype, ct, `${n[3]}[u32(p3)]`)};\n  ${n[0]}[u32(p0)] = ${storeConv(out.dtype, ct, `select(b, a, ${nonZero(cn, 'c')})`)};`, 0);
+    this.runMap(
+      `where:${cond.dtype},${a.dtype},${b.dtype}>${out.dtype}`,
+      out.shape,
+      [this.operand(out, true), this.operand(cond), this.operand(a), this.operand(b)],
+      (n) =>
+        `  let c = ${loadConv(cond.dtype, cn, `${n[1]}[u32(p1)]`)};\n  let a = ${loadConv(a.dtype, ct, `${n[2]}[u32(p2)]`)};\n` +
+        `  let b = ${loadConv(b.dtype, ct, `${n[3]}[u32(p3)]`)};\n  ${n[0]}[u32(p0)] = ${storeConv(out.dtype, ct, `select(b, a, ${nonZero(cn, 'c')})`)};`,
+      0,
+    );
   }
 
   // ------------------------------------------------------------------ reductions
   reduce(op: ReduceOp, x: View, axes: readonly number[], out: View): void {
     const kept = x.shape.map((_, i) => i).filter((i) => !axes.includes(i));
-    const kc = coalesce(kept.map((i) => x.shape[i]), [out.strides as number[], kept.map((i) => x.strides[i])]);
-    const rc = coalesce(axes.map((i) => x.shape[i]), [axes.map((i) => x.strides[i])]);
+    const kc = coalesce(
+      kept.map((i) => x.shape[i]),
+      [out.strides as number[], kept.map((i) => x.strides[i])],
+    );
+    const rc = coalesce(
+      axes.map((i) => x.shape[i]),
+      [axes.map((i) => x.strides[i])],
+    );
     const Mo = sizeOf(kc.shape);
     const Kr = sizeOf(rc.shape);
     if (Mo === 0) return;
@@ -270,13 +359,25 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const store = (po: string, e: string) => `${names[0]}[u32(${po})] = ${storeConv(out.dtype, storeCt, e)};`;
     const base = `${op}:${x.dtype}>${out.dtype}|k${rk}r${rr}|${key}`;
     if (serial) {
-      this.dispatch(`reduce-serial:${base}`, () => reduceSerialSource({ op, ct, rk, rr, decls, load, store }), buffers, [Mo, Kr, ...layoutTail], grid(Math.ceil(Mo / 256)));
+      this.dispatch(
+        `reduce-serial:${base}`,
+        () => reduceSerialSource({ op, ct, rk, rr, decls, load, store }),
+        buffers,
+        [Mo, Kr, ...layoutTail],
+        grid(Math.ceil(Mo / 256)),
+      );
       return;
     }
     const P = Kr >= 8192 ? Math.min(Math.ceil(Kr / 4096), Math.max(1, Math.ceil(1024 / Mo))) : 1;
     const chunk = Math.ceil(Kr / P);
     if (P === 1) {
-      this.dispatch(`reduce-wg:${base}`, () => reduceWorkgroupSource({ op, ct, rk, rr, decls, load, store }, null), buffers, [Mo, Kr, 1, chunk, ...layoutTail], grid(Mo));
+      this.dispatch(
+        `reduce-wg:${base}`,
+        () => reduceWorkgroupSource({ op, ct, rk, rr, decls, load, store }, null),
+        buffers,
+        [Mo, Kr, 1, chunk, ...layoutTail],
+        grid(Mo),
+      );
       return;
     }
     const part = this.pool.acquire(Mo * P * (arg ? 8 : 4));
@@ -286,7 +387,11 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     ]);
     this.dispatch(
       `reduce-wgp:${op}:${x.dtype}>${out.dtype}|k${rk}r${rr}|${withPart.key}`,
-      () => reduceWorkgroupSource({ op, ct, rk, rr, decls: withPart.decls, load: (q) => loadConv(x.dtype, ct, `${withPart.names[0]}[u32(${q})]`), store }, withPart.names[1]),
+      () =>
+        reduceWorkgroupSource(
+          { op, ct, rk, rr, decls: withPart.decls, load: (q) => loadConv(x.dtype, ct, `${withPart.names[0]}[u32(${q})]`), store },
+          withPart.names[1],
+        ),
       withPart.buffers,
       [Mo, Kr, P, chunk, ...layoutTail],
       grid(Mo * P),
@@ -297,7 +402,15 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     ]);
     this.dispatch(
       `reduce-fin:${op}:${ct}>${out.dtype}|k${rk}|${fin.key}`,
-      () => reducePartialsSource({ op, ct, rk, decls: fin.decls, partBinding: 1, store: (po, e) => `${fin.names[0]}[u32(${po})] = ${storeConv(out.dtype, storeCt, e)};` }),
+      () =>
+        reducePartialsSource({
+          op,
+          ct,
+          rk,
+          decls: fin.decls,
+          partBinding: 1,
+          store: (po, e) => `${fin.names[0]}[u32(${po})] = ${storeConv(out.dtype, storeCt, e)};`,
+        }),
       fin.buffers,
       [Mo, P, ...kc.shape, out.offset, ...kc.strides[0]],
       grid(Math.ceil(Mo / 256)),
@@ -336,7 +449,12 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const fullKey = `matmul:${cfgKey}:${x.dtype},${y.dtype}>${out.dtype}|${aK1 ? 'a1' : 'a'}${bN1 ? 'b1' : 'b'}|rb${rb}|${key}`;
     const src = () =>
       matmulSource({
-        cfg, ct, aK1, bN1, rb, decls,
+        cfg,
+        ct,
+        aK1,
+        bN1,
+        rb,
+        decls,
         loadA: (i) => loadConv(x.dtype, ct, `${names[1]}[${i}]`),
         loadB: (i) => loadConv(y.dtype, ct, `${names[2]}[${i}]`),
         store: (i, e) => `${names[0]}[${i}] = ${storeConv(out.dtype, ct, e)};`,
@@ -345,7 +463,25 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const gy = Math.ceil(M / cfg.BM);
     if (gx > MAX_GROUPS || gy > MAX_GROUPS) throw new ShapeError(`webgpu: matmul of ${M}x${K} by ${K}x${N} is too large for one launch`);
     for (let b0 = 0; b0 < nb; b0 += MAX_GROUPS) {
-      const meta = [M, N, K, b0, sam, sak, sbk, sbn, som, son, x.offset, y.offset, out.offset, ...bc.shape, ...bc.strides[0], ...bc.strides[1], ...bc.strides[2]];
+      const meta = [
+        M,
+        N,
+        K,
+        b0,
+        sam,
+        sak,
+        sbk,
+        sbn,
+        som,
+        son,
+        x.offset,
+        y.offset,
+        out.offset,
+        ...bc.shape,
+        ...bc.strides[0],
+        ...bc.strides[1],
+        ...bc.strides[2],
+      ];
       this.dispatch(fullKey, src, buffers, meta, [gx, gy, Math.min(MAX_GROUPS, nb - b0)]);
     }
   }
@@ -368,13 +504,19 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
         is.push(0);
       }
     }
-    this.runMap(`take:${x.dtype},${idx.dtype}`, out.shape, [
-      this.operand(out, true, 'u32'),
-      { buffer: this.buf(x), type: 'u32', write: false, offset: x.offset, strides: xs },
-      { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: idx.offset, strides: is },
-    ], (n) =>
-      `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n  ${n[0]}[u32(p0)] = ${n[1]}[u32(p1 + k * mi(E + 1u))];`,
-    0, [x.shape[axis], x.strides[axis]]);
+    this.runMap(
+      `take:${x.dtype},${idx.dtype}`,
+      out.shape,
+      [
+        this.operand(out, true, 'u32'),
+        { buffer: this.buf(x), type: 'u32', write: false, offset: x.offset, strides: xs },
+        { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: idx.offset, strides: is },
+      ],
+      (n) =>
+        `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n  ${n[0]}[u32(p0)] = ${n[1]}[u32(p1 + k * mi(E + 1u))];`,
+      0,
+      [x.shape[axis], x.strides[axis]],
+    );
   }
 
   takeGrad(src: View, idx: View, axis: number, out: View): void {
@@ -396,43 +538,62 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     }
     const ct = naturalType(out.dtype);
     const fromBits = (e: string) => loadConv(out.dtype, ct, storeType(out.dtype) === 'u32' ? e : `bitcast<${storeType(out.dtype)}>(${e})`);
-    const toBits = (e: string) => (storeType(out.dtype) === 'u32' ? storeConv(out.dtype, ct, e) : `bitcast<u32>(${storeConv(out.dtype, ct, e)})`);
-    this.runMap(`takeGrad:${src.dtype},${idx.dtype}>${out.dtype}`, src.shape, [
-      this.operand(src),
-      { buffer: this.buf(out), type: 'atomic<u32>', write: true, offset: out.offset, strides: os },
-      { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: idx.offset, strides: is },
-    ], (n) =>
-      `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n` +
-      `  let v = ${loadConv(src.dtype, ct, `${n[0]}[u32(p0)]`)};\n` +
-      `  let at = u32(p1 + k * mi(E + 1u));\n` +
-      // Several positions may name the same row: a compare-exchange loop makes the add atomic.
-      `  var old = atomicLoad(&${n[1]}[at]);\n  loop {\n    let nv = ${toBits(`${fromBits('old')} + v`)};\n` +
-      `    let r = atomicCompareExchangeWeak(&${n[1]}[at], old, nv);\n    if (r.exchanged) { break; }\n    old = r.old_value;\n  }`,
-    0, [out.shape[axis], out.strides[axis]]);
+    const toBits = (e: string) =>
+      storeType(out.dtype) === 'u32' ? storeConv(out.dtype, ct, e) : `bitcast<u32>(${storeConv(out.dtype, ct, e)})`;
+    this.runMap(
+      `takeGrad:${src.dtype},${idx.dtype}>${out.dtype}`,
+      src.shape,
+      [
+        this.operand(src),
+        { buffer: this.buf(out), type: 'atomic<u32>', write: true, offset: out.offset, strides: os },
+        { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: idx.offset, strides: is },
+      ],
+      (n) =>
+        `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n` +
+        `  let v = ${loadConv(src.dtype, ct, `${n[0]}[u32(p0)]`)};\n` +
+        `  let at = u32(p1 + k * mi(E + 1u));\n` +
+        // Several positions may name the same row: a compare-exchange loop makes the add atomic.
+        `  var old = atomicLoad(&${n[1]}[at]);\n  loop {\n    let nv = ${toBits(`${fromBits('old')} + v`)};\n` +
+        `    let r = atomicCompareExchangeWeak(&${n[1]}[at], old, nv);\n    if (r.exchanged) { break; }\n    old = r.old_value;\n  }`,
+      0,
+      [out.shape[axis], out.strides[axis]],
+    );
   }
 
   pick(x: View, idx: View, axis: number, out: View): void {
     const xs = x.strides.filter((_, i) => i !== axis);
-    this.runMap(`pick:${x.dtype},${idx.dtype}`, out.shape, [
-      this.operand(out, true, 'u32'),
-      { buffer: this.buf(x), type: 'u32', write: false, offset: x.offset, strides: xs },
-      this.operand(idx),
-    ], (n) =>
-      `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n  ${n[0]}[u32(p0)] = ${n[1]}[u32(p1 + k * mi(E + 1u))];`,
-    0, [x.shape[axis], x.strides[axis]]);
+    this.runMap(
+      `pick:${x.dtype},${idx.dtype}`,
+      out.shape,
+      [
+        this.operand(out, true, 'u32'),
+        { buffer: this.buf(x), type: 'u32', write: false, offset: x.offset, strides: xs },
+        this.operand(idx),
+      ],
+      (n) =>
+        `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n  ${n[0]}[u32(p0)] = ${n[1]}[u32(p1 + k * mi(E + 1u))];`,
+      0,
+      [x.shape[axis], x.strides[axis]],
+    );
   }
 
   pickGrad(src: View, idx: View, axis: number, out: View): void {
     const os = out.strides.filter((_, i) => i !== axis);
     const ct = naturalType(out.dtype);
-    this.runMap(`pickGrad:${src.dtype},${idx.dtype}>${out.dtype}`, src.shape, [
-      this.operand(src),
-      { buffer: this.buf(out), type: storeType(out.dtype), write: true, offset: out.offset, strides: os },
-      this.operand(idx),
-    ], (n) =>
-      `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n  let at = u32(p1 + k * mi(E + 1u));\n` +
-      `  ${n[1]}[at] = ${storeConv(out.dtype, ct, `${loadConv(out.dtype, ct, `${n[1]}[at]`)} + ${loadConv(src.dtype, ct, `${n[0]}[u32(p0)]`)}`)};`,
-    0, [out.shape[axis], out.strides[axis]]);
+    this.runMap(
+      `pickGrad:${src.dtype},${idx.dtype}>${out.dtype}`,
+      src.shape,
+      [
+        this.operand(src),
+        { buffer: this.buf(out), type: storeType(out.dtype), write: true, offset: out.offset, strides: os },
+        this.operand(idx),
+      ],
+      (n) =>
+        `  let k = clamp(${loadConv(idx.dtype, 'i32', `${n[2]}[u32(p2)]`)}, 0, mi(E) - 1);\n  let at = u32(p1 + k * mi(E + 1u));\n` +
+        `  ${n[1]}[at] = ${storeConv(out.dtype, ct, `${loadConv(out.dtype, ct, `${n[1]}[at]`)} + ${loadConv(src.dtype, ct, `${n[0]}[u32(p0)]`)}`)};`,
+      0,
+      [out.shape[axis], out.strides[axis]],
+    );
   }
 
   oneHot(idx: View, depth: number, on: number, off: number, out: View): void {
@@ -440,16 +601,23 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     // A third, virtual operand with strides (0, ..., 0, 1) yields the last coordinate as p2.
     const pos = out.shape.map((_, d) => (d === R - 1 ? 1 : 0));
     const ic = naturalType(idx.dtype);
-    const cmp = ic === 'f32'
-      ? `let kv = ${loadConv(idx.dtype, 'f32', `${'IDX'}`)};\n  let hit = kv >= 0.0 && kv < f32(mu(E)) && i32(kv) == p2;`
-      : `let kv = ${loadConv(idx.dtype, 'i32', 'IDX')};\n  let hit = kv >= 0 && kv < mi(E) && kv == p2;`;
-    this.runMap(`oneHot:${idx.dtype}>${out.dtype}`, out.shape, [
-      this.operand(out, true, 'u32'),
-      { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: idx.offset, strides: [...idx.strides, 0] },
-      // The virtual operand reuses the index buffer binding; only its offset arithmetic is used.
-      { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: 0, strides: pos },
-    ], (n) => `  ${cmp.replace('IDX', `${n[1]}[u32(p1)]`)}\n  ${n[0]}[u32(p0)] = select(mu(E + 2u), mu(E + 1u), hit);`,
-    0, [depth, scalarBits(out.dtype, on), scalarBits(out.dtype, off)]);
+    const cmp =
+      ic === 'f32'
+        ? `let kv = ${loadConv(idx.dtype, 'f32', `${'IDX'}`)};\n  let hit = kv >= 0.0 && kv < f32(mu(E)) && i32(kv) == p2;`
+        : `let kv = ${loadConv(idx.dtype, 'i32', 'IDX')};\n  let hit = kv >= 0 && kv < mi(E) && kv == p2;`;
+    this.runMap(
+      `oneHot:${idx.dtype}>${out.dtype}`,
+      out.shape,
+      [
+        this.operand(out, true, 'u32'),
+        { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: idx.offset, strides: [...idx.strides, 0] },
+        // The virtual operand reuses the index buffer binding; only its offset arithmetic is used.
+        { buffer: this.buf(idx), type: storeType(idx.dtype), write: false, offset: 0, strides: pos },
+      ],
+      (n) => `  ${cmp.replace('IDX', `${n[1]}[u32(p1)]`)}\n  ${n[0]}[u32(p0)] = select(mu(E + 2u), mu(E + 1u), hit);`,
+      0,
+      [depth, scalarBits(out.dtype, on), scalarBits(out.dtype, off)],
+    );
   }
 
   // ------------------------------------------------------------------ fused softmax cross-entropy
@@ -482,7 +650,16 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const wide = C > 128;
     this.dispatch(
       `sce:${label.dtype}|${wide ? 'wg' : 'row'}|${key}`,
-      () => sceSource({ decls, loss: names[0], pred: names[1], label: names[2], prob: qb ? names[3] : null, wide, loadLabel: (q) => loadConv(label.dtype, 'i32', `${names[2]}[u32(${q})]`) }),
+      () =>
+        sceSource({
+          decls,
+          loss: names[0],
+          pred: names[1],
+          label: names[2],
+          prob: qb ? names[3] : null,
+          wide,
+          loadLabel: (q) => loadConv(label.dtype, 'i32', `${names[2]}[u32(${q})]`),
+        }),
       buffers,
       [rows, C, pred.offset, label.offset, label.strides[0], loss.offset, loss.strides[0], prob ? prob.offset : 0],
       wide ? grid(rows) : grid(Math.ceil(rows / 256)),
@@ -500,28 +677,62 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const gs = g.strides[0];
     const lb = this.buf(label);
     const gb = this.buf(g);
-    this.runMap(`sceGrad:${label.dtype}`, [rows, C], [
-      this.operand(out, true),
-      this.operand(prob),
-      { buffer: gb, type: 'f32', write: false, offset: g.offset, strides: [gs, 0] },
-      { buffer: lb, type: storeType(label.dtype), write: false, offset: label.offset, strides: [ls, 0] },
-      // A virtual operand whose offset is the class index c (it binds the label buffer, never reads it).
-      { buffer: lb, type: storeType(label.dtype), write: false, offset: 0, strides: [0, 1] },
-    ], (n) =>
-      `  let k = clamp(${loadConv(label.dtype, 'i32', `${n[3]}[u32(p3)]`)}, 0, mi(E) - 1);\n` +
-      `  let gr = ${n[2]}[u32(p2)];\n  let v = ${n[1]}[u32(p1)] * gr;\n` +
-      `  ${n[0]}[u32(p0)] = select(v, v - gr, p4 == k);`,
-    0, [C]);
+    this.runMap(
+      `sceGrad:${label.dtype}`,
+      [rows, C],
+      [
+        this.operand(out, true),
+        this.operand(prob),
+        { buffer: gb, type: 'f32', write: false, offset: g.offset, strides: [gs, 0] },
+        { buffer: lb, type: storeType(label.dtype), write: false, offset: label.offset, strides: [ls, 0] },
+        // A virtual operand whose offset is the class index c (it binds the label buffer, never reads it).
+        { buffer: lb, type: storeType(label.dtype), write: false, offset: 0, strides: [0, 1] },
+      ],
+      (n) =>
+        `  let k = clamp(${loadConv(label.dtype, 'i32', `${n[3]}[u32(p3)]`)}, 0, mi(E) - 1);\n` +
+        `  let gr = ${n[2]}[u32(p2)];\n  let v = ${n[1]}[u32(p1)] * gr;\n` +
+        `  ${n[0]}[u32(p0)] = select(v, v - gr, p4 == k);`,
+      0,
+      [C],
+    );
     return true;
   }
 
   // ------------------------------------------------------------------ convolution and pooling
-  private convMeta(total: number, x: View, wShape: readonly number[], oView: View, p: { stride: [number, number]; padding: [number, number]; dilation: [number, number] }, ocPerG: number, w: View | null, d: View | null): number[] {
+  private convMeta(
+    total: number,
+    x: View,
+    wShape: readonly number[],
+    oView: View,
+    p: { stride: [number, number]; padding: [number, number]; dilation: [number, number] },
+    ocPerG: number,
+    w: View | null,
+    d: View | null,
+  ): number[] {
     const [N, C, H, W] = x.shape;
     const [OC, CG, KH, KW] = wShape;
     const OH = oView.shape[2];
     const OW = oView.shape[3];
-    const m = [total, N, C, H, W, OC, CG, KH, KW, OH, OW, p.stride[0], p.stride[1], p.padding[0], p.padding[1], p.dilation[0], p.dilation[1], ocPerG];
+    const m = [
+      total,
+      N,
+      C,
+      H,
+      W,
+      OC,
+      CG,
+      KH,
+      KW,
+      OH,
+      OW,
+      p.stride[0],
+      p.stride[1],
+      p.padding[0],
+      p.padding[1],
+      p.dilation[0],
+      p.dilation[1],
+      ocPerG,
+    ];
     const put = (v: View | null) => (v ? m.push(v.offset, ...v.strides) : m.push(0, 0, 0, 0, 0));
     put(x);
     put(w);
@@ -534,7 +745,13 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
    * Runs a direct NCHW kernel. Roles: `out` is stored to, `d` is read-modify-written (gradients
    * accumulate as in the reference), `x`/`w`/`g` are read; only the roles given are bound.
    */
-  private convKernel(name: string, roles: { out?: View; x?: View; w?: View; g?: View; d?: View }, make: (p: ConvParams) => string, meta: number[], total: number): void {
+  private convKernel(
+    name: string,
+    roles: { out?: View; x?: View; w?: View; g?: View; d?: View },
+    make: (p: ConvParams) => string,
+    meta: number[],
+    total: number,
+  ): void {
     const order = (['out', 'x', 'w', 'g', 'd'] as const).filter((r) => roles[r]);
     const ops = order.map((r) => ({ buffer: this.buf(roles[r]!), type: storeType(roles[r]!.dtype), write: r === 'out' || r === 'd' }));
     const { decls, names, buffers, key } = bindOperands(ops);
@@ -546,11 +763,15 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     };
     const rd = (r: 'x' | 'w' | 'g') => (roles[r] ? (off: string) => loadConv(roles[r]!.dtype, ct, `${name_(r)}[${off}]`) : missing(r));
     const params: ConvParams = {
-      decls, ct,
-      x: rd('x'), w: rd('w'), g: rd('g'),
+      decls,
+      ct,
+      x: rd('x'),
+      w: rd('w'),
+      g: rd('g'),
       store: roles.out ? (off, e) => `${name_('out')}[${off}] = ${storeConv(roles.out!.dtype, ct, e)};` : missing('out'),
       rmw: roles.d
-        ? (off, e) => `${name_('d')}[${off}] = ${storeConv(roles.d!.dtype, ct, `${loadConv(roles.d!.dtype, ct, `${name_('d')}[${off}]`)} + ${e}`)};`
+        ? (off, e) =>
+            `${name_('d')}[${off}] = ${storeConv(roles.d!.dtype, ct, `${loadConv(roles.d!.dtype, ct, `${name_('d')}[${off}]`)} + ${e}`)};`
         : missing('d'),
     };
     this.dispatch(`${name}:${dt}|${key}`, () => make(params), buffers, meta, grid(Math.ceil(total / 256)));
@@ -589,7 +810,16 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
   }
 
   private poolMeta(total: number, x: View, p: Pool2dParams, o: View, d: View | null): number[] {
-    const m = this.convMeta(total, x, [x.shape[1], 1, p.kernel[0], p.kernel[1]], o, { stride: p.stride, padding: p.padding, dilation: [1, 1] }, 1, null, d);
+    const m = this.convMeta(
+      total,
+      x,
+      [x.shape[1], 1, p.kernel[0], p.kernel[1]],
+      o,
+      { stride: p.stride, padding: p.padding, dilation: [1, 1] },
+      1,
+      null,
+      d,
+    );
     m[17] = p.countIncludePad ? 1 : 0;
     return m;
   }
@@ -628,5 +858,3 @@ function chooseMatmul(M: number, N: number): MatmulConfig {
   if (M >= 1024 && N >= 1024) return MATMUL_CONFIGS.large;
   return MATMUL_CONFIGS.default;
 }
-
-

@@ -64,7 +64,12 @@ async function loadDawn(opts: WebGpuOptions): Promise<DawnModule> {
 function dawnFlags(opts: WebGpuOptions): string[] {
   if (opts.dawnFlags) return opts.dawnFlags;
   const e = env('D2L_DAWN_FLAGS');
-  return e ? e.split(';').map((s) => s.trim()).filter(Boolean) : [];
+  return e
+    ? e
+        .split(';')
+        .map((s) => s.trim())
+        .filter(Boolean)
+    : [];
 }
 
 /** The GPU entry point of this environment. */
@@ -79,7 +84,9 @@ export async function findGpu(opts: WebGpuOptions = {}): Promise<WGpu> {
     for (const [k, v] of Object.entries(dawn.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
     return dawn.create(dawnFlags(opts));
   }
-  throw new WebGpuUnavailableError('initWebGpu: this environment has no WebGPU (navigator.gpu is undefined); use a browser with WebGPU enabled');
+  throw new WebGpuUnavailableError(
+    'initWebGpu: this environment has no WebGPU (navigator.gpu is undefined); use a browser with WebGPU enabled',
+  );
 }
 
 /** The adapter limits this backend raises to the adapter's maximum. */
@@ -118,6 +125,7 @@ export async function acquireDevice(opts: WebGpuOptions = {}): Promise<AcquiredD
     throw new WebGpuUnavailableError(`initWebGpu: the adapter refused a device: ${(e as Error).message}`);
   }
   const info = adapter.info ?? {};
-  const name = [info.description, info.device, info.vendor, info.architecture].find((s) => typeof s === 'string' && s.length > 0) ?? 'unknown adapter';
+  const name =
+    [info.description, info.device, info.vendor, info.architecture].find((s) => typeof s === 'string' && s.length > 0) ?? 'unknown adapter';
   return { gpu, adapter, device, description: `${name}` };
 }

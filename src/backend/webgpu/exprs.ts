@@ -264,7 +264,10 @@ export const UNARY_F32: Record<UnaryOp, string> = {
 
 /** Unary ops on integers (the op layer sends float-result ops to f32; the rest stay exact). */
 export const UNARY_I32: Record<UnaryOp, string> = {
-  ...(Object.fromEntries(Object.entries(UNARY_F32).map(([k, e]) => [k, `f2i(${e.replace(/\ba\b/g, 'f32(a)')})`])) as Record<UnaryOp, string>),
+  ...(Object.fromEntries(Object.entries(UNARY_F32).map(([k, e]) => [k, `f2i(${e.replace(/\ba\b/g, 'f32(a)')})`])) as Record<
+    UnaryOp,
+    string
+  >),
   neg: '(-a)',
   abs: 'abs(a)',
   sign: 'sign(a)',

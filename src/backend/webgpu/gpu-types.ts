@@ -6,7 +6,10 @@
  */
 
 export interface WGpu {
-  requestAdapter(options?: { powerPreference?: 'low-power' | 'high-performance'; forceFallbackAdapter?: boolean }): Promise<WAdapter | null>;
+  requestAdapter(options?: {
+    powerPreference?: 'low-power' | 'high-performance';
+    forceFallbackAdapter?: boolean;
+  }): Promise<WAdapter | null>;
 }
 
 export interface WAdapterInfo {
@@ -74,8 +77,15 @@ export interface WDevice {
   onuncapturederror: ((ev: { error: { message: string } }) => void) | null;
   createBuffer(descriptor: { size: number; usage: number; mappedAtCreation?: boolean; label?: string }): WBuffer;
   createShaderModule(descriptor: { code: string; label?: string }): WShaderModule;
-  createComputePipeline(descriptor: { layout: 'auto'; compute: { module: WShaderModule; entryPoint: string }; label?: string }): WComputePipeline;
-  createComputePipelineAsync?(descriptor: { layout: 'auto'; compute: { module: WShaderModule; entryPoint: string } }): Promise<WComputePipeline>;
+  createComputePipeline(descriptor: {
+    layout: 'auto';
+    compute: { module: WShaderModule; entryPoint: string };
+    label?: string;
+  }): WComputePipeline;
+  createComputePipelineAsync?(descriptor: {
+    layout: 'auto';
+    compute: { module: WShaderModule; entryPoint: string };
+  }): Promise<WComputePipeline>;
   createBindGroup(descriptor: { layout: WBindGroupLayout; entries: WBufferBinding[] }): WBindGroup;
   createCommandEncoder(descriptor?: object): WCommandEncoder;
   pushErrorScope(filter: 'validation' | 'out-of-memory' | 'internal'): void;

@@ -123,7 +123,9 @@ export function reduceSerialSource(p: ReduceParams): string {
   let s = `${PRELUDE}${META_DECL}${declareBuffers(p.decls)}\n${arg ? betterFn(p.op as 'argmax', p.ct) : ''}${MAIN_1D(256)}`;
   s += '  if (gi >= mu(0u)) { return; }\n';
   s += decomposeKept(lay, p.rk, 'gi');
-  s += arg ? `  var bv: ${p.ct} = ${initOf(p.op, p.ct)};\n  var bi: i32 = -1;\n  var r: i32 = 0;\n` : `  var acc: ${p.ct} = ${initOf(p.op, p.ct)};\n`;
+  s += arg
+    ? `  var bv: ${p.ct} = ${initOf(p.op, p.ct)};\n  var bi: i32 = -1;\n  var r: i32 = 0;\n`
+    : `  var acc: ${p.ct} = ${initOf(p.op, p.ct)};\n`;
   let inner = `let v = ${p.load(`q${p.rr}`)};\n`;
   inner += arg ? 'if (better(v, r, bv, bi)) { bv = v; bi = r; }\nr = r + 1;\n' : `${updateOf(p.op, p.ct, 'acc', 'v')}\n`;
   let body = inner;
@@ -273,7 +275,8 @@ export function matmulSource(p: MatmulParams): string {
   for (let i = 0; i < TM; i++) s += `      let a${i} = As[kk * ${BM}u + ty * ${TM}u + ${i}u];\n`;
   for (let j = 0; j < TN; j++) s += `      let b${j} = Bs[kk * ${BN}u + tx * ${TN}u + ${j}u];\n`;
   for (let i = 0; i < TM; i++)
-    for (let j = 0; j < TN; j++) s += p.ct === 'f32' ? `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});\n` : `      c${i}_${j} = c${i}_${j} + a${i} * b${j};\n`;
+    for (let j = 0; j < TN; j++)
+      s += p.ct === 'f32' ? `      c${i}_${j} = fma(a${i}, b${j}, c${i}_${j});\n` : `      c${i}_${j} = c${i}_${j} + a${i} * b${j};\n`;
   s += '    }\n    workgroupBarrier();\n  }\n';
   for (let i = 0; i < TM; i++) {
     s += `  {\n    let r = row0 + ty * ${TM}u + ${i}u;\n    if (r < Mx) {\n`;
@@ -322,7 +325,8 @@ export function conv2dSource(p: ConvParams): string {
   s += `  let grp = oc / ocPerG;\n  var acc: ${p.ct} = ${zero};\n`;
   s += '  for (var c = 0; c < CG; c = c + 1) {\n    let ic = grp * CG + c;\n';
   s += '    for (var kh = 0; kh < KH; kh = kh + 1) {\n      let ih = oh * sh - ph + kh * dh;\n      if (ih < 0 || ih >= H) { continue; }\n';
-  s += '      for (var kw = 0; kw < KW; kw = kw + 1) {\n        let iw = ow * sw - pw + kw * dw;\n        if (iw < 0 || iw >= W) { continue; }\n';
+  s +=
+    '      for (var kw = 0; kw < KW; kw = kw + 1) {\n        let iw = ow * sw - pw + kw * dw;\n        if (iw < 0 || iw >= W) { continue; }\n';
   s += `        acc = acc + ${p.x(`u32${AT(CONV_X, 'n', 'ic', 'ih', 'iw')}`)} * ${p.w(`u32${AT(CONV_W, 'oc', 'c', 'kh', 'kw')}`)};\n`;
   s += '      }\n    }\n  }\n';
   s += `  ${p.store(`u32${AT(CONV_O, 'n', 'oc', 'oh', 'ow')}`, 'acc')}\n}\n`;
@@ -336,8 +340,10 @@ export function conv2dGradXSource(p: ConvParams): string {
   s += decompose4(['N', 'C', 'H', 'W'], ['n', 'ic', 'ih', 'iw']);
   s += `  let grp = ic / CG;\n  let c = ic % CG;\n  var acc: ${p.ct} = ${zero};\n`;
   s += '  for (var oc = grp * ocPerG; oc < (grp + 1) * ocPerG; oc = oc + 1) {\n';
-  s += '    for (var kh = 0; kh < KH; kh = kh + 1) {\n      let th = ih + ph - kh * dh;\n      if (th < 0 || th % sh != 0) { continue; }\n      let oh = th / sh;\n      if (oh >= OH) { continue; }\n';
-  s += '      for (var kw = 0; kw < KW; kw = kw + 1) {\n        let tw = iw + pw - kw * dw;\n        if (tw < 0 || tw % sw != 0) { continue; }\n        let ow = tw / sw;\n        if (ow >= OW) { continue; }\n';
+  s +=
+    '    for (var kh = 0; kh < KH; kh = kh + 1) {\n      let th = ih + ph - kh * dh;\n      if (th < 0 || th % sh != 0) { continue; }\n      let oh = th / sh;\n      if (oh >= OH) { continue; }\n';
+  s +=
+    '      for (var kw = 0; kw < KW; kw = kw + 1) {\n        let tw = iw + pw - kw * dw;\n        if (tw < 0 || tw % sw != 0) { continue; }\n        let ow = tw / sw;\n        if (ow >= OW) { continue; }\n';
   s += `        acc = acc + ${p.g(`u32${AT(CONV_O, 'n', 'oc', 'oh', 'ow')}`)} * ${p.w(`u32${AT(CONV_W, 'oc', 'c', 'kh', 'kw')}`)};\n`;
   s += '      }\n    }\n  }\n';
   s += `  ${p.rmw(`u32${AT(CONV_D, 'n', 'ic', 'ih', 'iw')}`, 'acc')}\n}\n`;
@@ -352,7 +358,8 @@ export function conv2dGradWSource(p: ConvParams): string {
   s += `  let ic = (oc / ocPerG) * CG + c;\n  var acc: ${p.ct} = ${zero};\n`;
   s += '  for (var n = 0; n < N; n = n + 1) {\n';
   s += '    for (var oh = 0; oh < OH; oh = oh + 1) {\n      let ih = oh * sh - ph + kh * dh;\n      if (ih < 0 || ih >= H) { continue; }\n';
-  s += '      for (var ow = 0; ow < OW; ow = ow + 1) {\n        let iw = ow * sw - pw + kw * dw;\n        if (iw < 0 || iw >= W) { continue; }\n';
+  s +=
+    '      for (var ow = 0; ow < OW; ow = ow + 1) {\n        let iw = ow * sw - pw + kw * dw;\n        if (iw < 0 || iw >= W) { continue; }\n';
   s += `        acc = acc + ${p.g(`u32${AT(CONV_O, 'n', 'oc', 'oh', 'ow')}`)} * ${p.x(`u32${AT(CONV_X, 'n', 'ic', 'ih', 'iw')}`)};\n`;
   s += '      }\n    }\n  }\n';
   s += `  ${p.rmw(`u32${AT(CONV_D, 'oc', 'c', 'kh', 'kw')}`, 'acc')}\n}\n`;
@@ -448,7 +455,8 @@ export function sceSource(p: SceParams): string {
     s += `  var m = -f_inf();\n  for (var j = 0u; j < C; j = j + 1u) { m = f_max(${p.pred}[px + j], m); }\n`;
     s += `  var z = 0.0;\n  for (var j = 0u; j < C; j = j + 1u) { z = z + f_exp(${p.pred}[px + j] - m); }\n`;
     s += `  let k = ${label};\n  ${lossAt} = f_log(z) - (${p.pred}[px + u32(k)] - m);\n`;
-    if (p.prob) s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = 0u; j < C; j = j + 1u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
+    if (p.prob)
+      s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = 0u; j < C; j = j + 1u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
     return `${s}}\n`;
   }
   const WG = 256;
@@ -464,6 +472,7 @@ export function sceSource(p: SceParams): string {
   s += `  sv[t] = z;\n  workgroupBarrier();\n  for (var st = ${WG / 2}u; st > 0u; st = st >> 1u) {\n    if (t < st) { sv[t] = sv[t] + sv[t + st]; }\n    workgroupBarrier();\n  }\n`;
   s += '  z = sv[0];\n  if (!live) { return; }\n';
   s += `  if (t == 0u) {\n    let k = ${label};\n    ${lossAt} = f_log(z) - (${p.pred}[px + u32(k)] - m);\n  }\n`;
-  if (p.prob) s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = t; j < C; j = j + ${WG}u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
+  if (p.prob)
+    s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = t; j < C; j = j + ${WG}u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
   return `${s}}\n`;
 }

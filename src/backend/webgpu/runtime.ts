@@ -3,7 +3,18 @@
 // launches each kernel family through `dispatch` (as tinygrad's runtime/renderer split).
 import { D2LError, ShapeError } from '../../core/errors.js';
 import { env } from '../../core/env.js';
-import { BufferUsage, MapMode, limitOf, type WBuffer, type WCommandEncoder, type WComputePass, type WComputePipeline, type WBindGroupLayout, type WDevice, type WGpu } from './gpu-types.js';
+import {
+  BufferUsage,
+  MapMode,
+  limitOf,
+  type WBuffer,
+  type WCommandEncoder,
+  type WComputePass,
+  type WComputePipeline,
+  type WBindGroupLayout,
+  type WDevice,
+  type WGpu,
+} from './gpu-types.js';
 import { BufferPool, READBACK_USAGE, STORAGE_USAGE } from './pool.js';
 import { META_WORDS } from './exprs.js';
 
@@ -68,14 +79,21 @@ export class WebGpuRuntime {
     this.metaStride = Math.max(256, limitOf(device.limits, 'minUniformBufferOffsetAlignment', 256));
     this.metaSlots = opts.maxBatch ?? 1024;
     this.metaData = new Uint32Array((this.metaSlots * this.metaStride) / 4);
-    this.metaBuffer = device.createBuffer({ size: this.metaSlots * this.metaStride, usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST, label: 'd2l-meta' });
+    this.metaBuffer = device.createBuffer({
+      size: this.metaSlots * this.metaStride,
+      usage: BufferUsage.UNIFORM | BufferUsage.COPY_DST,
+      label: 'd2l-meta',
+    });
     const onError = (ev: { error: { message: string } }) => this.errors.push(ev.error.message);
     const target = device as unknown as { addEventListener?: (t: string, f: (ev: { error: { message: string } }) => void) => void };
     if (typeof target.addEventListener === 'function') target.addEventListener('uncapturederror', onError);
     else device.onuncapturederror = onError;
-    device.lost.then((info) => {
-      if (!this.destroyed) this.lostMessage = info.message || info.reason || 'unknown reason';
-    }, () => undefined);
+    device.lost.then(
+      (info) => {
+        if (!this.destroyed) this.lostMessage = info.message || info.reason || 'unknown reason';
+      },
+      () => undefined,
+    );
   }
 
   // ------------------------------------------------------------------ buffers
@@ -126,9 +144,16 @@ export class WebGpuRuntime {
   }
 
   /** Records one launch of the pipeline `key` (built from `source` once) over `buffers`, with `meta` as its uniform words. */
-  protected dispatch(key: string, source: () => string, buffers: readonly WBuffer[], meta: readonly number[], groups: [number, number, number]): void {
+  protected dispatch(
+    key: string,
+    source: () => string,
+    buffers: readonly WBuffer[],
+    meta: readonly number[],
+    groups: [number, number, number],
+  ): void {
     this.checkUsable();
-    if (meta.length > META_WORDS) throw new ShapeError(`webgpu: ${key}: too many dimensions for one kernel (${meta.length} meta words > ${META_WORDS})`);
+    if (meta.length > META_WORDS)
+      throw new ShapeError(`webgpu: ${key}: too many dimensions for one kernel (${meta.length} meta words > ${META_WORDS})`);
     const { pipeline, layout } = this.pipeline(key, source);
     if (this.metaUsed >= this.metaSlots) this.flush();
     const slot = this.metaUsed++;

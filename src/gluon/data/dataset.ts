@@ -42,7 +42,9 @@ export function applyTransform<I, O>(t: Transform<I, O>, x: I): O {
 
 /** @internal Whether `t` can be applied to a whole batch at once. */
 export function isBatchable(t: unknown): t is TransformBlock {
-  return typeof t === 'object' && t !== null && (t as TransformBlock).batchable === true && typeof (t as TransformBlock).forward === 'function';
+  return (
+    typeof t === 'object' && t !== null && (t as TransformBlock).batchable === true && typeof (t as TransformBlock).forward === 'function'
+  );
 }
 
 function checkIndex(i: number, n: number, what: string): void {

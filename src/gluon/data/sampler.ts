@@ -62,7 +62,8 @@ export class BatchSampler implements Sampler<number[]> {
     readonly batchSize: number,
     readonly lastBatch: LastBatch = 'keep',
   ) {
-    if (!Number.isInteger(batchSize) || batchSize <= 0) throw new ValueError(`BatchSampler: batchSize must be a positive integer, got ${batchSize}`);
+    if (!Number.isInteger(batchSize) || batchSize <= 0)
+      throw new ValueError(`BatchSampler: batchSize must be a positive integer, got ${batchSize}`);
     if (!['keep', 'discard', 'rollover'].includes(lastBatch))
       throw new ValueError(`BatchSampler: lastBatch must be 'keep', 'discard' or 'rollover', got ${JSON.stringify(lastBatch)}`);
   }

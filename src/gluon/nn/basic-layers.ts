@@ -38,7 +38,8 @@ export function identity(x: NDArray): NDArray {
 
 /** Throws unless `v` is an integer >= `min`. @example checkInt(units, 'units', 'nn.Dense', 1) */
 export function checkInt(v: unknown, what: string, where: string, min: number): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new ValueError(`${where}: ${what} must be an integer >= ${min}, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min)
+    throw new ValueError(`${where}: ${what} must be an integer >= ${min}, got ${String(v)}`);
   return v;
 }
 
@@ -85,7 +86,8 @@ export class Dense extends HybridBlock {
     const inUnits = checkInt(opts.inUnits ?? 0, 'inUnits', where, 0);
     const dtype = opts.dtype ?? 'float32';
     this.weight = this.params.get('weight', { shape: [units, inUnits], dtype, init: createInit(opts.weightInitializer) });
-    this.bias = opts.useBias === false ? null : this.params.get('bias', { shape: [units], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
+    this.bias =
+      opts.useBias === false ? null : this.params.get('bias', { shape: [units], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
   }
 
   protected override alias(): string {
@@ -141,7 +143,8 @@ export class Dropout extends HybridBlock {
   readonly axes: readonly number[];
   constructor(rate: number, opts: BlockOptions & { axes?: readonly number[] } = {}) {
     super(opts);
-    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new ValueError(`nn.Dropout: rate must be in [0, 1], got ${String(rate)}`);
+    if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1))
+      throw new ValueError(`nn.Dropout: rate must be in [0, 1], got ${String(rate)}`);
     this.rate = rate;
     this.axes = [...(opts.axes ?? [])];
   }
@@ -209,7 +212,11 @@ export class Embedding extends HybridBlock {
     const where = `nn.Embedding(${inputDim}, ${outputDim})`;
     this.inputDim = checkInt(inputDim, 'inputDim', where, 1);
     this.outputDim = checkInt(outputDim, 'outputDim', where, 1);
-    this.weight = this.params.get('weight', { shape: [inputDim, outputDim], dtype: opts.dtype ?? 'float32', init: createInit(opts.weightInitializer) });
+    this.weight = this.params.get('weight', {
+      shape: [inputDim, outputDim],
+      dtype: opts.dtype ?? 'float32',
+      init: createInit(opts.weightInitializer),
+    });
   }
 
   /** The rows of the weight at `x`. @example embed.forward(idx) */
@@ -293,11 +300,21 @@ export class BatchNorm extends HybridBlock {
     const shape = [c];
     this.gamma = this.registerParameter(
       'gamma',
-      this.params.get('gamma', { shape, init: createInit(opts.gammaInitializer ?? 'ones'), gradReq: this.scale ? 'write' : 'null', differentiable: this.scale }),
+      this.params.get('gamma', {
+        shape,
+        init: createInit(opts.gammaInitializer ?? 'ones'),
+        gradReq: this.scale ? 'write' : 'null',
+        differentiable: this.scale,
+      }),
     );
     this.beta = this.registerParameter(
       'beta',
-      this.params.get('beta', { shape, init: createInit(opts.betaInitializer ?? 'zeros'), gradReq: this.center ? 'write' : 'null', differentiable: this.center }),
+      this.params.get('beta', {
+        shape,
+        init: createInit(opts.betaInitializer ?? 'zeros'),
+        gradReq: this.center ? 'write' : 'null',
+        differentiable: this.center,
+      }),
     );
     this.runningMean = this.registerParameter(
       'running_mean',
@@ -322,7 +339,9 @@ export class BatchNorm extends HybridBlock {
     for (const p of [this.gamma, this.beta, this.runningMean, this.runningVar]) {
       if (!p.isInitialized) p.finishDeferredInit([C]);
       if (p.data().shape[0] !== C)
-        throw new ShapeError(`${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels on axis ${axis} but the layer has ${p.data().shape[0]}`);
+        throw new ShapeError(
+          `${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels on axis ${axis} but the layer has ${p.data().shape[0]}`,
+        );
     }
     const red = x.shape.map((_, i) => i).filter((i) => i !== axis);
     const bshape = x.shape.map((d, i) => (i === axis ? d : 1));
@@ -357,7 +376,10 @@ export class BatchNorm extends HybridBlock {
 
   private updateRunning(mean: NDArray, variance: NDArray, C: number): void {
     const m = this.momentum;
-    for (const [p, v] of [[this.runningMean, mean], [this.runningVar, variance]] as const) {
+    for (const [p, v] of [
+      [this.runningMean, mean],
+      [this.runningVar, variance],
+    ] as const) {
       const d = v.detach();
       const flat = d.reshape([C]);
       const scaled = flat.mul(1 - m);

@@ -82,7 +82,10 @@ export class Conv2D extends HybridBlock {
       dtype,
       init: createInit(opts.weightInitializer),
     });
-    this.bias = opts.useBias === false ? null : this.params.get('bias', { shape: [channels], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
+    this.bias =
+      opts.useBias === false
+        ? null
+        : this.params.get('bias', { shape: [channels], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
   }
 
   protected override alias(): string {
@@ -98,7 +101,9 @@ export class Conv2D extends HybridBlock {
     if (!this.weight.isInitialized) this.weight.finishDeferredInit([this.channels, C / this.groups, ...this.kernelSize]);
     const W = this.weight.data();
     if (W.shape[1] * this.groups !== C)
-      throw new ShapeError(`${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels but the weight ${shapeStr(W.shape)} expects ${W.shape[1] * this.groups}`);
+      throw new ShapeError(
+        `${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels but the weight ${shapeStr(W.shape)} expects ${W.shape[1] * this.groups}`,
+      );
     const y = conv2d(x, W, this.bias ? this.bias.data() : null, {
       stride: this.strides,
       padding: this.padding,
@@ -153,7 +158,8 @@ abstract class Pool2DBase extends HybridBlock {
     return 'pool';
   }
   protected check(x: NDArray): void {
-    if (x.ndim !== 4) throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
+    if (x.ndim !== 4)
+      throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
   }
   override toString(): string {
     return (
@@ -219,7 +225,8 @@ abstract class GlobalPool2DBase extends HybridBlock {
   }
   /** Pools each channel's whole plane to 1x1: (N, C, H, W) -> (N, C, 1, 1). */
   forward(x: NDArray): NDArray {
-    if (x.ndim !== 4) throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
+    if (x.ndim !== 4)
+      throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
     const kernel: [number, number] = [x.shape[2], x.shape[3]];
     return this.poolType === 'max' ? maxPool2d(x, { kernel }) : avgPool2d(x, { kernel });
   }

@@ -45,7 +45,16 @@ export interface OptimizerBookkeeping {
   scheduler?: Record<string, number>;
 }
 
-const BASE_KEYS = ['learningRate', 'wd', 'rescaleGrad', 'clipGradient', 'lrScheduler', 'beginNumUpdate', 'multiPrecision', 'paramDict'] as const;
+const BASE_KEYS = [
+  'learningRate',
+  'wd',
+  'rescaleGrad',
+  'clipGradient',
+  'lrScheduler',
+  'beginNumUpdate',
+  'multiPrecision',
+  'paramDict',
+] as const;
 
 /** Runs `fn` outside autograd recording (optimizer updates are never part of a graph). @example withoutRecording(() => w.isub(g.mul(lr))) */
 export function withoutRecording<T>(fn: () => T): T {
@@ -141,7 +150,8 @@ export abstract class Optimizer {
       throw new ValueError(
         `${this.constructor.name}.setLearningRate: an LRScheduler is defined; setLearningRate can change the learning rate only when the optimizer has no LRScheduler`,
       );
-    if (!(Number.isFinite(lr) && lr >= 0)) throw new ValueError(`${this.constructor.name}.setLearningRate: expected a non-negative number, got ${lr}`);
+    if (!(Number.isFinite(lr) && lr >= 0))
+      throw new ValueError(`${this.constructor.name}.setLearningRate: expected a non-negative number, got ${lr}`);
     this.lr = lr;
   }
 

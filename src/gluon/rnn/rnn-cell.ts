@@ -107,9 +107,11 @@ export abstract class RecurrentCell extends HybridBlock {
 
   protected constructor(hiddenSize: number, mode: RnnMode, opts: RecurrentCellOptions) {
     super(opts);
-    if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new ValueError(`${this.constructor.name}: hiddenSize must be a positive integer, got ${hiddenSize}`);
+    if (!Number.isInteger(hiddenSize) || hiddenSize < 1)
+      throw new ValueError(`${this.constructor.name}: hiddenSize must be a positive integer, got ${hiddenSize}`);
     const inputSize = opts.inputSize ?? 0;
-    if (!Number.isInteger(inputSize) || inputSize < 0) throw new ValueError(`${this.constructor.name}: inputSize must be an integer >= 0, got ${inputSize}`);
+    if (!Number.isInteger(inputSize) || inputSize < 0)
+      throw new ValueError(`${this.constructor.name}: inputSize must be an integer >= 0, got ${inputSize}`);
     this.hiddenSize = hiddenSize;
     this.mode = mode;
     const gh = numGates(mode) * hiddenSize;
@@ -143,7 +145,10 @@ export abstract class RecurrentCell extends HybridBlock {
     const gh = numGates(this.mode) * this.hiddenSize;
     if (!this.i2hWeight.isInitialized) this.i2hWeight.finishDeferredInit([gh, x.shape[1]]);
     const W = this.i2hWeight.data();
-    if (W.shape[1] !== x.shape[1]) throw new ShapeError(`${where}: the input has ${x.shape[1]} features but i2h_weight of shape ${shapeStr(W.shape)} expects ${W.shape[1]}`);
+    if (W.shape[1] !== x.shape[1])
+      throw new ShapeError(
+        `${where}: the input has ${x.shape[1]} features but i2h_weight of shape ${shapeStr(W.shape)} expects ${W.shape[1]}`,
+      );
     const w = { i2hWeight: W, h2hWeight: this.h2hWeight.data(), i2hBias: this.i2hBias.data(), h2hBias: this.h2hBias.data() };
     return tidy(() => {
       const s = rnnStep(this.mode, x, states, w);
@@ -165,7 +170,9 @@ function mode2states(mode: RnnMode): number {
 export function checkStates(where: string, states: readonly NDArray[], n: number, shape: readonly number[]): void {
   const list: unknown = states;
   if (!Array.isArray(list) || list.length !== n)
-    throw new ValueError(`${where}: expected a list of ${n} state array${n > 1 ? 's' : ''} (from beginState), got ${Array.isArray(list) ? `${list.length}` : typeof list}`);
+    throw new ValueError(
+      `${where}: expected a list of ${n} state array${n > 1 ? 's' : ''} (from beginState), got ${Array.isArray(list) ? `${list.length}` : typeof list}`,
+    );
   for (const s of states)
     if (s.ndim !== shape.length || s.shape.some((d, i) => d !== shape[i]))
       throw new ShapeError(`${where}: a state has shape ${shapeStr(s.shape)}, expected ${shapeStr(shape)}`);

@@ -63,21 +63,30 @@ export abstract class RecurrentLayer extends HybridBlock {
   protected constructor(hiddenSize: number, mode: RnnMode, opts: RecurrentLayerOptions) {
     super(opts);
     const where = `${this.constructor.name}(${hiddenSize})`;
-    if (!Number.isInteger(hiddenSize) || hiddenSize < 1) throw new ValueError(`${where}: hiddenSize must be a positive integer, got ${hiddenSize}`);
+    if (!Number.isInteger(hiddenSize) || hiddenSize < 1)
+      throw new ValueError(`${where}: hiddenSize must be a positive integer, got ${hiddenSize}`);
     this.hiddenSize = hiddenSize;
     this.numLayers = opts.numLayers ?? 1;
-    if (!Number.isInteger(this.numLayers) || this.numLayers < 1) throw new ValueError(`${where}: numLayers must be a positive integer, got ${this.numLayers}`);
+    if (!Number.isInteger(this.numLayers) || this.numLayers < 1)
+      throw new ValueError(`${where}: numLayers must be a positive integer, got ${this.numLayers}`);
     this.layout = opts.layout ?? 'TNC';
-    if (this.layout !== 'TNC' && this.layout !== 'NTC') throw new ValueError(`${where}: layout must be 'TNC' or 'NTC', got '${this.layout as string}'`);
+    if (this.layout !== 'TNC' && this.layout !== 'NTC')
+      throw new ValueError(`${where}: layout must be 'TNC' or 'NTC', got '${this.layout as string}'`);
     this.dropout = opts.dropout ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new ValueError(`${where}: dropout must be in [0, 1), got ${this.dropout}`);
-    if (opts.bidirectional) throw new ValueError(`${where}: bidirectional layers are not supported yet; stack two layers over the sequence and its reverse instead`);
+    if (opts.bidirectional)
+      throw new ValueError(
+        `${where}: bidirectional layers are not supported yet; stack two layers over the sequence and its reverse instead`,
+      );
     this.mode = mode;
     const inputSize = opts.inputSize ?? 0;
     const gh = numGates(mode) * hiddenSize;
     for (let l = 0; l < this.numLayers; l++) {
       const p: LayerParams = {
-        i2hWeight: this.params.get(`l${l}_i2h_weight`, { shape: [gh, l === 0 ? inputSize : hiddenSize], init: createInit(opts.i2hWeightInitializer) }),
+        i2hWeight: this.params.get(`l${l}_i2h_weight`, {
+          shape: [gh, l === 0 ? inputSize : hiddenSize],
+          init: createInit(opts.i2hWeightInitializer),
+        }),
         h2hWeight: this.params.get(`l${l}_h2h_weight`, { shape: [gh, hiddenSize], init: createInit(opts.h2hWeightInitializer) }),
         i2hBias: this.params.get(`l${l}_i2h_bias`, { shape: [gh], init: createInit(opts.i2hBiasInitializer ?? 'zeros') }),
         h2hBias: this.params.get(`l${l}_h2h_bias`, { shape: [gh], init: createInit(opts.h2hBiasInitializer ?? 'zeros') }),
@@ -102,8 +111,11 @@ export abstract class RecurrentLayer extends HybridBlock {
    * rnnLayer.beginState({ batchSize: 2 })[0].shape; // [1, 2, 256]
    */
   beginState(opts: BeginStateOptions): NDArray[] {
-    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1) throw new ValueError(`${this.constructor.name}.beginState: batchSize must be a positive integer, got ${opts.batchSize}`);
-    return Array.from({ length: this.numStates }, () => nd.zeros([this.numLayers, opts.batchSize, this.hiddenSize], { ctx: opts.ctx, dtype: opts.dtype }));
+    if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
+      throw new ValueError(`${this.constructor.name}.beginState: batchSize must be a positive integer, got ${opts.batchSize}`);
+    return Array.from({ length: this.numStates }, () =>
+      nd.zeros([this.numLayers, opts.batchSize, this.hiddenSize], { ctx: opts.ctx, dtype: opts.dtype }),
+    );
   }
 
   /**
@@ -118,17 +130,21 @@ export abstract class RecurrentLayer extends HybridBlock {
   forward(inputs: NDArray, states: NDArray[]): [NDArray, NDArray[]];
   forward(inputs: NDArray, states?: NDArray[]): NDArray | [NDArray, NDArray[]] {
     const where = `${this.constructor.name} '${this.name}'`;
-    if (inputs.ndim !== 3) throw new ShapeError(`${where}: expected a 3-D input in layout ${this.layout}, got shape ${shapeStr(inputs.shape)}`);
+    if (inputs.ndim !== 3)
+      throw new ShapeError(`${where}: expected a 3-D input in layout ${this.layout}, got shape ${shapeStr(inputs.shape)}`);
     const batch = this.layout === 'TNC' ? inputs.shape[1] : inputs.shape[0];
     const given = states !== undefined;
-    const st = states ?? this.beginState({ batchSize: batch, ctx: inputs.context, dtype: inputs.dtype === 'float64' ? 'float64' : 'float32' });
+    const st =
+      states ?? this.beginState({ batchSize: batch, ctx: inputs.context, dtype: inputs.dtype === 'float64' ? 'float64' : 'float32' });
     checkStates(where, st, this.numStates, [this.numLayers, batch, this.hiddenSize]);
     const gh = numGates(this.mode) * this.hiddenSize;
     const first = this.layers[0].i2hWeight;
     const inSize = inputs.shape[2];
     if (!first.isInitialized) first.finishDeferredInit([gh, inSize]);
     if (first.data().shape[1] !== inSize)
-      throw new ShapeError(`${where}: the input has ${inSize} features but l0_i2h_weight of shape ${shapeStr(first.data().shape)} expects ${first.data().shape[1]}`);
+      throw new ShapeError(
+        `${where}: the input has ${inSize} features but l0_i2h_weight of shape ${shapeStr(first.data().shape)} expects ${first.data().shape[1]}`,
+      );
     const result = tidy(() => {
       const X = this.layout === 'TNC' ? inputs : inputs.swapaxes(0, 1);
       const T = X.shape[0];
@@ -136,7 +152,12 @@ export abstract class RecurrentLayer extends HybridBlock {
       for (let t = 0; t < T; t++) seq.push(X.get(t));
       const finals: NDArray[][] = st.map(() => []);
       this.layers.forEach((lp, l) => {
-        const w = { i2hWeight: lp.i2hWeight.data(), h2hWeight: lp.h2hWeight.data(), i2hBias: lp.i2hBias.data(), h2hBias: lp.h2hBias.data() };
+        const w = {
+          i2hWeight: lp.i2hWeight.data(),
+          h2hWeight: lp.h2hWeight.data(),
+          i2hBias: lp.i2hBias.data(),
+          h2hBias: lp.h2hBias.data(),
+        };
         let s = st.map((a) => a.get(l));
         const outs: NDArray[] = [];
         for (const x of seq) {

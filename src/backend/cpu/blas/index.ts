@@ -16,12 +16,49 @@ import { NATIVE_GEMM, NATIVE_GEMM_BATCH, evenRanges, splitsOverK, type NativeExe
 
 /** The addon's exports (native/d2l_blas.c). */
 export interface BlasAddon {
-  gemm(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offA: number, offB: number, offC: number): void;
-  gemmBatch(f64: boolean, mem: Uint8Array, ta: boolean, tb: boolean, m: number, n: number, k: number, alpha: number, lda: number, ldb: number, beta: number, ldc: number, offsets: Float64Array): void;
+  gemm(
+    f64: boolean,
+    mem: Uint8Array,
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    lda: number,
+    ldb: number,
+    beta: number,
+    ldc: number,
+    offA: number,
+    offB: number,
+    offC: number,
+  ): void;
+  gemmBatch(
+    f64: boolean,
+    mem: Uint8Array,
+    ta: boolean,
+    tb: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    lda: number,
+    ldb: number,
+    beta: number,
+    ldc: number,
+    offsets: Float64Array,
+  ): void;
   setThreads(n: number): void;
   getThreads(): number;
   adviseHugePages?(mem: Uint8Array): number;
-  info(): { library: string; config: string; corename: string; parallel: 'sequential' | 'pthread' | 'openmp' | 'unknown'; threads: number; procs: number };
+  info(): {
+    library: string;
+    config: string;
+    corename: string;
+    parallel: 'sequential' | 'pthread' | 'openmp' | 'unknown';
+    threads: number;
+    procs: number;
+  };
 }
 
 /** What blasInfo() reports. */
@@ -213,7 +250,8 @@ export function nativeGemmRunner(a: BlasAddon, memory: { readonly buffer: ArrayB
     const tb = args[p + 2] !== 0;
     const [M, N, K, lda, ldb, beta, ldc] = [args[p + 3], args[p + 4], args[p + 5], args[p + 6], args[p + 7], args[p + 8], args[p + 9]];
     if (fn === NATIVE_GEMM) a.gemm(f64, view, ta, tb, M, N, K, 1, lda, ldb, beta, ldc, args[p + 10], args[p + 11], args[p + 12]);
-    else if (fn === NATIVE_GEMM_BATCH) a.gemmBatch(f64, view, ta, tb, M, N, K, 1, lda, ldb, beta, ldc, new Float64Array(buf, args[p + 10], 3 * args[p + 11]));
+    else if (fn === NATIVE_GEMM_BATCH)
+      a.gemmBatch(f64, view, ta, tb, M, N, K, 1, lda, ldb, beta, ldc, new Float64Array(buf, args[p + 10], 3 * args[p + 11]));
     else throw new Error(`blas: unknown native function ${fn}`);
   };
 }
@@ -226,9 +264,19 @@ export function blasAvailable(): boolean {
 /** The BLAS path's state: loaded or why not, the OpenBLAS library, its threading and threads. */
 export function blasInfo(): BlasInfo {
   const a = load();
-  if (!a) return { loaded: false, addon: addonPath, library: null, config: null, corename: null, parallel: null, threads: 0, reason: failure };
+  if (!a)
+    return { loaded: false, addon: addonPath, library: null, config: null, corename: null, parallel: null, threads: 0, reason: failure };
   const i = a.info();
-  return { loaded: true, addon: addonPath, library: i.library, config: i.config, corename: i.corename, parallel: i.parallel, threads: i.threads, reason: null };
+  return {
+    loaded: true,
+    addon: addonPath,
+    library: i.library,
+    config: i.config,
+    corename: i.corename,
+    parallel: i.parallel,
+    threads: i.threads,
+    reason: null,
+  };
 }
 
 /** Sets OpenBLAS' thread count (the CPU backend passes its own, so one owner holds the cores). */
@@ -289,7 +337,16 @@ function heapBytes(buffer: ArrayBufferLike): Uint8Array {
  * leaving out untouched, when the addon is absent or the views do not fit, and the caller runs
  * another kernel. `minWork` skips products smaller than that many multiply-adds.
  */
-export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View, threads: number, minWork = 0, exec: NativeExecutor | null = null, beta: 0 | 1 = 0): boolean {
+export function blasMatmul(
+  buffer: ArrayBufferLike,
+  x: View,
+  y: View,
+  out: View,
+  threads: number,
+  minWork = 0,
+  exec: NativeExecutor | null = null,
+  beta: 0 | 1 = 0,
+): boolean {
   const dt = out.dtype;
   if ((dt !== 'float32' && dt !== 'float64') || x.dtype !== dt || y.dtype !== dt) return false;
   const r = out.shape.length;
@@ -363,13 +420,18 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   if (offsetsBuf.length < 3 * nb) offsetsBuf = new Float64Array(Math.max(3 * nb, 2 * offsetsBuf.length));
   const offs = offsetsBuf;
   let i = 0;
-  forEachIndex(batch, [x.strides.slice(0, r - 2), y.strides.slice(0, r - 2), out.strides.slice(0, r - 2)], [x.offset, y.offset, out.offset], (xo, yo, oo) => {
-    const xa = xp + xo * es;
-    const ya = yp + yo * es;
-    offs[i++] = swap ? ya : xa;
-    offs[i++] = swap ? xa : ya;
-    offs[i++] = op + oo * es;
-  });
+  forEachIndex(
+    batch,
+    [x.strides.slice(0, r - 2), y.strides.slice(0, r - 2), out.strides.slice(0, r - 2)],
+    [x.offset, y.offset, out.offset],
+    (xo, yo, oo) => {
+      const xa = xp + xo * es;
+      const ya = yp + yo * es;
+      offs[i++] = swap ? ya : xa;
+      offs[i++] = swap ? xa : ya;
+      offs[i++] = op + oo * es;
+    },
+  );
   const list = offs.subarray(0, 3 * nb);
   if (P <= 1) {
     a.gemmBatch(f64, heapBytes(buffer), A.t, B.t, M, N, k, 1, A.ld, B.ld, beta, ldc, list);
@@ -377,11 +439,17 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
   }
   if (nb >= P) {
     // Whole products per chunk: the offset list goes into the heap, where every thread reads it.
-    exec!.withHeapCopy(list, (addr) => exec!.run(NATIVE_GEMM_BATCH, evenRanges(nb, P).map(([lo, hi]) => [...head, addr + lo * 24, hi - lo])));
+    exec!.withHeapCopy(list, (addr) =>
+      exec!.run(
+        NATIVE_GEMM_BATCH,
+        evenRanges(nb, P).map(([lo, hi]) => [...head, addr + lo * 24, hi - lo]),
+      ),
+    );
     return true;
   }
   // Fewer products than threads: split each one.
-  for (let b = 0; b < nb; b++) exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, list[3 * b], list[3 * b + 1], list[3 * b + 2], P));
+  for (let b = 0; b < nb; b++)
+    exec!.run(NATIVE_GEMM, splitGemm(head, M, N, A, B, ldc, es, list[3 * b], list[3 * b + 1], list[3 * b + 2], P));
   return true;
 }
 
@@ -389,7 +457,20 @@ export function blasMatmul(buffer: ArrayBufferLike, x: View, y: View, out: View,
  * One float32 product as P chunks over k: chunk 0 computes C (with the caller's beta), chunk p > 0
  * the dense partial sum p - 1 at `scratch` (beta 0); k is split as gathers split rows (evenRanges).
  */
-function splitGemmK(head: number[], M: number, N: number, k: number, A: { t: boolean; ld: number }, B: { t: boolean; ld: number }, ldc: number, pa: number, pb: number, pc: number, scratch: number, P: number): number[][] {
+function splitGemmK(
+  head: number[],
+  M: number,
+  N: number,
+  k: number,
+  A: { t: boolean; ld: number },
+  B: { t: boolean; ld: number },
+  ldc: number,
+  pa: number,
+  pb: number,
+  pc: number,
+  scratch: number,
+  P: number,
+): number[][] {
   return evenRanges(k, P).map(([k0, k1], p) => {
     const h = head.slice();
     h[5] = k1 - k0;
@@ -402,7 +483,19 @@ function splitGemmK(head: number[], M: number, N: number, k: number, A: { t: boo
 }
 
 /** Rows or columns of C (the larger side) per chunk, in multiples of 16: one product as P chunks. */
-function splitGemm(head: number[], M: number, N: number, A: { t: boolean; ld: number }, B: { t: boolean; ld: number }, ldc: number, es: number, pa: number, pb: number, pc: number, P: number): number[][] {
+function splitGemm(
+  head: number[],
+  M: number,
+  N: number,
+  A: { t: boolean; ld: number },
+  B: { t: boolean; ld: number },
+  ldc: number,
+  es: number,
+  pa: number,
+  pb: number,
+  pc: number,
+  P: number,
+): number[][] {
   const parts: number[][] = [];
   const byRows = M > N;
   const total = byRows ? M : N;

@@ -2,8 +2,24 @@
 // (protocol.ts). Its worker file is loaded by URL, ./worker.js beside this one (dist/ or src/).
 import { nodeProcess } from '../../../core/env.js';
 import { FN_ID, KERNEL_FNS, type KernelExports, type KernelFn } from '../wasm/module.js';
-import { CTRL_COUNT, CTRL_DONE, CTRL_ERROR, CTRL_INTS, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, MAX_ARGS, MAX_CHUNKS, SLOT_F64, chunkRunner, drainChunks, type NativeRunner, type WorkerInit } from './protocol.js';
-
+import {
+  CTRL_COUNT,
+  CTRL_DONE,
+  CTRL_ERROR,
+  CTRL_INTS,
+  CTRL_NATIVE_FAIL,
+  CTRL_NEXT,
+  CTRL_QUIT,
+  CTRL_READY,
+  CTRL_SEQ,
+  MAX_ARGS,
+  MAX_CHUNKS,
+  SLOT_F64,
+  chunkRunner,
+  drainChunks,
+  type NativeRunner,
+  type WorkerInit,
+} from './protocol.js';
 
 /** The BLAS addon for the workers (its file) and for this thread (a runner over the heap). */
 export interface NativeGemm {
@@ -75,7 +91,10 @@ export class WorkerPool {
     nodeProcess()?.once?.('exit', this.quit);
     const url = new URL('./worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
-      const w = new Worker(url, { workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs, nativeAddon: native?.file ?? null }, name: `d2l-cpu-${i}` });
+      const w = new Worker(url, {
+        workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs, nativeAddon: native?.file ?? null },
+        name: `d2l-cpu-${i}`,
+      });
       w.on('message', (m) => {
         const err = (m as { error?: string }).error;
         if (err) this.failure = err;
@@ -92,7 +111,14 @@ export class WorkerPool {
   }
 
   /** Starts `workers` threads, or returns null where worker_threads are unavailable (browsers). */
-  static create(workers: number, local: KernelExports, module: WebAssembly.Module, memory: WebAssembly.Memory, spinMs = 0.2, native: NativeGemm | null = null): WorkerPool | null {
+  static create(
+    workers: number,
+    local: KernelExports,
+    module: WebAssembly.Module,
+    memory: WebAssembly.Memory,
+    spinMs = 0.2,
+    native: NativeGemm | null = null,
+  ): WorkerPool | null {
     if (workers < 1) return null;
     const wt = workerThreads();
     if (!wt || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;

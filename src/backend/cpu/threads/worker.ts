@@ -6,7 +6,18 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { KERNEL_FNS, instantiate } from '../wasm/module.js';
-import { CTRL_ERROR, CTRL_NATIVE_FAIL, CTRL_NEXT, CTRL_QUIT, CTRL_READY, CTRL_SEQ, chunkRunner, drainChunks, type NativeRunner, type WorkerInit } from './protocol.js';
+import {
+  CTRL_ERROR,
+  CTRL_NATIVE_FAIL,
+  CTRL_NEXT,
+  CTRL_QUIT,
+  CTRL_READY,
+  CTRL_SEQ,
+  chunkRunner,
+  drainChunks,
+  type NativeRunner,
+  type WorkerInit,
+} from './protocol.js';
 import { loadBlasAddonAt, nativeGemmRunner } from '../blas/index.js';
 
 const init = workerData as WorkerInit;

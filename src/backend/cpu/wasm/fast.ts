@@ -5,7 +5,16 @@ import { coalesce, isContiguous } from '../../../core/shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
 import { Heap } from '../heap.js';
 import { forEachIndex } from '../iter.js';
-import { BINARY_CODE, REDUCE_CODE, UNARY_CODE, compileKernels, instantiate, type KernelExports, type KernelFn, type KernelVariant } from './module.js';
+import {
+  BINARY_CODE,
+  REDUCE_CODE,
+  UNARY_CODE,
+  compileKernels,
+  instantiate,
+  type KernelExports,
+  type KernelFn,
+  type KernelVariant,
+} from './module.js';
 import { WorkerPool, type NativeGemm } from '../threads/pool.js';
 import { MAX_CHUNKS, evenRanges, splitsOverK, type NativeExecutor } from '../threads/protocol.js';
 
@@ -67,7 +76,9 @@ function labelKind(label: View): number {
 }
 /** Whether v is a row-major [rows, C] block without gaps. */
 function rowMajor(v: View, rows: number, C: number): boolean {
-  return v.shape.length === 2 && v.shape[0] === rows && v.shape[1] === C && (C <= 1 || v.strides[1] === 1) && (rows <= 1 || v.strides[0] === C);
+  return (
+    v.shape.length === 2 && v.shape[0] === rows && v.shape[1] === C && (C <= 1 || v.strides[1] === 1) && (rows <= 1 || v.strides[0] === C)
+  );
 }
 /** Whether v is a contiguous vector of n elements. */
 function unitVector(v: View, n: number): boolean {
@@ -149,7 +160,14 @@ export class WasmKernels {
   private ensurePool(): void {
     if (this.poolStarted) return;
     this.poolStarted = true;
-    this.pool = WorkerPool.create(this.nThreads - 1, this.k, this.module, this.heap.memory, SPIN_MS, this.nThreads > 1 ? this.nativeGemm() : null);
+    this.pool = WorkerPool.create(
+      this.nThreads - 1,
+      this.k,
+      this.module,
+      this.heap.memory,
+      SPIN_MS,
+      this.nThreads > 1 ? this.nativeGemm() : null,
+    );
   }
 
   /**
@@ -162,7 +180,8 @@ export class WasmKernels {
     const pool = this.pool;
     if (!pool?.nativeReady) return null;
     // One executor per pool and threshold: matmul asks for it on every call.
-    if (this.executor?.pool !== pool || this.executor.minWork !== minWork) this.executor = { pool, minWork, exec: this.makeExecutor(pool, minWork) };
+    if (this.executor?.pool !== pool || this.executor.minWork !== minWork)
+      this.executor = { pool, minWork, exec: this.makeExecutor(pool, minWork) };
     return this.executor.exec;
   }
 
@@ -275,11 +294,16 @@ export class WasmKernels {
     if (g.M > 1 && g.ldc <= 0) return false;
     const batch = out.shape.slice(0, r - 2);
     const items: number[] = [];
-    forEachIndex(batch, [x.strides.slice(0, r - 2), y.strides.slice(0, r - 2), out.strides.slice(0, r - 2)], [x.offset, y.offset, out.offset], (xo, yo, oo) => {
-      const xa = storageOf(x).ptr + xo * 4;
-      const ya = storageOf(y).ptr + yo * 4;
-      items.push(g.swap ? ya : xa, g.swap ? xa : ya, storageOf(out).ptr + oo * 4);
-    });
+    forEachIndex(
+      batch,
+      [x.strides.slice(0, r - 2), y.strides.slice(0, r - 2), out.strides.slice(0, r - 2)],
+      [x.offset, y.offset, out.offset],
+      (xo, yo, oo) => {
+        const xa = storageOf(x).ptr + xo * 4;
+        const ya = storageOf(y).ptr + yo * 4;
+        items.push(g.swap ? ya : xa, g.swap ? xa : ya, storageOf(out).ptr + oo * 4);
+      },
+    );
     this.gemm(g, items, beta);
     return true;
   }
@@ -299,7 +323,10 @@ export class WasmKernels {
     if (P > 1 && nb >= P) {
       this.withScratch(items.length * 4, (list) => {
         new Uint32Array(this.heap.buffer, list, items.length).set(items);
-        this.runGemm('sgemm_batch', evenRanges(nb, P).map(([lo, hi]) => [list, lo, hi, M, N, K, rsa, csa, rsb, csb, ldc, beta]));
+        this.runGemm(
+          'sgemm_batch',
+          evenRanges(nb, P).map(([lo, hi]) => [list, lo, hi, M, N, K, rsa, csa, rsb, csb, ldc, beta]),
+        );
       });
       return;
     }
@@ -381,7 +408,10 @@ export class WasmKernels {
   gatherRows(out: number, x: number, idx: number, n: number, rowBytes: number, strideBytes: number): boolean {
     const P = Math.min(n, this.chunksFor(n * rowBytes, PARALLEL_MIN.gatherBytes, 1));
     if (P <= 1) return false;
-    this.run('gather_rows', evenRanges(n, P).map(([j0, j1]) => [out + j0 * rowBytes, x, idx + j0 * 4, j1 - j0, rowBytes, strideBytes]));
+    this.run(
+      'gather_rows',
+      evenRanges(n, P).map(([j0, j1]) => [out + j0 * rowBytes, x, idx + j0 * 4, j1 - j0, rowBytes, strideBytes]),
+    );
     return true;
   }
 
@@ -422,7 +452,10 @@ export class WasmKernels {
   /** Splits `rows` rows of `C` elements into per-thread row ranges (one range when small). */
   private rowChunks(rows: number, C: number, fn: KernelFn, make: (r0: number, r1: number) => number[]): void {
     const P = Math.min(rows, this.chunksFor(rows * C, PARALLEL_MIN.elementwise, 4));
-    this.run(fn, evenRanges(rows, P).map(([r0, r1]) => make(r0, r1)));
+    this.run(
+      fn,
+      evenRanges(rows, P).map(([r0, r1]) => make(r0, r1)),
+    );
   }
 
   // ---------------------------------------------------------------- elementwise

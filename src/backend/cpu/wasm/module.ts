@@ -8,8 +8,36 @@ export interface KernelExports {
   sgemm_scratch_bytes(): number;
   constants_bytes(): number;
   write_constants(p: number): void;
-  sgemm(m: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, beta: number, scratch: number): void;
-  sgemm_batch(list: number, lo: number, hi: number, m: number, n: number, k: number, rsa: number, csa: number, rsb: number, csb: number, ldc: number, beta: number, scratch: number): void;
+  sgemm(
+    m: number,
+    n: number,
+    k: number,
+    a: number,
+    rsa: number,
+    csa: number,
+    b: number,
+    rsb: number,
+    csb: number,
+    c: number,
+    ldc: number,
+    beta: number,
+    scratch: number,
+  ): void;
+  sgemm_batch(
+    list: number,
+    lo: number,
+    hi: number,
+    m: number,
+    n: number,
+    k: number,
+    rsa: number,
+    csa: number,
+    rsb: number,
+    csb: number,
+    ldc: number,
+    beta: number,
+    scratch: number,
+  ): void;
   unary_f32(op: number, x: number, y: number, n: number, k: number): void;
   exp_f32(x: number, y: number, n: number, k: number): void;
   tanh_f32(x: number, y: number, n: number, k: number): void;
@@ -20,8 +48,33 @@ export interface KernelExports {
   binary_bcast_f32(op: number, full: number, vec: number, y: number, rows: number, cols: number, mode: number): void;
   reduce_rows_f32(op: number, x: number, out: number, rows: number, cols: number): void;
   reduce_cols_f32(op: number, x: number, out: number, rows: number, cols: number, c0: number, c1: number): void;
-  softmax_ce_f32(x: number, labels: number, labelF32: number, loss: number, prob: number, r0: number, r1: number, C: number, k: number): void;
-  sgemm_skinny(i0: number, i1: number, n: number, k: number, a: number, rsa: number, csa: number, b: number, rsb: number, csb: number, c: number, ldc: number, beta: number, scratch: number): void;
+  softmax_ce_f32(
+    x: number,
+    labels: number,
+    labelF32: number,
+    loss: number,
+    prob: number,
+    r0: number,
+    r1: number,
+    C: number,
+    k: number,
+  ): void;
+  sgemm_skinny(
+    i0: number,
+    i1: number,
+    n: number,
+    k: number,
+    a: number,
+    rsa: number,
+    csa: number,
+    b: number,
+    rsb: number,
+    csb: number,
+    c: number,
+    ldc: number,
+    beta: number,
+    scratch: number,
+  ): void;
   sgemm_skinny_scratch_bytes(k: number): number;
   gather_rows(out: number, x: number, idx: number, n: number, rowBytes: number, strideBytes: number): void;
   softmax_ce_grad_f32(prob: number, labels: number, labelF32: number, g: number, out: number, r0: number, r1: number, C: number): void;

@@ -61,9 +61,13 @@ export function parseIdx(bytes: Uint8Array, opts: { name?: string; expectNdim?: 
   const typeCode = b[2];
   const t = TYPES[typeCode];
   if (!t)
-    throw new IdxFormatError(`${name}: unknown IDX type code 0x${typeCode.toString(16).padStart(2, '0')}; expected one of 08 (unsigned byte), 09, 0b, 0c, 0d, 0e`);
+    throw new IdxFormatError(
+      `${name}: unknown IDX type code 0x${typeCode.toString(16).padStart(2, '0')}; expected one of 08 (unsigned byte), 09, 0b, 0c, 0d, 0e`,
+    );
   if (opts.expectTypeCode !== undefined && typeCode !== opts.expectTypeCode)
-    throw new IdxFormatError(`${name}: IDX type code 0x${typeCode.toString(16).padStart(2, '0')} (${t.name}); expected 0x${opts.expectTypeCode.toString(16).padStart(2, '0')} (${TYPES[opts.expectTypeCode]?.name ?? '?'})`);
+    throw new IdxFormatError(
+      `${name}: IDX type code 0x${typeCode.toString(16).padStart(2, '0')} (${t.name}); expected 0x${opts.expectTypeCode.toString(16).padStart(2, '0')} (${TYPES[opts.expectTypeCode]?.name ?? '?'})`,
+    );
   const ndim = b[3];
   if (ndim === 0) throw new IdxFormatError(`${name}: the IDX header says 0 dimensions`);
   if (opts.expectNdim !== undefined && ndim !== opts.expectNdim)
@@ -87,7 +91,9 @@ export function parseIdx(bytes: Uint8Array, opts: { name?: string; expectNdim?: 
         `(${((100 * have) / Math.max(need, 1)).toFixed(1)}%); get the file again`,
     );
   if (have > need)
-    throw new IdxFormatError(`${name}: ${have - need} unexpected bytes after the data: dimensions [${shape.join(', ')}] of ${t.name} need ${need} data bytes, found ${have}`);
+    throw new IdxFormatError(
+      `${name}: ${have - need} unexpected bytes after the data: dimensions [${shape.join(', ')}] of ${t.name} need ${need} data bytes, found ${have}`,
+    );
   let data: IdxData['data'];
   switch (typeCode) {
     case 0x08:

@@ -141,11 +141,28 @@ function axisWeights(inSize: number, outSize: number, nearest: boolean) {
   return { i0, i1, w1 };
 }
 
-function resizeBilinear(src: ArrayLike<number>, n: number, H: number, W: number, C: number, oh: number, ow: number, dtype: DType, nearest: boolean): Float64Array | Uint8Array | Int32Array | Float32Array {
+function resizeBilinear(
+  src: ArrayLike<number>,
+  n: number,
+  H: number,
+  W: number,
+  C: number,
+  oh: number,
+  ow: number,
+  dtype: DType,
+  nearest: boolean,
+): Float64Array | Uint8Array | Int32Array | Float32Array {
   const ys = axisWeights(H, oh, nearest);
   const xs = axisWeights(W, ow, nearest);
   const integral = dtype === 'uint8' || dtype === 'int32' || dtype === 'bool';
-  const out = dtype === 'uint8' || dtype === 'bool' ? new Uint8Array(n * oh * ow * C) : dtype === 'int32' ? new Int32Array(n * oh * ow * C) : dtype === 'float32' ? new Float32Array(n * oh * ow * C) : new Float64Array(n * oh * ow * C);
+  const out =
+    dtype === 'uint8' || dtype === 'bool'
+      ? new Uint8Array(n * oh * ow * C)
+      : dtype === 'int32'
+        ? new Int32Array(n * oh * ow * C)
+        : dtype === 'float32'
+          ? new Float32Array(n * oh * ow * C)
+          : new Float64Array(n * oh * ow * C);
   const lo = dtype === 'uint8' ? 0 : -Infinity;
   const hi = dtype === 'uint8' ? 255 : dtype === 'bool' ? 1 : Infinity;
   let p = 0;
