@@ -15,6 +15,21 @@ export interface Storage {
   /** Bumped by every in-place write, so the tape can tell when a saved input was overwritten. */
   version: number;
   refs: number;
+  /** How many of `refs` are handles only the garbage collector watches (src/ndarray/memory.ts). */
+  watched: number;
+  /** @internal What the garbage collector's safety net holds for this storage (memory.ts). */
+  gcCell: GcCell | null;
+}
+
+/**
+ * The value the garbage collector's safety net holds for a storage's watched handles. A backend
+ * that moves a storage out of its memory into memory the JS garbage collector owns (the CPU
+ * heap's eviction) clears `storage`, so the storage and its moved bytes die with the last
+ * handle; handles collected meanwhile are counted in `lost` and settled when it moves back.
+ */
+export interface GcCell {
+  storage: Storage | null;
+  lost: number;
 }
 
 /** A strided window onto a storage; strides and offset count elements, not bytes. */
@@ -99,7 +114,7 @@ export interface Backend {
   /** Synchronous read; backends that cannot read synchronously throw. */
   readSync(src: View): TypedArray;
   /** Live storages and their bytes on this backend. */
-  memory(): { storages: number; bytes: number; reservedBytes: number };
+  memory(): { storages: number; bytes: number; reservedBytes: number; evictions?: number; evictedBytes?: number; readmissions?: number };
 
   fill(out: View, value: number): void;
   /** Strided copy with dtype conversion (`out` and `x` have the same shape). */

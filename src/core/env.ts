@@ -34,6 +34,8 @@ export const SETTINGS = {
   D2L_CPU_HOT_SPLIT: "'0': never split small kernels over threads while the workers are awake",
   D2L_CPU_HOT_DIVISOR: 'while the workers are awake, split kernels down to 1/n of their threshold (default 16)',
   D2L_CPU_NARROW_SPLIT: "'0': never split narrow-C GEMMs (n <= 16) while the workers are awake",
+  D2L_CPU_EVICT_BYTES:
+    'bytes allocated between two passes that move arrays only the garbage collector holds out of the CPU heap (default 1 MiB; 0: never)',
   D2L_WASM_RELAXED: "'0': use the plain SIMD build even where relaxed SIMD (FMA) is available",
   D2L_BLAS: "'0': do not load the OpenBLAS addon",
   D2L_BLAS_ADDON: 'the path of the OpenBLAS addon (default: build/Release/ in the package)',

@@ -73,6 +73,34 @@ export function indent(s: string, n: number): string {
   return [lines[0], ...lines.slice(1).map((l) => ' '.repeat(n) + l)].join('\n');
 }
 
+/** The block's own handles on arrays assigned to its attributes (see `adoptAttribute`). */
+const adopted = new WeakSet<NDArray>();
+
+/**
+ * An array assigned to a block's attribute (the book's `self.moving_mean = ...`) is held through
+ * the block's own handle, so the array stays valid however the user's handle ends (a tidy scope
+ * around the training step frees the one it created); reassigning the attribute drops only the
+ * block's previous handle. The block's handle is recorded as the same node of the graph, so a
+ * gradient still flows through it; an array with a gradient attached (a variable) is kept as it
+ * is, since its `.grad` lives on that handle.
+ */
+function adoptAttribute(target: object, key: string | symbol, value: unknown): unknown {
+  const old = (target as Record<string | symbol, unknown>)[key];
+  if (old instanceof NDArray && adopted.has(old) && old !== value) old.dispose();
+  if (!(value instanceof NDArray) || value.isDisposed || adopted.has(value) || value.gradReq !== 'null') return value;
+  const own = value._valueHandle();
+  own._node = value._node;
+  adopted.add(own);
+  return own;
+}
+
+const ATTRIBUTE_TRAPS: ProxyHandler<Block> = {
+  defineProperty(target, key, desc) {
+    if ('value' in desc) desc = { ...desc, value: adoptAttribute(target, key, desc.value) };
+    return Reflect.defineProperty(target, key, desc);
+  },
+};
+
 /** Whether `v` is an NDArray that must not be disposed by a container (a variable or parameter). */
 function isVariable(v: NDArray): boolean {
   return v.gradReq !== 'null';
@@ -141,6 +169,10 @@ export abstract class Block {
         : new ParameterDict(parent.params.prefix + prefix, parent.params.shared);
       this.prefix = parent.prefix + prefix;
     }
+    // Every later field definition and assignment (`this.movingMean = ...`) goes through the
+    // proxy's defineProperty trap: class fields use [[Define]] semantics, so a setter on the
+    // prototype would not see them.
+    return new Proxy(this, ATTRIBUTE_TRAPS);
   }
 
   /** The stem of automatic prefixes: the class name in lower case ('dense', 'mlp'). */

@@ -1,6 +1,6 @@
 // Lifetimes: the live-array registry behind nd.memory(), `nd.tidy` scopes (also the scope
 // composed ops run in), keep, and the garbage collector as a safety net.
-import type { Storage } from '../backend/backend.js';
+import type { GcCell, Storage } from '../backend/backend.js';
 import type { NDArray } from './ndarray.js';
 
 /**
@@ -16,8 +16,16 @@ import type { NDArray } from './ndarray.js';
 let liveArrays = 0;
 const scopes: Set<NDArray>[] = [];
 
-const registry = new FinalizationRegistry<Storage>((s) => {
+const registry = new FinalizationRegistry<GcCell>((cell) => {
   liveArrays--;
+  const s = cell.storage;
+  if (!s) {
+    // The storage was moved out of its backend's memory and may be gone already: settled when
+    // (if ever) it moves back.
+    cell.lost++;
+    return;
+  }
+  s.watched--;
   releaseStorage(s);
 });
 
@@ -29,7 +37,9 @@ export function releaseStorage(s: Storage): void {
 function register(a: NDArray): void {
   if (a._registered || a.isDisposed) return;
   a._registered = true;
-  registry.register(a, a._storage, a);
+  const s = a._storage;
+  s.watched++;
+  registry.register(a, (s.gcCell ??= { storage: s, lost: 0 }), a);
 }
 
 /** Called for every new handle; an untracked one is only counted (its owner disposes it). */
@@ -49,6 +59,7 @@ export function untrackArray(a: NDArray): void {
   if (a._registered) {
     registry.unregister(a);
     a._registered = false;
+    a._storage.watched--;
   }
   if (a._scope) {
     a._scope.delete(a);

@@ -183,6 +183,11 @@ export interface DeviceMemory {
   storages: number;
   bytes: number;
   reservedBytes: number;
+  /** CPU: arrays moved out of the heap into garbage-collected memory so far, and their bytes. */
+  evictions?: number;
+  evictedBytes?: number;
+  /** CPU: evicted arrays moved back in at their next use. */
+  readmissions?: number;
 }
 
 /**
@@ -207,7 +212,7 @@ export function memory(): {
   let reservedBytes = 0;
   for (const [name, b] of registeredBackends()) {
     const m = b.memory();
-    devices[name] = { backend: b.name, storages: m.storages, bytes: m.bytes, reservedBytes: m.reservedBytes };
+    devices[name] = { backend: b.name, ...m };
     bytes += m.bytes;
     storages += m.storages;
     reservedBytes += m.reservedBytes;

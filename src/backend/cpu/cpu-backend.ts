@@ -4,8 +4,9 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { bytesPerElement, typedArrayCtor } from '../../core/dtype.js';
 import { sizeOf, contiguousStrides } from '../../core/shape.js';
 import { ValueError } from '../../core/errors.js';
-import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
+import type { Backend, BinaryOp, Conv2dParams, GcCell, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import { Heap } from './heap.js';
+import { Evictor, type Evictable } from './eviction.js';
 import { CpuKernelPaths } from './config.js';
 import { BINARY_EXPR, UNARY_EXPR } from './exprs.js';
 import { arr, castExpr, isDense, map, scalarExpr, viewArg } from './elementwise.js';
@@ -18,24 +19,49 @@ import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.
 
 export type { CpuKernelMode } from './config.js';
 
-/** A CPU storage: a block of the shared heap. */
-export class CpuStorage implements Storage {
+/**
+ * A CPU storage: a block of the shared heap, or, while evicted (eviction.ts), its bytes in memory
+ * the JS garbage collector owns. Reading `ptr` or `data` moves evicted bytes back first, so every
+ * kernel sees a resident block.
+ */
+export class CpuStorage implements Storage, Evictable {
   version = 0;
   refs = 1;
+  watched = 0;
+  gcCell: GcCell | null = null;
+  lastUse = 0;
+  evicted: ArrayBuffer | null = null;
+  prevResident: Evictable | null = null;
+  nextResident: Evictable | null = null;
+  readonly byteLength: number;
   private cached: TypedArray | undefined;
   constructor(
     readonly backend: CpuBackend,
     readonly dtype: DType,
     readonly size: number,
-    readonly ptr: number,
-  ) {}
+    /** The heap address (-1 while evicted). */
+    public addr: number,
+  ) {
+    this.byteLength = size * bytesPerElement(dtype);
+  }
+  /** The heap address of the block (moved back in first if evicted). */
+  get ptr(): number {
+    if (this.evicted) this.backend.evictor.readmit(this);
+    this.lastUse = this.backend.evictor.clock++;
+    return this.addr;
+  }
   /** A typed array over exactly this block; shared memory never detaches, so it can be cached. */
   get data(): TypedArray {
+    if (this.evicted) this.backend.evictor.readmit(this);
+    this.lastUse = this.backend.evictor.clock++;
     if (!this.cached) {
       const C = typedArrayCtor(this.dtype);
-      this.cached = new C(this.backend.heap.buffer as ArrayBuffer, this.ptr, this.size);
+      this.cached = new C(this.backend.heap.buffer as ArrayBuffer, this.addr, this.size);
     }
     return this.cached;
+  }
+  moved(): void {
+    this.cached = undefined;
   }
 }
 
@@ -61,8 +87,12 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
   private storages = 0;
   private readonly rowCopy: HeapRowCopy;
 
+  /** Moves arrays only the garbage collector holds out of the heap (eviction.ts). */
+  readonly evictor: Evictor;
+
   constructor() {
     super(new Heap());
+    this.evictor = new Evictor(this.heap);
     this.rowCopy = new HeapRowCopy(this.heap);
   }
 
@@ -72,20 +102,47 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
 
   alloc(dtype: DType, size: number): CpuStorage {
     const bytes = size * bytesPerElement(dtype);
-    const ptr = bytes === 0 ? 0 : this.heap.alloc(bytes);
+    let ptr = 0;
+    if (bytes > 0) {
+      try {
+        ptr = this.heap.alloc(bytes);
+      } catch (e) {
+        // The heap is exhausted: move out everything only the garbage collector holds, then retry.
+        if (!(e instanceof ValueError) || this.evictor.pass(true) === 0) throw e;
+        ptr = this.heap.alloc(bytes);
+      }
+    }
     this.storages++;
-    return new CpuStorage(this, dtype, size, ptr);
+    const s = new CpuStorage(this, dtype, size, ptr);
+    if (bytes > 0) this.evictor.admit(s);
+    return s;
   }
 
   free(s: Storage): void {
     const c = s as CpuStorage;
-    const bytes = c.size * bytesPerElement(c.dtype);
-    if (bytes > 0) this.heap.free(c.ptr, bytes);
     this.storages--;
+    if (c.evicted) {
+      c.evicted = null; // its bytes go with the storage
+      this.evictor.evictedStorages--;
+      return;
+    }
+    if (c.byteLength > 0) {
+      this.heap.free(c.addr, c.byteLength);
+      this.evictor.forget(c);
+    }
   }
 
   memory() {
-    return { storages: this.storages, bytes: this.heap.liveBytes, reservedBytes: this.heap.reservedBytes };
+    const e = this.evictor;
+    return {
+      // Resident storages: an evicted one the garbage collector took is never freed here.
+      storages: this.storages - e.evictedStorages,
+      bytes: this.heap.liveBytes,
+      reservedBytes: this.heap.reservedBytes,
+      evictions: e.evictions,
+      evictedBytes: e.evictedBytes,
+      readmissions: e.readmissions,
+    };
   }
 
   write(dst: View, data: TypedArray): void {

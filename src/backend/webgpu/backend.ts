@@ -4,7 +4,7 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { typedArrayCtor } from '../../core/dtype.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
 import { sizeOf, type Shape, contiguousStrides, coalesce, isContiguous } from '../../core/shape.js';
-import type { Backend, BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
+import type { Backend, BinaryOp, Conv2dParams, GcCell, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
 import type { WBuffer, WDevice, WGpu } from './gpu-types.js';
 import {
   BINARY_F32,
@@ -43,6 +43,8 @@ import { MAX_GROUPS, WebGpuError, WebGpuRuntime, grid, type WebGpuRuntimeOptions
 export class GpuStorage implements Storage {
   version = 0;
   refs = 1;
+  watched = 0;
+  gcCell: GcCell | null = null;
   constructor(
     readonly backend: WebGpuBackend,
     readonly dtype: DType,

@@ -1,0 +1,145 @@
+// Eviction: arrays that only the garbage collector watches move out of the CPU heap into memory the
+// JS garbage collector owns, so a loop that never disposes (the book's loops) keeps the heap flat.
+import { env } from '../../core/env.js';
+import type { Storage } from '../backend.js';
+import type { Heap } from './heap.js';
+
+/** What the evictor needs of a CPU storage (CpuStorage implements it). */
+export interface Evictable extends Storage {
+  readonly byteLength: number;
+  /** The backend clock at the last read or write of the bytes. */
+  lastUse: number;
+  /** The heap address while resident. */
+  addr: number;
+  /** The bytes while evicted (a plain ArrayBuffer: the JS garbage collector frees it with the storage). */
+  evicted: ArrayBuffer | null;
+  /** Called after the storage moved: cached views of its bytes are stale. */
+  moved(): void;
+  /** Resident list links (an intrusive list: no allocation per array). */
+  prevResident: Evictable | null;
+  nextResident: Evictable | null;
+}
+
+/**
+ * Default bytes allocated between two eviction passes: small enough that the heap stays within a
+ * MiB or two of a loop's working set, large enough that a pass (a walk of the resident arrays) is
+ * rare next to the kernels. D2L_CPU_EVICT_BYTES overrides it; 0 turns eviction off.
+ */
+const DEFAULT_PASS_BYTES = 1 << 20;
+
+/**
+ * Moves storages that nobody but the garbage collector holds (every reference is a handle only
+ * the GC's safety net watches: no tidy scope, no tape, no library owner) out of the heap.
+ *
+ * Why: a FinalizationRegistry callback runs only between tasks, so a synchronous loop that never
+ * calls dispose() would fill the heap with the handles it dropped. An evicted storage keeps its
+ * bytes in an ArrayBuffer that only the storage references, and the GC's cell no longer points
+ * at it, so when the user drops the last handle V8 frees both during its next collection (which
+ * ArrayBuffer allocation itself triggers, also inside a synchronous loop). A handle the user
+ * still holds stays valid: the next read or write moves the bytes back (`readmit`).
+ *
+ * Which: a pass runs after every `passBytes` of allocation and evicts the storages untouched
+ * since the previous pass (the least recently used of them first); anything read or written
+ * since then stays, so a loop's parameters and data set never move while garbage leaves within
+ * two passes. When the heap is exhausted, every evictable storage goes.
+ */
+export class Evictor {
+  /** Advanced at every use of a storage's bytes. */
+  clock = 1;
+  private head: Evictable | null = null;
+  private sinceLastPass = 0;
+  private lastPassClock = 0;
+  readonly passBytes: number;
+  /** Counters for nd.memory() and tests. */
+  evictions = 0;
+  evictedBytes = 0;
+  readmissions = 0;
+  /** Storages out of the heap now (settled when they move back or are freed). */
+  evictedStorages = 0;
+
+  constructor(private readonly heap: Heap) {
+    const v = env('D2L_CPU_EVICT_BYTES');
+    this.passBytes = v === undefined || v === '' ? DEFAULT_PASS_BYTES : Math.max(0, Number(v) || 0);
+  }
+
+  /** Records a new resident storage; may first evict older ones (never `s` itself). */
+  admit(s: Evictable): void {
+    this.link(s);
+    s.lastUse = this.clock++;
+    if (this.passBytes > 0 && (this.sinceLastPass += s.byteLength) >= this.passBytes) this.pass(false);
+  }
+
+  /** A freed storage leaves the list. */
+  forget(s: Evictable): void {
+    this.unlink(s);
+  }
+
+  /** Runs a pass now. `all`: evict every evictable storage, touched or not (the heap is exhausted). */
+  pass(all: boolean): number {
+    const since = all ? this.clock : this.lastPassClock;
+    this.lastPassClock = this.clock;
+    this.sinceLastPass = 0;
+    let freed = 0;
+    for (let s = this.head; s !== null; ) {
+      const next = s.nextResident;
+      if (s.lastUse < since && s.watched > 0 && s.refs === s.watched) freed += this.evict(s);
+      s = next;
+    }
+    return freed;
+  }
+
+  private evict(s: Evictable): number {
+    const n = s.byteLength;
+    const buf = new ArrayBuffer(n);
+    new Uint8Array(buf).set(new Uint8Array(this.heap.buffer, s.addr, n));
+    this.heap.free(s.addr, n);
+    s.evicted = buf;
+    s.addr = -1;
+    this.unlink(s);
+    // The GC's cell lets go of the storage: it now dies with its last handle.
+    if (s.gcCell) s.gcCell.storage = null;
+    s.moved();
+    this.evictions++;
+    this.evictedBytes += n;
+    this.evictedStorages++;
+    return n;
+  }
+
+  /** Moves an evicted storage's bytes back into the heap (at its next use). */
+  readmit(s: Evictable): void {
+    const n = s.byteLength;
+    const buf = s.evicted!;
+    const addr = this.heap.alloc(n);
+    new Uint8Array(this.heap.buffer, addr, n).set(new Uint8Array(buf));
+    s.addr = addr;
+    s.evicted = null;
+    this.link(s);
+    const cell = s.gcCell;
+    if (cell) {
+      cell.storage = s;
+      // Handles the GC collected while the storage was out: their references go now.
+      if (cell.lost > 0) {
+        s.refs -= cell.lost;
+        s.watched -= cell.lost;
+        cell.lost = 0;
+      }
+    }
+    s.moved();
+    this.readmissions++;
+    this.evictedStorages--;
+  }
+
+  private link(s: Evictable): void {
+    s.prevResident = null;
+    s.nextResident = this.head;
+    if (this.head) this.head.prevResident = s;
+    this.head = s;
+  }
+
+  private unlink(s: Evictable): void {
+    if (s.prevResident) s.prevResident.nextResident = s.nextResident;
+    else if (this.head === s) this.head = s.nextResident;
+    if (s.nextResident) s.nextResident.prevResident = s.prevResident;
+    s.prevResident = s.nextResident = null;
+  }
+}
