@@ -12,6 +12,7 @@
 import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DataNotFoundError, setDefaultDataDir } from '../src/data/resolver.js';
+import { BatchSizeError, setLargeBatchPolicy } from '../src/gluon/data/dataloader.js';
 import { nd, D2LError, initWebGpu, type Context } from '../src/index.js';
 import { chapterSlugs, loadChapter, hasChapter } from '../chapters/index.js';
 import type { ChapterOptions } from '../chapters/common.js';
@@ -74,6 +75,8 @@ async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOption
       );
     setDefaultDataDir(flags.dataDir);
   }
+  // A --batch-size larger than the training set is refused rather than training with a tiny step.
+  setLargeBatchPolicy('error');
   const ctx = await resolveContext(flags.ctx);
   const opts: ChapterOptions = { print: io.out, seed };
   if (flags.epochs !== undefined) opts.epochs = flags.epochs;
@@ -158,6 +161,10 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`d2l-ts: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof BatchSizeError) {
+      io.err(`d2l-ts: --batch-size ${cmd.command === 'run' || cmd.command === 'start' ? (cmd.flags.batchSize ?? '') : ''}: ${e.message}`);
       return EXIT.usage;
     }
     if (e instanceof DataNotFoundError) {

@@ -9,6 +9,7 @@ import { resolveDataFileSync } from '../../src/data/resolver.js';
 import { requireResource } from '../helpers.js';
 import { RunOutputs } from '../../cli/run-outputs.js';
 import { startJob } from '../../cli/start.js';
+import { main } from '../../cli/main.js';
 
 const FILES = ['training-curves.png', 'predictions.png', 'mlp.safetensors', 'metrics.json'];
 const quiet = { out: () => {}, err: () => {} };
@@ -76,4 +77,15 @@ test('d2l-ts start interrupted after its first file: out/ still holds the previo
   await startJob({ ...opts, seed: 4 }, quiet);
   assert.equal(JSON.parse(readFileSync(join(dir, 'metrics.json'), 'utf8')).seed, 4);
   assert.ok(!readFileSync(join(dir, 'mlp.safetensors')).equals(before['mlp.safetensors']));
+});
+
+test('d2l-ts start --batch-size larger than the training set is refused with a clear message', async (t) => {
+  if (!requireResource(t, haveFashionMnist(), 'Fashion-MNIST')) return;
+  const err: string[] = [];
+  const dir = mkdtempSync(join(tmpdir(), 'd2l-start-'));
+  const argv = ['start', '--epochs', '1', '--limit', '200', '--batch-size', '500', '--seed', '1', '--out-dir', dir, '--no-progress'];
+  const code = await main(argv, { out: () => {}, err: (l) => err.push(l) });
+  assert.equal(code, 2);
+  assert.match(err.join('\n'), /--batch-size 500: DataLoader: batchSize 500 is larger than the data set \(200 samples\)/);
+  assert.deepEqual(readdirSync(dir), [], 'nothing written');
 });
