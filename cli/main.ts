@@ -9,9 +9,10 @@
  * `main(argv, io)` is the whole program as a function returning the exit code, so tests run it in
  * process; the file runs it when executed.
  */
-import { readFileSync, realpathSync } from 'node:fs';
+import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DataNotFoundError, setDefaultDataDir } from '../src/data/resolver.js';
+import { BatchSizeError, setLargeBatchPolicy } from '../src/gluon/data/dataloader.js';
 import { nd, D2LError, initWebGpu, type Context } from '../src/index.js';
 import { chapterSlugs, loadChapter, hasChapter } from '../chapters/index.js';
 import type { ChapterOptions } from '../chapters/common.js';
@@ -65,7 +66,17 @@ async function resolveContext(c: RunFlags['ctx']): Promise<Context | undefined> 
 async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOptions> {
   const seed = flags.seed ?? Math.floor(Math.random() * 0x100000000);
   if (flags.seed === undefined) io.err(`(seed ${seed}; rerun with --seed ${seed} to repeat this run)`);
-  if (flags.dataDir) setDefaultDataDir(flags.dataDir);
+  if (flags.dataDir) {
+    // A mistyped --data-dir must not fall through to another copy of the data.
+    const st = statSync(flags.dataDir, { throwIfNoEntry: false });
+    if (!st?.isDirectory())
+      throw new UsageError(
+        `--data-dir ${flags.dataDir}: ${st ? 'is not a directory' : 'no such directory'} (expected the directory holding the data sets)`,
+      );
+    setDefaultDataDir(flags.dataDir);
+  }
+  // A --batch-size larger than the training set is refused rather than training with a tiny step.
+  setLargeBatchPolicy('error');
   const ctx = await resolveContext(flags.ctx);
   const opts: ChapterOptions = { print: io.out, seed };
   if (flags.epochs !== undefined) opts.epochs = flags.epochs;
@@ -150,6 +161,10 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
   } catch (e) {
     if (e instanceof UsageError) {
       io.err(`d2l-ts: ${e.message}`);
+      return EXIT.usage;
+    }
+    if (e instanceof BatchSizeError) {
+      io.err(`d2l-ts: --batch-size ${cmd.command === 'run' || cmd.command === 'start' ? (cmd.flags.batchSize ?? '') : ''}: ${e.message}`);
       return EXIT.usage;
     }
     if (e instanceof DataNotFoundError) {

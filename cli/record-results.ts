@@ -8,7 +8,8 @@
  *
  * Without slugs it records every trained section of chapter 3. Image files go to ./out/<slug>.
  */
-import { mkdirSync, realpathSync, writeFileSync } from 'node:fs';
+import { mkdirSync, realpathSync } from 'node:fs';
+import { writeFileAtomic } from '../src/gluon/safetensors.js';
 import { cpus, arch, platform, release } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -88,7 +89,7 @@ export async function recordResult(slug: string, seed: number, dir: string): Pro
     '',
   ].join('\n');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${slug}.txt`), text);
+  writeFileAtomic(join(dir, `${slug}.txt`), new TextEncoder().encode(text)); // never a half-written record
   return text;
 }
 

@@ -1,10 +1,14 @@
 /**
  * Downloading a data file into the cache: progress on stderr (a cli-progress bar on a terminal,
  * periodic plain lines otherwise), checksum verification before the file becomes visible, and an
- * atomic write (temp file in the same directory, then rename).
+ * atomic write (temp file in the same directory, then rename). A server that stops sending
+ * (no response, or a body that stalls) is abandoned after `timeoutMs` without data. A cache that
+ * cannot be written is a CacheWriteError that still carries the verified bytes, so the caller can
+ * use them for this run.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join } from 'node:path';
 import cliProgress from 'cli-progress';
 import { D2LError } from '../core/errors.js';
 import type { DataFileSpec } from './registry.js';
@@ -16,8 +20,31 @@ import { verifyDataBytes, type VerifiedData } from './verify.js';
  */
 export class DownloadError extends D2LError {}
 
+/**
+ * The download succeeded and verified, but the cache could not be written (a cache directory
+ * under a regular file, no permission, a full disk...). `data` holds the verified content and
+ * `tempPath` a copy in the system's temporary directory (removed when the process exits), or
+ * null if even that could not be written.
+ * @example catch (e) { if (e instanceof CacheWriteError) use(e.data.bytes); }
+ */
+export class CacheWriteError extends D2LError {
+  constructor(
+    message: string,
+    readonly data: VerifiedData,
+    readonly tempPath: string | null,
+  ) {
+    super(message);
+  }
+}
+
+/** The default of `DownloadOptions.timeoutMs`: one minute without data. */
+export const DEFAULT_DOWNLOAD_TIMEOUT_MS = 60_000;
+
 /** The subset of `fetch` the downloader uses (inject one in tests). */
-export type FetchLike = (url: string) => Promise<{
+export type FetchLike = (
+  url: string,
+  init?: { signal?: AbortSignal },
+) => Promise<{
   ok: boolean;
   status: number;
   statusText: string;
@@ -37,6 +64,11 @@ export interface DownloadOptions {
   progressStream?: NodeJS.WritableStream & { isTTY?: boolean };
   /** Milliseconds between two plain progress lines when the size is unknown (default 2000). */
   lineIntervalMs?: number;
+  /**
+   * Milliseconds to wait for the response, and then for each further piece of the body, before
+   * the download is abandoned with a DownloadError (default 60000).
+   */
+  timeoutMs?: number;
 }
 
 function mb(n: number): string {
@@ -92,17 +124,20 @@ function makeProgress(label: string, total: number, opts: DownloadOptions): Prog
   };
 }
 
-async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): AsyncGenerator<Uint8Array> {
+/** Reads a body piece by piece; `cancel` stops it (best effort, never throws). */
+function bodyReader(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Array>): {
+  next(): Promise<IteratorResult<Uint8Array>>;
+  cancel(): void;
+} {
   if (Symbol.asyncIterator in body) {
-    yield* body as AsyncIterable<Uint8Array>;
-    return;
+    const it = (body as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
+    return { next: () => it.next(), cancel: () => void it.return?.()?.catch?.(() => {}) };
   }
   const reader = (body as ReadableStream<Uint8Array>).getReader();
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) return;
-    yield value;
-  }
+  return {
+    next: () => reader.read() as Promise<IteratorResult<Uint8Array>>,
+    cancel: () => void reader.cancel().catch(() => {}),
+  };
 }
 
 /**
@@ -117,31 +152,64 @@ async function* chunks(body: ReadableStream<Uint8Array> | AsyncIterable<Uint8Arr
 export async function downloadDataFile(spec: DataFileSpec, url: string, dest: string, opts: DownloadOptions = {}): Promise<VerifiedData> {
   const fetchFn: FetchLike = opts.fetch ?? (globalThis.fetch as unknown as FetchLike);
   if (!fetchFn) throw new DownloadError(`downloading ${url}: no fetch function is available in this runtime`);
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_DOWNLOAD_TIMEOUT_MS;
+  if (!(timeoutMs > 0))
+    throw new DownloadError(`downloading ${url}: timeoutMs must be a positive number of milliseconds, got ${timeoutMs}`);
+  // One deadline, re-armed whenever data arrives: it aborts the request (the real fetch drops the
+  // connection) and rejects whatever the download is waiting on (an injected fetch may ignore the
+  // signal).
+  const abort = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let expire: (e: Error) => void = () => {};
+  const deadline = new Promise<never>((_, reject) => (expire = reject));
+  deadline.catch(() => {});
+  const arm = (why: () => string) => {
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      const e = new DownloadError(`downloading ${url}: timed out: ${why()} (timeoutMs ${timeoutMs}); retry later or download it by hand`);
+      expire(e);
+      abort.abort(e);
+    }, timeoutMs);
+  };
+  const seconds = `${timeoutMs / 1000} s`;
   let res: Awaited<ReturnType<FetchLike>>;
-  try {
-    res = await fetchFn(url);
-  } catch (e) {
-    const cause = (e as { cause?: { message?: string } }).cause?.message;
-    throw new DownloadError(`downloading ${url}: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
-  }
-  if (!res.ok) throw new DownloadError(`downloading ${url}: the server answered HTTP ${res.status} ${res.statusText}`.trimEnd());
-  if (!res.body) throw new DownloadError(`downloading ${url}: the response has no body`);
-  const total = Number(res.headers.get('content-length') ?? 0) || 0;
-  const progress = makeProgress(`downloading ${basename(dest)}`, total, opts);
-  const parts: Uint8Array[] = [];
   let received = 0;
-  let ok = false;
+  const parts: Uint8Array[] = [];
+  let total = 0;
   try {
-    for await (const c of chunks(res.body)) {
-      parts.push(c);
-      received += c.length;
-      progress.update(received);
+    arm(() => `no response from the server within ${seconds}`);
+    try {
+      res = await Promise.race([fetchFn(url, { signal: abort.signal }), deadline]);
+    } catch (e) {
+      if (e instanceof DownloadError) throw e;
+      const cause = (e as { cause?: { message?: string } }).cause?.message;
+      throw new DownloadError(`downloading ${url}: ${(e as Error).message}${cause ? ` (${cause})` : ''}`);
     }
-    ok = true;
-  } catch (e) {
-    throw new DownloadError(`downloading ${url}: the transfer broke off after ${received} bytes (${(e as Error).message})`);
+    if (!res.ok) throw new DownloadError(`downloading ${url}: the server answered HTTP ${res.status} ${res.statusText}`.trimEnd());
+    if (!res.body) throw new DownloadError(`downloading ${url}: the response has no body`);
+    total = Number(res.headers.get('content-length') ?? 0) || 0;
+    const progress = makeProgress(`downloading ${basename(dest)}`, total, opts);
+    const reader = bodyReader(res.body);
+    let ok = false;
+    try {
+      for (;;) {
+        arm(() => `the body stalled: no data for ${seconds} after ${received}${total > 0 ? ` of ${total}` : ''} bytes`);
+        const r = await Promise.race([reader.next(), deadline]);
+        if (r.done) break;
+        parts.push(r.value);
+        received += r.value.length;
+        progress.update(received);
+      }
+      ok = true;
+    } catch (e) {
+      reader.cancel();
+      if (e instanceof DownloadError) throw e;
+      throw new DownloadError(`downloading ${url}: the transfer broke off after ${received} bytes (${(e as Error).message})`);
+    } finally {
+      progress.stop(ok);
+    }
   } finally {
-    progress.stop(ok);
+    clearTimeout(timer);
   }
   if (total > 0 && received !== total)
     throw new DownloadError(`downloading ${url}: got ${received} bytes but the server announced ${total}`);
@@ -152,14 +220,38 @@ export async function downloadDataFile(spec: DataFileSpec, url: string, dest: st
     o += c.length;
   }
   const verified = verifyDataBytes(spec, file, `downloaded from ${url}`);
-  mkdirSync(dirname(dest), { recursive: true });
   const tmp = `${dest}.part-${process.pid}-${Math.random().toString(36).slice(2, 8)}`;
   try {
+    mkdirSync(dirname(dest), { recursive: true });
     writeFileSync(tmp, file);
     renameSync(tmp, dest);
   } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new DownloadError(`saving ${url} to ${dest}: ${(e as Error).message}`);
+    try {
+      rmSync(tmp, { force: true });
+    } catch {
+      /* the folder itself is unusable: there is no temporary file */
+    }
+    const tempPath = tempCopy(dest, file);
+    throw new CacheWriteError(
+      `could not cache ${url} as ${dest}: ${(e as NodeJS.ErrnoException).code ?? ''} ${(e as Error).message}`.replace('  ', ' ') +
+        ` (check XDG_CACHE_HOME / the cacheDir option); the verified download is used for this run only` +
+        (tempPath ? ` (a copy is at ${tempPath} until the process exits)` : ' (from memory)'),
+      verified,
+      tempPath,
+    );
   }
   return verified;
+}
+
+/** Writes `bytes` into a fresh folder of the system temp directory, removed at exit; null if that fails too. */
+function tempCopy(dest: string, bytes: Uint8Array): string | null {
+  try {
+    const dir = mkdtempSync(join(tmpdir(), 'd2l-ts-uncached-'));
+    const p = join(dir, basename(dest));
+    writeFileSync(p, bytes);
+    process.once('exit', () => rmSync(dir, { recursive: true, force: true }));
+    return p;
+  } catch {
+    return null;
+  }
 }

@@ -10,10 +10,12 @@ export { getDataFileSpec, registerDataFile, listDataFiles } from './registry.js'
 export type { DataFileSpec, DataChecksum, HashAlgorithm } from './registry.js';
 export { CorruptDataError, verifyDataBytes, maybeGunzip, isGzip, hashHex } from './verify.js';
 export type { VerifiedData } from './verify.js';
-export { DownloadError, downloadDataFile } from './download.js';
+export { DownloadError, CacheWriteError, DEFAULT_DOWNLOAD_TIMEOUT_MS, downloadDataFile } from './download.js';
 export type { DownloadOptions, FetchLike, ProgressMode } from './download.js';
 export {
   DataNotFoundError,
+  DataDirError,
+  checkDataDir,
   loadDataFile,
   loadDataFileSync,
   resolveDataFile,

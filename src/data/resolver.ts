@@ -23,7 +23,7 @@ import { basename, join, resolve as resolvePath } from 'node:path';
 import { D2LError } from '../core/errors.js';
 import { getDataFileSpec, type DataFileSpec } from './registry.js';
 import { CorruptDataError, verifyDataBytes, type VerifiedData } from './verify.js';
-import { downloadDataFile, type DownloadOptions } from './download.js';
+import { CacheWriteError, downloadDataFile, type DownloadOptions } from './download.js';
 
 /**
  * No usable copy of a data file was found (and none could be downloaded). The message lists every
@@ -31,6 +31,34 @@ import { downloadDataFile, type DownloadOptions } from './download.js';
  * @example try { new vision.FashionMNIST(); } catch (e) { if (e instanceof DataNotFoundError) console.error(e.message); }
  */
 export class DataNotFoundError extends D2LError {}
+
+/**
+ * A data directory the user named (the `dataDir` or `root` option, the `--data-dir` flag,
+ * `setDefaultDataDir`, `D2L_DATA_DIR`) does not exist or is not a directory. It is an error
+ * rather than a place skipped, so a typo never makes a job silently train on another copy.
+ * @example try { loadDataFileSync(name, { dataDir: '/typo' }); } catch (e) { if (e instanceof DataDirError) console.error(e.message); }
+ */
+export class DataDirError extends DataNotFoundError {}
+
+/**
+ * Throws a DataDirError unless `dir` (named by `what`, e.g. "the --data-dir flag") is an existing
+ * directory.
+ * @example checkDataDir('/data/d2l', 'the --data-dir flag');
+ */
+export function checkDataDir(dir: string, what: string, looking = ''): void {
+  let st;
+  try {
+    st = statSync(dir);
+  } catch {
+    st = null;
+  }
+  if (st?.isDirectory()) return;
+  throw new DataDirError(
+    `${looking ? looking + ': ' : ''}${what} names ${dir}, which ${st ? 'is not a directory' : 'does not exist'}; ` +
+      `expected a directory holding the data files. Fix the path, or remove the setting to search the other places ` +
+      `(D2L_DATA_DIR, the cache, system locations)`,
+  );
+}
 
 /** Where a file came from, in the resolver's search order. */
 export type DataSource = 'option' | 'flag' | 'env' | 'cache' | 'system' | 'download';
@@ -133,6 +161,8 @@ function placesFor(spec: DataFileSpec, opts: DataResolveOptions): { places: Plac
   const notes: string[] = [];
   const add = (source: DataSource, what: string, dir: string, layout: 'data-dir' | 'flat') => {
     const d = resolvePath(expandHome(dir, env));
+    // A directory the user named must exist (system locations are only candidates).
+    if (source !== 'system') checkDataDir(d, what, `${spec.name} (${spec.dataset})`);
     places.push({ source, what: `${what} ${d}`, dir: d, candidates: candidatesIn(d, spec, layout) });
   };
   if (opts.dataDir) add('option', 'the dataDir option', opts.dataDir, 'data-dir');
@@ -142,7 +172,7 @@ function placesFor(spec: DataFileSpec, opts: DataResolveOptions): { places: Plac
     if (flag) add('flag', 'the --data-dir flag', flag, 'data-dir');
     else if (defaultDataDir) add('flag', 'the default data directory (setDefaultDataDir / --data-dir)', defaultDataDir, 'data-dir');
   }
-  if (env.D2L_DATA_DIR) add('env', 'D2L_DATA_DIR', env.D2L_DATA_DIR, 'data-dir');
+  if (env.D2L_DATA_DIR) add('env', 'the environment variable D2L_DATA_DIR', env.D2L_DATA_DIR, 'data-dir');
   else notes.push('D2L_DATA_DIR: not set');
   const cache = opts.cacheDir ?? defaultCacheDir(env);
   places.push({
@@ -269,6 +299,11 @@ export async function loadDataFile(name: string | DataFileSpec, opts: DataResolv
     const v = await downloadDataFile(spec, url, dest, opts);
     return { spec, path: dest, source: 'download', ...v };
   } catch (e) {
+    if (e instanceof CacheWriteError) {
+      // The bytes are good: the job runs on them, only the cache is missing.
+      (opts.warn ?? ((m: string) => process.stderr.write(`warning: ${m}\n`)))(e.message);
+      return { spec, path: e.tempPath ?? dest, source: 'download', ...e.data };
+    }
     if (!(e instanceof D2LError)) throw e;
     throw notFound(spec, opts, [...r.looked, `download from ${url}: ${e.message.split('\n').join(' ')}`], '');
   }

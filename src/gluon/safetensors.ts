@@ -4,10 +4,16 @@
  * end]}, "__metadata__": {...}}` padded with spaces to a multiple of 8, then the raw little-endian
  * tensor bytes (offsets count from the end of the header). Writes are atomic: a temporary file in
  * the same directory, fsync, then rename.
+ *
+ * Reading also accepts what PyTorch writes beyond our own dtypes: F16 and BF16 tensors are
+ * converted to float32, I64 tensors (BatchNorm's `num_batches_tracked`) to int32 when every value
+ * fits (otherwise an error names the tensor). The tensors' offsets must cover the data region
+ * exactly (no holes, no overlaps, no trailing bytes), as the format requires.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { bytesPerElement, typedArrayCtor, type DType, type TypedArray } from '../core/dtype.js';
-import { ValueError } from '../core/errors.js';
+import { DTypeError, ValueError } from '../core/errors.js';
 import { shapeStr, sizeOf } from '../core/shape.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import type { Context } from '../ndarray/context.js';
@@ -28,6 +34,13 @@ export interface SafetensorsContents {
 
 const TO_ST: Record<DType, string> = { float64: 'F64', float32: 'F32', int32: 'I32', uint8: 'U8', bool: 'BOOL' };
 const FROM_ST: Record<string, DType> = { F64: 'float64', F32: 'float32', I32: 'int32', U8: 'uint8', BOOL: 'bool' };
+/** File dtypes read by conversion: the bytes per element in the file and the dtype they become. */
+const CONVERTED: Record<string, { bytes: number; dtype: DType }> = {
+  F16: { bytes: 2, dtype: 'float32' },
+  BF16: { bytes: 2, dtype: 'float32' },
+  I64: { bytes: 8, dtype: 'int32' },
+};
+const READABLE = [...Object.keys(FROM_ST), ...Object.keys(CONVERTED)];
 /** The safetensors dtype code of a dtype, e.g. 'F32' for float32. @example safetensorsDType('float32') // 'F32' */
 export function safetensorsDType(d: DType): string {
   return TO_ST[d];
@@ -35,6 +48,45 @@ export function safetensorsDType(d: DType): string {
 
 const LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 const MAX_HEADER = 100_000_000;
+
+/** The value of the IEEE half-precision number with bits `h`. */
+function halfToFloat(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 31) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * Converts the little-endian bytes of an F16, BF16 or I64 tensor to float32 / int32; an I64 value
+ * outside the int32 range is an error naming the tensor (`what`).
+ */
+function convertBytes(code: string, src: Uint8Array, n: number, what: string): TypedArray {
+  const dv = new DataView(src.buffer, src.byteOffset, src.byteLength);
+  if (code === 'I64') {
+    const out = new Int32Array(n);
+    for (let i = 0; i < n; i++) {
+      const v = dv.getBigInt64(8 * i, true);
+      if (v < -2147483648n || v > 2147483647n)
+        throw new DTypeError(
+          `safetensors: ${what} is I64 and is read as int32, but its value ${v} at flat index ${i} does not fit in int32 ` +
+            `([-2147483648, 2147483647])`,
+        );
+      out[i] = Number(v);
+    }
+    return out;
+  }
+  const out = new Float32Array(n);
+  if (code === 'F16') for (let i = 0; i < n; i++) out[i] = halfToFloat(dv.getUint16(2 * i, true));
+  else {
+    // BF16 is the upper half of a float32.
+    const u = new Uint32Array(out.buffer);
+    for (let i = 0; i < n; i++) u[i] = dv.getUint16(2 * i, true) << 16;
+  }
+  return out;
+}
 
 /** The bytes of `a` in little-endian order. */
 function leBytes(a: TypedArray): Uint8Array {
@@ -129,8 +181,14 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
     }
     const e = raw as { dtype?: unknown; shape?: unknown; data_offsets?: unknown };
     if (!e || typeof e !== 'object') throw bad(`the entry '${name}' is not an object`);
-    const dtype = typeof e.dtype === 'string' ? FROM_ST[e.dtype] : undefined;
-    if (!dtype) throw bad(`'${name}' has dtype ${JSON.stringify(e.dtype)}; supported: ${Object.keys(FROM_ST).join(', ')}`);
+    const code = typeof e.dtype === 'string' ? e.dtype : '';
+    const conv = Object.hasOwn(CONVERTED, code) ? CONVERTED[code] : undefined;
+    const dtype = Object.hasOwn(FROM_ST, code) ? FROM_ST[code] : conv?.dtype;
+    if (!dtype)
+      throw new DTypeError(
+        `safetensors: ${source}: '${name}' has dtype ${JSON.stringify(e.dtype)}, which d2l-ts cannot read; ` +
+          `supported: ${READABLE.join(', ')} (F16/BF16 become float32, I64 becomes int32)`,
+      );
     if (!Array.isArray(e.shape) || e.shape.some((d) => !Number.isInteger(d) || d < 0))
       throw bad(`'${name}' has an invalid shape ${JSON.stringify(e.shape)}`);
     const shape = e.shape as number[];
@@ -139,10 +197,18 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
       throw bad(`'${name}' has invalid data_offsets ${JSON.stringify(off)}`);
     const [b, end] = off as [number, number];
     if (end > dataLen) throw bad(`'${name}' ends at byte ${end} of the data but the data has ${dataLen} bytes (truncated file?)`);
-    const want = sizeOf(shape) * bytesPerElement(dtype);
+    const want = sizeOf(shape) * (conv ? conv.bytes : bytesPerElement(dtype));
     if (end - b !== want)
       throw bad(`'${name}' of dtype ${e.dtype} and shape ${shapeStr(shape)} needs ${want} bytes, but data_offsets span ${end - b}`);
     spans.push([b, end, name]);
+    if (conv) {
+      tensors.set(name, {
+        dtype,
+        shape,
+        data: convertBytes(code, bytes.subarray(dataStart + b, dataStart + end), sizeOf(shape), `${source}: '${name}'`),
+      });
+      continue;
+    }
     const Ctor = typedArrayCtor(dtype);
     // A real copy (Buffer.slice would be a view into a shared pool), aligned for the typed array.
     const copy = new Uint8Array(end - b);
@@ -153,10 +219,23 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
     }
     tensors.set(name, { dtype, shape, data: new Ctor(copy.buffer, 0, sizeOf(shape)) });
   }
-  spans.sort((a, b) => a[0] - b[0]);
-  for (let i = 1; i < spans.length; i++)
-    if (spans[i][0] < spans[i - 1][1] && spans[i][1] > spans[i][0])
-      throw bad(`the data of '${spans[i - 1][2]}' and '${spans[i][2]}' overlap`);
+  // The spans must tile the data region exactly: no overlap, no hole, nothing after the last one.
+  spans.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+  let covered = 0;
+  let last = '';
+  for (const [b, end, name] of spans) {
+    if (b < covered && end > b) throw bad(`the data of '${last}' and '${name}' overlap`);
+    if (b > covered)
+      throw bad(
+        `bytes ${covered}..${b} of the data belong to no tensor (a hole before '${name}'); the offsets must cover the data exactly`,
+      );
+    if (end > covered) [covered, last] = [end, name];
+  }
+  if (covered !== dataLen)
+    throw bad(
+      `${dataLen - covered} trailing bytes after the last tensor's data (the tensors cover ${covered} of the ${dataLen} data bytes); ` +
+        'the offsets must cover the data exactly (a corrupted or concatenated file?)',
+    );
   return { tensors, metadata };
 }
 
@@ -170,8 +249,24 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'buffer'): Safeten
 export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2, 10)}.tmp`;
   let fd: number | null = null;
+  const dir = dirname(resolvePath(path));
   try {
     fd = openSync(tmp, 'w');
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    let why = `${(e as Error).message}`;
+    if (code === 'ENOENT' || code === 'ENOTDIR') {
+      let kind = 'does not exist';
+      try {
+        if (!statSync(dir).isDirectory()) kind = 'is not a directory';
+      } catch {
+        /* missing (or under a missing / non-directory parent) */
+      }
+      why = `the folder '${dir}' ${kind}; create it first (e.g. mkdirSync(dir, { recursive: true }))`;
+    } else if (code === 'EACCES' || code === 'EPERM' || code === 'EROFS') why = `the folder '${dir}' is not writable (${code})`;
+    throw new ValueError(`cannot write '${path}': ${why}`);
+  }
+  try {
     let done = 0;
     while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
     fsyncSync(fd);
@@ -181,7 +276,7 @@ export function writeFileAtomic(path: string, bytes: Uint8Array): void {
   } catch (e) {
     if (fd !== null) closeSync(fd);
     rmSync(tmp, { force: true });
-    throw e;
+    throw new ValueError(`cannot write '${path}' (in the folder '${dir}'): ${(e as Error).message}`);
   }
 }
 

@@ -10,6 +10,7 @@ import { Parameter, ParameterDict } from './parameter.js';
 import { Optimizer, withoutRecording } from './optimizer/optimizer.js';
 import { create as createOptimizer } from './optimizer/registry.js';
 import { readFileSync } from 'node:fs';
+import { getState as getRandomState, setState as setRandomState, RandomState, type RandomGeneratorState } from '../ndarray/random.js';
 import { decodeSafetensors, saveSafetensors, type TensorRecord } from './safetensors.js';
 import type { LRScheduler } from './lr-scheduler.js';
 
@@ -302,6 +303,8 @@ export class Trainer {
       bookkeeping: JSON.stringify(this.opt.getBookkeeping()),
       params: JSON.stringify(this.params.map((p) => p.name)),
       states: JSON.stringify(Object.fromEntries([...this.states].map(([i, st]) => [String(i), st.length]))),
+      // The random generator (shuffles, dropout), so a resumed run continues the same sequence.
+      random: JSON.stringify(getRandomState()),
     };
   }
 
@@ -309,10 +312,17 @@ export class Trainer {
    * Loads optimizer state saved by `saveStates` into this trainer (same optimizer kind, same
    * parameter order and shapes). Existing state arrays are overwritten in place.
    *
+   * The file also holds the library's random generator state at the time of saving (shuffle order,
+   * dropout masks; `nd.random.getState()`); it is restored by default, so a run resumed from
+   * `saveParameters` + `saveStates` continues exactly as the uninterrupted run would.
+   * `{ restoreRandomState: false }` keeps the current generator (MXNet's load_states has no such
+   * state). Files written before the generator was saved load without it.
+   *
    * @example
    * trainer.loadStates('/tmp/mlp.states');
+   * trainer.loadStates('/tmp/mlp.states', { restoreRandomState: false });
    */
-  loadStates(path: string): void {
+  loadStates(path: string, opts: { restoreRandomState?: boolean } = {}): void {
     const op = 'Trainer.loadStates';
     let raw: Uint8Array;
     try {
@@ -338,6 +348,15 @@ export class Trainer {
       throw new ValueError(`${op}: '${path}' has unreadable metadata: ${(e as Error).message}`);
     }
     if (!bookkeeping) throw new ValueError(`${op}: '${path}' has no optimizer bookkeeping`);
+    let randomState: RandomGeneratorState | null = null;
+    if ((opts.restoreRandomState ?? true) && metadata.random !== undefined) {
+      try {
+        randomState = JSON.parse(metadata.random);
+        new RandomState(0).setState(randomState); // validate before changing anything
+      } catch (e) {
+        throw new ValueError(`${op}: '${path}' has an unusable random generator state: ${(e as Error).message}`);
+      }
+    }
     // Check everything before changing anything.
     const incoming = new Map<number, TensorRecord[]>();
     for (const [key, n] of Object.entries(counts)) {
@@ -383,6 +402,7 @@ export class Trainer {
       }
     }
     this.opt.setBookkeeping(bookkeeping);
+    if (randomState) setRandomState(randomState);
   }
 }
 

@@ -31,6 +31,18 @@ export class RandomState {
     this.spare = null;
   }
 
+  /** The generator's state, a plain JSON-serialisable value (see `getState`). */
+  getState(): RandomGeneratorState {
+    return { algorithm: ALGORITHM, s: Array.from(this.s), spare: this.spare };
+  }
+
+  /** Restores a state from `getState` (validated: a malformed one throws and changes nothing). */
+  setState(state: unknown): void {
+    const st = checkState(state);
+    this.s.set(st.s);
+    this.spare = st.spare;
+  }
+
   /** A uniformly random uint32. */
   nextUint32(): number {
     const s = this.s;
@@ -91,6 +103,38 @@ export class RandomState {
   }
 }
 
+const ALGORITHM = 'xoshiro128**';
+
+/**
+ * The state of the library's random generator, as `nd.random.getState()` returns it: the
+ * algorithm, its four 32-bit words, and the second Box-Muller normal value waiting to be used.
+ */
+export interface RandomGeneratorState {
+  algorithm: 'xoshiro128**';
+  s: number[];
+  spare: number | null;
+}
+
+function checkState(state: unknown): RandomGeneratorState {
+  const bad = (why: string) =>
+    new ValueError(
+      `random.setState: ${why}; expected the object nd.random.getState() returns: { algorithm: '${ALGORITHM}', s: [4 uint32], spare: number | null }`,
+    );
+  if (!state || typeof state !== 'object' || Array.isArray(state))
+    throw bad(`got ${Array.isArray(state) ? 'an array' : (JSON.stringify(state) ?? typeof state)}`);
+  const st = state as Record<string, unknown>;
+  if (st.algorithm !== ALGORITHM) throw bad(`algorithm is ${JSON.stringify(st.algorithm)}, not '${ALGORITHM}'`);
+  const w = st.s;
+  if (!Array.isArray(w) || w.length !== 4 || !w.every((x) => Number.isInteger(x) && x >= 0 && x <= 0xffffffff))
+    throw bad(`s is ${JSON.stringify(w)}, not 4 integers in [0, 2^32)`);
+  if (w.every((x) => x === 0)) throw bad('s is all zeros, which the generator can never reach (it would only draw zeros)');
+  if (st.spare !== null && !(typeof st.spare === 'number' && Number.isFinite(st.spare)))
+    throw bad(`spare is ${JSON.stringify(st.spare)}, not a finite number or null`);
+  const extra = Object.keys(st).filter((k) => !['algorithm', 's', 'spare'].includes(k));
+  if (extra.length) throw bad(`unknown fields ${extra.join(', ')}`);
+  return { algorithm: ALGORITHM, s: w as number[], spare: st.spare as number | null };
+}
+
 function rotl(x: number, k: number): number {
   return ((x << k) | (x >>> (32 - k))) >>> 0;
 }
@@ -105,6 +149,32 @@ export const globalRandom = new RandomState();
 export function seed(n: number): void {
   if (!Number.isFinite(n)) throw new ValueError(`random.seed: expected a number, got ${n}`);
   globalRandom.seed(n);
+}
+
+/**
+ * The state of the generator behind every random draw of the library (nd.random, initializers,
+ * dropout, DataLoader/RandomSampler shuffles, the d2l iterators): a plain JSON-serialisable
+ * value. `setState` with it continues the exact same sequence. `trainer.saveStates` stores it in
+ * its checkpoint and `trainer.loadStates` restores it.
+ *
+ * @example
+ * const st = nd.random.getState();
+ * const a = nd.random.uniform(0, 1, [3]);
+ * nd.random.setState(st);
+ * nd.random.uniform(0, 1, [3]); // the same values as a
+ * JSON.stringify(st); // '{"algorithm":"xoshiro128**","s":[...],"spare":null}'
+ */
+export function getState(): RandomGeneratorState {
+  return globalRandom.getState();
+}
+
+/**
+ * Restores the generator's state from `getState` (also after a JSON round trip). A value that is
+ * not such a state is a ValueError saying what is wrong, and changes nothing.
+ * @example nd.random.setState(JSON.parse(saved));
+ */
+export function setState(state: RandomGeneratorState): void {
+  globalRandom.setState(state);
 }
 
 function fill(shape: number | readonly number[], opts: CreateOptions, draw: () => number, op: string): NDArray {

@@ -2,7 +2,7 @@
 // `d2l-ts start` and `d2l-ts run <a Fashion-MNIST chapter>` say how to get it and exit with 3.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { getDataFileSpec, registerDataFile, type DataFileSpec } from '../../src/data/registry.js';
@@ -60,4 +60,16 @@ test('run softmax-regression-scratch without Fashion-MNIST: exit code 3', async 
     assert.equal(await main(['run', 'softmax-regression-scratch', '--seed', '1', '--data-dir', emptyDir], io), 3);
     assert.match(err.join('\n'), /How to get Fashion-MNIST/);
   });
+});
+
+test('a --data-dir that does not exist (or is a file) is refused, naming it, before any training', async () => {
+  const missing = join(tmpdir(), 'd2l-no-such-data-dir');
+  const { io, err } = capture();
+  assert.equal(await main(['start', '--seed', '1', '--data-dir', missing, '--no-progress'], io), 2);
+  assert.match(err.join('\n'), new RegExp(`--data-dir ${missing}: no such directory`));
+  const file = join(mkdtempSync(join(tmpdir(), 'd2l-file-')), 'f');
+  writeFileSync(file, 'x');
+  const c2 = capture();
+  assert.equal(await main(['run', 'softmax-regression-scratch', '--data-dir', file], c2.io), 2);
+  assert.match(c2.err.join('\n'), /is not a directory/);
 });

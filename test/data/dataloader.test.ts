@@ -11,6 +11,8 @@ import {
   RandomSampler,
   defaultBatchify,
   vision,
+  BatchSizeError,
+  setLargeBatchPolicy,
 } from '../../src/gluon/data/index.js';
 import { assertClose } from '../helpers.js';
 
@@ -119,6 +121,72 @@ test('DataLoader lastBatch keep / discard / rollover (across epochs)', () => {
     () => new DataLoader(ds, { batchSize: 4, lastBatch: 'drop' as 'keep' }),
     /lastBatch must be 'keep', 'discard' or 'rollover'/,
   );
+});
+
+/** The process warnings emitted while `fn` runs (they are delivered on a later tick). */
+async function warningsDuring(fn: () => void): Promise<Error[]> {
+  const seen: Error[] = [];
+  const on = (w: Error) => seen.push(w);
+  process.on('warning', on);
+  try {
+    fn();
+    await new Promise((r) => setImmediate(r));
+  } finally {
+    process.off('warning', on);
+  }
+  return seen;
+}
+
+test('DataLoader: a batch larger than the data set is an error with discard/rollover, a warning (or error) when shuffling', async () => {
+  const ds = new ArrayDataset(nd.arange(10).reshape([10, 1]), nd.arange(10));
+  for (const lastBatch of ['discard', 'rollover'] as const)
+    assert.throws(
+      () => new DataLoader(ds, { batchSize: 16, lastBatch }),
+      (e: Error) =>
+        e instanceof BatchSizeError &&
+        new RegExp(`batchSize 16 is larger than the data set \\(10 samples\\): with lastBatch '${lastBatch}' .*no batch`).test(e.message),
+      lastBatch,
+    );
+  // keep: one short batch per epoch; a shuffling (training) loader warns once per process.
+  const warnings = await warningsDuring(() => {
+    const a = new DataLoader(ds, { batchSize: 16, shuffle: true });
+    assert.deepEqual(
+      [...a].map((b) => b[0].shape),
+      [[10, 1]],
+    );
+    new DataLoader(ds, { batchSize: 32, shuffle: true });
+    new DataLoader(ds, { batchSize: 16 }); // an evaluation loader: one batch is fine
+  });
+  const big = warnings.filter((w) => (w as { code?: string }).code === 'D2L_BATCH_LARGER_THAN_DATA');
+  assert.equal(big.length, 1);
+  assert.match(
+    big[0].message,
+    /batchSize 16 is larger than the data set \(10 samples\): each epoch is one batch of 10.*1\.6x smaller step/,
+  );
+  setLargeBatchPolicy('error');
+  try {
+    assert.throws(() => new DataLoader(ds, { batchSize: 16, shuffle: true }), BatchSizeError);
+    new DataLoader(ds, { batchSize: 10, shuffle: true }); // exactly the data set is fine
+  } finally {
+    setLargeBatchPolicy('warn');
+  }
+});
+
+test('DataLoader: numWorkers is accepted, does nothing, and warns once per process', async () => {
+  const ds = new ArrayDataset(nd.arange(6).reshape([6, 1]), nd.arange(6));
+  const warnings = await warningsDuring(() => {
+    const l = new DataLoader(ds, { batchSize: 4, numWorkers: 4 });
+    assert.deepEqual(ids(l), [
+      [0, 1, 2, 3],
+      [4, 5],
+    ]);
+    new DataLoader(ds, { batchSize: 2, numWorkers: 2 });
+    new DataLoader(ds, { batchSize: 2, numWorkers: 0 });
+  });
+  const nw = warnings.filter((w) => (w as { code?: string }).code === 'D2L_NUM_WORKERS_IGNORED');
+  assert.equal(nw.length, 1);
+  assert.match(nw[0].message, /numWorkers \(4\) is accepted for Gluon compatibility but does nothing/);
+  assert.throws(() => new DataLoader(ds, { batchSize: 2, numWorkers: -1 }), /numWorkers must be a non-negative integer, got -1/);
 });
 
 test('DataLoader shuffle: a permutation per epoch, reproducible with nd.random.seed', () => {

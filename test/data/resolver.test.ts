@@ -18,7 +18,10 @@ import {
   defaultCacheDir,
   setDefaultDataDir,
   DataNotFoundError,
+  DataDirError,
   CorruptDataError,
+  CacheWriteError,
+  downloadDataFile,
   type DataResolveOptions,
 } from '../../src/data/index.js';
 
@@ -43,6 +46,12 @@ before(async () => {
   served['/ok/hello.txt.gz'] = gzipSync(CONTENT);
   served['/bad/hello.txt.gz'] = gzipSync(Buffer.from('not the right content'));
   server = createServer((req, res) => {
+    if (req.url === '/stall/hello.txt.gz') {
+      // Headers and a few bytes, then nothing more (the connection stays open).
+      res.writeHead(200, { 'content-length': '140000', 'content-type': 'application/gzip' });
+      res.write(Buffer.from([0x1f, 0x8b, 8, 0]));
+      return;
+    }
     const body = served[req.url ?? ''];
     if (!body) {
       res.writeHead(404, 'Not Found').end('no such file');
@@ -59,6 +68,7 @@ before(async () => {
   base = `http://127.0.0.1:${addr.port}`;
 });
 after(() => {
+  server.closeAllConnections();
   server.close();
   rmSync(root, { recursive: true, force: true });
 });
@@ -146,12 +156,12 @@ test('resolver: an unpacked copy (without .gz) is found and verified', () => {
 test('resolver: nothing found lists every place looked and how to get the file', () => {
   const { dirs, opts } = setup();
   assert.throws(
-    () => loadDataFileSync(NAME, { ...opts, dataDir: join(dirs.option, 'missing') }),
+    () => loadDataFileSync(NAME, { ...opts, dataDir: dirs.option }),
     (e: Error) => {
       assert.ok(e instanceof DataNotFoundError);
       for (const s of [
         'could not find the data file resolver-test/hello.txt.gz',
-        `the dataDir option ${join(dirs.option, 'missing')}: directory does not exist`,
+        `the dataDir option ${dirs.option}: no resolver-test/hello.txt.gz`,
         `D2L_DATA_DIR ${dirs.env}: no resolver-test/hello.txt.gz or resolver-test/hello.txt or hello.txt.gz or hello.txt`,
         `the cache ${dirs.cache}: no`,
         `the system location ${dirs.system}: no hello.txt.gz or hello.txt`,
@@ -167,6 +177,78 @@ test('resolver: nothing found lists every place looked and how to get the file',
   assert.throws(
     () => getDataFileSpec('nope.zip'),
     /unknown data file "nope.zip"; known files: .*fashion-mnist\/train-images-idx3-ubyte.gz/,
+  );
+});
+
+test('resolver: a named data directory that does not exist or is a file is an error naming it and where it came from', () => {
+  const { dirs, opts } = setup();
+  put(dirs.cache, NAME, gzipSync(CONTENT)); // a good copy elsewhere must not be used instead
+  const missing = join(dirs.option, 'typo');
+  const file = join(dirs.option, 'a-file');
+  writeFileSync(file, 'x');
+  const cases: [DataResolveOptions, RegExp][] = [
+    [{ dataDir: missing }, new RegExp(`the dataDir option names ${missing}, which does not exist`)],
+    [{ dataDir: file }, new RegExp(`the dataDir option names ${file}, which is not a directory`)],
+    [{ extraDirs: [missing] }, new RegExp(`the root option names ${missing}, which does not exist`)],
+    [{ argv: ['--data-dir', missing] }, new RegExp(`the --data-dir flag names ${missing}, which does not exist`)],
+    [
+      { env: { HOME: dirs.home, D2L_DATA_DIR: missing } },
+      new RegExp(`the environment variable D2L_DATA_DIR names ${missing}, which does not exist`),
+    ],
+    [{ env: { HOME: dirs.home, D2L_DATA_DIR: file } }, new RegExp(`D2L_DATA_DIR names ${file}, which is not a directory`)],
+  ];
+  for (const [o, re] of cases)
+    assert.throws(
+      () => loadDataFileSync(NAME, { ...opts, ...o }),
+      (e: Error) => e instanceof DataDirError && e instanceof DataNotFoundError && re.test(e.message) && e.message.startsWith(NAME),
+      String(re),
+    );
+  setDefaultDataDir(missing);
+  try {
+    assert.throws(() => loadDataFileSync(NAME, opts), /the default data directory .* names .*typo, which does not exist/);
+  } finally {
+    setDefaultDataDir(undefined);
+  }
+  assert.equal(loadDataFileSync(NAME, opts).source, 'cache');
+});
+
+test('download: a body that stalls times out with a clear error (timeoutMs)', async () => {
+  const { dirs, opts } = setup();
+  const t0 = Date.now();
+  await assert.rejects(loadDataFile(NAME, { ...opts, baseUrl: `${base}/stall/`, timeoutMs: 300 }), (e: Error) => {
+    assert.ok(e instanceof DataNotFoundError);
+    assert.match(
+      e.message,
+      /stall\/hello\.txt\.gz: timed out: the body stalled: no data for 0\.3 s after 4 of 140000 bytes \(timeoutMs 300\)/,
+    );
+    return true;
+  });
+  assert.ok(Date.now() - t0 < 5000, `took ${Date.now() - t0} ms`);
+  assert.equal(existsSync(join(dirs.cache, NAME)), false);
+  // A server that never answers (an injected fetch that hangs) times out too.
+  const hang = () => new Promise<never>(() => {});
+  await assert.rejects(
+    loadDataFile(NAME, { ...opts, fetch: hang, timeoutMs: 50 }),
+    /timed out: no response from the server within 0\.05 s/,
+  );
+});
+
+test('download: a cache that cannot be created is a warning, the verified bytes are still used', async () => {
+  const { dirs, opts, out } = setup();
+  const file = join(dirs.home, 'not-a-dir');
+  writeFileSync(file, 'x');
+  const cacheDir = join(file, 'd2l-ts'); // as XDG_CACHE_HOME=<a regular file> gives
+  const r = await loadDataFile(NAME, { ...opts, cacheDir, baseUrl: `${base}/ok/` });
+  assert.equal(r.source, 'download');
+  assert.deepEqual(Buffer.from(r.bytes), CONTENT);
+  assert.notEqual(r.path, join(cacheDir, NAME));
+  assert.deepEqual(readFileSync(r.path), served['/ok/hello.txt.gz'], 'a temporary copy holds the download');
+  const warning = out.find((l) => l.startsWith('warn: could not cache'));
+  assert.ok(warning, out.join('\n'));
+  assert.match(warning, /ENOTDIR.*used for this run only/);
+  await assert.rejects(
+    downloadDataFile(getDataFileSpec(NAME), `${base}/ok/hello.txt.gz`, join(cacheDir, NAME), { progress: 'none' }),
+    (e: Error) => e instanceof CacheWriteError && Buffer.from(e.data.bytes).equals(CONTENT),
   );
 });
 

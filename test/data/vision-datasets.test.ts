@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { nd, NDArray } from '../../src/index.js';
 import { DataLoader, vision } from '../../src/gluon/data/index.js';
 import { getFashionMnistLabels, loadDataFashionMnist, loadDataFashionMnistSync } from '../../src/d2l/fashion-mnist.js';
-import { DataNotFoundError, CorruptDataError, type DataResolveOptions } from '../../src/data/index.js';
+import { DataNotFoundError, DataDirError, CorruptDataError, type DataResolveOptions } from '../../src/data/index.js';
 
 const pixel = (i: number, p: number) => (i * 31 + p) & 255;
 
@@ -92,7 +92,7 @@ test('FashionMNIST: mismatched counts, bad labels, missing files and checksum fa
     /label 12 at index 3 is not a class 0\.\.9/,
   );
   assert.throws(
-    () => new vision.FashionMNIST(iso({ dataDir: join(tmpdir(), 'does-not-exist-d2l') })),
+    () => new vision.FashionMNIST(iso({ dataDir: mkdtempSync(join(tmpdir(), 'd2l-empty-')) })),
     (e: Error) => {
       assert.ok(e instanceof DataNotFoundError);
       assert.match(e.message, /^fashion-mnist \(train\): could not find the data file fashion-mnist\/train-images-idx3-ubyte\.gz/);
@@ -102,6 +102,13 @@ test('FashionMNIST: mismatched counts, bad labels, missing files and checksum fa
       return true;
     },
   );
+  // A root / dataDir that does not exist is an error naming it, not a place skipped.
+  const typo = join(tmpdir(), 'does-not-exist-d2l');
+  assert.throws(
+    () => new vision.FashionMNIST({ ...iso(), root: typo }),
+    (e: Error) => e instanceof DataDirError && e.message.includes(`the root option names ${typo}, which does not exist`),
+  );
+  assert.throws(() => loadDataFashionMnistSync(2, iso({ dataDir: typo })), DataDirError);
   // Verification on (the default): the fake files are not Fashion-MNIST.
   assert.throws(
     () => new vision.FashionMNIST({ ...iso({ dataDir: fakeData(2, 2) }), verify: true }),

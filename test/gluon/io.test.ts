@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { nd, autograd, NDArray, ValueError } from '../../src/index.js';
+import { nd, autograd, NDArray, ValueError, DTypeError } from '../../src/index.js';
 import { nn, init, decodeSafetensors, encodeSafetensors, loadSafetensors, saveSafetensors } from '../../src/gluon/index.js';
 import { assertClose } from '../helpers.js';
 
@@ -167,11 +167,14 @@ test('corrupt, truncated or missing files give clear errors', () => {
   new DataView(buf.buffer).setBigUint64(0, BigInt(bad.length), true);
   buf.set(bad, 8);
   assert.throws(() => decodeSafetensors(buf), /needs 12 bytes, but data_offsets span 8/);
-  const f16 = new TextEncoder().encode(JSON.stringify({ x: { dtype: 'F16', shape: [1], data_offsets: [0, 2] } }));
-  const b2 = new Uint8Array(8 + f16.length + 2);
-  new DataView(b2.buffer).setBigUint64(0, BigInt(f16.length), true);
-  b2.set(f16, 8);
-  assert.throws(() => decodeSafetensors(b2), /dtype "F16"; supported: F64, F32, I32, U8, BOOL/);
+  const i16 = new TextEncoder().encode(JSON.stringify({ x: { dtype: 'I16', shape: [1], data_offsets: [0, 2] } }));
+  const b2 = new Uint8Array(8 + i16.length + 2);
+  new DataView(b2.buffer).setBigUint64(0, BigInt(i16.length), true);
+  b2.set(i16, 8);
+  assert.throws(
+    () => decodeSafetensors(b2),
+    (e: Error) => e instanceof DTypeError && /'x' has dtype "I16".*supported: F64, F32, I32, U8, BOOL, F16, BF16, I64/.test(e.message),
+  );
   const net = new nn.Dense(1, { inUnits: 1 });
   assert.throws(() => net.loadParameters(join(dir, 'nope.params')), /cannot read .*nope\.params/);
 });
@@ -201,5 +204,124 @@ test('saveSafetensors / loadSafetensors: any dtype, any names', () => {
         ['a', nd.ones([1])],
       ]),
     /appears twice/,
+  );
+});
+
+/** A safetensors file built byte by byte: `entries` are [name, dtype code, shape, data bytes]. */
+function stFile(entries: [string, string, number[], Uint8Array][], trailing = new Uint8Array(0)): Uint8Array {
+  const header: Record<string, unknown> = {};
+  let off = 0;
+  for (const [name, dtype, shape, data] of entries) {
+    header[name] = { dtype, shape, data_offsets: [off, off + data.length] };
+    off += data.length;
+  }
+  const h = new TextEncoder().encode(JSON.stringify(header));
+  const out = new Uint8Array(8 + h.length + off + trailing.length);
+  new DataView(out.buffer).setBigUint64(0, BigInt(h.length), true);
+  out.set(h, 8);
+  let pos = 8 + h.length;
+  for (const [, , , data] of entries) {
+    out.set(data, pos);
+    pos += data.length;
+  }
+  out.set(trailing, pos);
+  return out;
+}
+function u16le(vals: number[]): Uint8Array {
+  const b = new Uint8Array(2 * vals.length);
+  vals.forEach((v, i) => new DataView(b.buffer).setUint16(2 * i, v, true));
+  return b;
+}
+function i64le(vals: bigint[]): Uint8Array {
+  const b = new Uint8Array(8 * vals.length);
+  vals.forEach((v, i) => new DataView(b.buffer).setBigInt64(8 * i, v, true));
+  return b;
+}
+
+test('safetensors: F16 and BF16 tensors are read as float32 with exact values', () => {
+  // 1.0, -2.5, 65504 (max half), 2^-24 (smallest subnormal), 0x0200 (subnormal 2^-15), -0, +inf, -inf, nan
+  const f16 = u16le([0x3c00, 0xc100, 0x7bff, 0x0001, 0x0200, 0x8000, 0x7c00, 0xfc00, 0x7e00]);
+  // 1.0, -2.5, 3.140625 (0x4049), 1e-40-ish subnormal (0x0001 -> 2^-133), +inf, nan
+  const bf16 = u16le([0x3f80, 0xc020, 0x4049, 0x0001, 0x7f80, 0x7fc0]);
+  const { tensors } = decodeSafetensors(
+    stFile([
+      ['h', 'F16', [3, 3], f16],
+      ['b', 'BF16', [6], bf16],
+    ]),
+  );
+  const h = tensors.get('h')!;
+  assert.equal(h.dtype, 'float32');
+  assert.deepEqual(h.shape, [3, 3]);
+  assert.deepEqual(Array.from(h.data), [1, -2.5, 65504, 2 ** -24, 2 ** -15, -0, Infinity, -Infinity, NaN]);
+  assert.ok(Object.is(h.data[5], -0));
+  const b = tensors.get('b')!;
+  assert.equal(b.dtype, 'float32');
+  assert.deepEqual(Array.from(b.data), [1, -2.5, 3.140625, 2 ** -133, Infinity, NaN]);
+});
+
+test('safetensors: a PyTorch-style file with an I64 num_batches_tracked loads (int32), out-of-range I64 names the tensor', () => {
+  const f32 = (vals: number[]) => new Uint8Array(new Float32Array(vals).buffer);
+  const path = join(dir, 'torch-bn.safetensors');
+  const bn = new nn.BatchNorm({ inChannels: 2 });
+  bn.initialize();
+  const names = [...bn.structuredParams().keys()];
+  writeFileSync(
+    path,
+    stFile([
+      ...names.map((k, i): [string, string, number[], Uint8Array] => [k, 'F32', [2], f32([i + 1, i + 2])]),
+      ['num_batches_tracked', 'I64', [], i64le([12345n])],
+    ]),
+  );
+  assert.throws(() => bn.loadParameters(path), /in the file but not in the block.*num_batches_tracked/s);
+  bn.loadParameters(path, { ignoreExtra: true });
+  names.forEach((k, i) => assert.deepEqual(Array.from(bn.structuredParams().get(k)!.data().dataSync()), [i + 1, i + 2], k));
+  const arrays = loadSafetensors(path);
+  assert.equal(arrays.get('num_batches_tracked')!.dtype, 'int32');
+  assert.deepEqual(arrays.get('num_batches_tracked')!.toArray(), 12345);
+  const ok = decodeSafetensors(stFile([['n', 'I64', [3], i64le([-2147483648n, 0n, 2147483647n])]])).tensors.get('n')!;
+  assert.deepEqual(Array.from(ok.data), [-2147483648, 0, 2147483647]);
+  assert.throws(
+    () => decodeSafetensors(stFile([['steps', 'I64', [2], i64le([1n, 2147483648n])]]), 'f.safetensors'),
+    (e: Error) => e instanceof DTypeError && /'steps' is I64 .*2147483648 at flat index 1 does not fit in int32/.test(e.message),
+  );
+});
+
+test('safetensors: trailing bytes after the data, or a hole between tensors, are refused', () => {
+  const good = stFile([['x', 'F32', [2], new Uint8Array(8)]]);
+  assert.equal(decodeSafetensors(good).tensors.size, 1);
+  assert.throws(
+    () => decodeSafetensors(stFile([['x', 'F32', [2], new Uint8Array(8)]], new Uint8Array([1, 2, 3])), 'f'),
+    (e: Error) => e instanceof ValueError && /f is not a valid safetensors file: 3 trailing bytes .*cover 8 of the 11/.test(e.message),
+  );
+  // A hole: 'b' starts 4 bytes after 'a' ends.
+  const h = new TextEncoder().encode(
+    JSON.stringify({ a: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, b: { dtype: 'F32', shape: [1], data_offsets: [8, 12] } }),
+  );
+  const holed = new Uint8Array(8 + h.length + 12);
+  new DataView(holed.buffer).setBigUint64(0, BigInt(h.length), true);
+  holed.set(h, 8);
+  assert.throws(() => decodeSafetensors(holed), /bytes 4\.\.8 of the data belong to no tensor \(a hole before 'b'\)/);
+  // An empty file body with no tensors is fine; one stray byte is not.
+  assert.equal(decodeSafetensors(stFile([])).tensors.size, 0);
+  assert.throws(() => decodeSafetensors(stFile([], new Uint8Array([0]))), /1 trailing bytes/);
+});
+
+test('saveParameters into a missing folder: a typed error naming the folder, no temporary file', () => {
+  const net = new nn.Dense(2, { inUnits: 3 });
+  net.initialize();
+  const missing = join(dir, 'no-such-folder', 'deeper');
+  assert.throws(
+    () => net.saveParameters(join(missing, 'net.params')),
+    (e: Error) => e instanceof ValueError && e.message.includes(`the folder '${missing}' does not exist`) && !/\.tmp/.test(e.message),
+  );
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  assert.throws(
+    () => saveSafetensors(join(file, 'x.safetensors'), { x: nd.ones([1]) }),
+    new RegExp(`the folder '${file}' is not a directory`),
+  );
+  assert.deepEqual(
+    readdirSync(dir).filter((f) => f.endsWith('.tmp')),
+    [],
   );
 });

@@ -14,6 +14,8 @@ import { FactorScheduler, MultiFactorScheduler } from '../../src/gluon/lr-schedu
 import { SoftmaxCrossEntropyLoss, L2Loss } from '../../src/gluon/loss.js';
 import * as nn from '../../src/gluon/nn/index.js';
 import * as init from '../../src/gluon/init.js';
+import { ArrayDataset, DataLoader } from '../../src/gluon/data/index.js';
+import { readSafetensors, saveSafetensors } from '../../src/gluon/safetensors.js';
 
 const gc = () => (globalThis as { gc?: () => void }).gc?.();
 
@@ -340,4 +342,96 @@ test('concise softmax regression (nn.Dense + SoftmaxCrossEntropyLoss + sgd) reac
     .forEach((p, i) => assert.equal(p.data(), idsBefore[i], 'parameters keep their arrays'));
   const acc = accuracy();
   assert.ok(acc >= 0.95, `training accuracy ${acc} < 0.95`);
+});
+
+test('nd.random.getState / setState: JSON round trip continues the same sequence; bad states are clear errors', () => {
+  nd.random.seed(7);
+  nd.random.normal(0, 1, [3]); // leaves a spare Box-Muller value
+  const st = JSON.parse(JSON.stringify(nd.random.getState()));
+  assert.equal(st.algorithm, 'xoshiro128**');
+  assert.equal(typeof st.spare, 'number');
+  const a = [...nd.random.normal(0, 1, [5]).dataSync(), ...nd.random.uniform(0, 1, [3]).dataSync()];
+  nd.random.seed(123);
+  nd.random.setState(st);
+  const b = [...nd.random.normal(0, 1, [5]).dataSync(), ...nd.random.uniform(0, 1, [3]).dataSync()];
+  assert.deepEqual(b, a);
+  const before = nd.random.getState();
+  for (const [bad, re] of [
+    [null, /got null/],
+    [{ ...st, algorithm: 'mt19937' }, /algorithm is "mt19937"/],
+    [{ ...st, s: [1, 2, 3] }, /s is \[1,2,3\], not 4 integers/],
+    [{ ...st, s: [0, 0, 0, 0] }, /all zeros/],
+    [{ ...st, s: [1, 2, 3, 2 ** 32] }, /not 4 integers in \[0, 2\^32\)/],
+    [{ ...st, spare: 'x' }, /spare is "x"/],
+    [{ ...st, extra: 1 }, /unknown fields extra/],
+  ] as [unknown, RegExp][])
+    assert.throws(
+      () => nd.random.setState(bad as never),
+      (e: Error) => e instanceof ValueError && /^random\.setState: /.test(e.message) && re.test(e.message),
+      String(re),
+    );
+  assert.deepEqual(nd.random.getState(), before, 'a refused state changes nothing');
+});
+
+test('a shuffled run interrupted and resumed from a checkpoint (parameters + trainer states) ends with exactly the same parameters', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'd2l-resume-'));
+  const X = nd.arange(48).reshape([24, 2]).div(48);
+  const y = X.sum({ axis: 1 }).mul(2).add(1);
+  const ds = new ArrayDataset(X, y);
+  const makeNet = () => {
+    const net = new nn.Sequential();
+    net.add(new nn.Dense(4, { inUnits: 2, activation: 'relu' }), new nn.Dropout(0.3), new nn.Dense(1, { inUnits: 4 }));
+    net.initialize(new init.Normal(0.5));
+    return net;
+  };
+  const loss = new L2Loss();
+  const epoch = (net: nn.Sequential, trainer: Trainer, loader: DataLoader) => {
+    for (const [Xb, yb] of loader) {
+      const l = autograd.record(() => loss.forward(net.forward(Xb), yb));
+      l.backward();
+      trainer.step(Xb.shape[0]);
+    }
+  };
+  const paramsOf = (net: nn.Sequential) => [...net.structuredParams()].map(([k, p]) => [k, Array.from(p.data().dataSync())]);
+
+  // Uninterrupted: 3 epochs.
+  nd.random.seed(11);
+  const a = makeNet();
+  const ta = new Trainer(a.collectParams(), 'adam', { learningRate: 0.05 });
+  const la = new DataLoader(ds, { batchSize: 5, shuffle: true });
+  for (let e = 0; e < 3; e++) epoch(a, ta, la);
+
+  // Interrupted after epoch 1, checkpointed, then resumed in a "new process" (fresh objects, other seed).
+  nd.random.seed(11);
+  const b = makeNet();
+  const tb = new Trainer(b.collectParams(), 'adam', { learningRate: 0.05 });
+  epoch(b, tb, new DataLoader(ds, { batchSize: 5, shuffle: true }));
+  b.saveParameters(join(dir, 'net.params'));
+  tb.saveStates(join(dir, 'trainer.states'));
+  nd.random.seed(999);
+  const c = makeNet();
+  c.loadParameters(join(dir, 'net.params'));
+  const tc = new Trainer(c.collectParams(), 'adam', { learningRate: 0.05 });
+  tc.loadStates(join(dir, 'trainer.states'));
+  const lc = new DataLoader(ds, { batchSize: 5, shuffle: true });
+  for (let e = 1; e < 3; e++) epoch(c, tc, lc);
+  assert.deepEqual(paramsOf(c), paramsOf(a));
+
+  // Without restoring the generator the resumed run differs (so the test above is not vacuous).
+  nd.random.seed(999);
+  const d = makeNet();
+  d.loadParameters(join(dir, 'net.params'));
+  const td = new Trainer(d.collectParams(), 'adam', { learningRate: 0.05 });
+  td.loadStates(join(dir, 'trainer.states'), { restoreRandomState: false });
+  for (let e = 1; e < 3; e++) epoch(d, td, new DataLoader(ds, { batchSize: 5, shuffle: true }));
+  assert.notDeepEqual(paramsOf(d), paramsOf(a));
+
+  // A checkpoint whose generator state is damaged is refused before anything changes.
+  const { tensors, metadata } = readSafetensors(join(dir, 'trainer.states'));
+  assert.equal(JSON.parse(metadata.random).algorithm, 'xoshiro128**');
+  saveSafetensors(join(dir, 'bad.states'), tensors, { ...metadata, random: '{"algorithm":"xoshiro128**","s":[0,0,0,0],"spare":null}' });
+  const st = nd.random.getState();
+  assert.throws(() => tc.loadStates(join(dir, 'bad.states')), /'.*bad\.states' has an unusable random generator state: .*all zeros/);
+  assert.deepEqual(nd.random.getState(), st);
+  tc.loadStates(join(dir, 'bad.states'), { restoreRandomState: false }); // the optimizer state alone is fine
 });

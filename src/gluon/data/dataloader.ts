@@ -22,8 +22,46 @@ export interface DataLoaderOptions<B = any> {
   batchSampler?: Sampler<number[]>;
   /** Turns a list of samples into a batch (default: `defaultBatchify`). */
   batchify?: (samples: any[]) => B;
-  /** Accepted for Gluon compatibility; batches are built on the calling thread. */
+  /**
+   * Accepted for Gluon compatibility but does nothing: batches are built on the calling thread
+   * (gathering a batch from the big arrays is a row copy per sample, cheap next to a training
+   * step). A value above 0 emits one process warning (code D2L_NUM_WORKERS_IGNORED) per process.
+   */
   numWorkers?: number;
+}
+
+/**
+ * A batch size larger than the data set: with `lastBatch: 'discard'` or `'rollover'` an epoch
+ * would yield no batch; for a shuffling (training) loader it is an error under
+ * `setLargeBatchPolicy('error')` (the CLI's setting).
+ * @example try { new DataLoader(ds, { batchSize: 1e6, lastBatch: 'discard' }); } catch (e) { if (e instanceof BatchSizeError) ... }
+ */
+export class BatchSizeError extends ValueError {}
+
+let largeBatchPolicy: 'warn' | 'error' = 'warn';
+const warned = new Set<string>();
+
+/** Emits a process warning once per process per code. */
+function warnOnce(code: string, message: string): void {
+  if (warned.has(code)) return;
+  warned.add(code);
+  process.emitWarning(message, { code });
+}
+
+/**
+ * What a shuffling DataLoader with `lastBatch: 'keep'` does when its batch size is larger than the
+ * data set (each epoch is then one short batch, and a step that divides by the batch size, as
+ * `trainer.step(batchSize)` or `d2l.sgd` do, takes a much smaller step than intended): `warn`
+ * (the default; a process warning, code D2L_BATCH_LARGER_THAN_DATA, once per process) or `error`
+ * (a BatchSizeError; the `d2l-ts` command line sets this).
+ *
+ * @example
+ * gluon.data.setLargeBatchPolicy('error');
+ */
+export function setLargeBatchPolicy(policy: 'warn' | 'error'): void {
+  if (policy !== 'warn' && policy !== 'error')
+    throw new ValueError(`setLargeBatchPolicy: the policy must be 'warn' or 'error', got ${JSON.stringify(policy)}`);
+  largeBatchPolicy = policy;
 }
 
 /**
@@ -68,7 +106,36 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
         throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
       if (opts.sampler && opts.shuffle) throw new ValueError('DataLoader: shuffle must not be given together with sampler');
       const sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(dataset.length) : new SequentialSampler(dataset.length));
-      this.batchSampler = new BatchSampler(sampler, opts.batchSize, opts.lastBatch ?? 'keep');
+      const lastBatch = opts.lastBatch ?? 'keep';
+      const n = sampler.length;
+      if (n > 0 && opts.batchSize > n) {
+        const what = `DataLoader: batchSize ${opts.batchSize} is larger than the data set (${n} samples)`;
+        if (lastBatch === 'discard')
+          throw new BatchSizeError(`${what}: with lastBatch 'discard' every epoch would yield no batch; use a batchSize of at most ${n}`);
+        if (lastBatch === 'rollover')
+          throw new BatchSizeError(
+            `${what}: with lastBatch 'rollover' most epochs would yield no batch (one every ${Math.ceil(opts.batchSize / n)} epochs); ` +
+              `use a batchSize of at most ${n}`,
+          );
+        if (opts.shuffle || opts.sampler) {
+          const why =
+            `${what}: each epoch is one batch of ${n}, and a step that divides by the batch size (trainer.step(batchSize), ` +
+            `d2l.sgd) takes a ${(opts.batchSize / n).toFixed(1)}x smaller step than intended; use a batchSize of at most ${n}`;
+          if (largeBatchPolicy === 'error') throw new BatchSizeError(why);
+          warnOnce('D2L_BATCH_LARGER_THAN_DATA', why);
+        }
+      }
+      this.batchSampler = new BatchSampler(sampler, opts.batchSize, lastBatch);
+    }
+    if (opts.numWorkers !== undefined) {
+      if (!Number.isInteger(opts.numWorkers) || opts.numWorkers < 0)
+        throw new ValueError(`DataLoader: numWorkers must be a non-negative integer, got ${opts.numWorkers}`);
+      if (opts.numWorkers > 0)
+        warnOnce(
+          'D2L_NUM_WORKERS_IGNORED',
+          `DataLoader: numWorkers (${opts.numWorkers}) is accepted for Gluon compatibility but does nothing: ` +
+            'batches are built on the calling thread',
+        );
     }
     this.batchify = opts.batchify ?? null;
   }

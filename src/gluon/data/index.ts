@@ -10,7 +10,7 @@
  */
 export { Dataset, SimpleDataset, ArrayDataset, applyTransform } from './dataset.js';
 export type { Transform, TransformBlock, ArrayLikeData, BatchSource } from './dataset.js';
-export { DataLoader } from './dataloader.js';
+export { DataLoader, BatchSizeError, setLargeBatchPolicy } from './dataloader.js';
 export type { DataLoaderOptions } from './dataloader.js';
 export { SequentialSampler, RandomSampler, BatchSampler } from './sampler.js';
 export type { Sampler, LastBatch } from './sampler.js';

@@ -1,6 +1,7 @@
 /**
  * Samplers: the order in which a DataLoader visits a data set (Gluon's gluon.data.sampler).
- * Random orders come from the library's seeded generator, so `nd.random.seed(n)` reproduces them.
+ * Random orders come from the library's seeded generator, so `nd.random.seed(n)` reproduces them
+ * and `nd.random.getState()` / `setState` (saved by `trainer.saveStates`) resume them.
  */
 import { ValueError } from '../../core/errors.js';
 import { globalRandom } from '../../ndarray/random.js';
