@@ -26,6 +26,8 @@ export interface Evictable extends Storage {
  * rare next to the kernels. D2L_CPU_EVICT_BYTES overrides it; 0 turns eviction off.
  */
 const DEFAULT_PASS_BYTES = 1 << 20;
+/** A pass also runs after this many allocations (small arrays: a pass walks the resident list). */
+const PASS_COUNT = 4096;
 
 /**
  * Moves storages that nobody but the garbage collector holds (every reference is a handle only
@@ -38,7 +40,7 @@ const DEFAULT_PASS_BYTES = 1 << 20;
  * ArrayBuffer allocation itself triggers, also inside a synchronous loop). A handle the user
  * still holds stays valid: the next read or write moves the bytes back (`readmit`).
  *
- * Which: a pass runs after every `passBytes` of allocation and evicts the storages untouched
+ * Which: a pass runs after every `passBytes` (or 4096 arrays) of allocation and evicts the storages untouched
  * since the previous pass (the least recently used of them first); anything read or written
  * since then stays, so a loop's parameters and data set never move while garbage leaves within
  * two passes. When the heap is exhausted, every evictable storage goes.
@@ -48,6 +50,7 @@ export class Evictor {
   clock = 1;
   private head: Evictable | null = null;
   private sinceLastPass = 0;
+  private allocsSinceLastPass = 0;
   private lastPassClock = 0;
   readonly passBytes: number;
   /** Counters for nd.memory() and tests. */
@@ -66,7 +69,7 @@ export class Evictor {
   admit(s: Evictable): void {
     this.link(s);
     s.lastUse = this.clock++;
-    if (this.passBytes > 0 && (this.sinceLastPass += s.byteLength) >= this.passBytes) this.pass(false);
+    if (this.passBytes > 0 && ((this.sinceLastPass += s.byteLength) >= this.passBytes || ++this.allocsSinceLastPass >= PASS_COUNT)) this.pass(false);
   }
 
   /** A freed storage leaves the list. */
@@ -79,6 +82,7 @@ export class Evictor {
     const since = all ? this.clock : this.lastPassClock;
     this.lastPassClock = this.clock;
     this.sinceLastPass = 0;
+    this.allocsSinceLastPass = 0;
     let freed = 0;
     for (let s = this.head; s !== null; ) {
       const next = s.nextResident;
