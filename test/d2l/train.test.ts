@@ -110,7 +110,8 @@ test('trainCh3 keeps memory flat: no arrays left per step or epoch', async () =>
   await d2l.trainCh3(net, data, data, crossEntropy, 3, 10, [W, b], 0.1, null, opts);
   const after = nd.memory();
   assert.equal(after.arrays, before.arrays, `live arrays ${before.arrays} -> ${after.arrays}`);
-  assert.equal(after.bytes, before.bytes);
+  // Resident bytes may fall (arrays only the garbage collector holds move out of the heap), never grow.
+  assert.ok(after.bytes <= before.bytes, `heap bytes ${before.bytes} -> ${after.bytes}`);
 });
 
 test('ProgressBar: disabled bars do nothing; progressEnabled respects an explicit false', () => {

@@ -2,7 +2,7 @@
 // synchronous job: arrays the user still holds stay valid, and the CPU heap stays flat.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { nd, autograd, gluon, init, type NDArray } from '../../src/index.js';
+import { nd, autograd, d2l, gluon, init, type NDArray } from '../../src/index.js';
 
 /** The CPU heap's live and reserved bytes, and the process's RSS. */
 function measure(): { live: number; reserved: number; rss: number } {
@@ -49,7 +49,15 @@ test('a 20,000-step Gluon MLP loop with no memory calls keeps the heap flat afte
 });
 
 /** The book's 5.10 batch_norm, transcribed with its names in camelCase. */
-function batchNorm(X: NDArray, gamma: NDArray, beta: NDArray, movingMean: NDArray, movingVar: NDArray, eps: number, momentum: number): NDArray[] {
+function batchNorm(
+  X: NDArray,
+  gamma: NDArray,
+  beta: NDArray,
+  movingMean: NDArray,
+  movingVar: NDArray,
+  eps: number,
+  momentum: number,
+): NDArray[] {
   let XHat: NDArray;
   if (!autograd.isTraining()) {
     XHat = X.sub(movingMean).div(nd.sqrt(movingVar.add(eps)));
@@ -62,7 +70,9 @@ function batchNorm(X: NDArray, gamma: NDArray, beta: NDArray, movingMean: NDArra
       variance = X.sub(mean).square().mean({ axis: 0 });
     } else {
       mean = X.mean({ axis: [0, 2, 3], keepdims: true });
-      variance = X.sub(mean).square().mean({ axis: [0, 2, 3], keepdims: true });
+      variance = X.sub(mean)
+        .square()
+        .mean({ axis: [0, 2, 3], keepdims: true });
     }
     XHat = X.sub(mean).div(nd.sqrt(variance.add(eps)));
     movingMean = movingMean.mul(momentum).add(mean.mul(1.0 - momentum));
@@ -177,7 +187,9 @@ test("3.2's scratch loop (its own dataIter and sgd) keeps the heap flat", () => 
       }
     }
   }
-  const trainL = squaredLoss(linreg(features, w, b), labels).mean().asScalar();
+  const trainL = squaredLoss(linreg(features, w, b), labels)
+    .mean()
+    .asScalar();
   assert.ok(trainL < 1e-3, `loss ${trainL}`);
   assert.ok(Math.abs(b.asScalar() - trueB) < 0.05);
   assert.ok(late.reserved <= early.reserved, `reserved: peak ${early.reserved} in epochs 11-30, ${late.reserved} in 31-60`);
@@ -222,5 +234,70 @@ test('`for (const [X, y] of testIter) break;` leaves X valid after the loop', ()
     break;
   }
   for (let k = 0; k < 200; k++) nd.random.normal(0, 1, [256, 256]).sum().asScalar();
-  assert.deepEqual(X!.toArray(), [[0, 1], [2, 3], [4, 5], [6, 7]]);
+  assert.deepEqual(X!.toArray(), [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+  ]);
+});
+
+test("6.4's scratch RNN with consecutive sampling carries its state with the book's `s.detach()` line: memory flat, no backward into the previous batch", () => {
+  nd.random.seed(7);
+  const vocabSize = 20;
+  const numHiddens = 16;
+  const batchSize = 4;
+  const numSteps = 5;
+  const corpusIndices = Array.from({ length: 4000 }, (_, i) => (i * 7 + (i >> 3)) % vocabSize);
+  const params = d2l.getRnnParams(vocabSize, numHiddens, vocabSize);
+  const rnn = (inputs: NDArray[], state: NDArray[], params: NDArray[]): [NDArray[], NDArray[]] => {
+    const [Wxh, Whh, bh, Whq, bq] = params;
+    let [H] = state;
+    const outputs: NDArray[] = [];
+    for (const X of inputs) {
+      H = nd.tanh(nd.dot(X, Wxh).add(nd.dot(H, Whh)).add(bh));
+      outputs.push(nd.dot(H, Whq).add(bq));
+    }
+    return [outputs, [H]];
+  };
+  const lossOf = (X: NDArray, Y: NDArray, state: NDArray[]): [NDArray, NDArray[]] => {
+    const inputs = d2l.toOnehot(X, vocabSize);
+    const [outputs, newState] = rnn(inputs, state, params);
+    const y = Y.T.reshape([-1]);
+    return [d2l.softmaxCrossEntropy(nd.concat(outputs, { dim: 0 }), y).mean(), newState];
+  };
+  const early = { live: 0, reserved: 0 };
+  const late = { live: 0, reserved: 0 };
+  let checked = 0;
+  for (let epoch = 1; epoch <= 12; epoch++) {
+    let state: NDArray[] = d2l.initRnnState(batchSize, numHiddens);
+    let batch = 0;
+    for (const [X, Y] of d2l.dataIterConsecutive(corpusIndices, batchSize, numSteps)) {
+      for (const s of state) s.detach(); // the book's line: its result is discarded, as in MXNet
+      const [l, newState] = autograd.record(() => lossOf(X, Y, state));
+      l.backward();
+      if (epoch === 2 && batch > 0 && batch % 50 === 0) {
+        // The same step from a fresh copy of the state: equal gradients mean backward stopped at it.
+        const grads = params.map((p) => Array.from(p.grad.dataSync()));
+        const fresh = state.map((s) => nd.array(s.toArray() as number[][]));
+        const [l2] = autograd.record(() => lossOf(X, Y, fresh));
+        l2.backward();
+        params.forEach((p, i) => assert.deepEqual(Array.from(p.grad.dataSync()), grads[i]));
+        checked++;
+      }
+      d2l.gradClipping(params, 0.01);
+      d2l.sgd(params, 100, 1);
+      state = newState;
+      batch++;
+      if (epoch > 2) {
+        const m = measure();
+        const into = epoch <= 7 ? early : late;
+        into.live = Math.max(into.live, m.live);
+        into.reserved = Math.max(into.reserved, m.reserved);
+      }
+    }
+  }
+  assert.ok(checked >= 2);
+  assert.ok(late.reserved <= early.reserved, `reserved: peak ${early.reserved} in epochs 3-7, ${late.reserved} in 8-12`);
+  assert.ok(late.live <= early.live + 256 * 1024, `live: peak ${early.live} in epochs 3-7, ${late.live} in 8-12`);
 });

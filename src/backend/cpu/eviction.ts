@@ -69,7 +69,8 @@ export class Evictor {
   admit(s: Evictable): void {
     this.link(s);
     s.lastUse = this.clock++;
-    if (this.passBytes > 0 && ((this.sinceLastPass += s.byteLength) >= this.passBytes || ++this.allocsSinceLastPass >= PASS_COUNT)) this.pass(false);
+    if (this.passBytes > 0 && ((this.sinceLastPass += s.byteLength) >= this.passBytes || ++this.allocsSinceLastPass >= PASS_COUNT))
+      this.pass(false);
   }
 
   /** A freed storage leaves the list. */
@@ -84,7 +85,7 @@ export class Evictor {
     this.sinceLastPass = 0;
     this.allocsSinceLastPass = 0;
     let freed = 0;
-    for (let s = this.head; s !== null; ) {
+    for (let s = this.head; s !== null;) {
       const next = s.nextResident;
       if (s.lastUse < since && s.watched > 0 && s.refs === s.watched) freed += this.evict(s);
       s = next;
