@@ -35,8 +35,9 @@ class Rev<O> {
 class Exp { @inline u(x: v128, k: usize): v128 { return vexp(x, k); } }
 class Tanh { @inline u(x: v128, k: usize): v128 { return vtanh(x, k); } }
 class Sigmoid { @inline u(x: v128, k: usize): v128 { return vsigmoid(x, k); } }
-// relu as x > 0 ? x : 0, so NaN maps to 0 like the reference kernel
-class Relu { @inline u(x: v128, k: usize): v128 { return v128.and(x, f32x4.gt(x, f32x4.splat(0))); } }
+// relu as x <= 0 ? 0 : x, clearing the lanes where x <= 0: NaN (which compares false) stays NaN
+// like the reference kernel, and -0 becomes 0
+class Relu { @inline u(x: v128, k: usize): v128 { return v128.andnot(x, f32x4.le(x, f32x4.splat(0))); } }
 class Neg { @inline u(x: v128, k: usize): v128 { return f32x4.neg(x); } }
 class Abs { @inline u(x: v128, k: usize): v128 { return f32x4.abs(x); } }
 class Square { @inline u(x: v128, k: usize): v128 { return f32x4.mul(x, x); } }

@@ -1,6 +1,7 @@
 // record/pause/train and predict mode, and the backward pass: a topological walk of the tape
 // calling each gradient rule and summing gradients per array.
-import { AutogradError, ShapeError } from '../core/errors.js';
+import { AutogradError, ShapeError, ValueError } from '../core/errors.js';
+import { checkOptions } from '../core/options.js';
 import { shapeStr, shapesEqual } from '../core/shape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { onesLike } from '../ndarray/creation.js';
@@ -137,8 +138,11 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   for (const h of heads)
     if (!h._node && h._gradReq === 'null')
       throw new AutogradError(
-        `backward: the array of shape ${shapeStr(h.shape)} was not computed inside autograd.record() from ` +
-          `arrays with attached gradients, so there is nothing to differentiate (call x.attachGrad() and run the forward pass inside record())`,
+        h._graphFreed
+          ? `backward: the graph that computed the array of shape ${shapeStr(h.shape)} was already freed by an earlier ` +
+              `backward pass; pass { retainGraph: true } to the first backward() to run backward through it again, or record the forward pass again`
+          : `backward: the array of shape ${shapeStr(h.shape)} was not computed inside autograd.record() from ` +
+              `arrays with attached gradients, so there is nothing to differentiate (call x.attachGrad() and run the forward pass inside record())`,
       );
   const order = topoSort(heads);
   const grads = new Map<NDArray, NDArray>();
@@ -254,6 +258,7 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
       if (a._node) {
         releaseNode(a._node);
         a._node = null;
+        a._graphFreed = true;
       }
   return result;
 }
@@ -350,13 +355,45 @@ export function backward(heads: NDArray[], opts: BackwardOptions = {}): void {
  * x.attachGrad();
  * const y = autograd.record(() => x.mul(x).mul(x));
  * const [dy] = autograd.grad([y], [x], { createGraph: true, retainGraph: true }); // 3x²
+ * const dx = autograd.grad(y, x); // single arrays, as MXNet: one gradient back
  */
-export function grad(heads: NDArray[], variables: NDArray[], opts: BackwardOptions = {}): NDArray[] {
+export function grad(heads: NDArray | NDArray[], variables: NDArray, opts?: GradOptions): NDArray;
+export function grad(heads: NDArray | NDArray[], variables: NDArray[], opts?: GradOptions): NDArray[];
+export function grad(headsIn: NDArray | NDArray[], variablesIn: NDArray | NDArray[], opts: GradOptions = {}): NDArray | NDArray[] {
+  checkOptions('autograd.grad', opts, GRAD_KEYS);
+  const heads = arrayList('heads', headsIn);
+  const variables = arrayList('variables', variablesIn);
+  const hg = opts.headGrads as unknown;
+  let headGrads: (NDArray | null)[] | undefined;
+  if (hg && (hg as { __isNDArray?: unknown }).__isNDArray) headGrads = [hg as NDArray];
+  else if (hg !== undefined && hg !== null) {
+    if (!Array.isArray(hg) || hg.length !== heads.length)
+      throw new ValueError(`autograd.grad: headGrads must hold one entry (an NDArray or null) per head, ${heads.length} here`);
+    headGrads = hg;
+  }
+  const single = !Array.isArray(variablesIn);
   for (const v of variables)
     if (v._gradReq === 'null' && !v._node)
       throw new AutogradError(
         `autograd.grad: a variable of shape ${shapeStr(v.shape)} has no attached gradient; call attachGrad() on it before recording`,
       );
-  const res = runBackward(heads, opts, variables);
-  return variables.map((v) => keep(res.get(v) ?? v.zerosLike()));
+  const res = runBackward(heads, { ...opts, headGrads }, variables);
+  const out = variables.map((v) => keep(res.get(v) ?? v.zerosLike()));
+  return single ? out[0] : out;
+}
+
+/** Options of autograd.grad. */
+export type GradOptions = Omit<BackwardOptions, 'headGrads'> & { headGrads?: (NDArray | null)[] | NDArray | null };
+const GRAD_KEYS = ['headGrads', 'retainGraph', 'createGraph', 'trainMode'];
+
+/** `x` as a list of NDArrays: one array alone becomes a list of one, as MXNet's autograd.grad accepts. */
+function arrayList(what: string, x: unknown): NDArray[] {
+  const list = Array.isArray(x) ? x : [x];
+  if (list.length === 0) throw new ValueError(`autograd.grad: ${what} must not be empty`);
+  for (const a of list)
+    if (!a || typeof a !== 'object' || !(a as { __isNDArray?: unknown }).__isNDArray)
+      throw new ValueError(
+        `autograd.grad: ${what} must be an NDArray or a list of NDArrays, got ${Array.isArray(a) ? 'a nested list' : typeof a}`,
+      );
+  return list as NDArray[];
 }

@@ -67,6 +67,44 @@ export function floatTypeOf(d: DType): DType {
   return isFloat(d) ? d : 'float32';
 }
 
+const INT_RANGE: Partial<Record<DType, [number, number]>> = { uint8: [0, 255], int32: [-2147483648, 2147483647] };
+
+/**
+ * Throws a DTypeError unless every JS number in `values` can be stored in `dtype` as written:
+ * for integer dtypes it must be finite and within range after truncation toward zero (numpy 2's
+ * `np.array(..., dtype)`: 1.7 -> 1, but 300 into uint8 or NaN into int32 is an error); for bool
+ * it must be 0 or 1. Float dtypes take anything. Casting an existing array with `astype` wraps
+ * instead (docs/DESIGN.md, "Dtype conversions").
+ *
+ * @example
+ * checkValuesFit('array', [300], 'uint8'); // DTypeError: array: the value 300 ... does not fit uint8
+ */
+export function checkValuesFit(op: string, values: ArrayLike<number>, dtype: DType): void {
+  if (isFloat(dtype)) return;
+  const n = values.length;
+  if (dtype === 'bool') {
+    for (let i = 0; i < n; i++) {
+      const v = values[i];
+      if (v !== 0 && v !== 1)
+        throw new DTypeError(
+          `${op}: the value ${v}${n > 1 ? ` (at flat index ${i})` : ''} does not fit dtype bool, which holds 0/1 (false/true); ` +
+            `compare instead (nd.array(values).notEqual(0)) or cast (.astype('bool'), non-zero -> 1)`,
+        );
+    }
+    return;
+  }
+  const [lo, hi] = INT_RANGE[dtype]!;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    // Truncation toward zero keeps (lo - 1, hi + 1) inside [lo, hi]; NaN fails both comparisons.
+    if (!(v > lo - 1 && v < hi + 1))
+      throw new DTypeError(
+        `${op}: the value ${v}${n > 1 ? ` (at flat index ${i})` : ''} does not fit dtype ${dtype} (integers ${lo}..${hi}); ` +
+          `create a float array and cast it with .astype('${dtype}') to wrap as numpy's astype does`,
+      );
+  }
+}
+
 /** Infers the dtype of a typed array given to `nd.array`. */
 export function dtypeOfTypedArray(a: ArrayLike<number>): DType | undefined {
   if (a instanceof Float32Array) return 'float32';

@@ -5,7 +5,8 @@ import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
 import { type Context, currentContext } from '../ndarray/context.js';
 import { keep } from '../ndarray/memory.js';
-import type { GradReq, NDArray } from '../ndarray/ndarray.js';
+import { checkGradReq, type GradReq, type NDArray } from '../ndarray/ndarray.js';
+import { checkOptions } from '../core/options.js';
 import { zeros } from '../ndarray/creation.js';
 import { Uniform } from './init.js';
 
@@ -43,6 +44,8 @@ export interface ParameterOptions {
   /** Whether the optimizer may update it (false for e.g. BatchNorm running statistics). */
   differentiable?: boolean;
 }
+
+const PARAMETER_KEYS = ['shape', 'dtype', 'init', 'gradReq', 'lrMult', 'wdMult', 'differentiable'];
 
 /** Options of `Parameter.initialize` and `Block.initialize`. */
 export interface InitializeOptions {
@@ -93,9 +96,10 @@ export class Parameter {
     public name: string,
     opts: ParameterOptions = {},
   ) {
+    checkOptions(`Parameter '${name}'`, opts, PARAMETER_KEYS);
     this.shape = [...(opts.shape ?? [])];
     this.dtype = opts.dtype ?? 'float32';
-    this.gradReq = opts.differentiable === false ? 'null' : (opts.gradReq ?? 'write');
+    this.gradReq = opts.differentiable === false ? 'null' : checkGradReq(`Parameter '${name}'`, opts.gradReq ?? 'write');
     this.lrMult = opts.lrMult ?? 1;
     this.wdMult = opts.wdMult ?? 1;
     this.init = opts.init;
@@ -251,6 +255,7 @@ export class Parameter {
 
   /** Changes how backward() writes the gradient ('write', 'add' or 'null'). @example p.setGradReq('add') */
   setGradReq(req: GradReq): void {
+    checkGradReq(`Parameter '${this.name}'.setGradReq`, req);
     if (req !== 'null' && !this.differentiable)
       throw new ValueError(`Parameter '${this.name}' is not differentiable (e.g. a running statistic) and cannot take gradReq '${req}'`);
     this.gradReq = req;

@@ -1,9 +1,10 @@
 // Creating arrays: nd.array from nested lists or typed arrays, zeros, ones, full, arange, eye, linspace.
-import { checkDType, dtypeOfTypedArray, type DType } from '../core/dtype.js';
+import { checkDType, checkValuesFit, dtypeOfTypedArray, type DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
+import { checkOptions } from '../core/options.js';
 import { checkShape, shapeStr, sizeOf, type Shape } from '../core/shape.js';
 import { full as fullOp } from '../ops/movement.js';
-import { type Context, currentContext } from './context.js';
+import { Context, currentContext } from './context.js';
 import { NDArray } from './ndarray.js';
 
 export interface CreateOptions {
@@ -11,10 +12,27 @@ export interface CreateOptions {
   ctx?: Context;
 }
 
+const CREATE_KEYS = ['dtype', 'ctx'];
+const ARRAY_KEYS = ['dtype', 'ctx', 'shape'];
+const LINSPACE_KEYS = ['dtype', 'ctx', 'endpoint'];
+
+/**
+ * The options argument of a creation function, checked; a Context alone stands for `{ ctx }`, as
+ * MXNet's positional `ctx` (`nd.zeros(shape, ctx)`).
+ */
+function createOpts<T extends CreateOptions>(op: string, opts: T | Context | undefined, keys: readonly string[]): T {
+  if (opts instanceof Context) return { ctx: opts } as T;
+  checkOptions(op, opts, keys);
+  return opts ?? ({} as T);
+}
+
 /** @internal A new array holding a copy of `data` (already in row-major order). */
 export function fromData(data: ArrayLike<number>, shape: Shape, dtype: DType, ctx: Context): NDArray {
   return NDArray._fromData(data, shape, dtype, ctx);
 }
+
+/** The most elements one array may have (2^31 - 1: typed-array lengths and int32 indices). */
+const MAX_ELEMENTS = 2147483647;
 
 export type NestedNumbers = number | boolean | readonly NestedNumbers[];
 
@@ -26,7 +44,11 @@ export type NestedNumbers = number | boolean | readonly NestedNumbers[];
  * const Y = nd.array([[2, 1, 4, 3], [1, 2, 3, 4], [4, 3, 2, 1]]);
  * nd.array(new Int32Array([1, 2]), { shape: [2, 1] });
  */
-export function array(data: NestedNumbers | ArrayLike<number> | NDArray, opts: CreateOptions & { shape?: number[] } = {}): NDArray {
+export function array(
+  data: NestedNumbers | ArrayLike<number> | NDArray,
+  options?: (CreateOptions & { shape?: number[] }) | Context,
+): NDArray {
+  const opts = createOpts('array', options, ARRAY_KEYS);
   const ctx = opts.ctx ?? currentContext();
   if (data instanceof NDArray) {
     const c = data.copyto(ctx);
@@ -45,6 +67,7 @@ export function array(data: NestedNumbers | ArrayLike<number> | NDArray, opts: C
     const flat = data as ArrayLike<number>;
     const shape = opts.shape ? checkShape(opts.shape, 'array') : [flat.length];
     if (sizeOf(shape) !== flat.length) throw new ShapeError(`array: ${flat.length} values do not fill the shape ${shapeStr(shape)}`);
+    if (dtype === 'bool' || dtype !== dtypeOfTypedArray(flat)) checkValuesFit('array', flat, dtype);
     return fromData(flat, shape, dtype, ctx);
   }
   const shape: number[] = [];
@@ -71,6 +94,7 @@ export function array(data: NestedNumbers | ArrayLike<number> | NDArray, opts: C
   const finalShape = opts.shape ? checkShape(opts.shape, 'array') : shape;
   if (sizeOf(finalShape) !== flat.length)
     throw new ShapeError(`array: ${flat.length} values do not fill the shape ${shapeStr(finalShape)}`);
+  checkValuesFit('array', flat, dtype);
   return fromData(flat, finalShape, dtype, ctx);
 }
 
@@ -78,16 +102,24 @@ export function array(data: NestedNumbers | ArrayLike<number> | NDArray, opts: C
  * An array of `shape` filled with `value`.
  * @example nd.full([2, 3], 7).toArray(); // [[7, 7, 7], [7, 7, 7]]
  */
-export function full(shape: number | readonly number[], value: number, opts: CreateOptions = {}): NDArray {
-  return fullOp(checkShape(shape, 'full'), value, checkDType(opts.dtype ?? 'float32', 'full'), opts.ctx ?? currentContext());
+export function full(shape: number | readonly number[], value: number, options?: CreateOptions | Context): NDArray {
+  return fillWith('full', shape, value, options);
 }
 /** Zeros. @example nd.zeros([2, 3, 4]) */
-export function zeros(shape: number | readonly number[], opts: CreateOptions = {}): NDArray {
-  return full(shape, 0, opts);
+export function zeros(shape: number | readonly number[], opts?: CreateOptions | Context): NDArray {
+  return fillWith('zeros', shape, 0, opts);
 }
 /** Ones. @example nd.ones([3, 4]) */
-export function ones(shape: number | readonly number[], opts: CreateOptions = {}): NDArray {
-  return full(shape, 1, opts);
+export function ones(shape: number | readonly number[], opts?: CreateOptions | Context): NDArray {
+  return fillWith('ones', shape, 1, opts);
+}
+function fillWith(op: string, shape: number | readonly number[], value: number, options?: CreateOptions | Context): NDArray {
+  const opts = createOpts(op, options, CREATE_KEYS);
+  const dtype = checkDType(opts.dtype ?? 'float32', op);
+  if (typeof value !== 'number' && typeof value !== 'boolean')
+    throw new ValueError(`${op}: the fill value must be a number, got ${typeof value} ${String(value)}`);
+  checkValuesFit(op, [Number(value)], dtype);
+  return fullOp(checkShape(shape, op), Number(value), dtype, opts.ctx ?? currentContext());
 }
 /** Zeros with x's shape, dtype and context. @example nd.zerosLike(x) */
 export function zerosLike(x: NDArray): NDArray {
@@ -102,20 +134,30 @@ export function onesLike(x: NDArray): NDArray {
  * Evenly spaced values in [start, stop) (`arange(n)` counts from 0); float32 by default as MXNet.
  * @example nd.arange(12).reshape([3, 4]); nd.arange(-8, 8, 0.1)
  */
-export function arange(start: number, stop?: number, step = 1, opts: CreateOptions = {}): NDArray {
-  if (stop === undefined) [start, stop] = [0, start];
+export function arange(start: number, stop?: number | null, step = 1, options?: CreateOptions | Context): NDArray {
+  const opts = createOpts('arange', options, CREATE_KEYS);
+  if (stop === undefined || stop === null) [start, stop] = [0, start];
   if (step === 0 || !Number.isFinite(step)) throw new ValueError(`arange: step must be a non-zero finite number, got ${step}`);
+  if (!Number.isFinite(start) || !Number.isFinite(stop))
+    throw new ValueError(`arange: start and stop must be finite numbers, got start=${start}, stop=${stop}`);
   const n = Math.max(0, Math.ceil((stop - start) / step));
+  if (n > MAX_ELEMENTS)
+    throw new ValueError(`arange: [${start}, ${stop}) with step ${step} has ${n} elements, more than an array can hold (${MAX_ELEMENTS})`);
+  const dtype = checkDType(opts.dtype ?? 'float32', 'arange');
   const vals = new Float64Array(n);
   for (let i = 0; i < n; i++) vals[i] = start + i * step;
-  return fromData(vals, [n], checkDType(opts.dtype ?? 'float32', 'arange'), opts.ctx ?? currentContext());
+  checkValuesFit('arange', vals, dtype);
+  return fromData(vals, [n], dtype, opts.ctx ?? currentContext());
 }
 
 /**
  * `num` evenly spaced values from start to stop (inclusive unless `endpoint: false`).
  * @example nd.linspace(0, 1, 5).toArray(); // [0, 0.25, 0.5, 0.75, 1]
  */
-export function linspace(start: number, stop: number, num: number, opts: CreateOptions & { endpoint?: boolean } = {}): NDArray {
+export function linspace(start: number, stop: number, num: number, options?: (CreateOptions & { endpoint?: boolean }) | Context): NDArray {
+  const opts = createOpts('linspace', options, LINSPACE_KEYS);
+  if (!Number.isFinite(start) || !Number.isFinite(stop))
+    throw new ValueError(`linspace: start and stop must be finite numbers, got start=${start}, stop=${stop}`);
   if (!Number.isInteger(num) || num < 0) throw new ValueError(`linspace: num must be a non-negative integer, got ${num}`);
   const endpoint = opts.endpoint ?? true;
   const div = endpoint ? num - 1 : num;
@@ -123,14 +165,17 @@ export function linspace(start: number, stop: number, num: number, opts: CreateO
   const vals = new Float64Array(num);
   for (let i = 0; i < num; i++) vals[i] = start + i * step;
   if (endpoint && num > 1) vals[num - 1] = stop;
-  return fromData(vals, [num], checkDType(opts.dtype ?? 'float32', 'linspace'), opts.ctx ?? currentContext());
+  const dtype = checkDType(opts.dtype ?? 'float32', 'linspace');
+  checkValuesFit('linspace', vals, dtype);
+  return fromData(vals, [num], dtype, opts.ctx ?? currentContext());
 }
 
 /**
  * An N x M matrix with ones on the k-th diagonal.
  * @example nd.eye(3).toArray(); // [[1, 0, 0], [0, 1, 0], [0, 0, 1]]
  */
-export function eye(N: number, M?: number, k = 0, opts: CreateOptions = {}): NDArray {
+export function eye(N: number, M?: number | null, k = 0, options?: CreateOptions | Context): NDArray {
+  const opts = createOpts('eye', options, CREATE_KEYS);
   const m = M ?? N;
   checkShape([N, m], 'eye');
   const vals = new Float64Array(N * m);

@@ -13,6 +13,12 @@ export type Index = IndexItem | readonly IndexItem[];
 type Parsed =
   { kind: 'int'; v: number } | { kind: 'slice'; a?: number; b?: number; c?: number } | { kind: 'ellipsis' } | { kind: 'newaxis' };
 
+/**
+ * A plain decimal integer, optionally negative: '1', '-1', '10'. JS's Number() also reads '0x1',
+ * '0b1', '1e1', '+1' and '1.0', none of which numpy accepts as an index.
+ */
+const INT = /^-?\d+$/;
+
 function parseItem(item: IndexItem, full: string): Parsed[] {
   if (item === null) return [{ kind: 'newaxis' }];
   if (typeof item === 'number') {
@@ -25,8 +31,8 @@ function parseItem(item: IndexItem, full: string): Parsed[] {
     if (t === '...') return { kind: 'ellipsis' } as Parsed;
     if (t === 'None' || t === 'newaxis') return { kind: 'newaxis' } as Parsed;
     if (!t.includes(':')) {
-      const v = Number(t);
-      if (t === '' || !Number.isInteger(v))
+      const v = INT.test(t) ? Number(t) : NaN;
+      if (!Number.isInteger(v))
         throw new IndexError(
           `index: cannot parse '${t}' in index ${full}; expected an integer, a slice like '1:3' or '::2', '...' or 'None'`,
         );
@@ -36,8 +42,12 @@ function parseItem(item: IndexItem, full: string): Parsed[] {
     if (parts.length > 3) throw new IndexError(`index: cannot parse slice '${t}' in index ${full}`);
     const num = (s: string | undefined): number | undefined => {
       if (s === undefined || s.trim() === '') return undefined;
-      const v = Number(s.trim());
-      if (!Number.isInteger(v)) throw new IndexError(`index: slice bound '${s}' in '${t}' is not an integer (in index ${full})`);
+      const b = s.trim();
+      const v = INT.test(b) ? Number(b) : NaN;
+      if (!Number.isInteger(v))
+        throw new IndexError(
+          `index: slice bound '${b}' in '${t}' is not an integer (plain decimal digits, e.g. 2 or -1; in index ${full})`,
+        );
       return v;
     };
     return { kind: 'slice', a: num(parts[0]), b: num(parts[1]), c: num(parts[2]) } as Parsed;

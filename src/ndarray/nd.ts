@@ -119,22 +119,23 @@ export function where(cond: NDArray, a: ArrayOrScalar, b: ArrayOrScalar): NDArra
   return E.where(cond, a, b);
 }
 
-/** @example nd.sum(X, { axis: 0, keepdims: true }) */
-export const sum = (x: NDArray, opts?: ReduceOptions) => R.reduce('sum', x, opts);
+// The reductions take their axis as an option or, as MXNet's positional argument, alone: nd.sum(X, 1).
+/** @example nd.sum(X, { axis: 0, keepdims: true }); nd.sum(X, 0) */
+export const sum = (x: NDArray, opts?: R.ReduceArg) => R.reduce('sum', x, opts);
 /** @example nd.mean(X) */
-export const mean = (x: NDArray, opts?: ReduceOptions) => R.mean(x, opts);
+export const mean = (x: NDArray, opts?: R.ReduceArg) => R.mean(x, opts);
 /** @example nd.prod(X) */
-export const prod = (x: NDArray, opts?: ReduceOptions) => R.reduce('prod', x, opts);
+export const prod = (x: NDArray, opts?: R.ReduceArg) => R.reduce('prod', x, opts);
 /** @example nd.max(X, { axis: 1 }) */
-export const max = (x: NDArray, opts?: ReduceOptions) => R.reduce('max', x, opts);
+export const max = (x: NDArray, opts?: R.ReduceArg) => R.reduce('max', x, opts);
 /** @example nd.min(X) */
-export const min = (x: NDArray, opts?: ReduceOptions) => R.reduce('min', x, opts);
-/** @example nd.argmax(yHat, { axis: 1 }) */
-export const argmax = (x: NDArray, opts?: { axis?: number | null; keepdims?: boolean }) => R.argReduce('argmax', x, opts);
+export const min = (x: NDArray, opts?: R.ReduceArg) => R.reduce('min', x, opts);
+/** @example nd.argmax(yHat, { axis: 1 }); nd.argmax(yHat, 1) */
+export const argmax = (x: NDArray, opts?: R.ArgReduceArg) => R.argReduce('argmax', x, opts);
 /** @example nd.argmin(X, { axis: 0 }) */
-export const argmin = (x: NDArray, opts?: { axis?: number | null; keepdims?: boolean }) => R.argReduce('argmin', x, opts);
-/** @example nd.norm(X) */
-export const norm = (x: NDArray, opts?: ReduceOptions & { ord?: 1 | 2 }) => R.norm(x, opts);
+export const argmin = (x: NDArray, opts?: R.ArgReduceArg) => R.argReduce('argmin', x, opts);
+/** The L2 norm; a number alone is `ord` (MXNet's norm(data, ord)). @example nd.norm(X); nd.norm(X, { axis: 1 }) */
+export const norm = (x: NDArray, opts?: (ReduceOptions & { ord?: 1 | 2 }) | 1 | 2 | null) => R.norm(x, opts);
 
 export const dot = L.dot;
 export const batchDot = L.batchDot;
@@ -157,7 +158,7 @@ export const broadcastTo = M.broadcastTo;
 /** @example nd.tile(X, [2, 1]) */
 export const tile = M.tile;
 /** @example nd.repeat(X, 2, { axis: 0 }) */
-export const repeat = (x: NDArray, repeats: number, opts: { axis?: number } = {}) => M.repeat(x, repeats, opts.axis);
+export const repeat = (x: NDArray, repeats: number, opts?: { axis?: number } | number) => x.repeat(repeats, opts);
 /** @example nd.split(X, 2, { axis: 1 }) */
 export const split = M.split;
 /**

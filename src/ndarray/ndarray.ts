@@ -17,8 +17,19 @@ import * as M from '../ops/movement.js';
 import * as L from '../ops/linalg.js';
 import * as I from '../ops/indexing.js';
 import type { Index } from './index-parse.js';
+import { checkOptions, positional } from '../core/options.js';
+
+const REPEAT_KEYS = ['axis'];
+const ATTACH_KEYS = ['gradReq'];
+const BACKWARD_KEYS = ['retainGraph', 'createGraph', 'trainMode'];
 
 export type GradReq = 'write' | 'add' | 'null';
+
+/** Throws unless `req` is a GradReq ('write', 'add' or 'null'); returns it. @example checkGradReq('attachGrad', 'add') */
+export function checkGradReq(op: string, req: unknown): GradReq {
+  if (req === 'write' || req === 'add' || req === 'null') return req;
+  throw new ValueError(`${op}: gradReq must be 'write', 'add' or 'null', got ${typeof req === 'string' ? `'${req}'` : String(req)}`);
+}
 export type Scalar = number;
 export type ArrayOrScalar = NDArray | number;
 export interface ReduceOptions {
@@ -41,6 +52,8 @@ export class NDArray implements View, Disposable {
   /** @internal */ _node: TapeNode | null = null;
   /** @internal */ _grad: NDArray | null = null;
   /** @internal */ _gradReq: GradReq = 'null';
+  /** @internal Whether a backward pass without retainGraph freed the graph this array was computed by. */
+  _graphFreed = false;
   private _disposed = false;
   /** @internal The tidy scope holding this handle (memory.ts), if any. */
   _scope: Set<NDArray> | null = null;
@@ -218,7 +231,8 @@ export class NDArray implements View, Disposable {
    */
   attachGrad(opts: { gradReq?: GradReq } = {}): void {
     this.checkAlive('attachGrad');
-    const req = opts.gradReq ?? 'write';
+    checkOptions('attachGrad', opts, ATTACH_KEYS);
+    const req = checkGradReq('attachGrad', opts.gradReq ?? 'write');
     if (req !== 'null' && !isFloat(this.dtype))
       throw new AutogradError(`attachGrad: ${this.dtype} arrays cannot have gradients; convert first with astype('float32')`);
     this._gradReq = req;
@@ -245,6 +259,12 @@ export class NDArray implements View, Disposable {
    */
   backward(headGrad?: NDArray | null, opts: { retainGraph?: boolean; createGraph?: boolean; trainMode?: boolean } = {}): void {
     this.checkAlive('backward');
+    if (headGrad !== undefined && headGrad !== null && !(headGrad instanceof NDArray))
+      throw new ValueError(
+        `backward: the first argument is the head gradient (an NDArray or null), got ${typeof headGrad}; ` +
+          `pass options second: y.backward(null, { retainGraph: true })`,
+      );
+    checkOptions('backward', opts, BACKWARD_KEYS);
     runBackward([this], { headGrads: [headGrad ?? null], ...opts });
   }
   /** The same values, cut off from the graph (no gradient flows back through it). */
@@ -426,30 +446,30 @@ export class NDArray implements View, Disposable {
   }
 
   // ---------------------------------------------------------------- reductions
-  sum(opts: ReduceOptions = {}): NDArray {
+  sum(opts?: R.ReduceArg): NDArray {
     return R.reduce('sum', this, opts);
   }
-  mean(opts: ReduceOptions = {}): NDArray {
+  mean(opts?: R.ReduceArg): NDArray {
     return R.mean(this, opts);
   }
-  prod(opts: ReduceOptions = {}): NDArray {
+  prod(opts?: R.ReduceArg): NDArray {
     return R.reduce('prod', this, opts);
   }
-  max(opts: ReduceOptions = {}): NDArray {
+  max(opts?: R.ReduceArg): NDArray {
     return R.reduce('max', this, opts);
   }
-  min(opts: ReduceOptions = {}): NDArray {
+  min(opts?: R.ReduceArg): NDArray {
     return R.reduce('min', this, opts);
   }
   /** Index of the largest element along `axis` (float32, as MXNet); the whole array flattened when axis is omitted. */
-  argmax(opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
+  argmax(opts?: R.ArgReduceArg): NDArray {
     return R.argReduce('argmax', this, opts);
   }
-  argmin(opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
+  argmin(opts?: R.ArgReduceArg): NDArray {
     return R.argReduce('argmin', this, opts);
   }
   /** The L2 norm (or `ord: 1`) over `axis` (all elements by default). */
-  norm(opts: ReduceOptions & { ord?: 1 | 2 } = {}): NDArray {
+  norm(opts?: (ReduceOptions & { ord?: 1 | 2 }) | 1 | 2 | null): NDArray {
     return R.norm(this, opts);
   }
 
@@ -485,10 +505,10 @@ export class NDArray implements View, Disposable {
   tile(reps: number | readonly number[]): NDArray {
     return M.tile(this, reps);
   }
-  repeat(repeats: number, opts: { axis?: number } = {}): NDArray {
-    return M.repeat(this, repeats, opts.axis);
+  repeat(repeats: number, opts?: { axis?: number } | number): NDArray {
+    return M.repeat(this, repeats, positional<{ axis?: number }>('repeat', opts, 'axis', REPEAT_KEYS).axis);
   }
-  split(numOutputs: number, opts: { axis?: number; squeezeAxis?: boolean } = {}): NDArray[] {
+  split(numOutputs: number, opts?: { axis?: number; squeezeAxis?: boolean } | number): NDArray[] {
     return M.split(this, numOutputs, opts);
   }
 
@@ -525,11 +545,11 @@ export class NDArray implements View, Disposable {
     return this;
   }
   /** Elements along `axis` at integer `indices`. */
-  take(indices: NDArray | number[], opts: { axis?: number } = {}): NDArray {
+  take(indices: NDArray | number[], opts?: { axis?: number } | number): NDArray {
     return I.take(this, indices, opts);
   }
   /** One element per row: `x.pick(y)` gives x[i, y[i]] (along `axis`, default -1). */
-  pick(index: NDArray, opts: { axis?: number; keepdims?: boolean } = {}): NDArray {
+  pick(index: NDArray, opts?: { axis?: number; keepdims?: boolean } | number): NDArray {
     return I.pick(this, index, opts);
   }
   oneHot(depth: number, opts: { onValue?: number; offValue?: number; dtype?: DType } = {}): NDArray {

@@ -1,6 +1,7 @@
 // Reading and writing by index: get/set with numpy-style indices, take, pick, one-hot, masks, and whole-array assignment.
 import type { DType } from '../core/dtype.js';
 import { IndexError, ShapeError, ValueError } from '../core/errors.js';
+import { checkOptions, positional } from '../core/options.js';
 import { broadcastShapes, contiguousStrides, normalizeAxis, shapeStr, shapesEqual } from '../core/shape.js';
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import { NDArray, type ArrayOrScalar } from '../ndarray/ndarray.js';
@@ -216,8 +217,10 @@ function toIndexArray(indices: NDArray | readonly number[], x: NDArray, len: num
  * @example
  * nd.take(nd.arange(6).reshape([3, 2]), nd.array([2, 0])).toArray(); // [[4, 5], [0, 1]]
  */
-export function take(x: NDArray, indices: NDArray | readonly number[], opts: { axis?: number } = {}): NDArray {
+export function take(x: NDArray, indices: NDArray | readonly number[], arg?: { axis?: number } | number): NDArray {
   x.checkAlive('take');
+  // MXNet's take(a, indices, axis, mode): the axis may come alone.
+  const opts = positional<{ axis?: number }>('take', arg, 'axis', ['axis']);
   if (x.ndim === 0) throw new ShapeError('take: cannot take from a 0-d array');
   const axis = normalizeAxis(opts.axis ?? 0, x.ndim, 'take');
   const idx = toIndexArray(indices, x, x.shape[axis], 'take');
@@ -248,8 +251,10 @@ export function take(x: NDArray, indices: NDArray | readonly number[], opts: { a
  * @example
  * nd.pick(nd.array([[0.1, 0.3, 0.6], [0.3, 0.2, 0.5]]), nd.array([0, 2])).toArray(); // [0.1, 0.5]
  */
-export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims?: boolean } = {}): NDArray {
+export function pick(x: NDArray, index: NDArray, arg?: { axis?: number; keepdims?: boolean } | number): NDArray {
   x.checkAlive('pick');
+  // MXNet's pick(data, index, axis, keepdims): the axis may come alone.
+  const opts = positional<{ axis?: number; keepdims?: boolean }>('pick', arg, 'axis', ['axis', 'keepdims']);
   index.checkAlive('pick');
   const axis = normalizeAxis(opts.axis ?? -1, x.ndim, 'pick');
   const rest = x.shape.filter((_, i) => i !== axis);
@@ -293,6 +298,7 @@ export function pick(x: NDArray, index: NDArray, opts: { axis?: number; keepdims
  */
 export function oneHot(indices: NDArray, depth: number, opts: { onValue?: number; offValue?: number; dtype?: DType } = {}): NDArray {
   indices.checkAlive('oneHot');
+  checkOptions('oneHot', opts, ['onValue', 'offValue', 'dtype']);
   if (!Number.isInteger(depth) || depth < 0) throw new ValueError(`oneHot: depth must be a non-negative integer, got ${depth}`);
   const dtype = opts.dtype ?? 'float32';
   const out = empty([...indices.shape, depth], dtype, indices.context);

@@ -3,6 +3,7 @@
 import type { DType } from '../core/dtype.js';
 import { promoteTypes } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
+import { checkOptions, positional } from '../core/options.js';
 import {
   broadcastShapes,
   contiguousStrides,
@@ -268,7 +269,9 @@ function composeReshape(x: NDArray, inter: number[], bshape: number[], final: nu
 }
 
 /** Splits into `numOutputs` equal parts along `axis` (views); `squeezeAxis` drops that axis. */
-export function split(x: NDArray, numOutputs: number, opts: { axis?: number; squeezeAxis?: boolean } = {}): NDArray[] {
+export function split(x: NDArray, numOutputs: number, arg?: { axis?: number; squeezeAxis?: boolean } | number): NDArray[] {
+  // MXNet's split(data, num_outputs, axis, squeeze_axis): the axis may come alone.
+  const opts = positional<{ axis?: number; squeezeAxis?: boolean }>('split', arg, 'axis', ['axis', 'squeezeAxis']);
   const ax = normalizeAxis(opts.axis ?? 1, x.ndim, 'split');
   const len = x.shape[ax];
   if (!Number.isInteger(numOutputs) || numOutputs <= 0 || len % numOutputs !== 0)
@@ -288,9 +291,13 @@ export function split(x: NDArray, numOutputs: number, opts: { axis?: number; squ
   return composite(() => parts.map((i) => squeeze(part(i), ax)));
 }
 
-/** Joins arrays along `dim` (MXNet's concat); the gradient slices g back. */
+/**
+ * Joins arrays along `dim` (MXNet's concat); the gradient slices g back. MXNet takes `dim` by
+ * keyword only (`concat(*data, dim=1)`), so a bare number here is an error, not a dim.
+ */
 export function concat(arrays: readonly NDArray[], opts: { dim?: number } = {}): NDArray {
   if (!Array.isArray(arrays as unknown) || arrays.length === 0) throw new ValueError('concat: expected a non-empty list of arrays');
+  checkOptions('concat', opts, CONCAT_KEYS);
   const ctx = sameContext('concat', ...arrays);
   const first = arrays[0];
   const dim = normalizeAxis(opts.dim ?? 1, first.ndim, 'concat');
@@ -330,9 +337,10 @@ export function concat(arrays: readonly NDArray[], opts: { dim?: number } = {}):
   return out;
 }
 
-/** Stacks equal-shape arrays along a new axis. */
+/** Stacks equal-shape arrays along a new axis (`axis` by keyword only, as MXNet's `stack(*data, axis=0)`). */
 export function stack(arrays: readonly NDArray[], opts: { axis?: number } = {}): NDArray {
   if (!Array.isArray(arrays as unknown) || arrays.length === 0) throw new ValueError('stack: expected a non-empty list of arrays');
+  checkOptions('stack', opts, STACK_KEYS);
   const s0 = arrays[0].shape;
   for (const a of arrays)
     if (!shapesEqual(a.shape, s0))
@@ -345,5 +353,8 @@ export function stack(arrays: readonly NDArray[], opts: { axis?: number } = {}):
     ),
   );
 }
+
+const CONCAT_KEYS = ['dim'];
+const STACK_KEYS = ['axis'];
 
 export { isContiguous };

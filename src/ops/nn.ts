@@ -10,13 +10,15 @@ import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { composite, empty, sameContext } from './util.js';
 import { full } from './movement.js';
+import { where } from './elementwise.js';
+import { checkOptions, positional } from '../core/options.js';
 
 /** A size given as one number for both spatial axes or as [height, width]. */
 export type Size2 = number | readonly [number, number] | readonly number[];
 
 /** Expands `v` into [h, w], checking it holds integers >= `min`. @example pair(3, 'kernel', 'conv2d', 1) // [3, 3] */
 export function pair(v: Size2, what: string, op: string, min: number): [number, number] {
-  const p: number[] = typeof v === 'number' ? [v, v] : [...v];
+  const p: number[] = typeof v === 'number' ? [v, v] : Array.isArray(v) ? [...v] : [];
   if (p.length !== 2 || p.some((d) => !Number.isInteger(d) || d < min))
     throw new ValueError(`${op}: ${what} must be an integer >= ${min} or a pair of them, got ${JSON.stringify(v)}`);
   return [p[0], p[1]];
@@ -67,6 +69,7 @@ export function conv2d(x: NDArray, w: NDArray, bias?: NDArray | null, opts: Conv
   requireFloat4d(op, 'weight', w);
   const ctx = sameContext(op, x, w);
   if (x.dtype !== w.dtype) throw new DTypeError(`${op}: input (${x.dtype}) and weight (${w.dtype}) must have the same dtype`);
+  checkOptions(op, opts, CONV_KEYS);
   const groups = opts.groups ?? 1;
   if (!Number.isInteger(groups) || groups < 1) throw new ValueError(`${op}: groups must be a positive integer, got ${groups}`);
   const p: Conv2dParams = {
@@ -146,6 +149,7 @@ function pool(kind: 'max' | 'avg', x: NDArray, opts: Pool2dOptions & { countIncl
   const op = kind === 'max' ? 'maxPool2d' : 'avgPool2d';
   requireFloat4d(op, 'input', x);
   if (!opts || opts.kernel === undefined) throw new ValueError(`${op}: the kernel size is required, e.g. { kernel: 2 }`);
+  checkOptions(op, opts, POOL_KEYS);
   const kernel = pair(opts.kernel, 'kernel', op, 1);
   const p: Pool2dParams = {
     kernel,
@@ -226,10 +230,13 @@ export function softrelu(x: NDArray): NDArray {
 }
 
 /**
- * softmax along `axis` (default -1), computed stably (max subtracted first).
- * @example nd.softmax(nd.array([[1, 2, 3]]))
+ * softmax along `axis` (default -1), computed stably (max subtracted first). MXNet 1.x's second
+ * positional argument is `length` (`softmax(data, length, axis)`), so the axis goes in the options
+ * only: `nd.softmax(x, 0)` is an error.
+ * @example nd.softmax(nd.array([[1, 2, 3]])); nd.softmax(x, { axis: 0 })
  */
 export function softmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
+  checkOptions('softmax', opts, SOFTMAX_KEYS);
   const axis = opts.axis ?? -1;
   return composite(() => {
     const e = x.sub(x.max({ axis, keepdims: true }).detach()).exp();
@@ -238,13 +245,22 @@ export function softmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
 }
 
 /**
- * log(softmax(x)) along `axis`, without overflow for large logits.
- * @example nd.logSoftmax(nd.array([[1e4, 0]]))
+ * log(softmax(x)) along `axis`, without overflow for large logits; the axis may come alone, as
+ * MXNet's `log_softmax(data, axis)`. A +Infinity logit gives NaN at its own place and -Infinity at
+ * the finite ones, as PyTorch (log-probabilities of the events that became impossible).
+ * @example nd.logSoftmax(nd.array([[1e4, 0]])); nd.logSoftmax(x, 0)
  */
-export function logSoftmax(x: NDArray, opts: { axis?: number } = {}): NDArray {
-  const axis = opts.axis ?? -1;
+export function logSoftmax(x: NDArray, arg?: { axis?: number } | number): NDArray {
+  const axis = positional<{ axis?: number }>('logSoftmax', arg, 'axis', SOFTMAX_KEYS).axis ?? -1;
   return composite(() => {
     const s = x.sub(x.max({ axis, keepdims: true }).detach());
-    return s.sub(s.exp().sum({ axis, keepdims: true }).log());
+    const r = s.sub(s.exp().sum({ axis, keepdims: true }).log());
+    // A shifted logit of -Infinity (x = -Infinity, or x finite beside a +Infinity) has
+    // log-probability -Infinity whatever the sum became (NaN when the row holds +Infinity).
+    return where(s.equal(-Infinity), s, r);
   });
 }
+
+const SOFTMAX_KEYS = ['axis'];
+const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups'];
+const POOL_KEYS = ['kernel', 'stride', 'padding', 'ceilMode', 'countIncludePad'];

@@ -7,6 +7,15 @@ import { contiguousStrides, normalizeAxes, normalizeAxis, shapeStr, shapesEqual,
 import { recordOp, shouldRecord } from '../autograd/tape.js';
 import type { NDArray, ReduceOptions } from '../ndarray/ndarray.js';
 import { composite, empty, rawView } from './util.js';
+import { positional } from '../core/options.js';
+
+const REDUCE_KEYS = ['axis', 'keepdims'];
+const NORM_KEYS = ['axis', 'keepdims', 'ord'];
+
+/** What a reduction takes for its options: an object, or the axis (a number or list) as MXNet's positional argument. */
+export type ReduceArg = ReduceOptions | number | readonly number[] | null;
+/** What argmax/argmin take: an object, or the axis as MXNet's positional argument. */
+export type ArgReduceArg = { axis?: number | null; keepdims?: boolean } | number | null;
 
 function keptShape(shape: readonly number[], axes: number[], keepdims: boolean): number[] {
   const out: number[] = [];
@@ -26,8 +35,9 @@ function reduceDType(op: ReduceOp, d: DType): DType {
  * sum / prod / max / min over `axis` (a number, a list, or all axes when omitted; negative axes
  * count from the end). Reducing every axis gives a 0-d array.
  */
-export function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: NDArray, opts: ReduceOptions = {}): NDArray {
+export function reduce(op: 'sum' | 'prod' | 'max' | 'min', x: NDArray, arg?: ReduceArg): NDArray {
   x.checkAlive(op);
+  const opts = positional<ReduceOptions>(op, arg, 'axis', REDUCE_KEYS, true);
   const axes = normalizeAxes(opts.axis, x.ndim, op);
   const keepdims = opts.keepdims ?? false;
   if ((op === 'max' || op === 'min') && axes.some((a) => x.shape[a] === 0))
@@ -61,15 +71,17 @@ function droppedView(x: NDArray, shape: number[]): View {
 }
 
 /** The mean over `axis` (all elements by default). */
-export function mean(x: NDArray, opts: ReduceOptions = {}): NDArray {
+export function mean(x: NDArray, arg?: ReduceArg): NDArray {
+  const opts = positional<ReduceOptions>('mean', arg, 'axis', REDUCE_KEYS, true);
   const axes = normalizeAxes(opts.axis, x.ndim, 'mean');
   const count = axes.reduce((n, a) => n * x.shape[a], 1);
   return composite(() => reduce('sum', isFloat(x.dtype) ? x : x.astype('float32'), opts).div(count));
 }
 
 /** argmax/argmin along one axis, or over the flattened array; float32 indices as in MXNet. */
-export function argReduce(op: 'argmax' | 'argmin', x: NDArray, opts: { axis?: number | null; keepdims?: boolean } = {}): NDArray {
+export function argReduce(op: 'argmax' | 'argmin', x: NDArray, arg?: ArgReduceArg): NDArray {
   x.checkAlive(op);
+  const opts = positional<{ axis?: number | null; keepdims?: boolean }>(op, arg, 'axis', REDUCE_KEYS);
   if (opts.axis === undefined || opts.axis === null) return composite(() => argReduce(op, x.reshape([x.size]), { axis: 0 }));
   const axis = normalizeAxis(opts.axis, x.ndim, op);
   if (x.shape[axis] === 0) throw new ShapeError(`${op}: axis ${axis} of the array of shape ${shapeStr(x.shape)} is empty`);
@@ -78,13 +90,15 @@ export function argReduce(op: 'argmax' | 'argmin', x: NDArray, opts: { axis?: nu
   return out;
 }
 
-/** Vector norm over `axis` (all elements by default): ord 2 (default) or 1. */
-export function norm(x: NDArray, opts: ReduceOptions & { ord?: 1 | 2 } = {}): NDArray {
+/** Vector norm over `axis` (all elements by default): ord 2 (default) or 1; a number alone is `ord`, as MXNet's `norm(data, ord)`. */
+export function norm(x: NDArray, arg?: (ReduceOptions & { ord?: 1 | 2 }) | 1 | 2 | null): NDArray {
+  const opts = positional<ReduceOptions & { ord?: 1 | 2 }>('norm', arg, 'ord', NORM_KEYS);
   const ord = opts.ord ?? 2;
   if (ord !== 1 && ord !== 2) throw new ValueError(`norm: ord must be 1 or 2, got ${ord}`);
   return composite(() => {
     const xf = isFloat(x.dtype) ? x : x.astype('float32');
-    return ord === 1 ? reduce('sum', xf.abs(), opts) : reduce('sum', xf.square(), opts).sqrt();
+    const r = { axis: opts.axis, keepdims: opts.keepdims };
+    return ord === 1 ? reduce('sum', xf.abs(), r) : reduce('sum', xf.square(), r).sqrt();
   });
 }
 

@@ -249,3 +249,40 @@ test('arrays without a variable upstream are not recorded', () => {
   assert.equal(y.requiresGrad, false);
   assert.throws(() => y.backward(), AutogradError);
 });
+
+test('a second backward() without retainGraph says the graph was already freed', () => {
+  const x = nd.array([1, 2]);
+  x.attachGrad();
+  const y = autograd.record(() => x.mul(x).sum());
+  y.backward();
+  assert.throws(
+    () => y.backward(),
+    (e: Error) => e instanceof AutogradError && /already freed/.test(e.message) && /retainGraph: true/.test(e.message),
+  );
+  // An array never recorded keeps the other message.
+  assert.throws(
+    () => nd.array([1]).backward(),
+    (e: Error) => e instanceof AutogradError && /not computed inside autograd.record\(\)/.test(e.message),
+  );
+});
+
+test('autograd.grad takes single arrays as MXNet (one gradient back) or lists (a list back)', () => {
+  const w = nd.array([1, 2, 3]);
+  w.attachGrad();
+  const y = autograd.record(() => w.mul(w).sum());
+  const g = autograd.grad(y, w, { retainGraph: true });
+  assert.ok(g instanceof NDArray);
+  assert.deepEqual(g.toArray(), [2, 4, 6]);
+  const gs = autograd.grad([y], [w], { headGrads: [nd.array(2)], retainGraph: true });
+  assert.ok(Array.isArray(gs));
+  assert.deepEqual(gs[0].toArray(), [4, 8, 12]);
+  assert.deepEqual(autograd.grad(y, [w], { headGrads: nd.array(3) })[0].toArray(), [6, 12, 18]);
+  assert.throws(
+    () => autograd.grad(y, 5 as never),
+    (e: Error) => e.name === 'ValueError' && /variables must be an NDArray/.test(e.message),
+  );
+  assert.throws(
+    () => autograd.grad([], [w]),
+    (e: Error) => e.name === 'ValueError' && /heads must not be empty/.test(e.message),
+  );
+});

@@ -428,3 +428,23 @@ test('layers free their temporaries: a training-style loop keeps memory flat', (
   assert.equal(after.arrays, before.arrays, 'live arrays');
   assert.equal(after.bytes, before.bytes, 'bytes');
 });
+
+test("pooling and Conv2D take Gluon's keyword form in one object, numbers for sizes, and check the values", () => {
+  const x = nd.arange(32).reshape([1, 2, 4, 4]);
+  assertClose(new nn.MaxPool2D({ poolSize: 2 }).forward(x), new nn.MaxPool2D(2).forward(x), 0);
+  assertClose(new nn.MaxPool2D({ poolSize: 3, strides: 1, padding: 1 }).forward(x), maxPool2d(x, { kernel: 3, stride: 1, padding: 1 }), 0);
+  assertClose(new nn.AvgPool2D({ poolSize: 2, countIncludePad: false }).forward(x), avgPool2d(x, { kernel: 2 }), 0);
+  assert.deepEqual(new nn.MaxPool2D({}).poolSize, [2, 2]);
+  const conv = new nn.Conv2D({ channels: 3, kernelSize: 2, padding: 1, activation: 'relu' });
+  assert.deepEqual(conv.kernelSize, [2, 2]);
+  assert.deepEqual(conv.padding, [1, 1]);
+  const bad = (fn: () => unknown, ...p: RegExp[]) =>
+    assert.throws(fn, (e: Error) => e instanceof ValueError && p.every((r) => r.test(e.message)));
+  bad(() => new nn.MaxPool2D({ poolSize: 0 }), /^nn.MaxPool2D: poolSize must be an integer >= 1/);
+  bad(() => new nn.MaxPool2D({ poolSize: 'a' as never }), /poolSize/, /"a"/);
+  bad(() => new nn.MaxPool2D(2, { strides: { h: 1 } as never }), /strides/);
+  bad(() => new nn.MaxPool2D({ pool_size: 2 } as never), /unknown option 'pool_size'/, /poolSize/);
+  bad(() => new nn.AvgPool2D(2, { padding: -1 }), /padding must be an integer >= 0/);
+  bad(() => new nn.Conv2D({ channels: 3 } as never), /kernelSize is required/);
+  bad(() => new nn.Conv2D(3, 2, { stride: 2 } as never), /unknown option 'stride'/, /did you mean 'strides'/);
+});

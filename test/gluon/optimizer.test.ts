@@ -350,3 +350,30 @@ test('a custom optimizer registers and runs through the base class', () => {
   opt.update(0, w, nd.array([3, -0.1, 0]), []);
   assert.deepEqual(Array.from(w.dataSync()), [0.5, 1.5, 1]);
 });
+
+test('nonsensical hyperparameters are ValueErrors naming the optimizer and the option (epsilon 0 turned Adam weights into NaN)', () => {
+  const bad = (fn: () => unknown, ...patterns: RegExp[]) =>
+    assert.throws(fn, (e: Error) => e instanceof ValueError && patterns.every((p) => p.test(e.message)));
+  for (const [name, cls] of [
+    ['adam', optimizer.Adam],
+    ['adamw', optimizer.AdamW],
+    ['adagrad', optimizer.AdaGrad],
+    ['adadelta', optimizer.AdaDelta],
+    ['rmsprop', optimizer.RMSProp],
+  ] as const) {
+    for (const eps of [0, -1e-8, NaN, Infinity]) {
+      bad(() => optimizer.create(name, { epsilon: eps }), new RegExp(`^${cls.name}:`), /epsilon/, new RegExp(String(eps)));
+      bad(() => new cls({ epsilon: eps }), /epsilon must be a positive/);
+    }
+  }
+  bad(() => optimizer.create('sgd', { learningRate: -0.1 }), /^SGD:/, /learningRate/);
+  bad(() => optimizer.create('sgd', { momentum: -0.9 }), /^SGD:/, /momentum/);
+  bad(() => optimizer.create('adam', { beta1: 1 }), /^Adam:/, /beta1/);
+  // Constructed directly (not through create): unknown keys are caught too, with the valid ones listed.
+  bad(() => new optimizer.Adam({ epsilonn: 1e-8 } as never), /^Adam: unknown option 'epsilonn'/, /did you mean 'epsilon'/, /beta1/);
+  // Sensible values still work: one step of Adam with a tiny epsilon stays finite.
+  const w = nd.array([1, -2, 0]);
+  const opt = new optimizer.Adam({ learningRate: 0.1, epsilon: 1e-12 });
+  opt.update(0, w, nd.array([0.5, 0, 0]), opt.createState(0, w));
+  assert.ok(w.toArray().every((v: unknown) => Number.isFinite(v as number)));
+});

@@ -68,7 +68,7 @@ test('reshape size mismatches name both shapes and sizes', () => {
   throwsTyped(() => nd.stack([nd.ones([2]), nd.ones([3])]), ShapeError, /^stack:/);
   throwsTyped(() => nd.array([[1, 2], [3]]), ShapeError, /ragged/);
   throwsTyped(() => nd.array([1, 2, 3], { shape: [2, 2] }), ShapeError, /3 values/, /\(2, 2\)/);
-  throwsTyped(() => nd.zeros([2, -1]), ShapeError, /^full:/, /non-negative/);
+  throwsTyped(() => nd.zeros([2, -1]), ShapeError, /^zeros:/, /non-negative/);
   throwsTyped(() => nd.ones([2, 3]).pick(nd.array([0, 1, 2])), ShapeError, /^pick:/, /\(3,\)/, /\(2,\)/);
 });
 

@@ -291,3 +291,32 @@ test('in-place writes bump the storage version (the tape relies on it)', () => {
   assert.equal(X.storage.version, v, 'reads do not bump the version');
   assert.ok(X instanceof NDArray);
 });
+
+test("index strings take plain decimal integers only: '0x1', '0b1', '1e0', '+1', '1.0', '1e1' are IndexErrors naming the string", () => {
+  const x = nd.arange(24).reshape([12, 2]);
+  for (const s of ['0x1', '0b1', '1e0', '+1', '1.0', '1e1', ' 1 2', '1_0']) {
+    assert.throws(
+      () => x.get(s),
+      (e: Error) => e.name === 'IndexError' && e.message.includes(`'${s.trim()}'`),
+      s,
+    );
+  }
+  // The same spellings as slice bounds.
+  for (const s of ['0x1:', ':1e1', '::+1', '1.0:3'])
+    assert.throws(
+      () => x.get(s),
+      (e: Error) => e.name === 'IndexError' && /not an integer/.test(e.message),
+      s,
+    );
+  // What keeps working: integers, negatives, slices, ':', '...', None, spaces around items.
+  assert.deepEqual(x.get('1').toArray(), [2, 3]);
+  assert.deepEqual(x.get('-1').toArray(), [22, 23]);
+  assert.deepEqual(x.get('10').toArray(), [20, 21]);
+  assert.deepEqual(x.get(' 1 , 0 ').toArray(), 2);
+  assert.deepEqual(x.get('1:3, 1').toArray(), [3, 5]);
+  assert.deepEqual(x.get('::5, 0').toArray(), [0, 10, 20]);
+  assert.deepEqual(x.get('-2:, -1').toArray(), [21, 23]);
+  assert.deepEqual(x.get(':').shape, [12, 2]);
+  assert.deepEqual(x.get('..., 0').shape, [12]);
+  assert.deepEqual(x.get('None, 0').shape, [1, 2]);
+});

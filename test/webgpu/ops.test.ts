@@ -157,8 +157,10 @@ test('webgpu: where, astype between all dtypes, full', async (t) => {
         0,
       );
   for (const d of dts) {
-    const g = nd.full([3, 5], 2.7, { dtype: d, ctx: G() });
-    const cpu = nd.full([3, 5], 2.7, { dtype: d });
+    // 2.7 truncates into the integer dtypes; bool takes only 0/1 at creation
+    const v = d === 'bool' ? 1 : 2.7;
+    const g = nd.full([3, 5], v, { dtype: d, ctx: G() });
+    const cpu = nd.full([3, 5], v, { dtype: d });
     assertNear(await g.data(), cpu.dataSync(), 0, `full ${d}`);
   }
   for (const x of [c, a, b, src]) x.dispose();
@@ -527,4 +529,38 @@ describe('webgpu: every op of the shared table (test/ndarray/op-table.ts) matche
       for (let c = 0; c < e.cases.length; c++)
         for (const layout of e.contiguousOnly ? (['contiguous'] as const) : LAYOUTS) await compareTableCase(e, c, layout, tol);
     });
+});
+
+test('webgpu: relu keeps NaN (as the CPU kernels), its gradient at NaN is NaN; logSoftmax([Infinity, 0]) is [NaN, -Infinity]', async (t) => {
+  if (!gpuAvailable(t)) return;
+  const v = [NaN, -1, 2, -0, 0, Infinity, -Infinity];
+  const x = nd.array(v, { ctx: G() });
+  const y = Array.from(await x.relu().data());
+  assert.ok(Number.isNaN(y[0]));
+  assert.deepEqual(y.slice(1), [0, 2, 0, 0, Infinity, 0]);
+  x.attachGrad();
+  autograd.record(() => x.relu().sum()).backward();
+  const g = Array.from(await x.grad.data());
+  assert.ok(Number.isNaN(g[0]));
+  assert.deepEqual(g.slice(1), [0, 1, 0, 0, 1, 0]);
+  const ls = Array.from(await nd.logSoftmax(nd.array([[Infinity, 0, 1]], { ctx: G() })).data());
+  assert.ok(Number.isNaN(ls[0]));
+  assert.deepEqual(ls.slice(1), [-Infinity, -Infinity]);
+});
+
+test('webgpu: astype wraps as on the CPU (truncate toward zero, modulo 2^n; NaN and ±Infinity -> 0; bool: non-zero and NaN -> 1); creation errors', async (t) => {
+  if (!gpuAvailable(t)) return;
+  const v = [300, -1, 1.7, -1.7, 255.9, 256, -256.5, 3e9, -3e9, NaN, Infinity, -Infinity, 0.4, -0];
+  const expected: Record<string, number[]> = {
+    uint8: [44, 255, 1, 255, 255, 0, 0, 0, 0, 0, 0, 0, 0, 0],
+    int32: [300, -1, 1, -1, 255, 256, -256, -1294967296, 1294967296, 0, 0, 0, 0, 0],
+    bool: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0],
+  };
+  for (const ctx of [nd.cpu(), G()]) {
+    const x = nd.array(v, { ctx });
+    for (const [d, e] of Object.entries(expected))
+      assert.deepEqual(Array.from(await x.astype(d as DType).data()), e, `astype ${d} on ${ctx}`);
+    assert.throws(() => nd.array([300], { dtype: 'uint8', ctx }), /does not fit dtype uint8/);
+    assert.throws(() => nd.full([2], NaN, { dtype: 'int32', ctx }), /does not fit dtype int32/);
+  }
 });

@@ -50,7 +50,17 @@ export function randArray(r: () => number, shape: number[], dtype: DType = 'floa
   const v = new Array<number>(n);
   for (let i = 0; i < n; i++) {
     const x = lo + (hi - lo) * r();
-    v[i] = dtype === 'float32' ? x : dtype === 'bool' ? (x > (lo + hi) / 2 ? 1 : 0) : Math.floor(x);
+    // uint8 wraps explicitly (creation rejects out-of-range values; these are the values a wrapping store gave)
+    v[i] =
+      dtype === 'float32'
+        ? x
+        : dtype === 'bool'
+          ? x > (lo + hi) / 2
+            ? 1
+            : 0
+          : dtype === 'uint8'
+            ? (Math.floor(x) + 256) % 256
+            : Math.floor(x);
   }
   return nd.array(Float64Array.from(v), { dtype, shape });
 }

@@ -15,7 +15,8 @@ export const UNARY_EXPR: Record<UnaryOp, string> = {
   cos: 'Math.cos(a)',
   tanh: 'Math.tanh(a)',
   sigmoid: '1 / (1 + Math.exp(-a))',
-  relu: 'a > 0 ? a : 0',
+  // NaN propagates (PyTorch; numpy's maximum(x, 0)); -0 maps to 0.
+  relu: '(a > 0 || a !== a) ? a : 0',
   floor: 'Math.floor(a)',
   ceil: 'Math.ceil(a)',
   // MXNet rounds halves away from zero (numpy rounds them to even).

@@ -250,7 +250,7 @@ export const UNARY_F32: Record<UnaryOp, string> = {
   cos: 'f_cos(a)',
   tanh: 'f_tanh(a)',
   sigmoid: 'f_sigmoid(a)',
-  relu: 'select(0.0, a, a > 0.0)',
+  relu: 'select(0.0, a, a > 0.0 || f_isnan(a))',
   floor: 'floor(a)',
   ceil: 'ceil(a)',
   round: 'f_round(a)',

@@ -11,6 +11,7 @@ import { create as createInit } from '../init.js';
 import type { Parameter } from '../parameter.js';
 import { activate, checkActivation, type ActivationType } from './activations.js';
 import { checkInt, type InitSpec } from './basic-layers.js';
+import { checkOptions } from '../../core/options.js';
 
 function tup(p: readonly number[]): string {
   return `(${p.join(', ')})`;
@@ -51,6 +52,30 @@ export interface Conv2DOptions extends BlockOptions {
  * conv.initialize();
  * conv.forward(nd.ones([1, 1, 28, 28])).shape; // [1, 6, 24, 24]
  */
+const BLOCK_KEYS = ['prefix', 'params', 'hint'];
+const CONV2D_KEYS = [
+  ...BLOCK_KEYS,
+  'channels',
+  'kernelSize',
+  'strides',
+  'padding',
+  'dilation',
+  'groups',
+  'layout',
+  'activation',
+  'useBias',
+  'weightInitializer',
+  'biasInitializer',
+  'inChannels',
+  'dtype',
+];
+const POOL2D_KEYS = [...BLOCK_KEYS, 'poolSize', 'strides', 'padding', 'ceilMode', 'layout'];
+
+/** Whether `v` is an options object (not a size: a number or a list). */
+function isOptions(v: unknown): boolean {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
 export class Conv2D extends HybridBlock {
   readonly channels: number;
   readonly kernelSize: [number, number];
@@ -62,9 +87,26 @@ export class Conv2D extends HybridBlock {
   weight: Parameter;
   bias: Parameter | null;
 
-  constructor(channels: number, kernelSize: Size2, opts: Conv2DOptions = {}) {
+  /**
+   * `new nn.Conv2D(6, 5, { activation: 'sigmoid' })`, or with Gluon's keywords in one object:
+   * `new nn.Conv2D({ channels: 6, kernelSize: 5, activation: 'sigmoid' })`.
+   */
+  constructor(channels: number, kernelSize: Size2, opts?: Conv2DOptions);
+  constructor(opts: Conv2DOptions & { channels: number; kernelSize: Size2 });
+  constructor(
+    channelsOrOpts: number | (Conv2DOptions & { channels: number; kernelSize: Size2 }),
+    kernelSizeArg?: Size2,
+    optsArg: Conv2DOptions = {},
+  ) {
+    const byKey = isOptions(channelsOrOpts);
+    const opts = (byKey ? channelsOrOpts : optsArg) as Conv2DOptions & { channels?: number; kernelSize?: Size2 };
+    checkOptions('nn.Conv2D', opts, CONV2D_KEYS);
     super(opts);
+    const channels = (byKey ? opts.channels : channelsOrOpts) as number;
+    const kernelSize = byKey ? opts.kernelSize : kernelSizeArg;
     const where = `nn.Conv2D(${channels})`;
+    if (kernelSize === undefined)
+      throw new ValueError(`${where}: kernelSize is required, e.g. new nn.Conv2D(6, 5) or { channels: 6, kernelSize: 5 }`);
     checkLayout(opts.layout, where);
     this.channels = checkInt(channels, 'channels', where, 1);
     this.kernelSize = pair(kernelSize, 'kernelSize', where, 1);
@@ -146,7 +188,12 @@ abstract class Pool2DBase extends HybridBlock {
   readonly padding: [number, number];
   readonly ceilMode: boolean;
   protected abstract readonly poolType: 'max' | 'avg';
-  constructor(poolSize: Size2, opts: Pool2DOptions, where: string) {
+  constructor(poolSizeOrOpts: Size2 | (Pool2DOptions & { poolSize?: Size2 }), optsArg: Pool2DOptions, where: string) {
+    // Gluon's keyword form `MaxPool2D(pool_size=2)`: { poolSize: 2 } as the only argument.
+    const byKey = isOptions(poolSizeOrOpts);
+    const opts = (byKey ? poolSizeOrOpts : optsArg) as Pool2DOptions & { poolSize?: Size2 };
+    checkOptions(where, opts, where === 'nn.AvgPool2D' ? [...POOL2D_KEYS, 'countIncludePad'] : POOL2D_KEYS);
+    const poolSize = byKey ? (opts.poolSize ?? 2) : (poolSizeOrOpts as Size2);
     super(opts);
     checkLayout(opts.layout, where);
     this.poolSize = pair(poolSize, 'poolSize', where, 1);
@@ -177,7 +224,7 @@ abstract class Pool2DBase extends HybridBlock {
  */
 export class MaxPool2D extends Pool2DBase {
   protected readonly poolType = 'max' as const;
-  constructor(poolSize: Size2 = 2, opts: Pool2DOptions = {}) {
+  constructor(poolSize: Size2 | (Pool2DOptions & { poolSize?: Size2 }) = 2, opts: Pool2DOptions = {}) {
     super(poolSize, opts, 'nn.MaxPool2D');
   }
   /** @example pool.forward(X) */
@@ -197,9 +244,12 @@ export class MaxPool2D extends Pool2DBase {
 export class AvgPool2D extends Pool2DBase {
   protected readonly poolType = 'avg' as const;
   readonly countIncludePad: boolean;
-  constructor(poolSize: Size2 = 2, opts: Pool2DOptions & { countIncludePad?: boolean } = {}) {
+  constructor(
+    poolSize: Size2 | (Pool2DOptions & { poolSize?: Size2; countIncludePad?: boolean }) = 2,
+    opts: Pool2DOptions & { countIncludePad?: boolean } = {},
+  ) {
     super(poolSize, opts, 'nn.AvgPool2D');
-    this.countIncludePad = opts.countIncludePad ?? true;
+    this.countIncludePad = (isOptions(poolSize) ? (poolSize as { countIncludePad?: boolean }) : opts).countIncludePad ?? true;
   }
   /** @example pool.forward(X) */
   forward(x: NDArray): NDArray {

@@ -1,7 +1,7 @@
 // The AdaDelta optimizer (MXNet's adadelta).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
-import { Optimizer, type OptimizerOptions } from './optimizer.js';
+import { checkEpsilon, Optimizer, type OptimizerOptions } from './optimizer.js';
 
 /** Options of AdaDelta. */
 export interface AdaDeltaOptions extends OptimizerOptions {
@@ -30,6 +30,7 @@ export class AdaDelta extends Optimizer {
     this.rho = opts.rho ?? 0.9;
     this.epsilon = opts.epsilon ?? 1e-5;
     if (!(this.rho >= 0 && this.rho <= 1)) throw new ValueError(`AdaDelta: rho must lie in [0, 1], got ${this.rho}`);
+    checkEpsilon('AdaDelta', this.epsilon);
   }
 
   override createState(_index: number, weight: NDArray): NDArray[] {

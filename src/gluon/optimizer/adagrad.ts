@@ -1,7 +1,6 @@
 // The AdaGrad optimizer (MXNet's adagrad).
-import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
-import { Optimizer, type OptimizerOptions } from './optimizer.js';
+import { checkEpsilon, Optimizer, type OptimizerOptions } from './optimizer.js';
 
 /** Options of AdaGrad. */
 export interface AdaGradOptions extends OptimizerOptions {
@@ -26,7 +25,7 @@ export class AdaGrad extends Optimizer {
   constructor(opts: AdaGradOptions = {}) {
     super(opts, { learningRate: 0.01 });
     this.epsilon = opts.epsilon ?? opts.eps ?? 1e-7;
-    if (!(this.epsilon >= 0)) throw new ValueError(`AdaGrad: epsilon must be a non-negative number, got ${this.epsilon}`);
+    checkEpsilon('AdaGrad', this.epsilon);
   }
 
   override createState(_index: number, weight: NDArray): NDArray[] {

@@ -1,7 +1,7 @@
 // The Adam optimizer (MXNet's adam, with its bias correction folded into the learning rate).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
-import { Optimizer, type OptimizerOptions } from './optimizer.js';
+import { checkEpsilon, Optimizer, type OptimizerOptions } from './optimizer.js';
 
 /** Options of Adam and AdamW. */
 export interface AdamOptions extends OptimizerOptions {
@@ -42,6 +42,7 @@ export class Adam extends Optimizer {
     this.beta2 = opts.beta2 ?? 0.999;
     this.epsilon = opts.epsilon ?? defaults.epsilon ?? 1e-8;
     checkBetas(this.constructor.name, this.beta1, this.beta2);
+    checkEpsilon(this.constructor.name, this.epsilon);
   }
 
   override createState(_index: number, weight: NDArray): NDArray[] {

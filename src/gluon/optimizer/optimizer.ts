@@ -4,6 +4,7 @@
  * `rescaleGrad` (set by the Trainer to 1/batchSize) and `clipGradient`.
  */
 import { ValueError } from '../../core/errors.js';
+import { checkOptions } from '../../core/options.js';
 import { state as autogradState } from '../../autograd/state.js';
 import { keep, tidy } from '../../ndarray/memory.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
@@ -55,6 +56,17 @@ const BASE_KEYS = [
   'multiPrecision',
   'paramDict',
 ] as const;
+
+/**
+ * Throws unless `epsilon` (the term that keeps a denominator away from zero) is a finite number
+ * > 0: with 0 the first update divides 0 by 0 wherever a gradient is 0, and the weights turn NaN.
+ * @example checkEpsilon('Adam', 1e-8)
+ */
+export function checkEpsilon(name: string, epsilon: number): number {
+  if (!(typeof epsilon === 'number' && Number.isFinite(epsilon) && epsilon > 0))
+    throw new ValueError(`${name}: epsilon must be a positive finite number (it keeps the update's denominator above 0), got ${epsilon}`);
+  return epsilon;
+}
 
 /** Runs `fn` outside autograd recording (optimizer updates are never part of a graph). @example withoutRecording(() => w.isub(g.mul(lr))) */
 export function withoutRecording<T>(fn: () => T): T {
@@ -110,6 +122,9 @@ export abstract class Optimizer {
    */
   constructor(opts: OptimizerOptions = {}, defaults: { learningRate?: number } = {}) {
     const name = new.target.name;
+    // Constructed directly (not through optimizer.create, which checks too): the class's own keys.
+    const own = Object.prototype.hasOwnProperty.call(new.target, 'keys') ? (new.target as { keys?: readonly string[] }).keys : undefined;
+    if (own) checkOptions(name, opts, own);
     const given = opts.learningRate;
     if (given !== undefined && !(Number.isFinite(given) && given >= 0))
       throw new ValueError(`${name}: learningRate must be a non-negative number, got ${given}`);

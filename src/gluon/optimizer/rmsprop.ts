@@ -1,7 +1,7 @@
 // The RMSProp optimizer (MXNet's rmsprop, non-centered and centered).
 import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
-import { Optimizer, type OptimizerOptions } from './optimizer.js';
+import { checkEpsilon, Optimizer, type OptimizerOptions } from './optimizer.js';
 
 /** Options of RMSProp. */
 export interface RMSPropOptions extends OptimizerOptions {
@@ -43,6 +43,7 @@ export class RMSProp extends Optimizer {
     this.clipWeights = opts.clipWeights ?? null;
     if (!(this.gamma1 >= 0 && this.gamma1 <= 1)) throw new ValueError(`RMSProp: gamma1 must lie in [0, 1], got ${this.gamma1}`);
     if (!(this.gamma2 >= 0 && this.gamma2 <= 1)) throw new ValueError(`RMSProp: gamma2 must lie in [0, 1], got ${this.gamma2}`);
+    checkEpsilon('RMSProp', this.epsilon);
   }
 
   override createState(_index: number, weight: NDArray): NDArray[] {
