@@ -29,7 +29,9 @@ const UNARY: Record<UnaryOp, { out: 'same' | 'float' | 'bool'; save: Save; vjp: 
   cos: { out: 'float', save: 'inputs', vjp: (g, x) => g.mul(x.sin()).neg() },
   tanh: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.square().rsub(1)) },
   sigmoid: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.mul(y.rsub(1))) },
-  relu: { out: 'same', save: 'inputs', vjp: (g, x) => g.mul(reluMask(x)) },
+  // PyTorch's threshold_backward: the gradient passes where x > 0, so it is 0 at a NaN input
+  // (whose value relu keeps).
+  relu: { out: 'same', save: 'inputs', vjp: (g, x) => g.mul(x.greater(0)) },
   floor: { out: 'same', save: 'none', vjp: null },
   ceil: { out: 'same', save: 'none', vjp: null },
   round: { out: 'same', save: 'none', vjp: null },
@@ -40,17 +42,6 @@ const UNARY: Record<UnaryOp, { out: 'same' | 'float' | 'bool'; save: Save; vjp: 
   isnan: { out: 'bool', save: 'none', vjp: null },
   isinf: { out: 'bool', save: 'none', vjp: null },
 };
-
-/**
- * relu's derivative as a multiplier: 1 where x > 0, 0 where x <= 0 and NaN where x is NaN (so a
- * NaN input's gradient stays NaN, as its value does), computed as relu(sign(x)) with the relu
- * in place: one array, as `x.greater(0)` was.
- */
-function reluMask(x: NDArray): NDArray {
-  const m = unary('sign', x);
-  m.context.backend.unary('relu', m, m);
-  return m;
-}
 
 /** Whether a unary op's result is floating point even for integer inputs. */
 export function isFloatResult(op: UnaryOp): boolean {

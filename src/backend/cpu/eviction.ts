@@ -40,7 +40,8 @@ const PASS_COUNT = 4096;
  * ArrayBuffer allocation itself triggers, also inside a synchronous loop). A handle the user
  * still holds stays valid: the next read or write moves the bytes back (`readmit`).
  *
- * Which: a pass runs after every `passBytes` (or 4096 arrays) of allocation and evicts the storages untouched
+ * Which: a pass runs after every `passBytes` or a quarter of the live heap, whichever is more (or
+ * after 4096 arrays), of allocation and evicts the storages untouched
  * since the previous pass (the least recently used of them first); anything read or written
  * since then stays, so a loop's parameters and data set never move while garbage leaves within
  * two passes. When the heap is exhausted, every evictable storage goes.
@@ -69,7 +70,12 @@ export class Evictor {
   admit(s: Evictable): void {
     this.link(s);
     s.lastUse = this.clock++;
-    if (this.passBytes > 0 && ((this.sinceLastPass += s.byteLength) >= this.passBytes || ++this.allocsSinceLastPass >= PASS_COUNT))
+    if (this.passBytes === 0) return;
+    this.sinceLastPass += s.byteLength;
+    // Passes are spaced by a quarter of the live heap (at least passBytes): an array used once per
+    // step (a data set, the parameters) is then touched between any two passes, while a step's
+    // garbage still leaves within a few steps.
+    if (this.sinceLastPass >= Math.max(this.passBytes, this.heap.liveBytes / 4) || ++this.allocsSinceLastPass >= PASS_COUNT)
       this.pass(false);
   }
 
