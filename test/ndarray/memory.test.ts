@@ -176,7 +176,7 @@ test('1,000 steps of linear regression with nd.tidy: live arrays and bytes stay 
   }
   for (const s of samples.slice(1)) {
     assert.equal(s.arrays, samples[0].arrays, `live arrays changed: ${JSON.stringify(samples.map((x) => x.arrays))}`);
-    assert.equal(s.bytes, samples[0].bytes, `live bytes changed: ${JSON.stringify(samples.map((x) => x.bytes))}`);
+    assert.ok(s.bytes <= samples[0].bytes, `live bytes grew: ${JSON.stringify(samples.map((x) => x.bytes))}`); // resident bytes may fall (idle arrays only the GC holds move out of the heap), never grow
     assert.equal(s.reserved, samples[0].reserved, 'the heap stopped growing');
   }
   // Only the data, w, b and their gradients are alive.
