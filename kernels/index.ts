@@ -5,4 +5,6 @@ export { unary_f32, exp_f32, tanh_f32, sigmoid_f32, binary_f32, binary_scalar_f3
 export { reduce_rows_f32, reduce_cols_f32 } from './reduce';
 export { softmax_ce_f32, softmax_ce_grad_f32 } from './softmax';
 export { gather_rows } from './gather';
+export { im2col_f32, col2im_f32, pool_f32, pool_grad_f32 } from './conv';
+export { binary_bcast_mid_f32, reduce_mid_sum_f32 } from './channel';
 export { write_constants, constants_bytes } from './simd';

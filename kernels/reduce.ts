@@ -25,7 +25,7 @@ import { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN } from './codes.generated';
 
 /** The float64 sum of n floats at x (n > 0). */
 // @ts-ignore: decorator
-@inline function sumRow(x: usize, n: i32): f64 {
+@inline export function sumRow(x: usize, n: i32): f64 {
   let s0 = f64x2.splat(0), s1 = f64x2.splat(0), s2 = f64x2.splat(0), s3 = f64x2.splat(0);
   let i = 0;
   for (; i + 8 <= n; i += 8) {

@@ -15,6 +15,7 @@ import { HeapRowCopy, oneHotRef, pickGradRef, pickRef, takeElements, takeGradRef
 import { SCE_FUSED_MAX, checkLabels, isFloatDType, sceFusable, softmaxCrossEntropyGradRef, softmaxCrossEntropyRef } from './loss.js';
 import { matmulRef } from './matmul.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
+import { conv2dGemm, conv2dGradGemm, pool2dFast, pool2dGradFast } from './conv-gemm.js';
 import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.js';
 
 export type { CpuKernelMode } from './config.js';
@@ -81,6 +82,9 @@ export class CpuStorage implements Storage, Evictable {
  *   one float64 pass per row, with exp from a table and a polynomial (relative error below 3e-15)
  *   where the result is float32; beyond that size the op layer composes it from other ops;
  * - matmul accumulates each output row in float64 (matmul.ts); conv and pooling are direct loops (conv.ts).
+ *
+ * On the fast paths, float32 convolution is im2col + GEMM (conv-gemm.ts: the Wasm im2col, then
+ * this backend's matmul, so OpenBLAS where loaded, else the Wasm GEMM) and pooling a Wasm kernel.
  */
 export class CpuBackend extends CpuKernelPaths implements Backend {
   readonly name = 'cpu';
@@ -312,18 +316,26 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
   }
 
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void {
+    const k = this.fastKernels();
+    if (k && conv2dGemm(this, k, x, w, p, out)) return;
     conv2dRef(arr(x), x, arr(w), w, p, arr(out), out);
   }
 
   conv2dGrad(g: View, x: View, w: View, p: Conv2dParams, dx: View | null, dw: View | null): void {
+    const k = this.fastKernels();
+    if (k && conv2dGradGemm(this, k, g, x, w, p, dx, dw)) return;
     conv2dGradRef(arr(g), g, arr(x), x, arr(w), w, p, dx && arr(dx), dx, dw && arr(dw), dw);
   }
 
   pool2d(kind: 'max' | 'avg', x: View, p: Pool2dParams, out: View): void {
+    const k = this.fastKernels();
+    if (k && pool2dFast(k, kind, x, p, out)) return;
     pool2dRef(kind, arr(x), x, p, arr(out), out);
   }
 
   pool2dGrad(kind: 'max' | 'avg', g: View, x: View, p: Pool2dParams, dx: View): void {
+    const k = this.fastKernels();
+    if (k && pool2dGradFast(this, k, kind, g, x, p, dx)) return;
     pool2dGradRef(kind, arr(g), g, arr(x), x, p, arr(dx), dx);
   }
 }

@@ -88,6 +88,9 @@ function unitVector(v: View, n: number): boolean {
 /** Products whose C has at most this many columns run in the narrow-C kernel (kernels/gemm-skinny.ts). */
 export const SKINNY_MAX_N = 16;
 
+/** Length of the conv/pool geometry descriptor (kernels/conv.ts), in i32s. */
+const DESC_INTS = 16;
+
 /** Register-tile sizes of kernels/gemm.ts: parallel splits fall on multiples of them. */
 const MR = 4;
 const NR = 8;
@@ -108,6 +111,8 @@ export class WasmKernels {
   private readonly scratchBytes: number;
   /** The kernels' constant table (kernels/simd.ts), shared by every thread. */
   private readonly constants: number;
+  /** The i32 geometry descriptor of the conv and pooling kernels (kernels/conv.ts), rewritten per call. */
+  private readonly desc: number;
 
   private constructor(
     private readonly heap: Heap,
@@ -120,6 +125,7 @@ export class WasmKernels {
     this.scratchBytes = this.k.sgemm_scratch_bytes();
     this.constants = this.reserve(this.k.constants_bytes());
     this.k.write_constants(this.constants);
+    this.desc = this.reserve(DESC_INTS * 4);
   }
 
   /** Null where the runtime has no WebAssembly SIMD. */
@@ -503,6 +509,7 @@ export class WasmKernels {
       else return false;
       return true;
     }
+    if (c.shape.length === 3) return this.binaryMid(code, c.shape, c.strides, aa, ba, ya);
     if (c.shape.length !== 2) return false;
     const [rows, cols] = c.shape;
     if (os[0] !== cols || os[1] !== 1) return false;
@@ -526,6 +533,31 @@ export class WasmKernels {
     return true;
   }
 
+  /**
+   * A contiguous [outer, mid, inner] operand against a vector along mid (strides [0, 1, 0]): an
+   * NCHW array and a per-channel vector, as a convolution's bias or batch norm's scale. False for
+   * other layouts.
+   */
+  private binaryMid(code: number, shape: number[], strides: number[][], aa: number, ba: number, ya: number): boolean {
+    const [outer, mid, inner] = shape;
+    const [os, as, bs] = strides;
+    const dense = (s: number[]) => s[0] === mid * inner && s[1] === inner && s[2] === 1;
+    const vec = (s: number[]) => s[0] === 0 && s[1] === 1 && s[2] === 0;
+    if (!dense(os)) return false;
+    let mode: number;
+    let full: number;
+    let v: number;
+    if (dense(as) && vec(bs)) [mode, full, v] = [2, aa, ba];
+    else if (dense(bs) && vec(as)) [mode, full, v] = [3, ba, aa];
+    else return false;
+    const P = Math.min(outer, this.chunksFor(outer * mid * inner, PARALLEL_MIN.elementwise, 4));
+    this.run(
+      'binary_bcast_mid_f32',
+      evenRanges(outer, P).map(([o0, o1]) => [code, full, v, ya, o0, o1, mid, inner, mode]),
+    );
+    return true;
+  }
+
   binaryScalar(op: BinaryOp, x: View, s: number, reverse: boolean, out: View): boolean {
     const code = BINARY_CODE[op];
     if (code === undefined || x.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(out)) return false;
@@ -539,6 +571,52 @@ export class WasmKernels {
   private scalarRun(code: number, xa: number, s: number, ya: number, n: number, rev: boolean, sIsF32: boolean): void {
     const f32 = sIsF32 || Math.fround(s) === s || s !== s;
     this.ranges(n, f32 ? 'binary_scalar_f32' : 'binary_scalar_f64', (lo, len) => [code, xa + lo * 4, s, ya + lo * 4, len, rev ? 1 : 0]);
+  }
+
+  // ---------------------------------------------------------------- convolution and pooling
+
+  /** Writes the geometry descriptor of kernels/conv.ts and returns its byte address. */
+  private writeDesc(values: readonly number[]): number {
+    if (values.length > DESC_INTS) throw new Error(`conv descriptor: ${values.length} values (at most ${DESC_INTS})`);
+    new Int32Array(this.heap.buffer, this.desc, values.length).set(values);
+    return this.desc;
+  }
+
+  /**
+   * im2col (`toColumns`) or its adjoint col2im (accumulating into x) for `images` images: byte
+   * addresses of the group's first channel in x and of the columns; `geom` is kernels/conv.ts'
+   * conv descriptor. Images are split over the threads.
+   */
+  convColumns(toColumns: boolean, geom: readonly number[], x: number, col: number, images: number): void {
+    const desc = this.writeDesc(geom);
+    const colImage = geom[14];
+    const P = Math.min(images, this.chunksFor(images * colImage, PARALLEL_MIN.elementwise, 1));
+    this.run(
+      toColumns ? 'im2col_f32' : 'col2im_f32',
+      // im2col_f32(desc, x, col, ...) reads x; col2im_f32(desc, col, dx, ...) reads the columns.
+      evenRanges(images, P).map(([n0, n1]) => (toColumns ? [desc, x, col, n0, n1] : [desc, col, x, n0, n1])),
+    );
+  }
+
+  /**
+   * 2-D pooling (or its gradient, accumulated into dx, when `g` is given) of `planes` contiguous
+   * float32 planes: byte addresses; `geom` is kernels/conv.ts' pool descriptor. Planes are split
+   * over the threads.
+   */
+  pooling(geom: readonly number[], x: number, out: number, planes: number, g: number | null = null): void {
+    const desc = this.writeDesc(geom);
+    const P = Math.min(planes, this.chunksFor(planes * geom[0] * geom[1], PARALLEL_MIN.elementwise, 2));
+    const ranges = evenRanges(planes, P);
+    if (g === null)
+      this.run(
+        'pool_f32',
+        ranges.map(([p0, p1]) => [desc, x, out, p0, p1]),
+      );
+    else
+      this.run(
+        'pool_grad_f32',
+        ranges.map(([p0, p1]) => [desc, g, x, out, p0, p1]),
+      );
   }
 
   // ---------------------------------------------------------------- reductions
@@ -570,6 +648,22 @@ export class WasmKernels {
       const parts: number[][] = [];
       for (let r0 = 0; r0 < kept; r0 += chunk) parts.push([code, xa + r0 * red * 4, oa + r0 * 4, Math.min(chunk, kept - r0), red]);
       this.run('reduce_rows_f32', parts);
+      return true;
+    }
+    if (pattern === 'RKR' && op === 'sum') {
+      // Per-channel sums of an NCHW array (a bias gradient, batch norm's statistics).
+      const dims = x.shape.map((d, i) => [d, axes.includes(i) ? 1 : 0]).filter(([d]) => d !== 1);
+      const k0 = dims.findIndex(([, r]) => r === 0);
+      let k1 = k0;
+      while (k1 < dims.length && dims[k1][1] === 0) k1++;
+      const prod = (a: number[][]) => a.reduce((p, [d]) => p * d, 1);
+      const outer = prod(dims.slice(0, k0));
+      const inner = prod(dims.slice(k1));
+      const P = Math.min(kept, this.chunksFor(n, PARALLEL_MIN.reduce, 2));
+      this.run(
+        'reduce_mid_sum_f32',
+        evenRanges(kept, P).map(([m0, m1]) => [xa, oa, outer, kept, inner, m0, m1]),
+      );
       return true;
     }
     if (pattern === 'RK') {

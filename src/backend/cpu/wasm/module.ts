@@ -78,6 +78,22 @@ export interface KernelExports {
   sgemm_skinny_scratch_bytes(k: number): number;
   gather_rows(out: number, x: number, idx: number, n: number, rowBytes: number, strideBytes: number): void;
   softmax_ce_grad_f32(prob: number, labels: number, labelF32: number, g: number, out: number, r0: number, r1: number, C: number): void;
+  im2col_f32(desc: number, x: number, col: number, n0: number, n1: number): void;
+  col2im_f32(desc: number, col: number, dx: number, n0: number, n1: number): void;
+  pool_f32(desc: number, x: number, out: number, p0: number, p1: number): void;
+  pool_grad_f32(desc: number, g: number, x: number, dx: number, p0: number, p1: number): void;
+  binary_bcast_mid_f32(
+    op: number,
+    full: number,
+    vec: number,
+    y: number,
+    o0: number,
+    o1: number,
+    mid: number,
+    inner: number,
+    mode: number,
+  ): void;
+  reduce_mid_sum_f32(x: number, out: number, outer: number, mid: number, inner: number, m0: number, m1: number): void;
 }
 
 // The kernel functions by number (the worker protocol sends the number, not the name) and the op

@@ -1,0 +1,220 @@
+// AssemblyScript (not TypeScript): the data movement around convolution as GEMM (im2col, col2im)
+// and 2-D pooling, over float32 NCHW blocks in the shared memory. The TS side (src/backend/cpu/
+// conv-gemm.ts) multiplies the columns with the GEMM it has (OpenBLAS or kernels/gemm.ts) and
+// splits images (or planes) over the worker threads; each call takes a range of them.
+//
+// The geometry comes in a small i32 descriptor in the heap (more numbers than the worker protocol
+// has argument slots), written by the TS side before the call:
+//   conv: C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, xImage, colImage
+//   pool: H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad, kind (0 max, 1 avg)
+// (xImage / colImage: elements from one image to the next in x and in the columns.)
+
+// @ts-ignore: decorator
+@inline function d(desc: usize, i: i32): i32 {
+  return load<i32>(desc + (<usize>i << 2));
+}
+
+/** The output columns [lo, hi) whose input column ow*S - P + k*D lies in [0, W). */
+// @ts-ignore: decorator
+@inline function validLo(S: i32, P: i32, off: i32): i32 {
+  // smallest ow >= 0 with ow*S >= P - off
+  const need = P - off;
+  return need <= 0 ? 0 : (need + S - 1) / S;
+}
+// @ts-ignore: decorator
+@inline function validHi(W: i32, S: i32, P: i32, off: i32, OW: i32): i32 {
+  // one past the largest ow with ow*S - P + off <= W - 1
+  const lim = W - 1 + P - off;
+  if (lim < 0) return 0;
+  return min(OW, lim / S + 1);
+}
+
+/**
+ * Columns of images [n0, n1): col[n][(c*KH + kh)*KW + kw][oh*OW + ow] = x[n][c][oh*SH - PH + kh*DH]
+ * [ow*SW - PW + kw*DW], 0 in the padding. x points at the group's first channel of image 0.
+ */
+export function im2col_f32(desc: usize, x: usize, col: usize, n0: i32, n1: i32): void {
+  const C = d(desc, 0), H = d(desc, 1), W = d(desc, 2), KH = d(desc, 3), KW = d(desc, 4);
+  const SH = d(desc, 5), SW = d(desc, 6), PH = d(desc, 7), PW = d(desc, 8), DH = d(desc, 9), DW = d(desc, 10);
+  const OH = d(desc, 11), OW = d(desc, 12), xImage = d(desc, 13), colImage = d(desc, 14);
+  const OHW = OH * OW;
+  const rowB = <usize>OW << 2;
+  for (let n = n0; n < n1; n++) {
+    const xi = x + (<usize>n * <usize>xImage << 2);
+    let row = col + (<usize>n * <usize>colImage << 2);
+    for (let c = 0; c < C; c++) {
+      const plane = xi + (<usize>(c * H * W) << 2);
+      for (let kh = 0; kh < KH; kh++)
+        for (let kw = 0; kw < KW; kw++) {
+          const off = kw * DW;
+          const lo = validLo(SW, PW, off);
+          const hi = max(lo, validHi(W, SW, PW, off, OW));
+          for (let oh = 0; oh < OH; oh++) {
+            const dst = row + <usize>oh * rowB;
+            const ih = oh * SH - PH + kh * DH;
+            if (ih < 0 || ih >= H) {
+              memory.fill(dst, 0, rowB);
+              continue;
+            }
+            if (lo > 0) memory.fill(dst, 0, <usize>lo << 2);
+            if (hi < OW) memory.fill(dst + (<usize>hi << 2), 0, <usize>(OW - hi) << 2);
+            const src = plane + (<usize>(ih * W) << 2);
+            if (SW == 1) {
+              if (hi > lo) memory.copy(dst + (<usize>lo << 2), src + (<usize>(lo - PW + off) << 2), <usize>(hi - lo) << 2);
+            } else {
+              for (let ow = lo; ow < hi; ow++) store<f32>(dst + (<usize>ow << 2), load<f32>(src + (<usize>(ow * SW - PW + off) << 2)));
+            }
+          }
+          row += <usize>OHW << 2;
+        }
+    }
+  }
+}
+
+/** The adjoint of im2col_f32 for images [n0, n1): dx[n][c][ih][iw] += col[n][row][oh*OW + ow]. */
+export function col2im_f32(desc: usize, col: usize, dx: usize, n0: i32, n1: i32): void {
+  const C = d(desc, 0), H = d(desc, 1), W = d(desc, 2), KH = d(desc, 3), KW = d(desc, 4);
+  const SH = d(desc, 5), SW = d(desc, 6), PH = d(desc, 7), PW = d(desc, 8), DH = d(desc, 9), DW = d(desc, 10);
+  const OH = d(desc, 11), OW = d(desc, 12), xImage = d(desc, 13), colImage = d(desc, 14);
+  const OHW = OH * OW;
+  const rowB = <usize>OW << 2;
+  for (let n = n0; n < n1; n++) {
+    const xi = dx + (<usize>n * <usize>xImage << 2);
+    let row = col + (<usize>n * <usize>colImage << 2);
+    for (let c = 0; c < C; c++) {
+      const plane = xi + (<usize>(c * H * W) << 2);
+      for (let kh = 0; kh < KH; kh++)
+        for (let kw = 0; kw < KW; kw++) {
+          const off = kw * DW;
+          const lo = validLo(SW, PW, off);
+          const hi = validHi(W, SW, PW, off, OW);
+          if (hi > lo)
+            for (let oh = 0; oh < OH; oh++) {
+              const ih = oh * SH - PH + kh * DH;
+              if (ih < 0 || ih >= H) continue;
+              const s = row + <usize>oh * rowB;
+              const dst = plane + (<usize>(ih * W) << 2);
+              if (SW == 1) {
+                const o = dst + (<usize>(lo - PW + off) << 2);
+                const p = s + (<usize>lo << 2);
+                const len = hi - lo;
+                let j = 0;
+                for (; j + 4 <= len; j += 4) {
+                  const q = <usize>j << 2;
+                  v128.store(o + q, f32x4.add(v128.load(o + q), v128.load(p + q)));
+                }
+                for (; j < len; j++) {
+                  const q = <usize>j << 2;
+                  store<f32>(o + q, load<f32>(o + q) + load<f32>(p + q));
+                }
+              } else {
+                for (let ow = lo; ow < hi; ow++) {
+                  const q = dst + (<usize>(ow * SW - PW + off) << 2);
+                  store<f32>(q, load<f32>(q) + load<f32>(s + (<usize>ow << 2)));
+                }
+              }
+            }
+          row += <usize>OHW << 2;
+        }
+    }
+  }
+}
+
+/**
+ * 2-D pooling of planes [p0, p1) (a plane is one (image, channel) H x W block; out's are OH x OW),
+ * as the reference kernel (src/backend/cpu/conv.ts pool2dRef): max keeps the first NaN it meets,
+ * avg sums in float64 and divides by the window's cell count (padded cells included when
+ * countIncludePad, the window clipped to H + PH, W + PW as MXNet).
+ */
+export function pool_f32(desc: usize, x: usize, out: usize, p0: i32, p1: i32): void {
+  const H = d(desc, 0), W = d(desc, 1), KH = d(desc, 2), KW = d(desc, 3), SH = d(desc, 4), SW = d(desc, 5);
+  const PH = d(desc, 6), PW = d(desc, 7), OH = d(desc, 8), OW = d(desc, 9), cip = d(desc, 10), kind = d(desc, 11);
+  for (let p = p0; p < p1; p++) {
+    const xp = x + (<usize>p * <usize>(H * W) << 2);
+    const op = out + (<usize>p * <usize>(OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - PH;
+      const h1 = min(h0 + KH, H + PH);
+      const hs = max(h0, 0), he = min(h1, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * SW - PW;
+        const w1 = min(w0 + KW, W + PW);
+        const ws = max(w0, 0), we = min(w1, W);
+        let r: f32;
+        if (kind == 0) {
+          let acc: f32 = -Infinity;
+          for (let h = hs; h < he; h++) {
+            const rp = xp + (<usize>(h * W) << 2);
+            for (let w = ws; w < we; w++) {
+              const v = load<f32>(rp + (<usize>w << 2));
+              if (v > acc || v != v) acc = v;
+            }
+          }
+          r = acc;
+        } else {
+          let s: f64 = 0;
+          for (let h = hs; h < he; h++) {
+            const rp = xp + (<usize>(h * W) << 2);
+            for (let w = ws; w < we; w++) s += <f64>load<f32>(rp + (<usize>w << 2));
+          }
+          const count = cip != 0 ? (h1 - h0) * (w1 - w0) : (he - hs) * (we - ws);
+          r = <f32>(s / <f64>max(count, 1));
+        }
+        store<f32>(op + (<usize>(oh * OW + ow) << 2), r);
+      }
+    }
+  }
+}
+
+/**
+ * The gradient of pool_f32 for planes [p0, p1), accumulated into dx: max routes each output's
+ * gradient to the first maximum of its window (as the reference), avg spreads it evenly.
+ */
+export function pool_grad_f32(desc: usize, g: usize, x: usize, dx: usize, p0: i32, p1: i32): void {
+  const H = d(desc, 0), W = d(desc, 1), KH = d(desc, 2), KW = d(desc, 3), SH = d(desc, 4), SW = d(desc, 5);
+  const PH = d(desc, 6), PW = d(desc, 7), OH = d(desc, 8), OW = d(desc, 9), cip = d(desc, 10), kind = d(desc, 11);
+  for (let p = p0; p < p1; p++) {
+    const xp = x + (<usize>p * <usize>(H * W) << 2);
+    const dp = dx + (<usize>p * <usize>(H * W) << 2);
+    const gp = g + (<usize>p * <usize>(OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const h0 = oh * SH - PH;
+      const h1 = min(h0 + KH, H + PH);
+      const hs = max(h0, 0), he = min(h1, H);
+      for (let ow = 0; ow < OW; ow++) {
+        const w0 = ow * SW - PW;
+        const w1 = min(w0 + KW, W + PW);
+        const ws = max(w0, 0), we = min(w1, W);
+        const gv = load<f32>(gp + (<usize>(oh * OW + ow) << 2));
+        if (kind == 0) {
+          let best: f32 = -Infinity;
+          let bi = -1;
+          for (let h = hs; h < he; h++) {
+            const rp = xp + (<usize>(h * W) << 2);
+            for (let w = ws; w < we; w++) {
+              const v = load<f32>(rp + (<usize>w << 2));
+              if (v > best || bi < 0) {
+                best = v;
+                bi = h * W + w;
+              }
+            }
+          }
+          if (bi >= 0) {
+            const q = dp + (<usize>bi << 2);
+            store<f32>(q, load<f32>(q) + gv);
+          }
+        } else {
+          const count = cip != 0 ? (h1 - h0) * (w1 - w0) : (he - hs) * (we - ws);
+          const share = <f32>(<f64>gv / <f64>max(count, 1));
+          for (let h = hs; h < he; h++) {
+            const rp = dp + (<usize>(h * W) << 2);
+            for (let w = ws; w < we; w++) {
+              const q = rp + (<usize>w << 2);
+              store<f32>(q, load<f32>(q) + share);
+            }
+          }
+        }
+      }
+    }
+  }
+}
