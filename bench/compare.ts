@@ -8,6 +8,9 @@
  *   npm run bench:compare -- w3_softmax_regression w5_rnn --repeats=5
  *   npm run bench:compare -- --peers=d2l-ts,torch --out=out/w3.json
  *   npm run bench:compare -- --peers=d2l-ts,d2l-ts-portable,torch,tfjs-wasm,tfjs-cpu,jax-js-wasm
+ *   npm run bench:compare -- w6_lenet w7_resnet18 --peers=d2l-ts,d2l-ts-portable,torch
+ *
+ * W6 (LeNet) and W7 (ResNet-18) have no JS peers; their torch side is bench/torch_w6_w7.py.
  *
  * Peers: d2l-ts (best available path, D2L_CPU_KERNELS=auto), d2l-ts-portable (Wasm only),
  * torch (Debian's python3-torch on OpenBLAS-OpenMP: `LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/
@@ -28,7 +31,9 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, parseArgs, repoRoot, sharedBenchDir } from './w3-w5-harness.js';
 
-const WORKLOADS = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w4_mlp', 'w5_rnn'] as const;
+const WORKLOADS = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w4_mlp', 'w5_rnn', 'w6_lenet', 'w7_resnet18'] as const;
+/** The CNN workloads, whose PyTorch side is this repository's bench/torch_w6_w7.py (the shared scripts predate them). */
+const CNN_WORKLOADS: readonly Workload[] = ['w6_lenet', 'w7_resnet18'];
 type Workload = (typeof WORKLOADS)[number];
 
 /** Our workload modules (dist/bench), as bench/run.ts runs them. */
@@ -38,6 +43,8 @@ const OUR_MODULES: Record<Workload, string> = {
   w3_softmax_regression: 'w3-softmax-regression.js',
   w4_mlp: 'w4-mlp.js',
   w5_rnn: 'w5-rnn.js',
+  w6_lenet: 'w6-lenet.js',
+  w7_resnet18: 'w7-resnet18.js',
 };
 
 const ALL_PEERS = ['d2l-ts', 'd2l-ts-portable', 'torch', 'tfjs-wasm', 'tfjs-cpu', 'jax-js-wasm'] as const;
@@ -131,11 +138,20 @@ function commandFor(peer: Peer, w: Workload, distBench: string, peersDir: string
     case 'torch':
       env.LD_LIBRARY_PATH = OPENBLAS_OMP;
       env.PYTHONDONTWRITEBYTECODE = '1';
+      // Our own torch script imports the shared harness from the peers' copy.
+      if (CNN_WORKLOADS.includes(w))
+        return {
+          cmd: PY,
+          args: [join(repoRoot(), 'bench', 'torch_w6_w7.py'), w],
+          cwd: peersDir,
+          env: { ...env, D2L_BENCH_SHARED: peersDir },
+        };
       return { cmd: PY, args: ['torch_bench.py', w], cwd: peersDir, env };
     case 'tfjs-wasm':
+      if (CNN_WORKLOADS.includes(w)) return null; // the shared JS peers have no CNN workloads
       return { cmd: process.execPath, args: ['tfjs_bench.mjs', w, '--backend=wasm'], cwd: peersDir, env };
     case 'tfjs-cpu':
-      if (w === 'w5_rnn' && !opts.tfjsCpuW5) return null;
+      if ((w === 'w5_rnn' && !opts.tfjsCpuW5) || CNN_WORKLOADS.includes(w)) return null;
       return {
         cmd: process.execPath,
         args: ['tfjs_bench.mjs', w, '--backend=cpu', ...(w === 'w4_mlp' ? ['--cap-batches=20'] : [])],
@@ -143,6 +159,7 @@ function commandFor(peer: Peer, w: Workload, distBench: string, peersDir: string
         env,
       };
     case 'jax-js-wasm':
+      if (CNN_WORKLOADS.includes(w)) return null;
       return { cmd: process.execPath, args: ['jaxjs_bench.mjs', w, '--device=wasm'], cwd: peersDir, env };
   }
 }
@@ -201,7 +218,11 @@ function buildRows(logs: RunLog[]): Row[] {
               ? 'W3 softmax regression'
               : w === 'w4_mlp'
                 ? 'W4 MLP 784-256-10'
-                : `W5 RNN ${r.case}`;
+                : w === 'w6_lenet'
+                  ? 'W6 LeNet step, batch 256'
+                  : w === 'w7_resnet18'
+                    ? 'W7 ResNet-18 step, batch 64, 96x96'
+                    : `W5 RNN ${r.case}`;
       // RESULTS.md's table shows jax-js with jit (W2) and its jit-compiled step (W5) in the
       // main rows; jax-js' eager W2 gets a row of its own.
       let c = r.case;
@@ -211,13 +232,14 @@ function buildRows(logs: RunLog[]): Row[] {
       add(`${w}|${c}`, lab, r.unit, r.unit === 'GFLOP/s', l.peer, r.value);
       if (w === 'w3_softmax_regression' && typeof r.rss_peak_mb === 'number')
         add('w3|rss', 'W3 peak RSS', 'MB', false, l.peer, r.rss_peak_mb);
+      if (w === 'w7_resnet18' && typeof r.rss_peak_mb === 'number') add('w7|rss', 'W7 peak RSS', 'MB', false, l.peer, r.rss_peak_mb);
       const last = r.epochs?.[r.epochs.length - 1];
       if (last && (w === 'w3_softmax_regression' || w === 'w4_mlp'))
         add(`${w}|acc`, `${w === 'w4_mlp' ? 'W4' : 'W3'} epoch-${last.epoch} test acc`, 'acc', true, l.peer, last.test_acc);
     }
   const order = (k: string) => {
     const w = k.split('|')[0];
-    const i = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w3', 'w4_mlp', 'w5_rnn'].indexOf(w);
+    const i = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w3', 'w4_mlp', 'w5_rnn', 'w6_lenet', 'w7_resnet18', 'w7'].indexOf(w);
     const n = /n=(\d+)/.exec(k);
     return i * 1e6 + (n ? Number(n[1]) : 0) + (k.endsWith('|acc') ? 5e5 : 0);
   };
@@ -271,6 +293,10 @@ function checkTargets(rows: Row[]): { target: string; value: string; met: boolea
   ratio('w4_mlp|train', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W4 <= 1.0x torch s/epoch');
   ratio('w5_rnn|scratch', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W5 <= 1.0x torch ms/step');
   ratio('w3|rss', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W3 peak RSS <= torch');
+  ratio('w6_lenet|train_step', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W6 <= 1.0x torch ms/step (issue 19)');
+  ratio('w6_lenet|train_step', 'd2l-ts-portable', (r) => r <= 3.0, 'portable W6 <= 3x torch ms/step (issue 19)');
+  ratio('w7_resnet18|train_step', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W7 <= 1.0x torch ms/step (issue 19)');
+  ratio('w7|rss', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W7 peak RSS <= torch (issue 19)');
   const g = m('w1_sgemm|n=1024', 'd2l-ts-portable');
   res.push({
     target: 'portable W1 n=1024 >= 60 GFLOP/s',
@@ -438,7 +464,7 @@ function report(logs: RunLog[], active: string[], repeats: number, started: Date
     '',
     table,
     '',
-    '| target (issue 6) | measured | met |',
+    '| target (issues 6, 19) | measured | met |',
     '|---|---:|:---:|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'no'} |`),
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),

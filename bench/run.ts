@@ -25,6 +25,8 @@ export const WORKLOAD_MODULES: Record<string, string> = {
   w3_softmax_regression: 'w3-softmax-regression.js',
   w4_mlp: 'w4-mlp.js',
   w5_rnn: 'w5-rnn.js',
+  w6_lenet: 'w6-lenet.js',
+  w7_resnet18: 'w7-resnet18.js',
 };
 
 export const PEER_KERNELS: Record<string, string> = {

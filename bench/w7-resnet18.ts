@@ -59,8 +59,7 @@ function resizeNearest(src: Float32Array, n: number, size: number): Float32Array
   const out = new Float32Array(n * size * size);
   const map = Array.from({ length: size }, (_, i) => Math.floor((i * 28) / size));
   for (let b = 0; b < n; b++)
-    for (let i = 0; i < size; i++)
-      for (let j = 0; j < size; j++) out[(b * size + i) * size + j] = src[b * 784 + map[i] * 28 + map[j]];
+    for (let i = 0; i < size; i++) for (let j = 0; j < size; j++) out[(b * size + i) * size + j] = src[b * 784 + map[i] * 28 + map[j]];
   return out;
 }
 
