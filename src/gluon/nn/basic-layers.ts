@@ -11,6 +11,7 @@ import type { NDArray } from '../../ndarray/ndarray.js';
 import * as random from '../../ndarray/random.js';
 import { dot } from '../../ops/linalg.js';
 import { take } from '../../ops/indexing.js';
+import { batchNormTrain } from '../../ops/batch-norm.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
 import { create as createInit, type InitializerName } from '../init.js';
 import type { Initializer, Parameter } from '../parameter.js';
@@ -354,6 +355,14 @@ export class BatchNorm extends HybridBlock {
       let mean: NDArray;
       let variance: NDArray;
       let xc: NDArray;
+      if (isTraining() && !this.useGlobalStats && axis === 1 && this.scale && this.center) {
+        // One taped op (ops/batch-norm.ts): saves only x for the backward pass.
+        const r = batchNormTrain(x, this.gamma.data(), this.beta.data(), this.epsilon);
+        t(r.mean);
+        t(r.variance);
+        this.updateRunning(r.mean, r.variance, C);
+        return r.y;
+      }
       if (isTraining() && !this.useGlobalStats) {
         mean = t(x.mean({ axis: red, keepdims: true }));
         xc = t(x.sub(mean));
