@@ -8,6 +8,7 @@
 //   conv: C, H, W, KH, KW, SH, SW, PH, PW, DH, DW, OH, OW, xImage, colImage
 //   pool: H, W, KH, KW, SH, SW, PH, PW, OH, OW, countIncludePad, kind (0 max, 1 avg)
 // (xImage / colImage: elements from one image to the next in x and in the columns.)
+import { madd } from './simd';
 
 // @ts-ignore: decorator
 @inline function d(desc: usize, i: i32): i32 {
@@ -241,6 +242,112 @@ export function pool_grad_f32(desc: usize, g: usize, x: usize, dx: usize, p0: i3
           }
         }
       }
+    }
+  }
+}
+
+// ---------------------------------------------------------------- direct convolution, few taps
+// For a convolution with few taps per output (C * KH * KW <= 32: LeNet's first layer, 1 x 5 x 5)
+// the columns of im2col are 25 times the input, and writing and re-reading them costs more than
+// the arithmetic. These kernels read x in place: stride 1, no padding, no dilation, one group.
+// Descriptor (i32): C, H, W, KH, KW, OC, OH, OW.
+
+/**
+ * out[n][oc][oh][ow] = Σ_c,kh,kw w[oc][c][kh][kw] · x[n][c][oh + kh][ow + kw] for images [n0, n1),
+ * 16 outputs of a row at a time in four vector accumulators (one weight broadcast per tap).
+ */
+export function conv_direct_f32(desc: usize, x: usize, w: usize, out: usize, n0: i32, n1: i32): void {
+  const C = d(desc, 0), H = d(desc, 1), W = d(desc, 2), KH = d(desc, 3), KW = d(desc, 4);
+  const OC = d(desc, 5), OH = d(desc, 6), OW = d(desc, 7);
+  const taps = C * KH * KW;
+  for (let n = n0; n < n1; n++) {
+    const xi = x + (<usize>n * <usize>(C * H * W) << 2);
+    const oi = out + (<usize>n * <usize>(OC * OH * OW) << 2);
+    for (let oc = 0; oc < OC; oc++) {
+      const wp = w + (<usize>(oc * taps) << 2);
+      for (let oh = 0; oh < OH; oh++) {
+        const orow = oi + (<usize>((oc * OH + oh) * OW) << 2);
+        let ow = 0;
+        for (; ow + 16 <= OW; ow += 16) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+          let t = 0;
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < KH; kh++) {
+              const xr = xi + (<usize>((c * H + oh + kh) * W + ow) << 2);
+              for (let kw = 0; kw < KW; kw++) {
+                const wv = v128.load32_splat(wp + (<usize>(t++) << 2));
+                const p = xr + (<usize>kw << 2);
+                a0 = madd(v128.load(p), wv, a0);
+                a1 = madd(v128.load(p, 16), wv, a1);
+                a2 = madd(v128.load(p, 32), wv, a2);
+                a3 = madd(v128.load(p, 48), wv, a3);
+              }
+            }
+          const o = orow + (<usize>ow << 2);
+          v128.store(o, a0);
+          v128.store(o, a1, 16);
+          v128.store(o, a2, 32);
+          v128.store(o, a3, 48);
+        }
+        for (; ow + 4 <= OW; ow += 4) {
+          let a0 = f32x4.splat(0);
+          let t = 0;
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < KH; kh++) {
+              const xr = xi + (<usize>((c * H + oh + kh) * W + ow) << 2);
+              for (let kw = 0; kw < KW; kw++) a0 = madd(v128.load(xr + (<usize>kw << 2)), v128.load32_splat(wp + (<usize>(t++) << 2)), a0);
+            }
+          v128.store(orow + (<usize>ow << 2), a0);
+        }
+        for (; ow < OW; ow++) {
+          let s: f32 = 0;
+          let t = 0;
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < KH; kh++) {
+              const xr = xi + (<usize>((c * H + oh + kh) * W + ow) << 2);
+              for (let kw = 0; kw < KW; kw++) s += load<f32>(xr + (<usize>kw << 2)) * load<f32>(wp + (<usize>(t++) << 2));
+            }
+          store<f32>(orow + (<usize>ow << 2), s);
+        }
+      }
+    }
+  }
+}
+
+/**
+ * The weight gradient of conv_direct_f32 over images [n0, n1), written (not added) to `part`
+ * (OC x C*KH*KW floats, one block per thread; the TS side adds the blocks into dW):
+ * part[oc][t] = Σ_n,oh,ow g[n][oc][oh][ow] · x[n][c][oh + kh][ow + kw], one vector accumulator per
+ * (image, oc, tap) running over the whole output plane.
+ */
+export function conv_direct_dw_f32(desc: usize, x: usize, g: usize, part: usize, n0: i32, n1: i32): void {
+  const C = d(desc, 0), H = d(desc, 1), W = d(desc, 2), KH = d(desc, 3), KW = d(desc, 4);
+  const OC = d(desc, 5), OH = d(desc, 6), OW = d(desc, 7);
+  const taps = C * KH * KW;
+  zeroF32(part, OC * taps);
+  const ow4 = OW & ~3;
+  for (let n = n0; n < n1; n++) {
+    const xi = x + (<usize>n * <usize>(C * H * W) << 2);
+    const gi = g + (<usize>n * <usize>(OC * OH * OW) << 2);
+    for (let oc = 0; oc < OC; oc++) {
+      const gp = gi + (<usize>(oc * OH * OW) << 2);
+      let t = 0;
+      for (let c = 0; c < C; c++)
+        for (let kh = 0; kh < KH; kh++)
+          for (let kw = 0; kw < KW; kw++) {
+            let acc = f32x4.splat(0);
+            let s: f32 = 0;
+            for (let oh = 0; oh < OH; oh++) {
+              const gr = gp + (<usize>(oh * OW) << 2);
+              const xr = xi + (<usize>((c * H + oh + kh) * W + kw) << 2);
+              let ow = 0;
+              for (; ow < ow4; ow += 4) acc = madd(v128.load(gr + (<usize>ow << 2)), v128.load(xr + (<usize>ow << 2)), acc);
+              for (; ow < OW; ow++) s += load<f32>(gr + (<usize>ow << 2)) * load<f32>(xr + (<usize>ow << 2));
+            }
+            const q = part + (<usize>(oc * taps + t++) << 2);
+            const sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+            store<f32>(q, load<f32>(q) + sum + s);
+          }
     }
   }
 }

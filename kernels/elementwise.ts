@@ -251,3 +251,35 @@ export function binary_bcast_f32(op: i32, full: usize, vec: usize, y: usize, row
     default: bcastRows<Le>(full, vec, y, rows, cols, mode); break;
   }
 }
+
+/**
+ * The gradient of a unary op from its output, fused into one pass: sigmoid g·y·(1 − y), tanh
+ * g·(1 − y²) (the three kernels and two temporaries of the composed rule, in one).
+ */
+export function unary_grad_f32(op: i32, g: usize, y: usize, out: usize, n: i32): void {
+  const one = f32x4.splat(1);
+  let i = 0;
+  if (op == U_SIGMOID) {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const yv = v128.load(y + o);
+      v128.store(out + o, f32x4.mul(v128.load(g + o), f32x4.mul(yv, f32x4.sub(one, yv))));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const yv = load<f32>(y + o);
+      store<f32>(out + o, load<f32>(g + o) * (yv * (1 - yv)));
+    }
+  } else {
+    for (; i + 4 <= n; i += 4) {
+      const o = <usize>i << 2;
+      const yv = v128.load(y + o);
+      v128.store(out + o, f32x4.mul(v128.load(g + o), f32x4.sub(one, f32x4.mul(yv, yv))));
+    }
+    for (; i < n; i++) {
+      const o = <usize>i << 2;
+      const yv = load<f32>(y + o);
+      store<f32>(out + o, load<f32>(g + o) * (1 - yv * yv));
+    }
+  }
+}

@@ -159,6 +159,12 @@ export interface Backend {
    * over [rows, C] contiguous views. Returns false where not handled.
    */
   softmaxCrossEntropyGrad?(prob: View, label: View, g: View, out: View): boolean;
+  /**
+   * Optional fused gradient of a unary op from its output, out = g · y · (1 − y) for 'sigmoid' and
+   * g · (1 − y²) for 'tanh' (views of one shape). Returns false, writing nothing, for other ops or
+   * views; the rule then composes it from primitives.
+   */
+  unaryGrad?(op: UnaryOp, g: View, y: View, out: View): boolean;
   /** NCHW x, (O, C/groups, KH, KW) w, into NCHW out. */
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void;
   /** Gradients of conv2d with respect to its input and its weight (either may be null). */

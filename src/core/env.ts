@@ -32,6 +32,8 @@ export const SETTINGS = {
   D2L_CPU_THREADS: 'threads for large CPU kernels, the calling thread included (default: the available cores)',
   D2L_CPU_SPIN_MS: 'how long kernel workers spin for the next job before sleeping, in ms (default 1)',
   D2L_CPU_HOT_SPLIT: "'0': never split small kernels over threads while the workers are awake",
+  D2L_CONV_DIRECT:
+    "'0': convolutions with few taps (C*KH*KW <= 32, stride 1, no padding) use im2col + GEMM instead of the direct Wasm kernels",
   D2L_CPU_HOT_DIVISOR: 'while the workers are awake, split kernels down to 1/n of their threshold (default 16)',
   D2L_CPU_NARROW_SPLIT: "'0': never split narrow-C GEMMs (n <= 16) while the workers are awake",
   D2L_CPU_EVICT_BYTES:

@@ -30,8 +30,10 @@ const UNARY: Record<UnaryOp, { out: 'same' | 'float' | 'bool'; save: Save; vjp: 
   tanh: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.square().rsub(1)) },
   sigmoid: { out: 'float', save: 'output', vjp: (g, _x, y) => g.mul(y.mul(y.rsub(1))) },
   // PyTorch's threshold_backward: the gradient passes where x > 0, so it is 0 at a NaN input
-  // (whose value relu keeps).
-  relu: { out: 'same', save: 'inputs', vjp: (g, x) => g.mul(x.greater(0)) },
+  // (whose value relu keeps). y > 0 exactly where x > 0 (relu keeps NaN, and -0 and negatives
+  // become 0), so the rule reads the output: a conv-bn-relu block then keeps relu's output, which
+  // the next layer saves anyway, instead of its input as well (a third of ResNet's activations).
+  relu: { out: 'same', save: 'output', vjp: (g, _x, y) => g.mul(y.greater(0)) },
   floor: { out: 'same', save: 'none', vjp: null },
   ceil: { out: 'same', save: 'none', vjp: null },
   round: { out: 'same', save: 'none', vjp: null },
@@ -56,8 +58,24 @@ export function unary(op: UnaryOp, x: NDArray): NDArray {
   const out = empty(x.shape, dtype, x.context);
   x.context.backend.unary(op, x, out);
   const rule = spec.vjp;
-  if (rule && shouldRecord(x)) recordOp(op, [x], out, (g, [xs], y) => [rule(g, xs, y)], spec.save);
+  if (rule && shouldRecord(x))
+    recordOp(op, [x], out, (g, [xs], y, sink) => [(sink && fusedUnaryGrad(op, g, y)) || rule(g, xs, y)], spec.save);
   return out;
+}
+
+/**
+ * sigmoid's and tanh's gradient in one backend pass where the backend has it (Backend.unaryGrad):
+ * only for a backward pass that is not itself recorded (a rule is offered a sink only then), since
+ * the fused kernel is not differentiable. Null where not taken.
+ */
+function fusedUnaryGrad(op: UnaryOp, g: NDArray, y: NDArray): NDArray | null {
+  if (op !== 'sigmoid' && op !== 'tanh') return null;
+  const b = y.context.backend;
+  if (!b.unaryGrad || g.context.backend !== b || g.dtype !== y.dtype || !shapesEqual(g.shape, y.shape)) return null;
+  const out = empty(y.shape, y.dtype, y.context);
+  if (b.unaryGrad(op, g, y, out)) return out;
+  out.dispose();
+  return null;
 }
 
 /** [da, db] from g, a, b and the output y (before un-broadcasting); null: no gradient for that side. */

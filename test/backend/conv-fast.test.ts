@@ -57,6 +57,10 @@ interface ConvCase {
 
 const CONV_CASES: ConvCase[] = [
   { name: 'LeNet conv1 5x5', x: [3, 1, 28, 28], w: [6, 1, 5, 5], opts: {} },
+  // Few taps (C*KH*KW <= 32, stride 1, no padding): the direct kernels; OW = 21 covers their
+  // 16-wide, 4-wide and scalar parts, and dx goes through W^T G and col2im.
+  { name: 'few taps, direct kernels', x: [2, 2, 9, 23], w: [3, 2, 3, 3], opts: {} },
+  { name: 'few taps, narrow rows', x: [3, 3, 5, 6], w: [2, 3, 2, 3], opts: {} },
   { name: 'odd sizes, stride 2x1, padding 1x2', x: [2, 3, 7, 9], w: [5, 3, 3, 2], opts: { stride: [2, 1], padding: [1, 2] } },
   { name: 'dilation 2x3, stride 1x2', x: [2, 4, 11, 10], w: [4, 4, 3, 3], opts: { stride: [1, 2], padding: [2, 1], dilation: [2, 3] } },
   { name: 'groups 3', x: [3, 6, 8, 7], w: [9, 2, 3, 3], opts: { padding: 1, groups: 3 } },
@@ -154,8 +158,8 @@ for (const mode of PATHS)
 
 test('the fast kernels run (not the reference) on dense float32 inputs', () => {
   const k = withKernels('wasm', () => be.fastKernels())!;
-  const calls = { columns: 0, pooling: 0 };
-  const [cc, pp] = [k.convColumns, k.pooling];
+  const calls = { columns: 0, pooling: 0, direct: 0, directDw: 0 };
+  const [cc, pp, dd, dw] = [k.convColumns, k.pooling, k.convDirect, k.convDirectDw];
   k.convColumns = function (...a: Parameters<typeof cc>) {
     calls.columns++;
     return cc.apply(this, a);
@@ -164,18 +168,36 @@ test('the fast kernels run (not the reference) on dense float32 inputs', () => {
     calls.pooling++;
     return pp.apply(this, a);
   };
+  k.convDirect = function (...a: Parameters<typeof dd>) {
+    calls.direct++;
+    return dd.apply(this, a);
+  };
+  k.convDirectDw = function (...a: Parameters<typeof dw>) {
+    calls.directDw++;
+    return dw.apply(this, a);
+  };
   try {
     withKernels('wasm', () => {
       const x = nd.random.normal(0, 1, [2, 3, 8, 8]);
+      const w = nd.ones([4, 3, 3, 3]);
       x.attachGrad();
-      autograd.record(() => maxPool2d(conv2d(x, nd.ones([4, 3, 3, 3])), { kernel: 2 }).sum()).backward();
+      w.attachGrad();
+      // padding 1: im2col forward and for dW, col2im for dx; pooling forward and backward.
+      autograd.record(() => maxPool2d(conv2d(x, w, null, { padding: 1 }), { kernel: 2 }).sum()).backward();
+      assert.deepEqual(calls, { columns: 3, pooling: 2, direct: 0, directDw: 0 });
+      // LeNet's first layer (1 x 5 x 5 taps, no padding): the direct kernels, no columns at all.
+      const x1 = nd.random.normal(0, 1, [2, 1, 12, 12]);
+      const w1 = nd.ones([6, 1, 5, 5]);
+      w1.attachGrad();
+      autograd.record(() => conv2d(x1, w1).sum()).backward();
+      assert.deepEqual(calls, { columns: 3, pooling: 2, direct: 1, directDw: 1 });
     });
   } finally {
     k.convColumns = cc;
     k.pooling = pp;
+    k.convDirect = dd;
+    k.convDirectDw = dw;
   }
-  // im2col forward, col2im for dx; pooling forward and backward.
-  assert.deepEqual(calls, { columns: 2, pooling: 2 });
 });
 
 test('the column scratch is bounded by a tile, not by the batch', () => {
@@ -304,4 +326,34 @@ describe('per-channel kernels (bias add, its gradient, batch-norm sums)', () => 
       'channel sums',
     );
   });
+});
+
+test('sigmoid and tanh gradients: one fused pass, bit-identical to the composed rule', () => {
+  const k = withKernels('wasm', () => be.fastKernels())!;
+  let fused = 0;
+  const ug = k.unaryGrad;
+  k.unaryGrad = function (...a: Parameters<typeof ug>) {
+    const r = ug.apply(this, a);
+    if (r) fused++;
+    return r;
+  };
+  try {
+    withKernels('wasm', () => {
+      for (const op of ['sigmoid', 'tanh'] as const)
+        for (const n of [1, 7, 4099]) {
+          nd.random.seed(41);
+          const x = nd.random.normal(0, 2, [n]);
+          const head = nd.random.normal(0, 1, [n]);
+          x.attachGrad();
+          const before = fused;
+          autograd.record(() => x[op]()).backward(head);
+          assert.equal(fused, before + 1, `${op}: the fused kernel ran`);
+          // A recorded backward (createGraph) composes the rule from primitives.
+          const [composedGrad] = autograd.record(() => autograd.grad([x[op]()], [x], { headGrads: [head], createGraph: true }));
+          assert.deepEqual(Array.from(x.grad.dataSync()), Array.from(composedGrad.dataSync()), `${op} n=${n}`);
+        }
+    });
+  } finally {
+    k.unaryGrad = ug;
+  }
 });

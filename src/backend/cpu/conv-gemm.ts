@@ -1,11 +1,13 @@
 // Convolution as GEMM on the CPU backend's fast paths: im2col (kernels/conv.ts, Wasm) into a
 // bounded scratch tile of images, then the backend's own matmul, which runs on OpenBLAS where the
 // addon is loaded and on the Wasm GEMM otherwise, split over the worker threads either way. The
-// gradients are the same products transposed (views, never copies) and col2im. Pooling runs in
-// its Wasm kernel. Everything here declines (returns false) outside float32 and dense NCHW
+// gradients are the same products transposed (views, never copies) and col2im. Convolutions with
+// few taps per output (LeNet's first layer) skip the columns: direct Wasm kernels read x in place
+// for the output and the weight gradient. Pooling runs in its Wasm kernel. Everything here declines (returns false) outside float32 and dense NCHW
 // layouts, and the backend then runs the TypeScript reference (conv.ts), which is also the oracle
 // the tests hold these paths to.
 import { isContiguous } from '../../core/shape.js';
+import { env } from '../../core/env.js';
 import type { BinaryOp, Conv2dParams, Pool2dParams, ReduceOp, Storage, View } from '../backend.js';
 import type { WasmKernels } from './wasm/fast.js';
 
@@ -22,6 +24,15 @@ export const CONV_TILE_BYTES = 8 << 20;
  * products that one reduction adds up, since a native call per small product costs more than it.
  */
 const PER_IMAGE_DW_MNK = 1 << 18;
+
+/**
+ * Taps per output (C * KH * KW) up to which a stride-1, unpadded, undilated, ungrouped convolution
+ * runs in the direct Wasm kernels (kernels/conv.ts), which read x in place: LeNet's first layer
+ * (1 x 5 x 5) has columns 25 times its input, written and read again by im2col + GEMM.
+ * D2L_CONV_DIRECT=0 sends these through im2col + GEMM too.
+ */
+export const DIRECT_MAX_TAPS = 32;
+const DIRECT_ON = env('D2L_CONV_DIRECT') !== '0';
 
 /** What the convolution needs from the CPU backend: storage and the dispatched kernels. */
 export interface ConvHost {
@@ -44,6 +55,8 @@ function view(storage: Storage, shape: number[], strides: number[], offset: numb
 }
 
 const ptr = (s: Storage): number => (s as unknown as HeapStorage).ptr;
+/** The byte address of a float32 view's first element. */
+const addr = (v: View): number => ptr(v.storage) + v.offset * 4;
 
 /** float32 and row-major contiguous. */
 function denseF32(v: View): boolean {
@@ -66,8 +79,12 @@ class Geometry {
   readonly OHW: number;
   /** A 1x1 kernel at stride 1 without padding: the input itself is the column matrix. */
   readonly direct: boolean;
+  /** Few taps, stride 1, no padding or dilation, one group: the direct kernels (DIRECT_MAX_TAPS). */
+  readonly fewTaps: boolean;
   /** kernels/conv.ts' conv descriptor. */
   readonly desc: number[];
+  /** kernels/conv.ts' descriptor of the direct kernels. */
+  readonly directDesc: number[];
   constructor(x: View, w: View, outShape: readonly number[], p: Conv2dParams) {
     [this.N, this.C, this.H, this.W] = x.shape;
     const [OC, CG, KH, KW] = w.shape;
@@ -81,6 +98,16 @@ class Geometry {
     const [ph, pw] = p.padding;
     const [dh, dw] = p.dilation;
     this.desc = [CG, this.H, this.W, KH, KW, sh, sw, ph, pw, dh, dw, this.OH, this.OW, this.C * this.H * this.W, this.Kc * this.OHW];
+    this.fewTaps =
+      DIRECT_ON &&
+      !this.direct &&
+      p.groups === 1 &&
+      this.Kc <= DIRECT_MAX_TAPS &&
+      this.OW >= 4 &&
+      [sh, sw, dh, dw].every((v) => v === 1) &&
+      ph === 0 &&
+      pw === 0;
+    this.directDesc = [this.C, this.H, this.W, KH, KW, OC, this.OH, this.OW];
   }
   /** Images per tile: as many as `perImage` bytes each fit into CONV_TILE_BYTES, at least one. */
   tile(perImage: number): number {
@@ -124,6 +151,10 @@ export function conv2dGemm(host: ConvHost, k: WasmKernels, x: View, w: View, p: 
   if (!denseF32(x) || !denseF32(w) || !denseF32(out)) return false;
   const G = new Geometry(x, w, out.shape, p);
   const { N, C, H, W, OC, CG, OCg, Kc, OHW } = G;
+  if (G.fewTaps) {
+    k.convDirect(G.directDesc, addr(x), addr(w), addr(out), N);
+    return true;
+  }
   const T = G.direct ? N : G.tile(Kc * OHW * 4);
   withScratch(host, G.direct ? 0 : T * Kc * OHW, (col) => {
     for (let n0 = 0; n0 < N; n0 += T) {
@@ -162,12 +193,27 @@ export function conv2dGradGemm(
 ): boolean {
   if (g.dtype !== 'float32' || !denseF32(x) || !denseF32(w) || (dx && !denseF32(dx)) || (dw && !denseF32(dw))) return false;
   if (!dx && !dw) return true;
-  withDense(host, g, (gd) => gradTiles(host, k, gd, x, w, p, dx, dw));
+  withDense(host, g, (gd) => {
+    const G = new Geometry(x, w, gd.shape, p);
+    if (dw && G.fewTaps) {
+      k.convDirectDw(G.directDesc, addr(x), addr(gd), addr(dw), G.N);
+      if (dx) gradTiles(host, k, G, gd, x, w, p, dx, null);
+    } else gradTiles(host, k, G, gd, x, w, p, dx, dw);
+  });
   return true;
 }
 
-function gradTiles(host: ConvHost, k: WasmKernels, gd: View, x: View, w: View, p: Conv2dParams, dx: View | null, dw: View | null): void {
-  const G = new Geometry(x, w, gd.shape, p);
+function gradTiles(
+  host: ConvHost,
+  k: WasmKernels,
+  G: Geometry,
+  gd: View,
+  x: View,
+  w: View,
+  p: Conv2dParams,
+  dx: View | null,
+  dw: View | null,
+): void {
   const { N, C, H, W, OC, CG, OCg, Kc, OHW } = G;
   const perImageDw = OCg * Kc * OHW >= PER_IMAGE_DW_MNK;
   const partialPerImage = dw && !perImageDw ? OCg * Kc * 4 : 0;

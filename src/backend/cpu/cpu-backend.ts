@@ -84,7 +84,8 @@ export class CpuStorage implements Storage, Evictable {
  * - matmul accumulates each output row in float64 (matmul.ts); conv and pooling are direct loops (conv.ts).
  *
  * On the fast paths, float32 convolution is im2col + GEMM (conv-gemm.ts: the Wasm im2col, then
- * this backend's matmul, so OpenBLAS where loaded, else the Wasm GEMM) and pooling a Wasm kernel.
+ * this backend's matmul, so OpenBLAS where loaded, else the Wasm GEMM), or a direct Wasm kernel
+ * for few taps (LeNet's first layer), and pooling a Wasm kernel.
  */
 export class CpuBackend extends CpuKernelPaths implements Backend {
   readonly name = 'cpu';
@@ -198,6 +199,11 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
   unary(op: UnaryOp, x: View, out: View): void {
     if (this.fastKernels()?.unary(op, x, out)) return;
     map(castExpr(out.dtype, UNARY_EXPR[op]), out, [viewArg(x)], 0);
+  }
+
+  /** The fused sigmoid / tanh gradient (see Backend.unaryGrad) on the Wasm kernels; false on the reference path. */
+  unaryGrad(op: UnaryOp, g: View, y: View, out: View): boolean {
+    return this.fastKernels()?.unaryGrad(op, g, y, out) ?? false;
   }
 
   binary(op: BinaryOp, a: View, b: View, out: View): void {

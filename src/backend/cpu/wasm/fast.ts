@@ -490,6 +490,19 @@ export class WasmKernels {
     return true;
   }
 
+  /** out = the gradient of sigmoid or tanh from g and the op's output y (kernels/elementwise.ts unary_grad_f32), for dense float32 views of one shape. */
+  unaryGrad(op: UnaryOp, g: View, y: View, out: View): boolean {
+    if (op !== 'sigmoid' && op !== 'tanh') return false;
+    const views = [g, y, out];
+    if (views.some((v) => v.dtype !== 'float32' || !isDense(v)) || isEmpty(out)) return false;
+    const n = out.shape.reduce((a, d) => a * d, 1);
+    if (g.shape.reduce((a, d) => a * d, 1) !== n || y.shape.reduce((a, d) => a * d, 1) !== n) return false;
+    const code = UNARY_CODE[op]!;
+    const [ga, ya, oa] = [addr(g), addr(y), addr(out)];
+    this.ranges(n, 'unary_grad_f32', (lo, len) => [code, ga + lo * 4, ya + lo * 4, oa + lo * 4, len]);
+    return true;
+  }
+
   binary(op: BinaryOp, a: View, b: View, out: View): boolean {
     const code = BINARY_CODE[op];
     if (code === undefined || a.dtype !== 'float32' || b.dtype !== 'float32' || out.dtype !== 'float32' || isEmpty(out)) return false;
@@ -596,6 +609,37 @@ export class WasmKernels {
       // im2col_f32(desc, x, col, ...) reads x; col2im_f32(desc, col, dx, ...) reads the columns.
       evenRanges(images, P).map(([n0, n1]) => (toColumns ? [desc, x, col, n0, n1] : [desc, col, x, n0, n1])),
     );
+  }
+
+  /**
+   * The direct convolution of kernels/conv.ts for few taps (stride 1, no padding, one group):
+   * out = conv(x, w) over `images` images, byte addresses; `geom` is its descriptor (C, H, W, KH,
+   * KW, OC, OH, OW). Images are split over the threads.
+   */
+  convDirect(geom: readonly number[], x: number, w: number, out: number, images: number): void {
+    const desc = this.writeDesc(geom);
+    const [C, , , KH, KW, OC, OH, OW] = geom;
+    const P = Math.min(images, this.chunksFor(images * OC * OH * OW * C * KH * KW, PARALLEL_MIN.gemmMNK, 1));
+    this.run(
+      'conv_direct_f32',
+      evenRanges(images, P).map(([n0, n1]) => [desc, x, w, out, n0, n1]),
+    );
+  }
+
+  /**
+   * dw += the weight gradient of convDirect for `images` images of x and g (byte addresses):
+   * each chunk of images writes its own partial block, added into dw after.
+   */
+  convDirectDw(geom: readonly number[], x: number, g: number, dw: number, images: number): void {
+    const [C, , , KH, KW, OC, OH, OW] = geom;
+    const size = OC * C * KH * KW;
+    const P = Math.min(images, this.chunksFor(images * OC * OH * OW * C * KH * KW, PARALLEL_MIN.gemmMNK, 1));
+    this.withScratch(P * size * 4, (part) => {
+      const desc = this.writeDesc(geom);
+      const chunks = evenRanges(images, P).map(([n0, n1], i) => [desc, x, g, part + i * size * 4, n0, n1]);
+      this.run('conv_direct_dw_f32', chunks);
+      this.addBlocks(dw, size, part, 1, size, chunks.length);
+    });
   }
 
   /**

@@ -94,6 +94,9 @@ export interface KernelExports {
     mode: number,
   ): void;
   reduce_mid_sum_f32(x: number, out: number, outer: number, mid: number, inner: number, m0: number, m1: number): void;
+  conv_direct_f32(desc: number, x: number, w: number, out: number, n0: number, n1: number): void;
+  conv_direct_dw_f32(desc: number, x: number, g: number, part: number, n0: number, n1: number): void;
+  unary_grad_f32(op: number, g: number, y: number, out: number, n: number): void;
 }
 
 // The kernel functions by number (the worker protocol sends the number, not the name) and the op
