@@ -147,6 +147,123 @@ export function col2im_f32(desc: usize, col: usize, dx: usize, n0: i32, n1: i32)
   }
 }
 
+// @ts-ignore: decorator
+@inline function evens(a: v128, b: v128): v128 {
+  return i32x4.shuffle(a, b, 0, 2, 4, 6);
+}
+// @ts-ignore: decorator
+@inline function odds(a: v128, b: v128): v128 {
+  return i32x4.shuffle(a, b, 1, 3, 5, 7);
+}
+/** acc, or v where v > acc or v is NaN: the reference's running maximum, lane by lane. */
+// @ts-ignore: decorator
+@inline function maxStep(acc: v128, v: v128): v128 {
+  return v128.bitselect(v, acc, v128.or(f32x4.gt(v, acc), f32x4.ne(v, v)));
+}
+// @ts-ignore: decorator
+@inline function maxStep1(acc: f32, v: f32): f32 {
+  return v > acc || v != v ? v : acc;
+}
+
+/**
+ * Max pooling with 2x2 windows at stride 2 and no padding (LeNet's), four outputs at a time: the
+ * windows' cells in the reference's order (row 0 left, right, row 1 left, right) and its rule
+ * (the running maximum takes a larger value or a NaN), so results are bit-identical.
+ */
+function maxPool2x2(x: usize, out: usize, p0: i32, p1: i32, H: i32, W: i32, OH: i32, OW: i32): void {
+  for (let p = p0; p < p1; p++) {
+    const xp = x + (<usize>p * <usize>(H * W) << 2);
+    const op = out + (<usize>p * <usize>(OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const r0 = xp + (<usize>(2 * oh * W) << 2);
+      const r1 = r0 + (<usize>W << 2);
+      const orow = op + (<usize>(oh * OW) << 2);
+      let ow = 0;
+      for (; ow + 4 <= OW && 2 * ow + 8 <= W; ow += 4) {
+        const o = <usize>(2 * ow) << 2;
+        const u0 = v128.load(r0 + o), u1 = v128.load(r0 + o, 16);
+        const l0 = v128.load(r1 + o), l1 = v128.load(r1 + o, 16);
+        let acc = evens(u0, u1);
+        acc = maxStep(acc, odds(u0, u1));
+        acc = maxStep(acc, evens(l0, l1));
+        acc = maxStep(acc, odds(l0, l1));
+        v128.store(orow + (<usize>ow << 2), acc);
+      }
+      for (; ow < OW; ow++) {
+        const o = <usize>(2 * ow) << 2;
+        let acc = load<f32>(r0 + o);
+        acc = maxStep1(acc, load<f32>(r0 + o, 4));
+        acc = maxStep1(acc, load<f32>(r1 + o));
+        acc = maxStep1(acc, load<f32>(r1 + o, 4));
+        store<f32>(orow + (<usize>ow << 2), acc);
+      }
+    }
+  }
+}
+
+/**
+ * The gradient of maxPool2x2, accumulated into dx: each window's gradient goes to its first
+ * maximum by the reference's rule (a later cell takes over only when strictly larger, so a NaN
+ * never does), four windows at a time.
+ */
+function maxPool2x2Grad(g: usize, x: usize, dx: usize, p0: i32, p1: i32, H: i32, W: i32, OH: i32, OW: i32): void {
+  const zero = i32x4.splat(0), one = i32x4.splat(1), two = i32x4.splat(2), three = i32x4.splat(3);
+  for (let p = p0; p < p1; p++) {
+    const xp = x + (<usize>p * <usize>(H * W) << 2);
+    const dp = dx + (<usize>p * <usize>(H * W) << 2);
+    const gp = g + (<usize>p * <usize>(OH * OW) << 2);
+    for (let oh = 0; oh < OH; oh++) {
+      const ro = <usize>(2 * oh * W) << 2;
+      const r0 = xp + ro, r1 = r0 + (<usize>W << 2);
+      const d0 = dp + ro, d1 = d0 + (<usize>W << 2);
+      const grow = gp + (<usize>(oh * OW) << 2);
+      let ow = 0;
+      for (; ow + 4 <= OW && 2 * ow + 8 <= W; ow += 4) {
+        const o = <usize>(2 * ow) << 2;
+        const u0 = v128.load(r0 + o), u1 = v128.load(r0 + o, 16);
+        const l0 = v128.load(r1 + o), l1 = v128.load(r1 + o, 16);
+        const a = evens(u0, u1), b = odds(u0, u1), c = evens(l0, l1), e = odds(l0, l1);
+        let best = a;
+        let idx = zero;
+        let t = f32x4.gt(b, best);
+        best = v128.bitselect(b, best, t);
+        idx = v128.bitselect(one, idx, t);
+        t = f32x4.gt(c, best);
+        best = v128.bitselect(c, best, t);
+        idx = v128.bitselect(two, idx, t);
+        t = f32x4.gt(e, best);
+        idx = v128.bitselect(three, idx, t);
+        const gv = v128.load(grow + (<usize>ow << 2));
+        const ga = v128.and(gv, i32x4.eq(idx, zero)), gb = v128.and(gv, i32x4.eq(idx, one));
+        const gc = v128.and(gv, i32x4.eq(idx, two)), ge = v128.and(gv, i32x4.eq(idx, three));
+        // back to the input's order: row 0 is a0 b0 a1 b1 | a2 b2 a3 b3, row 1 the same with c, e
+        v128.store(d0 + o, f32x4.add(v128.load(d0 + o), i32x4.shuffle(ga, gb, 0, 4, 1, 5)));
+        v128.store(d0 + o, f32x4.add(v128.load(d0 + o, 16), i32x4.shuffle(ga, gb, 2, 6, 3, 7)), 16);
+        v128.store(d1 + o, f32x4.add(v128.load(d1 + o), i32x4.shuffle(gc, ge, 0, 4, 1, 5)));
+        v128.store(d1 + o, f32x4.add(v128.load(d1 + o, 16), i32x4.shuffle(gc, ge, 2, 6, 3, 7)), 16);
+      }
+      for (; ow < OW; ow++) {
+        const o = <usize>(2 * ow) << 2;
+        let best = load<f32>(r0 + o);
+        let q = d0 + o;
+        let v = load<f32>(r0 + o, 4);
+        if (v > best) {
+          best = v;
+          q = d0 + o + 4;
+        }
+        v = load<f32>(r1 + o);
+        if (v > best) {
+          best = v;
+          q = d1 + o;
+        }
+        v = load<f32>(r1 + o, 4);
+        if (v > best) q = d1 + o + 4;
+        store<f32>(q, load<f32>(q) + load<f32>(grow + (<usize>ow << 2)));
+      }
+    }
+  }
+}
+
 /**
  * 2-D pooling of planes [p0, p1) (a plane is one (image, channel) H x W block; out's are OH x OW),
  * as the reference kernel (src/backend/cpu/conv.ts pool2dRef): max keeps the first NaN it meets,
@@ -156,6 +273,10 @@ export function col2im_f32(desc: usize, col: usize, dx: usize, n0: i32, n1: i32)
 export function pool_f32(desc: usize, x: usize, out: usize, p0: i32, p1: i32): void {
   const H = d(desc, 0), W = d(desc, 1), KH = d(desc, 2), KW = d(desc, 3), SH = d(desc, 4), SW = d(desc, 5);
   const PH = d(desc, 6), PW = d(desc, 7), OH = d(desc, 8), OW = d(desc, 9), cip = d(desc, 10), kind = d(desc, 11);
+  if (kind == 0 && KH == 2 && KW == 2 && SH == 2 && SW == 2 && PH == 0 && PW == 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPool2x2(x, out, p0, p1, H, W, OH, OW);
+    return;
+  }
   for (let p = p0; p < p1; p++) {
     const xp = x + (<usize>p * <usize>(H * W) << 2);
     const op = out + (<usize>p * <usize>(OH * OW) << 2);
@@ -200,6 +321,10 @@ export function pool_f32(desc: usize, x: usize, out: usize, p0: i32, p1: i32): v
 export function pool_grad_f32(desc: usize, g: usize, x: usize, dx: usize, p0: i32, p1: i32): void {
   const H = d(desc, 0), W = d(desc, 1), KH = d(desc, 2), KW = d(desc, 3), SH = d(desc, 4), SW = d(desc, 5);
   const PH = d(desc, 6), PW = d(desc, 7), OH = d(desc, 8), OW = d(desc, 9), cip = d(desc, 10), kind = d(desc, 11);
+  if (kind == 0 && KH == 2 && KW == 2 && SH == 2 && SW == 2 && PH == 0 && PW == 0 && 2 * OH <= H && 2 * OW <= W) {
+    maxPool2x2Grad(g, x, dx, p0, p1, H, W, OH, OW);
+    return;
+  }
   for (let p = p0; p < p1; p++) {
     const xp = x + (<usize>p * <usize>(H * W) << 2);
     const dp = dx + (<usize>p * <usize>(H * W) << 2);

@@ -233,6 +233,9 @@ interface PoolCase {
 
 const POOL_CASES: PoolCase[] = [
   { name: 'LeNet 2x2 stride 2', kind: 'max', x: [3, 6, 24, 24], opts: { kernel: 2 } },
+  // The 2x2 fast path's scalar tail (OW = 9) and an odd height and width left over.
+  { name: '2x2 stride 2, odd sizes', kind: 'max', x: [2, 3, 9, 19], opts: { kernel: 2 } },
+  { name: '2x2 stride 2, ceil mode (generic kernel)', kind: 'max', x: [2, 3, 9, 19], opts: { kernel: 2, ceilMode: true } },
   { name: 'ResNet 3x3 stride 2 padding 1', kind: 'max', x: [2, 3, 11, 12], opts: { kernel: 3, stride: 2, padding: 1 } },
   {
     name: '3x2, stride 1x2, padding 1x0, ceil',
