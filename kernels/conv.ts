@@ -451,6 +451,10 @@ export function conv_direct_dw_f32(desc: usize, x: usize, g: usize, part: usize,
   const taps = C * KH * KW;
   zeroF32(part, OC * taps);
   const ow4 = OW & ~3;
+  if (KW == 5 && ow4 == OW) {
+    directDw5(C, H, W, KH, OC, OH, OW, x, g, part, n0, n1);
+    return;
+  }
   for (let n = n0; n < n1; n++) {
     const xi = x + (<usize>n * <usize>(C * H * W) << 2);
     const gi = g + (<usize>n * <usize>(OC * OH * OW) << 2);
@@ -473,6 +477,52 @@ export function conv_direct_dw_f32(desc: usize, x: usize, g: usize, part: usize,
             const sum = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
             store<f32>(q, load<f32>(q) + sum + s);
           }
+    }
+  }
+}
+
+/** The sum of a vector's four lanes. */
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/**
+ * conv_direct_dw_f32 for 5-wide kernels and rows of a multiple of 4 outputs (LeNet's 5x5 layer):
+ * the five taps of one kernel row share each gradient vector and have five independent
+ * accumulators (one accumulator per tap was a chain of dependent multiply-adds).
+ */
+function directDw5(C: i32, H: i32, W: i32, KH: i32, OC: i32, OH: i32, OW: i32, x: usize, g: usize, part: usize, n0: i32, n1: i32): void {
+  const taps = C * KH * 5;
+  for (let n = n0; n < n1; n++) {
+    const xi = x + (<usize>n * <usize>(C * H * W) << 2);
+    const gi = g + (<usize>n * <usize>(OC * OH * OW) << 2);
+    for (let oc = 0; oc < OC; oc++) {
+      const gp = gi + (<usize>(oc * OH * OW) << 2);
+      for (let c = 0; c < C; c++)
+        for (let kh = 0; kh < KH; kh++) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0);
+          for (let oh = 0; oh < OH; oh++) {
+            const gr = gp + (<usize>(oh * OW) << 2);
+            const xr = xi + (<usize>((c * H + oh + kh) * W) << 2);
+            for (let ow = 0; ow < OW; ow += 4) {
+              const o = <usize>ow << 2;
+              const gv = v128.load(gr + o);
+              const p = xr + o;
+              a0 = madd(gv, v128.load(p), a0);
+              a1 = madd(gv, v128.load(p, 4), a1);
+              a2 = madd(gv, v128.load(p, 8), a2);
+              a3 = madd(gv, v128.load(p, 12), a3);
+              a4 = madd(gv, v128.load(p, 16), a4);
+            }
+          }
+          const q = part + (<usize>(oc * taps + (c * KH + kh) * 5) << 2);
+          store<f32>(q, load<f32>(q) + hsum(a0));
+          store<f32>(q, load<f32>(q, 4) + hsum(a1), 4);
+          store<f32>(q, load<f32>(q, 8) + hsum(a2), 8);
+          store<f32>(q, load<f32>(q, 12) + hsum(a3), 12);
+          store<f32>(q, load<f32>(q, 16) + hsum(a4), 16);
+        }
     }
   }
 }
