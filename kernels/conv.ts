@@ -393,6 +393,32 @@ export function conv_direct_f32(desc: usize, x: usize, w: usize, out: usize, n0:
       for (let oh = 0; oh < OH; oh++) {
         const orow = oi + (<usize>((oc * OH + oh) * OW) << 2);
         let ow = 0;
+        // 24 outputs (six independent accumulators) per weight broadcast: LeNet's rows are 24 wide.
+        for (; ow + 24 <= OW; ow += 24) {
+          let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0), a4 = f32x4.splat(0), a5 = f32x4.splat(0);
+          let t = 0;
+          for (let c = 0; c < C; c++)
+            for (let kh = 0; kh < KH; kh++) {
+              const xr = xi + (<usize>((c * H + oh + kh) * W + ow) << 2);
+              for (let kw = 0; kw < KW; kw++) {
+                const wv = v128.load32_splat(wp + (<usize>(t++) << 2));
+                const p = xr + (<usize>kw << 2);
+                a0 = madd(v128.load(p), wv, a0);
+                a1 = madd(v128.load(p, 16), wv, a1);
+                a2 = madd(v128.load(p, 32), wv, a2);
+                a3 = madd(v128.load(p, 48), wv, a3);
+                a4 = madd(v128.load(p, 64), wv, a4);
+                a5 = madd(v128.load(p, 80), wv, a5);
+              }
+            }
+          const o = orow + (<usize>ow << 2);
+          v128.store(o, a0);
+          v128.store(o, a1, 16);
+          v128.store(o, a2, 32);
+          v128.store(o, a3, 48);
+          v128.store(o, a4, 64);
+          v128.store(o, a5, 80);
+        }
         for (; ow + 16 <= OW; ow += 16) {
           let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
           let t = 0;
