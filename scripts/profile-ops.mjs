@@ -47,10 +47,35 @@ for (const name of Object.getOwnPropertyNames(P)) {
     }
   };
 }
+// The convolution's own kernels (conv-gemm.ts calls them inside conv2d / conv2dGrad, whose
+// lines above include them): listed as `wasm convColumns im2col C=6 images=218` and so on.
+const { WasmKernels } = await import(new URL('../dist/src/backend/cpu/wasm/fast.js', import.meta.url).href);
+const W = WasmKernels.prototype;
+const wasmKey = (name, a) =>
+  name === 'convColumns'
+    ? `wasm convColumns ${a[0] ? 'im2col' : 'col2im'} C=${a[1][0]} images=${a[4]}`
+    : name === 'convDirect' || name === 'convDirectDw'
+      ? `wasm ${name} C=${a[0][0]} ${a[0][3]}x${a[0][4]} OC=${a[0][5]}`
+      : `wasm ${name}`;
+for (const name of ['convColumns', 'convDirect', 'convDirectDw', 'pooling', 'unaryGrad']) {
+  const f = W[name];
+  W[name] = function (...a) {
+    const t = performance.now();
+    try {
+      return f.apply(this, a);
+    } finally {
+      const k = wasmKey(name, a);
+      const s = stats.get(k) ?? [0, 0];
+      s[0] += performance.now() - t;
+      s[1]++;
+      stats.set(k, s);
+    }
+  };
+}
 const t0 = performance.now();
 process.on('exit', () => {
   let sum = 0;
-  for (const [, [t]] of stats) sum += t;
+  for (const [k, [t]] of stats) if (!k.startsWith('wasm ')) sum += t;
   for (const [k, [t, n]] of [...stats].sort((a, b) => b[1][0] - a[1][0]).slice(0, 40))
     console.error(`${t.toFixed(1).padStart(9)} ms ${String(n).padStart(7)} calls ${((1000 * t) / n).toFixed(1).padStart(9)} us/call  ${k}`);
   console.error(`backend total ${sum.toFixed(0)} ms of ${(performance.now() - t0).toFixed(0)} ms`);
