@@ -113,6 +113,11 @@ export interface Backend {
   read(src: View): Promise<TypedArray>;
   /** Synchronous read; backends that cannot read synchronously throw. */
   readSync(src: View): TypedArray;
+  /**
+   * Optional: resolves once every kernel queued so far has run (and rejects with any error the
+   * device reported). Backends that run kernels synchronously (the CPU) leave it out.
+   */
+  sync?(): Promise<void>;
   /** Live storages and their bytes on this backend. */
   memory(): { storages: number; bytes: number; reservedBytes: number; evictions?: number; evictedBytes?: number; readmissions?: number };
 

@@ -11,7 +11,7 @@ export * as nn from './nn/index.js';
 export * as init from './init.js';
 export { Block, HybridBlock, Sequential, HybridSequential, resetNameCounters } from './block.js';
 export type { BlockOptions, BlockInitializeOptions, LoadParametersOptions } from './block.js';
-export { Parameter, ParameterDict } from './parameter.js';
+export { Parameter, ParameterDict, Constant } from './parameter.js';
 export type { Initializer, ParameterOptions, InitializeOptions } from './parameter.js';
 export { saveSafetensors, loadSafetensors, readSafetensors, encodeSafetensors, decodeSafetensors } from './safetensors.js';
 export type { TensorRecord, SafetensorsContents } from './safetensors.js';

@@ -23,6 +23,9 @@ export { array, zeros, ones, full, arange, linspace, eye, zerosLike, onesLike } 
 export { tidy, keep } from './memory.js';
 export * as random from './random.js';
 export type { Index, IndexItem } from './index-parse.js';
+export { save, saveAsync, load } from './io.js';
+export type { SaveData, LoadedData, LoadOptions } from './io.js';
+export { waitall } from './sync.js';
 
 export interface OutOption {
   /** Write the result into this array (its identity kept), as MXNet's `out=`. */

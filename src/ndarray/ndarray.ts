@@ -149,6 +149,19 @@ export class NDArray implements View, Disposable {
   }
 
   // ---------------------------------------------------------------- reading values
+  /**
+   * MXNet's `wait_to_read`: resolves once the computation that writes this array has run. CPU
+   * kernels run synchronously, so there it resolves at once; a GPU waits for its queued kernels
+   * and rejects with any error the device reported.
+   *
+   * @example
+   * const y = nd.dot(x, x.T);
+   * await y.waitToRead();
+   */
+  async waitToRead(): Promise<void> {
+    this.checkAlive('waitToRead');
+    await this.context.backend.sync?.();
+  }
   /** The elements as a new typed array in row-major order; works on every device. */
   async data(): Promise<TypedArray> {
     this.checkAlive('data');

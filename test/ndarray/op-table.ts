@@ -1043,6 +1043,10 @@ export const NOT_OPS = new Set([
   'Context',
   'NDArray',
   'random',
+  'save',
+  'saveAsync',
+  'load',
+  'waitall',
 ]);
 
 // ------------------------------------------------------------------ making inputs
