@@ -399,6 +399,23 @@ export class DataFrame {
     );
   }
 
+  /**
+   * The named columns, in the order given (pandas' `df[['Id', 'SalePrice']]`).
+   *
+   * @example
+   * const submission = testData.select(['Id', 'SalePrice']);
+   */
+  select(names: readonly string[]): DataFrame {
+    if (!Array.isArray(names)) throw new ValueError('DataFrame.select: expected a list of column names');
+    return new DataFrame(
+      names.map((n) => {
+        const c = this.col('select', n);
+        return { ...c, values: [...c.values] } as Column;
+      }),
+      this.nRows,
+    );
+  }
+
   /** The mean of a numeric column, skipping missing values (pandas' `mean`). @example df.mean('LotArea') */
   mean(name: string): number {
     const v = this.numeric('mean', name).filter((x) => !Number.isNaN(x));
