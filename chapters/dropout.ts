@@ -8,7 +8,7 @@
  *
  * Run it: `d2l-ts run dropout [--epochs 5 --lr 0.5 --batch-size 256]`.
  */
-import { nd, d2l, autograd, gluon, init, type NDArray } from '../src/index.js';
+import { nd, d2l, autograd, gluon, init, ValueError, type NDArray } from '../src/index.js';
 import { printer, runIfMain, type ChapterOptions } from './common.js';
 
 const { loss: gloss, nn } = gluon;
@@ -31,7 +31,7 @@ export interface DropoutResult {
 // ## Implementation from scratch
 // dropout drops the elements of X with probability dropProb and stretches the rest by 1 / keepProb.
 function dropout(X: NDArray, dropProb: number): NDArray {
-  if (!(dropProb >= 0 && dropProb <= 1)) throw new RangeError(`dropout: dropProb must be in [0, 1], got ${dropProb}`);
+  if (!(dropProb >= 0 && dropProb <= 1)) throw new ValueError(`dropout: dropProb must be in [0, 1], got ${dropProb}`);
   const keepProb = 1 - dropProb;
   // Here every element is dropped.
   if (keepProb === 0) return X.zerosLike();

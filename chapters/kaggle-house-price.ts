@@ -17,7 +17,7 @@
  * SalePrice) to `<outDir>` (default ./out/kaggle-house-price).
  */
 import { join } from 'node:path';
-import { nd, d2l, autograd, gluon, type NDArray } from '../src/index.js';
+import { nd, d2l, autograd, gluon, ValueError, type NDArray } from '../src/index.js';
 import { printer, runIfMain, type ChapterOptions } from './common.js';
 
 const { data: gdata, loss: gloss, nn } = gluon;
@@ -152,7 +152,7 @@ export async function run(opts: ChapterOptions = {}): Promise<KaggleHousePriceRe
   // The i-th fold (of K equal parts, the rest dropped) is the validation data, the others the
   // training data.
   function getKFoldData(k: number, i: number, X: NDArray, y: NDArray): [NDArray, NDArray, NDArray, NDArray] {
-    if (!(k > 1)) throw new RangeError(`getKFoldData: k must be > 1, got ${k}`);
+    if (!(k > 1)) throw new ValueError(`getKFoldData: k must be > 1, got ${k}`);
     const foldSize = Math.floor(X.shape[0] / k);
     let XTrain: NDArray | null = null;
     let yTrain: NDArray | null = null;

@@ -5,7 +5,7 @@
  * them out (the NDArray repr starts on a new line, indented by one space inside the brackets).
  */
 import { array2string } from '../src/ndarray/format.js';
-import type { NDArray } from '../src/index.js';
+import { ValueError, type NDArray } from '../src/index.js';
 
 /**
  * A float32 value as numpy's `repr`/`str` writes it: the shortest digits that read back as the
@@ -17,7 +17,7 @@ import type { NDArray } from '../src/index.js';
  * pyFloat32(-7.2122931e-10); // '-7.212293e-10'
  */
 export function pyFloat32(v: number): string {
-  if (typeof v !== 'number') throw new TypeError(`pyFloat32: expected a number, got ${typeof v}`);
+  if (typeof v !== 'number') throw new ValueError(`pyFloat32: expected a number, got ${typeof v}`);
   if (Number.isNaN(v)) return 'nan';
   if (!Number.isFinite(v)) return v > 0 ? 'inf' : '-inf';
   const f = Math.fround(v);
