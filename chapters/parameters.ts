@@ -6,12 +6,13 @@
  *
  * Run it: `d2l-ts run parameters [--seed 1]`.
  *
- * Differences from the book's printout: the tuple `(net[0].params, type(net[0].params))` prints as
- * two lines (the dict, then `ParameterDict`); random values are our generator's draws.
+ * Differences from the book's printout: the type of a ParameterDict prints as
+ * `gluon.ParameterDict` (the book's `mxnet.gluon.parameter.ParameterDict`); random values are our
+ * generator's draws.
  */
 import { nd, gluon, init, type NDArray } from '../src/index.js';
 import { printer, runIfMain, type ChapterOptions } from './common.js';
-import { pyShape } from './pyrepr.js';
+import { pyName, pyShape, pyTuple } from './pyrepr.js';
 
 const { nn } = gluon;
 
@@ -61,11 +62,9 @@ export async function run(opts: ChapterOptions = {}): Promise<ParametersResult> 
   // ## Accessing model parameters
   // A layer's `params` is a ParameterDict: parameter names to Parameter instances.
   const dense0 = net.get<gluon.nn.Dense>(0);
-  print(dense0.params);
-  print(dense0.params.constructor.name);
+  print(pyTuple([dense0.params, pyName(`gluon.${dense0.params.constructor.name}`)]));
   // A parameter by name, or as the layer's attribute.
-  print(dense0.params.get('dense0_weight'));
-  print(dense0.weight);
+  print(pyTuple([dense0.params.get('dense0_weight'), dense0.weight]));
   // data() is the parameter's value, grad() its gradient (zero: no backward yet).
   print(dense0.weight.data());
   print(dense0.weight.grad());

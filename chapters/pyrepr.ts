@@ -73,10 +73,29 @@ export function pyList(items: readonly unknown[]): string {
 }
 
 /**
- * A tuple as IPython displays it. @example pyTuple([x, y]) // '(\n [1. 1. 1.]\n <NDArray 3 @cpu(0)>, \n [0. ...'
+ * A tuple as IPython displays it: items after ', ', or, when the items are one-line reprs that do
+ * not fit in IPython's 79 columns, one per line.
+ *
+ * @example
+ * pyTuple([x, y]); // '(\n [1. 1. 1.]\n <NDArray 3 @cpu(0)>, \n [0. ...'
+ * pyTuple([p, p]); // '(Parameter dense0_weight (shape=(256, 20), dtype=float32),\n Parameter dense0_weight ...)'
  */
 export function pyTuple(items: readonly unknown[]): string {
-  return `(${items.map((v) => nest(itemRepr(v))).join(', ')}${items.length === 1 ? ',' : ''})`;
+  const reprs = items.map(itemRepr);
+  const tail = items.length === 1 ? ',' : '';
+  const oneLine = `(${reprs.join(', ')}${tail})`;
+  if (!reprs.some((r) => r.includes('\n')) && oneLine.length > 79) return `(${reprs.join(',\n ')}${tail})`;
+  return `(${reprs.map(nest).join(', ')}${tail})`;
+}
+
+/**
+ * A value that prints as the given text inside a container, unquoted (as Python prints a type).
+ *
+ * @example
+ * pyTuple([params, pyName('gluon.ParameterDict')]); // '(dense0_ (\n ...\n ), gluon.ParameterDict)'
+ */
+export function pyName(text: string): { toString(): string } {
+  return { toString: () => text };
 }
 
 /**

@@ -5,7 +5,7 @@
  * tables (`concat`), column statistics, `fillna`, `getDummies` (one-hot encoding), `values` for
  * `nd.array`, pandas' text rendering, and an atomic `toCsv`.
  *
- * The CSV dialect (RFC 4180): fields separated by commas, records by `\n` or `\r\n`; a field may
+ * The CSV dialect (RFC 4180): fields separated by commas, records by `\n`, `\r\n` or `\r`; a field may
  * be quoted with `"` (a quote inside written twice) and then holds commas and line breaks; the
  * first record is the header; every record has as many fields as the header, else an error names
  * the line. A column is numeric (float64) when every cell that is not missing parses as a number;
@@ -47,14 +47,13 @@ export const NA_VALUES: ReadonlySet<string> = new Set([
 /** A column's type, as pandas' dtypes: numbers (missing = NaN) or strings (missing = null). */
 export type ColumnDType = 'float64' | 'float32' | 'object';
 
-/** A numeric column (float32 only renders its values as float32 numbers) or a string column. */
+/**
+ * A numeric column or a string column. A float32 column differs only in how `toCsv` writes its
+ * numbers; `int` marks a column pandas would hold as integers (int64, or uint8 dummies), printed
+ * without a decimal point.
+ */
 type Column =
-  | {
-      name: string;
-      dtype: 'float64' | 'float32';
-      values: number[];
-      /** pandas would hold it as integers (int64/uint8): printed without a decimal point */ int?: boolean;
-    }
+  | { name: string; dtype: 'float64' | 'float32'; values: number[]; int?: boolean }
   | { name: string; dtype: 'object'; values: (string | null)[] };
 
 /** A position selector: a Python slice string ('0:4', ':', '1:-1'), a list of positions (negative from the end), or one position. */
