@@ -84,12 +84,25 @@ export class Evictor {
     this.unlink(s);
   }
 
+  /**
+   * At the allocation that would grow the heap (Heap.reclaim): evicts now what the next pass would
+   * (the storages untouched since the previous pass), without starting a new period, so a storage
+   * used once per step is never taken between two of its uses. Returns the bytes freed.
+   */
+  reclaim(): number {
+    return this.passBytes === 0 ? 0 : this.evictUntouchedSince(this.lastPassClock);
+  }
+
   /** Runs a pass now. `all`: evict every evictable storage, touched or not (the heap is exhausted). */
   pass(all: boolean): number {
     const since = all ? this.clock : this.lastPassClock;
     this.lastPassClock = this.clock;
     this.sinceLastPass = 0;
     this.allocsSinceLastPass = 0;
+    return this.evictUntouchedSince(since);
+  }
+
+  private evictUntouchedSince(since: number): number {
     let freed = 0;
     for (let s = this.head; s !== null;) {
       const next = s.nextResident;
