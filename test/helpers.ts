@@ -63,3 +63,19 @@ export function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
     be.setKernels(prev);
   }
 }
+
+/**
+ * nd.memory() once the garbage collector has collected what nothing references and its
+ * finalizers have run (handles a loop dropped are counted as live until then). Needs
+ * `--expose-gc` (scripts/run-tests.mjs passes it); used by tests of live-array counts only, never
+ * by the tests of the book's loops, which measure bytes in one synchronous job.
+ */
+export async function settledMemory(): Promise<ReturnType<typeof nd.memory>> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('settledMemory: run node with --expose-gc (scripts/run-tests.mjs does)');
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await new Promise((r) => setImmediate(r));
+  }
+  return nd.memory();
+}

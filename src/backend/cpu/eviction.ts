@@ -1,7 +1,7 @@
 // Eviction: arrays that only the garbage collector watches move out of the CPU heap into memory the
 // JS garbage collector owns, so a loop that never disposes (the book's loops) keeps the heap flat.
 import { env } from '../../core/env.js';
-import type { Storage } from '../backend.js';
+import { onlyGcHolds, reclaimGcCell, releaseGcCell, type Storage } from '../backend.js';
 import type { Heap } from './heap.js';
 
 /** What the evictor needs of a CPU storage (CpuStorage implements it). */
@@ -84,16 +84,29 @@ export class Evictor {
     this.unlink(s);
   }
 
+  /**
+   * At the allocation that would grow the heap (Heap.reclaim): evicts now what the next pass would
+   * (the storages untouched since the previous pass), without starting a new period, so a storage
+   * used once per step is never taken between two of its uses. Returns the bytes freed.
+   */
+  reclaim(): number {
+    return this.passBytes === 0 ? 0 : this.evictUntouchedSince(this.lastPassClock);
+  }
+
   /** Runs a pass now. `all`: evict every evictable storage, touched or not (the heap is exhausted). */
   pass(all: boolean): number {
     const since = all ? this.clock : this.lastPassClock;
     this.lastPassClock = this.clock;
     this.sinceLastPass = 0;
     this.allocsSinceLastPass = 0;
+    return this.evictUntouchedSince(since);
+  }
+
+  private evictUntouchedSince(since: number): number {
     let freed = 0;
     for (let s = this.head; s !== null;) {
       const next = s.nextResident;
-      if (s.lastUse < since && s.watched > 0 && s.refs === s.watched) freed += this.evict(s);
+      if (s.lastUse < since && onlyGcHolds(s)) freed += this.evict(s);
       s = next;
     }
     return freed;
@@ -107,8 +120,7 @@ export class Evictor {
     s.evicted = buf;
     s.addr = -1;
     this.unlink(s);
-    // The GC's cell lets go of the storage: it now dies with its last handle.
-    if (s.gcCell) s.gcCell.storage = null;
+    releaseGcCell(s); // the storage now dies with its last handle
     s.moved();
     this.evictions++;
     this.evictedBytes += n;
@@ -125,16 +137,7 @@ export class Evictor {
     s.addr = addr;
     s.evicted = null;
     this.link(s);
-    const cell = s.gcCell;
-    if (cell) {
-      cell.storage = s;
-      // Handles the GC collected while the storage was out: their references go now.
-      if (cell.lost > 0) {
-        s.refs -= cell.lost;
-        s.watched -= cell.lost;
-        cell.lost = 0;
-      }
-    }
+    reclaimGcCell(s);
     s.moved();
     this.readmissions++;
     this.evictedStorages--;

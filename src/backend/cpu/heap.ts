@@ -50,6 +50,12 @@ export class Heap {
   liveBlocks = 0;
   /** Called with the buffer after every growth (the CPU backend advises huge pages there). */
   onGrow: ((buffer: ArrayBufferLike) => void) | null = null;
+  /**
+   * Called before a request takes fresh memory at the top, to free blocks first (the CPU backend's
+   * eviction pass); returns the bytes it freed. The heap's reserved part then grows only when the
+   * live arrays need it, not because garbage held the blocks that would have fitted.
+   */
+  reclaim: (() => number) | null = null;
 
   // Free blocks: slot -> start and size (in 64-byte units), bin, and links within the bin (-1: none).
   private fStart = new Int32Array(256);
@@ -138,7 +144,8 @@ export class Heap {
         this.rebin(f);
       }
       ptr = start * ALIGN;
-    } else ptr = this.fromTop(cls, bytes);
+    } else if (this.reclaim !== null && this.reclaim() > 0) return this.alloc(bytes);
+    else ptr = this.fromTop(cls, bytes);
     this.liveBytes += cls;
     this.liveBlocks++;
     return ptr;
