@@ -103,6 +103,10 @@ const TRAINED = [
   'softmax-regression-gluon',
   'mlp-scratch',
   'mlp-gluon',
+  'underfit-overfit',
+  'weight-decay',
+  'dropout',
+  'kaggle-house-price',
 ];
 
 async function cli(): Promise<void> {

@@ -24,9 +24,10 @@ async function gpuWorks(deviceId: number): Promise<boolean> {
 }
 
 /**
- * `gpu(i)` if a GPU can be initialised and runs a kernel there, else `cpu()` (the book's
- * `try_gpu`, with the device number as MXNet's `mx.gpu(i)`). Only a missing or failing WebGPU
- * falls back to the CPU; any other error propagates.
+ * `gpu(i)` if that GPU can be initialised and runs a kernel, else `cpu()` (the book's `try_gpu`;
+ * the device number as in the book's second edition, `try_gpu(i=0)`). WebGPU hands a program one
+ * adapter, so only gpu(0) exists: `tryGpu(1)` is `cpu()`, as on a machine with one GPU. Only a
+ * missing or failing WebGPU falls back to the CPU; any other error propagates.
  *
  * @example
  * const ctx = await d2l.tryGpu();
@@ -35,7 +36,7 @@ async function gpuWorks(deviceId: number): Promise<boolean> {
  */
 export async function tryGpu(i = 0): Promise<Context> {
   if (!Number.isInteger(i) || i < 0) throw new ValueError(`d2l.tryGpu: the device number must be a non-negative integer, got ${String(i)}`);
-  return (await gpuWorks(i)) ? gpu(i) : cpu();
+  return i === 0 && (await gpuWorks(0)) ? gpu(0) : cpu();
 }
 
 /**
