@@ -90,11 +90,11 @@ export async function run(opts: ChapterOptions = {}): Promise<DropoutResult> {
   const net = (X: NDArray): NDArray => {
     X = X.reshape([-1, numInputs]);
     let H1 = nd.dot(X, W1).add(b1).relu();
-    if (autograd.isTraining())
-      // only when training the model
-      H1 = dropout(H1, dropProb1); // dropout after the first fully connected layer
+    // Dropout only when training the model: after the first fully connected layer...
+    if (autograd.isTraining()) H1 = dropout(H1, dropProb1);
     let H2 = nd.dot(H1, W2).add(b2).relu();
-    if (autograd.isTraining()) H2 = dropout(H2, dropProb2); // dropout after the second fully connected layer
+    // ... and after the second.
+    if (autograd.isTraining()) H2 = dropout(H2, dropProb2);
     return nd.dot(H2, W3).add(b3);
   };
 

@@ -12,8 +12,7 @@
  *
  * Run it: `d2l-ts run use-gpu [--seed 1]`.
  */
-import { nd, d2l, gluon, destroyWebGpu, type Context, type NDArray } from '../src/index.js';
-import { webGpuBackend } from '../src/backend/webgpu/index.js';
+import { nd, d2l, gluon, initWebGpu, destroyWebGpu, type Context, type NDArray } from '../src/index.js';
 import { printer, runIfMain, type ChapterOptions } from './common.js';
 import { pyBool } from './pyrepr.js';
 
@@ -56,7 +55,8 @@ export async function run(opts: ChapterOptions = {}): Promise<UseGpuResult> {
   // ## Computing devices
   // Instead of `nvidia-smi`: which GPU WebGPU found, if any. `--ctx cpu` keeps the program on the CPU.
   const ctx = opts.ctx ?? (await d2l.tryGpu());
-  const gpuName = ctx.deviceType === 'gpu' ? webGpuBackend(ctx.deviceId)?.adapterDescription : undefined;
+  // (initWebGpu returns the device tryGpu initialised.)
+  const gpuName = ctx.deviceType === 'gpu' ? (await initWebGpu({ deviceId: ctx.deviceId })).adapterDescription : undefined;
   print(ctx.deviceType === 'gpu' ? `GPU: ${gpuName ?? ctx.toString()}` : 'no GPU found (WebGPU unavailable): running on cpu(0)');
   // Contexts by name: the CPU (all its cores are cpu(0)), the first and the second GPU.
   print(`(${nd.cpu()}, ${nd.gpu()}, ${nd.gpu(1)})`);

@@ -360,11 +360,15 @@ export class Constant extends Parameter {
 
   constructor(name: string, value: NDArray | NestedNumbers) {
     if (typeof name !== 'string') throw new ValueError(`Constant: the name must be a string, got ${String(name)}`);
+    // A scalar becomes shape (1,), as MXNet's nd.array(3) (an empty shape would mean "unknown").
     let v: NDArray;
     if (value instanceof NDArray) {
       value.checkAlive(`Constant '${name}'`);
-      v = keep(value.detach());
-    } else if (Array.isArray(value) || typeof value === 'number') v = keep(array(value as NestedNumbers));
+      const d = value.detach();
+      v = keep(d.ndim === 0 ? d.reshape([1]) : d);
+      if (v !== d) d.dispose();
+    } else if (typeof value === 'number') v = keep(array([value]));
+    else if (Array.isArray(value)) v = keep(array(value as NestedNumbers));
     else
       throw new ValueError(
         `Constant '${name}': the value must be an NDArray or (nested) numbers, got ${value === null ? 'null' : typeof value}`,

@@ -57,7 +57,7 @@ function entriesOf(op: string, fname: string, data: SaveData): { entries: [strin
     }
     return { entries, container: 'dict' };
   }
-  if (data !== null && typeof data === 'object' && Object.getPrototypeOf(data) === Object.prototype)
+  if (data !== null && typeof data === 'object' && [Object.prototype, null].includes(Object.getPrototypeOf(data)))
     return {
       entries: Object.entries(data as Record<string, unknown>).map(([k, v]) => [k, check(`the value of key '${k}'`, v)]),
       container: 'dict',

@@ -80,6 +80,13 @@ test('a constant survives a tidy scope around the block that created it', () => 
   const c = new gluon.Constant('k', [1, 2]);
   c.initialize();
   assert.deepEqual(c.data().toArray(), [1, 2]);
+  // Scalars (a number or a 0-d array) become shape (1,), as MXNet's nd.array(3).
+  for (const v of [3, nd.array(3)]) {
+    const s = new gluon.Constant('s', v);
+    assert.deepEqual(s.shape, [1]);
+    s.initialize();
+    assert.deepEqual(s.data().toArray(), [3]);
+  }
 });
 
 test('getConstant and Constant refuse bad input with ValueErrors naming the constant', () => {
