@@ -131,8 +131,8 @@ export interface LogisticLossOptions extends LossOptions {
 
 /**
  * The logistic loss for binary labels (Gluon's LogisticLoss): log(1 + exp(−pred · label)) for
- * signed labels, computed stably as relu(pred) − pred · y + softrelu(−|pred|) with y = (label + 1) / 2
- * ('signed') or y = label ('binary').
+ * signed labels, computed stably as softrelu(pred) − pred · y (MXNet's relu(pred) − pred · y +
+ * softrelu(−|pred|), the same values) with y = (label + 1) / 2 ('signed') or y = label ('binary').
  *
  * @example
  * new gluon.loss.LogisticLoss().forward(nd.array([[0, 2]]), nd.array([[1, -1]])).toArray(); // [1.4100377]
@@ -153,7 +153,9 @@ export class LogisticLoss extends Loss {
     return composite(() => {
       let y = this.reshapeLike(label, pred, op);
       if (this.labelFormat === 'signed') y = y.add(1).div(2);
-      const l = pred.relu().sub(pred.mul(y)).add(softrelu(pred.abs().neg()));
+      // relu(pred) + softrelu(-|pred|) (MXNet's stable form) is softrelu(pred), whose gradient
+      // sigmoid(pred) is exact also at pred = 0, where the kinks of relu and |pred| cancel.
+      const l = softrelu(pred).sub(pred.mul(y));
       return this.finish(l, sampleWeight, this.weight, op);
     });
   }
