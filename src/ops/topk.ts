@@ -95,12 +95,19 @@ export function topk(x: NDArray, opts: TopkOptions = {}): NDArray | [NDArray, ND
     let taken = key.zerosLike();
     const picks: NDArray[] = [];
     for (let j = 0; j < k; j++) {
+      // One round's temporaries are x-sized: freed at once (not at the end of the scope), so a
+      // full sort holds a few arrays, not k of them. None is recorded (the key is detached).
       const masked = where(taken, -Infinity, key);
       const m = masked.max({ axis: -1, keepdims: true });
       // The first entry equal to the maximum among those not taken (a row of -Infinity included).
-      const cand = masked.equal(m).mul(taken.rsub(1));
+      const eq = masked.equal(m);
+      const free = taken.rsub(1);
+      const cand = eq.mul(free);
       const idx = cand.argmax({ axis: -1 });
-      taken = taken.add(idx.oneHot(n, { dtype: keyDtype }));
+      const hot = idx.oneHot(n, { dtype: keyDtype });
+      const next = taken.add(hot);
+      for (const a of [masked, m, eq, free, cand, hot, taken]) a.dispose();
+      taken = next;
       picks.push(idx);
     }
     const restore = (a: NDArray) => (axis === last ? a : a.transpose(back));
