@@ -56,6 +56,9 @@ test('topk: the examples of MXNet 1.x docs', () => {
   // axis null: over the flattened array; k < 1 sorts all.
   assert.deepEqual(nd.topk(x, { axis: null, k: 0 }).toArray(), [2, 0, 4, 1, 5, 3]);
   assert.deepEqual(nd.topk(x, { axis: null, k: 2, dtype: 'int32' }).dtype, 'int32');
+  // The NDArray method, as MXNet's x.topk(...).
+  assert.deepEqual(x.topk().toArray(), [[2], [1]]);
+  assertClose(x.topk({ k: 2, retTyp: 'both' })[0], [0.4, 0.3, 0.3, 0.2]);
 });
 
 test('topk: ties keep index order, NaN ranks as +Infinity, integer input, a 0-size axis', () => {
