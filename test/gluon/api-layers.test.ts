@@ -300,3 +300,26 @@ test('InstanceNorm: the MXNet doc example, scale false by default, PyTorch insta
   assert.deepEqual(i3.gamma.data().shape, [3]);
   throwsTyped(() => new nn.InstanceNorm().forward(nd.ones([2, 3])), ShapeError, /at least 3 dimensions/, /\(2, 3\)/);
 });
+
+test('HybridSequential runs the new layers as Sequential does; hybridize() changes nothing but the flag', () => {
+  resetNameCounters();
+  // The book's TextCNN shape walk: embeddings (batch, channels, time) -> Conv1D -> GlobalMaxPool1D.
+  const net = new nn.HybridSequential();
+  net.add(new nn.Conv1D(6, 3, { activation: 'relu' }), new nn.GlobalMaxPool1D(), new nn.Flatten(), new nn.LayerNorm(), new nn.Dense(2));
+  net.initialize(new init.Xavier());
+  const x = seq([4, 5, 9]).astype('float32');
+  const before = net.forward(x);
+  assert.deepEqual(before.shape, [4, 2]);
+  assert.deepEqual(
+    [...net.collectParams().keys()],
+    // Created outside net.nameScope(), as in the book: Gluon's own prefixes.
+    ['conv0_weight', 'conv0_bias', 'layernorm0_gamma', 'layernorm0_beta', 'dense0_weight', 'dense0_bias'],
+  );
+  assert.equal(net.name, 'hybridsequential0');
+  assert.equal(net.hybridize(), net);
+  assert.ok(net.isHybridized && net.get(0).isHybridized);
+  assertClose(net.forward(x), before, 0);
+  const seqNet = new nn.Sequential();
+  for (const b of net) seqNet.add(b);
+  assertClose(seqNet.forward(x), before, 0);
+});
