@@ -37,7 +37,8 @@ const INDEX_DTYPES: readonly DType[] = ['float32', 'float64', 'int32', 'uint8'];
  * The top `k` entries of `x` along `axis`, MXNet's `topk(data, axis=-1, k=1, ret_typ='indices',
  * is_ascend=False, dtype='float32')`. The result has x's shape with the axis of size k (or, with
  * `axis: null`, shape [k] over the flattened array); 'mask' returns x's shape with 1 at the
- * selected entries. Ties go to the smaller index; NaN ranks as +Infinity.
+ * selected entries. Ties go to the smaller index; NaN ranks as +Infinity. Integer arrays are compared
+ * in float64 (float32 on a backend without float64, exact below 2^24). It costs k passes over x.
  *
  * @example
  * const x = nd.array([[0.3, 0.2, 0.4], [0.1, 0.3, 0.2]]);
