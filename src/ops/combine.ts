@@ -68,9 +68,9 @@ export function broadcastAxis(x: NDArray, opts: BroadcastAxisOptions): NDArray {
   const op = 'broadcastAxis';
   if (!isArray(x)) throw new ValueError(`${op}: expected an NDArray, got ${String(x)}`);
   x.checkAlive(op);
+  checkOptions(op, opts, ['axis', 'size']);
   if (!opts || opts.axis === undefined || opts.size === undefined)
     throw new ValueError(`${op}: axis and size are required, e.g. { axis: 1, size: 3 }`);
-  checkOptions(op, opts, ['axis', 'size']);
   const axes = typeof opts.axis === 'number' ? [opts.axis] : Array.isArray(opts.axis) ? [...opts.axis] : null;
   const sizes = typeof opts.size === 'number' ? [opts.size] : Array.isArray(opts.size) ? [...opts.size] : null;
   if (!axes || axes.some((a) => !Number.isInteger(a)))

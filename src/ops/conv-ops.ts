@@ -96,12 +96,12 @@ export interface Pool1dOptions {
 export function pool1d(kind: 'max' | 'avg', x: NDArray, opts: Pool1dOptions): NDArray {
   const op = kind === 'max' ? 'maxPool1d' : 'avgPool1d';
   requireFloat(op, 'input', x, 3, 'NCW: batch, channels, width');
-  if (!opts || opts.kernel === undefined) throw new ValueError(`${op}: the kernel size is required, e.g. { kernel: 2 }`);
   checkOptions(
     op,
     opts,
     kind === 'max' ? ['kernel', 'stride', 'padding', 'ceilMode'] : ['kernel', 'stride', 'padding', 'ceilMode', 'countIncludePad'],
   );
+  if (!opts || opts.kernel === undefined) throw new ValueError(`${op}: the kernel size is required, e.g. { kernel: 2 }`);
   const k = single(opts.kernel, 'kernel', op, 1);
   const s = single(opts.stride ?? k, 'stride', op, 1);
   const p = single(opts.padding ?? 0, 'padding', op, 0);

@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, NDArray, ShapeError, DTypeError, ValueError, D2LError } from '../../src/index.js';
-import { convTranspose2d, conv1d } from '../../src/ops/conv-ops.js';
+import { convTranspose2d, conv1d, pool1d } from '../../src/ops/conv-ops.js';
 import { assertClose } from '../helpers.js';
 
 /** Asserts fn throws an instance of `cls` whose message matches every pattern. */
@@ -149,6 +149,7 @@ test('addN and broadcastAxis: values, views and errors', () => {
   throwsTyped(() => nd.broadcastAxis(x, { axis: 1, size: 3 }), ShapeError, /^broadcastAxis: axis 1/, /\(1, 2, 1\)/, /size 1/);
   throwsTyped(() => nd.broadcastAxis(x, { axis: [0, 2], size: [2] }), ValueError, /same length/);
   throwsTyped(() => nd.broadcastAxis(x, { axis: 0 } as never), ValueError, /axis and size are required/);
+  throwsTyped(() => nd.broadcastAxis(x, { axes: 0, size: 2 } as never), ValueError, /unknown option 'axes'; valid options are axis, size/);
   throwsTyped(() => nd.broadcastAxis(x, { axis: 0, size: 2, sizes: 1 } as never), ValueError, /unknown option 'sizes'/, /axis, size/);
   throwsTyped(() => nd.broadcastAxis(x, { axis: [0, 0], size: [2, 2] }), ValueError, /twice/);
   throwsTyped(() => nd.broadcastAxis(x, { axis: 3, size: 2 }), D2LError, /broadcastAxis/);
@@ -280,4 +281,11 @@ test('nd.Convolution and nd.Pooling: bad arguments are typed errors naming the o
     ValueError,
     /^conv1d: stride must be an integer/,
   );
+  throwsTyped(
+    () => pool1d('max', nd.ones([1, 2, 4]), { kernal: 2 } as never),
+    ValueError,
+    /^maxPool1d: unknown option 'kernal' \(did you mean 'kernel'\?\)/,
+  );
+  throwsTyped(() => pool1d('avg', nd.ones([1, 2, 4]), {} as never), ValueError, /^avgPool1d: the kernel size is required/);
+  throwsTyped(() => pool1d('avg', nd.ones([1, 2]), { kernel: 2 }), ShapeError, /^avgPool1d: the input must be 3-D/);
 });
