@@ -153,6 +153,7 @@ export function runClassifier(
     load_s: d.loadS,
     arrays_alive: nd.memory().arrays,
     memory: memory.mode,
+    cpu_memory: nd.memory().devices['cpu(0)'],
     note: `median of ${epochs.length} epoch times`,
   });
   for (const a of [d.trainX, d.trainY, d.testX, d.testY]) a.dispose();

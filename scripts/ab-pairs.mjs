@@ -31,7 +31,7 @@ const peer = args.peer ?? 'd2l-ts';
 const kernels = { 'd2l-ts': 'auto', 'd2l-ts-portable': 'wasm', 'd2l-ts-reference': 'ts' }[peer];
 if (!workload || !Number.isInteger(pairs) || pairs < 1 || !kernels) {
   console.error(
-    'ab-pairs: usage: --a=DIR --b=DIR --workload=w4-mlp [--pairs=7] [--peer=d2l-ts|d2l-ts-portable] [--env-a=K=V,...] [--env-b=K=V,...] [--args-a='--k=v ...'] [--args-b=...]',
+    'ab-pairs: usage: --a=DIR --b=DIR --workload=w4-mlp [--pairs=7] [--peer=d2l-ts|d2l-ts-portable] [--env-a=K=V,...] [--env-b=K=V,...] [--args-a="--k=v ..."] [--args-b=...]',
   );
   process.exit(2);
 }

@@ -73,9 +73,14 @@ export function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
 export async function settledMemory(): Promise<ReturnType<typeof nd.memory>> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('settledMemory: run node with --expose-gc (scripts/run-tests.mjs does)');
-  for (let i = 0; i < 3; i++) {
+  // Until the count holds for two rounds: a round collects, then lets the finalizers run.
+  let last = -1;
+  for (let i = 0, same = 0; i < 20 && same < 2; i++) {
     gc();
-    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 1));
+    const n = nd.memory().arrays;
+    same = n === last ? same + 1 : 0;
+    last = n;
   }
   return nd.memory();
 }

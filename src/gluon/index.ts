@@ -19,7 +19,7 @@ export type { TensorRecord, SafetensorsContents } from './safetensors.js';
 // ---- The rest of gluon: rnn layers, data, losses, Trainer and optimizers, utils ----
 export * as rnn from './rnn/index.js';
 export * as data from './data/index.js';
-export * as loss from './loss.js';
+export * as loss from './losses.js';
 export { Trainer, StaleGradientError } from './trainer.js';
 export type { TrainerOptimizerParams, StepOptions } from './trainer.js';
 export * as optimizer from './optimizer/index.js';

@@ -231,3 +231,11 @@ export { seed } from './random.js';
 export function isNDArray(x: unknown): x is NDArray {
   return x instanceof NDArray;
 }
+
+// MXNet's topk, add_n, broadcast_axis and operator forms (src/ops/topk.ts, combine.ts, conv-ops.ts).
+export { topk } from '../ops/topk.js';
+export type { TopkOptions } from '../ops/topk.js';
+export { addN, broadcastAxis, broadcastAxis as broadcastAxes } from '../ops/combine.js';
+export type { BroadcastAxisOptions } from '../ops/combine.js';
+export { Convolution, Pooling } from '../ops/conv-ops.js';
+export type { ConvolutionArgs, PoolingArgs } from '../ops/conv-ops.js';

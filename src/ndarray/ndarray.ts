@@ -16,6 +16,7 @@ import * as R from '../ops/reduce.js';
 import * as M from '../ops/movement.js';
 import * as L from '../ops/linalg.js';
 import * as I from '../ops/indexing.js';
+import { topk, type TopkOptions } from '../ops/topk.js';
 import type { Index } from './index-parse.js';
 import { checkOptions, positional } from '../core/options.js';
 
@@ -567,6 +568,12 @@ export class NDArray implements View, Disposable {
   }
   oneHot(depth: number, opts: { onValue?: number; offValue?: number; dtype?: DType } = {}): NDArray {
     return I.oneHot(this, depth, opts);
+  }
+  /** MXNet's topk as a method: `x.topk({ k: 2, retTyp: 'value' })` is `nd.topk(x, ...)` (src/ops/topk.ts). */
+  topk(opts: TopkOptions & { retTyp: 'both' }): [NDArray, NDArray];
+  topk(opts?: TopkOptions): NDArray;
+  topk(opts?: TopkOptions): NDArray | [NDArray, NDArray] {
+    return topk(this, opts);
   }
 
   // ---------------------------------------------------------------- creation helpers
