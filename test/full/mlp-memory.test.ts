@@ -9,6 +9,11 @@ import { join } from 'node:path';
 import { nd, autograd, d2l, gluon, init } from '../../src/index.js';
 import { requireResource } from '../helpers.js';
 
+// scripts/run-tests.mjs runs this file without --expose-gc: nothing here can force a collection.
+test('this file runs without an explicit garbage collector', () => {
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'run by scripts/run-tests.mjs, without --expose-gc');
+});
+
 const DIR = '/usr/share/datasets/fashion-mnist';
 const present = ['train-images-idx3-ubyte.gz', 't10k-images-idx3-ubyte.gz'].every((f) => existsSync(join(DIR, f)));
 const MiB = 1 << 20;

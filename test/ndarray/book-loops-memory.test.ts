@@ -4,6 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, d2l, gluon, init, type NDArray } from '../../src/index.js';
 
+// scripts/run-tests.mjs runs this file without --expose-gc: nothing here can force a collection.
+test('this file runs without an explicit garbage collector', () => {
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'run by scripts/run-tests.mjs, without --expose-gc');
+});
+
 /** The CPU heap's live and reserved bytes, and the process's RSS. */
 function measure(): { live: number; reserved: number; rss: number } {
   const m = nd.memory().devices['cpu(0)'];

@@ -5,6 +5,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, gluon, init, type NDArray } from '../../src/index.js';
 
+// scripts/run-tests.mjs runs this file without --expose-gc: nothing here can force a collection.
+test('this file runs without an explicit garbage collector', () => {
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'run by scripts/run-tests.mjs, without --expose-gc');
+});
+
 const MiB = 1 << 20;
 
 /** What a notebook's globals hold. */
