@@ -15,7 +15,7 @@
  * Run it: `d2l-ts run backprop [--seed 1]`.
  */
 import { nd, autograd, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyShape } from './pyrepr.js';
 
 export const meta = {
@@ -46,14 +46,7 @@ function maxAbsDiff(a: NDArray, b: NDArray): number {
  * autogradDiff < 1e-12 && finiteDiff < 1e-7; // true
  */
 export async function run(opts: ChapterOptions = {}): Promise<BackpropResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   const f64 = { dtype: 'float64' as const };
 
   // ## Forward propagation

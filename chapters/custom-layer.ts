@@ -12,7 +12,7 @@
  * values are random draws.
  */
 import { nd, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyFloat32 } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -69,14 +69,7 @@ export interface CustomLayerResult {
  * centered.toArray(); // [-2, -1, 0, 1, 2]
  */
 export async function run(opts: ChapterOptions = {}): Promise<CustomLayerResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters(); // names as in a fresh notebook (dense0, mydense0, ...)
 
   // ## A custom layer without model parameters

@@ -8,7 +8,7 @@
  * Run it: `d2l-ts run deferred-init`. Everything it prints is deterministic and matches the book.
  */
 import { nd, gluon, init, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyShape } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -27,14 +27,7 @@ export const meta = {
  * lines[0]; // 'Init dense0_weight (256, 20)'
  */
 export async function run(opts: ChapterOptions = {}): Promise<{ lines: string[]; marks: string[] }> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters(); // names as in a fresh notebook (dense0, ...)
   // Where in the program each Init line came from (for the tests: which step initialized what).
   const marks: string[] = [];

@@ -9,7 +9,7 @@
  * Run it: `d2l-ts run dropout [--epochs 5 --lr 0.5 --batch-size 256]`.
  */
 import { nd, d2l, autograd, gluon, init, ValueError, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 const { loss: gloss, nn } = gluon;
 
@@ -48,14 +48,7 @@ function dropout(X: NDArray, dropProb: number): NDArray {
  * scratch[4].testAcc; // about 0.86
  */
 export async function run(opts: ChapterOptions = {}): Promise<DropoutResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
   const ctx = opts.ctx;
   const on = ctx ? { ctx } : {};

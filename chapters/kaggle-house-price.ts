@@ -18,7 +18,7 @@
  */
 import { join } from 'node:path';
 import { nd, d2l, autograd, gluon, ValueError, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 const { data: gdata, loss: gloss, nn } = gluon;
 
@@ -52,14 +52,7 @@ export interface KaggleHousePriceResult {
  * avgValid; // about 0.17
  */
 export async function run(opts: ChapterOptions = {}): Promise<KaggleHousePriceResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
   const outDir = opts.outDir ?? join('out', meta.slug);
   const dataOpts = opts.dataDir ? { dataDir: opts.dataDir } : {};

@@ -11,7 +11,7 @@
  * MXNet 1.x gave shape (1,)); the printed values are random draws (MXNet's generator is not ours).
  */
 import { nd, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 const { nn } = gluon;
 
@@ -118,14 +118,7 @@ export interface ModelConstructionResult {
  * outputs.mlp.shape; // [2, 10]
  */
 export async function run(opts: ChapterOptions = {}): Promise<ModelConstructionResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters(); // names as in a fresh notebook (dense0, ...)
 
   // ## Constructing a model by subclassing Block

@@ -17,7 +17,7 @@
  * Run it: `d2l-ts run numerical-stability-and-init [--seed 1]`.
  */
 import { nd, autograd, gluon, init, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyFloat32 } from './pyrepr.js';
 
 const { loss: gloss, nn } = gluon;
@@ -61,14 +61,7 @@ function rowSpread(W: NDArray): number {
  * vanishing.output; // about 1e-21
  */
 export async function run(opts: ChapterOptions = {}): Promise<NumericalStabilityResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
 
   // ## Vanishing and exploding

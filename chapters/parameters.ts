@@ -11,7 +11,7 @@
  * generator's draws.
  */
 import { nd, gluon, init, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyName, pyShape, pyTuple } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -40,14 +40,7 @@ export interface ParametersResult {
  * net.get<gluon.nn.Dense>(0).weight.data().shape; // [256, 20]
  */
 export async function run(opts: ChapterOptions = {}): Promise<ParametersResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters(); // names as in a fresh notebook (dense0, ...)
 
   // An MLP with one hidden layer, default initialization, one forward pass.

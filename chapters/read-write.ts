@@ -12,7 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { nd, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyDict, pyList, pyTuple } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -54,14 +54,7 @@ export interface ReadWriteResult {
  * Y2.equal(Y).min().asScalar(); // 1
  */
 export async function run(opts: ChapterOptions = {}): Promise<ReadWriteResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
   const outDir = opts.outDir ?? join('out', meta.slug);
   mkdirSync(outDir, { recursive: true });

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { nd, d2l, autograd, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { numpyStr, pyFloat32, pyTuple } from './pyrepr.js';
 
 const { data: gdata, loss: gloss, nn } = gluon;
@@ -49,14 +49,7 @@ export interface UnderfitOverfitResult {
  * thirdOrder.testLs[99]; // about 0.01
  */
 export async function run(opts: ChapterOptions = {}): Promise<UnderfitOverfitResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
   const outDir = opts.outDir ?? join('out', meta.slug);
 

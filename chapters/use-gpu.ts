@@ -13,7 +13,7 @@
  * Run it: `d2l-ts run use-gpu [--seed 1]`.
  */
 import { nd, d2l, gluon, initWebGpu, destroyWebGpu, type Context, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyBool } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -42,14 +42,7 @@ export interface UseGpuResult {
  * ctx.toString(); // 'gpu(0)' with WebGPU, else 'cpu(0)'
  */
 export async function run(opts: ChapterOptions = {}): Promise<UseGpuResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
 
   // ## Computing devices

@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { nd, d2l, autograd, gluon, init, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyFloat32 } from './pyrepr.js';
 
 const { data: gdata, nn } = gluon;
@@ -44,14 +44,7 @@ export interface WeightDecayResult {
  * scratch[1].wNorm; // about 0.04 (λ = 3), against about 12 for λ = 0
  */
 export async function run(opts: ChapterOptions = {}): Promise<WeightDecayResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters();
   const outDir = opts.outDir ?? join('out', meta.slug);
 
