@@ -6,15 +6,14 @@
 import type { DType } from '../../core/dtype.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
 import { shapeStr } from '../../core/shape.js';
-import { checkOptions } from '../../core/options.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { convTranspose2d } from '../../ops/conv-ops.js';
 import { pair, type Size2 } from '../../ops/nn.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
-import { create as createInit } from '../init.js';
 import type { Parameter } from '../parameter.js';
-import { activate, checkActivation, type ActivationType } from './activations.js';
-import { checkInt, type InitSpec } from './basic-layers.js';
+import { activate, type ActivationType } from './activations.js';
+import type { InitSpec } from './basic-layers.js';
+import { CONV_KEYS, checkLayout, convChannels, convParameters, readConvArgs } from './conv-args.js';
 
 /** Options of Conv2DTranspose. */
 export interface Conv2DTransposeOptions extends BlockOptions {
@@ -39,25 +38,7 @@ export interface Conv2DTransposeOptions extends BlockOptions {
   dtype?: DType;
 }
 
-const KEYS = [
-  'prefix',
-  'params',
-  'hint',
-  'channels',
-  'kernelSize',
-  'strides',
-  'padding',
-  'outputPadding',
-  'dilation',
-  'groups',
-  'layout',
-  'activation',
-  'useBias',
-  'weightInitializer',
-  'biasInitializer',
-  'inChannels',
-  'dtype',
-];
+const KEYS = [...CONV_KEYS, 'outputPadding'];
 
 function tup(p: readonly number[]): string {
   return `(${p.join(', ')})`;
@@ -96,18 +77,18 @@ export class Conv2DTranspose extends HybridBlock {
     kernelSizeArg?: Size2,
     optsArg: Conv2DTransposeOptions = {},
   ) {
-    const byKey = typeof channelsOrOpts === 'object' && channelsOrOpts !== null && !Array.isArray(channelsOrOpts);
-    const opts = (byKey ? channelsOrOpts : optsArg) as Conv2DTransposeOptions & { channels?: number; kernelSize?: Size2 };
-    checkOptions('nn.Conv2DTranspose', opts, KEYS);
+    const { channels, kernelSize, opts, where } = readConvArgs(
+      'nn.Conv2DTranspose',
+      '(3, 4) or { channels: 3, kernelSize: 4 }',
+      channelsOrOpts,
+      kernelSizeArg,
+      optsArg,
+      KEYS,
+    );
     super(opts);
-    const channels = (byKey ? opts.channels : channelsOrOpts) as number;
-    const kernelSize = byKey ? opts.kernelSize : kernelSizeArg;
-    const where = `nn.Conv2DTranspose(${channels})`;
-    if (kernelSize === undefined)
-      throw new ValueError(`${where}: kernelSize is required, e.g. new nn.Conv2DTranspose(3, 4) or { channels: 3, kernelSize: 4 }`);
-    if (opts.layout !== undefined && opts.layout !== 'NCHW')
-      throw new ValueError(`${where}: only the NCHW layout is supported, got '${opts.layout}'`);
-    this.channels = checkInt(channels, 'channels', where, 1);
+    checkLayout(opts.layout, 'NCHW', where);
+    const c = convChannels(channels, opts, where);
+    [this.channels, this.groups, this.act] = [c.channels, c.groups, c.act];
     this.kernelSize = pair(kernelSize, 'kernelSize', where, 1);
     this.strides = pair(opts.strides ?? 1, 'strides', where, 1);
     this.padding = pair(opts.padding ?? 0, 'padding', where, 0);
@@ -118,21 +99,13 @@ export class Conv2DTranspose extends HybridBlock {
         throw new ValueError(
           `${where}: outputPadding ${tup(this.outputPadding)} must be smaller than strides ${tup(this.strides)} on each axis`,
         );
-    this.groups = checkInt(opts.groups ?? 1, 'groups', where, 1);
-    if (channels % this.groups !== 0) throw new ValueError(`${where}: channels (${channels}) must be divisible by groups (${this.groups})`);
-    const inC = checkInt(opts.inChannels ?? 0, 'inChannels', where, 0);
-    if (inC % this.groups !== 0) throw new ValueError(`${where}: inChannels (${inC}) must be divisible by groups (${this.groups})`);
-    this.act = opts.activation ? checkActivation(opts.activation, where) : null;
-    const dtype = opts.dtype ?? 'float32';
-    this.weight = this.params.get('weight', {
-      shape: [inC, channels / this.groups, ...this.kernelSize],
-      dtype,
-      init: createInit(opts.weightInitializer),
-    });
-    this.bias =
-      opts.useBias === false
-        ? null
-        : this.params.get('bias', { shape: [channels], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
+    // The weight maps the input's channels to this layer's: (inChannels, channels / groups, kh, kw).
+    ({ weight: this.weight, bias: this.bias } = convParameters(
+      this.params,
+      [c.inChannels, c.channels / c.groups, ...this.kernelSize],
+      c.channels,
+      opts,
+    ));
   }
 
   protected override alias(): string {

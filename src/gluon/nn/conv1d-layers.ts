@@ -10,10 +10,10 @@ import { checkOptions } from '../../core/options.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { conv1d, pool1d } from '../../ops/conv-ops.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
-import { create as createInit } from '../init.js';
 import type { Parameter } from '../parameter.js';
-import { activate, checkActivation, type ActivationType } from './activations.js';
-import { checkInt, type InitSpec } from './basic-layers.js';
+import { activate, type ActivationType } from './activations.js';
+import type { InitSpec } from './basic-layers.js';
+import { BLOCK_KEYS, CONV_KEYS, checkLayout, convChannels, convParameters, isOptions, readConvArgs } from './conv-args.js';
 
 /** A size given as one number or a list of one. */
 export type Size1 = number | readonly [number] | readonly number[];
@@ -29,14 +29,6 @@ function one(v: Size1, what: string, where: string, min: number): number {
   if (a.length !== 1 || !Number.isInteger(a[0]) || a[0] < min)
     throw new ValueError(`${where}: ${what} must be an integer >= ${min} or a list of one, got ${JSON.stringify(v)}`);
   return a[0];
-}
-
-function checkLayout(layout: string | undefined, where: string): void {
-  if (layout !== undefined && layout !== 'NCW') throw new ValueError(`${where}: only the NCW layout is supported, got '${layout}'`);
-}
-
-function isOptions(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function check3d(x: NDArray, where: string): void {
@@ -64,24 +56,6 @@ export interface Conv1DOptions extends BlockOptions {
   inChannels?: number;
   dtype?: DType;
 }
-
-const BLOCK_KEYS = ['prefix', 'params', 'hint'];
-const CONV1D_KEYS = [
-  ...BLOCK_KEYS,
-  'channels',
-  'kernelSize',
-  'strides',
-  'padding',
-  'dilation',
-  'groups',
-  'layout',
-  'activation',
-  'useBias',
-  'weightInitializer',
-  'biasInitializer',
-  'inChannels',
-  'dtype',
-];
 
 /**
  * 1-D convolution (temporal cross-correlation) over NCW input, as Gluon's nn.Conv1D: weight
@@ -114,36 +88,28 @@ export class Conv1D extends HybridBlock {
     kernelSizeArg?: Size1,
     optsArg: Conv1DOptions = {},
   ) {
-    const byKey = isOptions(channelsOrOpts);
-    const opts = (byKey ? channelsOrOpts : optsArg) as Conv1DOptions & { channels?: number; kernelSize?: Size1 };
-    checkOptions('nn.Conv1D', opts, CONV1D_KEYS);
+    const { channels, kernelSize, opts, where } = readConvArgs(
+      'nn.Conv1D',
+      '(16, 3) or { channels: 16, kernelSize: 3 }',
+      channelsOrOpts,
+      kernelSizeArg,
+      optsArg,
+      CONV_KEYS,
+    );
     super(opts);
-    const channels = (byKey ? opts.channels : channelsOrOpts) as number;
-    const kernelSize = byKey ? opts.kernelSize : kernelSizeArg;
-    const where = `nn.Conv1D(${channels})`;
-    if (kernelSize === undefined)
-      throw new ValueError(`${where}: kernelSize is required, e.g. new nn.Conv1D(16, 3) or { channels: 16, kernelSize: 3 }`);
-    checkLayout(opts.layout, where);
-    this.channels = checkInt(channels, 'channels', where, 1);
+    checkLayout(opts.layout, 'NCW', where);
+    const c = convChannels(channels, opts, where);
+    [this.channels, this.groups, this.act] = [c.channels, c.groups, c.act];
     this.kernelSize = one(kernelSize, 'kernelSize', where, 1);
     this.strides = one(opts.strides ?? 1, 'strides', where, 1);
     this.padding = one(opts.padding ?? 0, 'padding', where, 0);
     this.dilation = one(opts.dilation ?? 1, 'dilation', where, 1);
-    this.groups = checkInt(opts.groups ?? 1, 'groups', where, 1);
-    if (channels % this.groups !== 0) throw new ValueError(`${where}: channels (${channels}) must be divisible by groups (${this.groups})`);
-    const inC = checkInt(opts.inChannels ?? 0, 'inChannels', where, 0);
-    if (inC % this.groups !== 0) throw new ValueError(`${where}: inChannels (${inC}) must be divisible by groups (${this.groups})`);
-    this.act = opts.activation ? checkActivation(opts.activation, where) : null;
-    const dtype = opts.dtype ?? 'float32';
-    this.weight = this.params.get('weight', {
-      shape: [channels, inC / this.groups, this.kernelSize],
-      dtype,
-      init: createInit(opts.weightInitializer),
-    });
-    this.bias =
-      opts.useBias === false
-        ? null
-        : this.params.get('bias', { shape: [channels], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
+    ({ weight: this.weight, bias: this.bias } = convParameters(
+      this.params,
+      [c.channels, c.inChannels / c.groups, this.kernelSize],
+      c.channels,
+      opts,
+    ));
   }
 
   protected override alias(): string {
@@ -218,7 +184,7 @@ abstract class Pool1DBase extends HybridBlock {
     checkOptions(where, opts, [...POOL1D_KEYS, ...extraKeys]);
     const poolSize = byKey ? (opts.poolSize ?? 2) : (poolSizeOrOpts as Size1);
     super(opts);
-    checkLayout(opts.layout, where);
+    checkLayout(opts.layout, 'NCW', where);
     this.poolSize = one(poolSize, 'poolSize', where, 1);
     this.strides = one(opts.strides ?? this.poolSize, 'strides', where, 1);
     this.padding = one(opts.padding ?? 0, 'padding', where, 0);
@@ -290,7 +256,7 @@ abstract class GlobalPool1DBase extends HybridBlock {
     const where = `nn.${new.target.name}`;
     checkOptions(where, opts, [...BLOCK_KEYS, 'layout']);
     super(opts);
-    checkLayout(opts.layout, where);
+    checkLayout(opts.layout, 'NCW', where);
   }
   protected override alias(): string {
     return 'pool';
