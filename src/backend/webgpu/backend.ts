@@ -235,16 +235,22 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
       buffer = tmp;
       byteOffset = 0;
     }
-    // The read carries out the arrays only the garbage collector holds that no kernel used since
-    // the previous read (a loop's dropped arrays): eviction.ts.
+    // The read carries out the arrays only the garbage collector holds that no kernel used for two
+    // reads (a loop's dropped arrays): eviction.ts.
     const { copies, clock } = this.evictor.pick();
-    const parts = await this.download(
-      buffer,
-      byteOffset,
-      n * 4,
-      tmp,
-      copies.map((c) => ({ buffer: c.storage.buffer!, bytes: c.bytes })),
-    );
+    let parts: ArrayBuffer[];
+    try {
+      parts = await this.download(
+        buffer,
+        byteOffset,
+        n * 4,
+        tmp,
+        copies.map((c) => ({ buffer: c.storage.buffer!, bytes: c.bytes })),
+      );
+    } catch (e) {
+      for (const c of copies) this.evictor.cancel(c.storage);
+      throw e;
+    }
     copies.forEach((c, i) => {
       const freed = this.evictor.complete(c.storage, parts[i + 1], clock);
       if (!freed) return;

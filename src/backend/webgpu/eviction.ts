@@ -1,6 +1,6 @@
 // GPU eviction: at each asynchronous read (the point every GPU loop has, `await x.data()`,
 // `asScalarAsync`), arrays that only the garbage collector holds and that no kernel touched since
-// the previous read are copied into ArrayBuffers the JS garbage collector owns, and their GPU
+// the previous two reads are copied into ArrayBuffers the JS garbage collector owns, and their GPU
 // buffers go back to the pool. The same rule as the CPU heap's eviction (../cpu/eviction.ts).
 import { env } from '../../core/env.js';
 import { onlyGcHolds, reclaimGcCell, releaseGcCell, type GcCell, type Storage } from '../backend.js';
@@ -40,7 +40,13 @@ export class GpuEvictor {
   /** Advanced at every use of a storage's buffer. */
   clock = 1;
   private lastPassClock = 0;
+  /** The clock at the pick before the last: a storage must stay untouched for two periods to go. */
+  private prevPassClock = 0;
+  /** Set while the current synchronous run has picked already (reads started together share one pick). */
+  private pickedThisTick = false;
   private readonly resident = new Set<GpuEvictable>();
+  /** Picked storages whose copy is still in flight (never picked twice). */
+  private readonly pending = new Set<GpuEvictable>();
   readonly enabled: boolean;
   /** Counters for nd.memory() and tests. */
   evictions = 0;
@@ -69,21 +75,28 @@ export class GpuEvictor {
 
   /**
    * The storages to copy out with the read starting now: those only the garbage collector holds,
-   * untouched since the previous read, up to the pass's byte budget.
+   * untouched for two periods (since the read before the previous one: a loop that reads twice a
+   * step, the loss and the accuracy, keeps its parameters), up to the pass's byte budget. Reads
+   * started in one synchronous run (`Promise.all`) share the first one's pick: the later ones
+   * start no period and pick nothing.
    */
   pick(): { copies: EvictionCopy[]; clock: number } {
-    const since = this.lastPassClock;
-    this.lastPassClock = this.clock;
     const copies: EvictionCopy[] = [];
-    if (!this.enabled) return { copies, clock: this.clock };
+    if (!this.enabled || this.pickedThisTick) return { copies, clock: this.clock };
+    this.pickedThisTick = true;
+    queueMicrotask(() => (this.pickedThisTick = false));
+    const since = this.prevPassClock;
+    this.prevPassClock = this.lastPassClock;
+    this.lastPassClock = this.clock;
     let total = 0;
     const budget = Math.min(MAX_PASS_BYTES, this.maxBytes);
     for (const s of this.resident) {
-      if (s.lastUse >= since || !onlyGcHolds(s)) continue;
+      if (s.lastUse >= since || this.pending.has(s) || !onlyGcHolds(s)) continue;
       const bytes = Math.max(s.size, 1) * 4;
       if (total + bytes > budget) break;
       total += bytes;
       copies.push({ storage: s, bytes });
+      this.pending.add(s);
     }
     return { copies, clock: this.clock };
   }
@@ -93,6 +106,7 @@ export class GpuEvictor {
    * owner since it was picked (at `clock`). Returns the buffer to give back to the pool, if any.
    */
   complete(s: GpuEvictable, bytes: ArrayBuffer, clock: number): WBuffer | null {
+    this.pending.delete(s);
     const buffer = s.buffer;
     if (!buffer || s.lastUse >= clock || !onlyGcHolds(s)) return null;
     s.buffer = null;
@@ -102,6 +116,11 @@ export class GpuEvictor {
     this.evictions++;
     this.evictedBytes += bytes.byteLength;
     return buffer;
+  }
+
+  /** Gives up the move of a picked storage (its read failed): it stays resident. */
+  cancel(s: GpuEvictable): void {
+    this.pending.delete(s);
   }
 
   /** Takes back the bytes of an evicted storage that is used again (the caller uploads them). */
