@@ -17,6 +17,7 @@ import { autograd, gluon, nd, type NDArray } from '../src/index.js';
 import {
   baseRecord,
   emit,
+  memoryMode,
   median,
   mulberry32,
   now,
@@ -87,9 +88,10 @@ export function runClassifier(
   const loss = new gluon.loss.SoftmaxCrossEntropyLoss();
   const rng = mulberry32(42);
   const epochsToRun = typeof args.epochs === 'string' ? Number(args.epochs) : cfg.epochs;
+  const memory = memoryMode(args);
 
   const trainStep = (idx: NDArray, m: number): [number, number] =>
-    nd.tidy(() => {
+    memory.scope(() => {
       const X = d.trainX.take(idx); // the batch: the shuffled rows copied into one tensor
       const y = d.trainY.take(idx);
       let logits!: NDArray;
@@ -112,17 +114,17 @@ export function runClassifier(
       const m = Math.min(bs, d.nTrain - start);
       const idx = perm.get(`${start}:${start + m}`);
       const [l, c] = trainStep(idx, m);
-      idx.dispose();
+      memory.release(idx);
       lossSum += l;
       correct += c;
       n += m;
     }
-    perm.dispose();
+    memory.release(perm);
     return { lossSum, correct, n };
   };
 
   const evalTest = (): number =>
-    nd.tidy(() => autograd.predictMode(() => forward(d.testX).argmax({ axis: 1 }).equal(d.testY).sum().asScalar() / d.nTest));
+    memory.scope(() => autograd.predictMode(() => forward(d.testX).argmax({ axis: 1 }).equal(d.testY).sum().asScalar() / d.nTest));
 
   const epochs: EpochRecord[] = [];
   for (let e = 1; e <= epochsToRun; e++) {
@@ -150,6 +152,8 @@ export function runClassifier(
     epochs,
     load_s: d.loadS,
     arrays_alive: nd.memory().arrays,
+    memory: memory.mode,
+    cpu_memory: nd.memory().devices['cpu(0)'],
     note: `median of ${epochs.length} epoch times`,
   });
   for (const a of [d.trainX, d.trainY, d.testX, d.testY]) a.dispose();

@@ -98,6 +98,23 @@ export function parseArgs(argv = process.argv.slice(2)): { _: string[]; [k: stri
   return out;
 }
 
+/**
+ * `--memory=none` runs a workload's loop as the book writes it, with no memory calls (no
+ * `nd.tidy`, no `dispose`): the library's eviction keeps the heap flat. The default, `tidy`, wraps
+ * each step in `nd.tidy` and disposes the batch indices. Returns the step wrapper and a dispose
+ * that is a no-op under `none`, so both variants run the same code otherwise (issue 18's A/B).
+ */
+export function memoryMode(args: ReturnType<typeof parseArgs>): {
+  mode: 'tidy' | 'none';
+  scope: <T>(fn: () => T) => T;
+  release: (a: { dispose(): void }) => void;
+} {
+  const mode = args.memory === undefined ? 'tidy' : args.memory;
+  if (mode !== 'tidy' && mode !== 'none') throw new Error(`--memory must be 'tidy' or 'none' (got '${String(mode)}')`);
+  if (mode === 'none') return { mode, scope: (fn) => fn(), release: () => {} };
+  return { mode, scope: (fn) => nd.tidy(fn), release: (a) => a.dispose() };
+}
+
 /** The kernels in use, as CpuBackend reports them (mode, active path, Wasm variant, threads). */
 export function kernelInfo(): Record<string, unknown> {
   const b = nd.cpu().backend as unknown as { kernelInfo?: () => Record<string, unknown> };

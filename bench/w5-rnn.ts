@@ -16,6 +16,7 @@ import {
   emit,
   median,
   mulberry32,
+  memoryMode,
   parseArgs,
   randomTokens,
   runIfMain,
@@ -28,6 +29,7 @@ export function w5_rnn(argv = process.argv.slice(2)): { msPerStep: number; lastL
   const args = parseArgs(argv);
   startKernelThreads();
   const base = baseRecord(args);
+  const memory = memoryMode(args);
   const cfg = workloads().w5_rnn;
   const V = cfg.vocab_size;
   const Hn = cfg.num_hiddens;
@@ -62,7 +64,7 @@ export function w5_rnn(argv = process.argv.slice(2)): { msPerStep: number; lastL
   let lastLoss = NaN;
   const step = (): void => {
     const [Xb, Yb] = batches[k++ % batches.length];
-    lastLoss = nd.tidy(() => {
+    lastLoss = memory.scope(() => {
       const inputs = nd.oneHot(Xb.T, V); // [T, B, V] float32
       const labels = Yb.T.reshape([T * B]);
       const l = autograd.record(() => {
@@ -102,6 +104,7 @@ export function w5_rnn(argv = process.argv.slice(2)): { msPerStep: number; lastL
     steps_per_s: 1000 / ms,
     samples_ms: samples.map((s) => +s.toFixed(3)),
     last_loss: lastLoss,
+    memory: memory.mode,
     arrays_alive: nd.memory().arrays,
   });
   return { msPerStep: ms, lastLoss };

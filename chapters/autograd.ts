@@ -7,7 +7,7 @@
  * Run it: `d2l-ts run autograd` or `node dist/chapters/autograd.js`.
  */
 import { nd, autograd, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'autograd',
@@ -18,14 +18,7 @@ export const meta = {
 const py = (b: boolean) => (b ? 'True' : 'False');
 
 export async function run(opts: ChapterOptions = {}): Promise<{ lines: string[] }> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
 
   // ## A simple example
   // Differentiate y = 2 x^T x with respect to the column vector x.

@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Context } from '../src/ndarray/context.js';
+import { seed } from '../src/ndarray/random.js';
 
 export interface ChapterMeta {
   /** The book's section slug (ARCHITECTURE.md "Chapter programs"), e.g. 'softmax-regression-scratch'. */
@@ -41,6 +42,29 @@ export interface Chapter {
 /** The print function of a chapter run. */
 export function printer(opts: ChapterOptions): (line: string) => void {
   return opts.print ?? ((line: string) => console.log(line));
+}
+
+/**
+ * The start of a chapter run that prints as the book's Python does: `print(...values)` joins its
+ * arguments with spaces (as Python's print) and records each line, and `opts.seed` seeds the
+ * random generator.
+ *
+ * @example
+ * const { print, lines } = startRun(opts);
+ * print('x.shape:', x.shape); // also lines[0]
+ */
+export function startRun(opts: ChapterOptions): { print: (...values: unknown[]) => void; lines: string[] } {
+  const lines: string[] = [];
+  const out = printer(opts);
+  if (opts.seed !== undefined) seed(opts.seed);
+  return {
+    lines,
+    print: (...values: unknown[]) => {
+      const line = values.map(String).join(' ');
+      lines.push(line);
+      out(line);
+    },
+  };
 }
 
 /** Runs `run` when the module is the program being executed (`node dist/chapters/x.js`). */

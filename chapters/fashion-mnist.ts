@@ -63,7 +63,6 @@ export async function run(opts: ChapterOptions = {}): Promise<FashionMnistResult
   const [feature, label] = mnistTrain.get(0) as [NDArray, number];
   print(`feature.shape, feature.dtype: (${feature.shape.join(', ')}), ${feature.dtype}`);
   print(`label: ${label}`);
-  feature.dispose();
 
   // There are 10 classes: t-shirt, trouser, pullover, dress, coat, sandal, shirt, sneaker, bag
   // and ankle boot. `d2l.getFashionMnistLabels` turns numeric labels into these names, and
@@ -77,7 +76,6 @@ export async function run(opts: ChapterOptions = {}): Promise<FashionMnistResult
   await d2l.showFashionMnist(X, textLabels, imageFile);
   print(`labels of the first 9 images: ${textLabels.join(', ')}`);
   print(`images written to ${imageFile}`);
-  for (const a of [images, labels, X, y]) a.dispose();
 
   // ## Reading minibatches
   // DataLoader reads minibatches of batchSize examples, shuffling the training set each epoch.
@@ -94,16 +92,10 @@ export async function run(opts: ChapterOptions = {}): Promise<FashionMnistResult
   // The time it takes to read the training data once:
   const start = performance.now();
   let batches = 0;
-  for (const [Xb, yb] of trainIter) {
-    batches++;
-    Xb.dispose();
-    yb.dispose();
-  }
+  for (const [X, y] of trainIter) batches++; // the book: `for X, y in train_iter: continue` (X, y unused)
   const readSeconds = (performance.now() - start) / 1000;
   print(`${readSeconds.toFixed(2)} sec`);
 
-  mnistTrain.dispose();
-  mnistTest.dispose();
   return {
     numTrain: mnistTrain.length,
     numTest: mnistTest.length,

@@ -73,7 +73,6 @@ export async function runGated(spec: GatedRnnSpec, opts: ChapterOptions & { part
       { ctx },
     );
     print(`held-out perplexity ${res.heldOut.scratch.toFixed(2)} (${held.numScored} characters)`);
-    for (const p of params) p.dispose();
   }
   if (parts.includes('concise')) {
     // ## Concise: the Gluon layer inside d2l.RNNModel.

@@ -53,8 +53,6 @@ export async function run(opts: ChapterOptions = {}): Promise<LangModelDatasetRe
     for (const [X, Y] of it) {
       print(`X:  ${X} \nY: ${Y} \n`);
       out.push([X.toArray(), Y.toArray()]);
-      X.dispose();
-      Y.dispose();
     }
     return out;
   };

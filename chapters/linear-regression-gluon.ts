@@ -80,20 +80,16 @@ export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionGl
 
   // ## Training
   // trainer.step updates the parameters; its argument batchSize averages the gradient over the
-  // examples of the batch. Each step runs in nd.tidy, which frees the step's temporaries.
+  // examples of the batch.
   const numEpochs = opts.epochs ?? 3;
   const losses: number[] = [];
   for (let epoch = 1; epoch <= numEpochs; epoch++) {
     for (const [X, y] of dataIter) {
-      nd.tidy(() => {
-        const l = autograd.record(() => loss.forward(net.forward(X), y));
-        l.backward();
-        trainer.step(batchSize);
-      });
-      X.dispose();
-      y.dispose();
+      const l = autograd.record(() => loss.forward(net.forward(X), y));
+      l.backward();
+      trainer.step(batchSize);
     }
-    const l = nd.tidy(() => loss.forward(net.forward(features), labels).mean().asScalar());
+    const l = loss.forward(net.forward(features), labels).mean().asScalar();
     losses.push(l);
     print(`epoch ${epoch}, loss: ${l.toFixed(6)}`);
   }

@@ -61,7 +61,7 @@ function squaredLoss(yHat: NDArray, y: NDArray): NDArray {
 // autograd computes is a sum over the batch, so we divide by the batch size. Parameters are
 // updated in place (d2l.sgd).
 function sgd(params: NDArray[], lr: number, batchSize: number): void {
-  for (const param of params) nd.tidy(() => param.isub(param.grad.mul(lr / batchSize)));
+  for (const param of params) param.isub(param.grad.mul(lr / batchSize));
 }
 
 /**
@@ -117,7 +117,6 @@ export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionRe
   // multiple of the batch size). For each minibatch we compute the loss inside autograd.record,
   // call backward for the gradient of the loss with respect to the parameters (l is not a scalar:
   // backward sums its elements first), and update the parameters with sgd.
-  // nd.tidy frees each step's temporary arrays when the step ends.
   const lr = opts.lr ?? 0.03;
   const numEpochs = opts.epochs ?? 3;
   const net = linreg;
@@ -125,19 +124,13 @@ export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionRe
   const losses: number[] = [];
   for (let epoch = 0; epoch < numEpochs; epoch++) {
     for (const [X, y] of dataIter(batchSize, features, labels)) {
-      nd.tidy(() => {
-        const l = autograd.record(() => loss(net(X, w, b), y)); // l is the loss of the minibatch
-        l.backward(); // gradients of the loss with respect to the parameters
-        sgd([w, b], lr, batchSize); // update the parameters with minibatch SGD
-      });
-      X.dispose();
-      y.dispose();
+      const l = autograd.record(() => loss(net(X, w, b), y)); // l is the loss of the minibatch
+      l.backward(); // gradients of the loss with respect to the parameters
+      sgd([w, b], lr, batchSize); // update the parameters with minibatch SGD
     }
-    const trainL = nd.tidy(() =>
-      loss(net(features, w, b), labels)
-        .mean()
-        .asScalar(),
-    );
+    const trainL = loss(net(features, w, b), labels)
+      .mean()
+      .asScalar();
     losses.push(trainL);
     print(`epoch ${epoch + 1}, loss ${trainL.toFixed(6)}`);
   }

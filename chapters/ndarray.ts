@@ -9,7 +9,7 @@
  * Run it: `d2l-ts run ndarray` or `node dist/chapters/ndarray.js`.
  */
 import { nd } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'ndarray',
@@ -32,14 +32,7 @@ export function float32Str(v: number): string {
 }
 
 export async function run(opts: ChapterOptions = {}): Promise<{ lines: string[] }> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
 
   // ## Creating an NDArray
   // arange(12) creates a row vector of 12 consecutive integers starting at 0 (stored as float32).

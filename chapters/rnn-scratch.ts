@@ -111,7 +111,6 @@ export async function run(opts: ChapterOptions = {}): Promise<RnnScratchResult> 
       { ctx },
     );
     print(`held-out perplexity ${heldOut[kind].toFixed(2)} (${held.numScored} characters)`);
-    for (const p of trained) p.dispose();
   }
   return { random: logs.random, consecutive: logs.consecutive, heldOut };
 }

@@ -46,7 +46,7 @@ function crossEntropy(yHat: NDArray, y: NDArray): NDArray {
 // The fraction of correct predictions: argmax over the class axis gives the predicted class, which
 // is compared with the label (the result is 1 where they agree).
 function accuracy(yHat: NDArray, y: NDArray): number {
-  return nd.tidy(() => yHat.argmax({ axis: 1 }).equal(y.astype('float32')).mean().asScalar());
+  return yHat.argmax({ axis: 1 }).equal(y.astype('float32')).mean().asScalar();
 }
 
 /**

@@ -65,7 +65,6 @@ export async function run(opts: ChapterOptions = {}): Promise<Word2vecResult> {
   const batches = () => W.skipGramBatches(centers, contexts, negatives, batchSize, { ctx });
   for (const batch of batches()) {
     ['centers', 'contexts_negatives', 'masks', 'labels'].forEach((name, i) => print(`${name} shape: [${batch[i].shape.join(', ')}]`));
-    for (const a of batch) a.dispose();
     break;
   }
 

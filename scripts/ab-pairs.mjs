@@ -5,6 +5,7 @@
 //
 //   node scripts/ab-pairs.mjs --a=../before --b=. --workload=w4-mlp --pairs=7 [--peer=d2l-ts]
 //   node scripts/ab-pairs.mjs --a=. --b=. --env-b=D2L_CPU_HOT_SPLIT=0 --workload=w3-softmax-regression
+//   node scripts/ab-pairs.mjs --a=. --b=. --args-b=--memory=none --workload=w4-mlp   # space-separated
 //
 // Each pair starts with A or B in turn (A B, B A, A B, ...), so neither side always runs first.
 // Output: one line per pair, then `median B/A` and a JSON line (AB {...}) for docs/PERF.md.
@@ -30,14 +31,15 @@ const peer = args.peer ?? 'd2l-ts';
 const kernels = { 'd2l-ts': 'auto', 'd2l-ts-portable': 'wasm', 'd2l-ts-reference': 'ts' }[peer];
 if (!workload || !Number.isInteger(pairs) || pairs < 1 || !kernels) {
   console.error(
-    'ab-pairs: usage: --a=DIR --b=DIR --workload=w4-mlp [--pairs=7] [--peer=d2l-ts|d2l-ts-portable] [--env-a=K=V,...] [--env-b=K=V,...]',
+    'ab-pairs: usage: --a=DIR --b=DIR --workload=w4-mlp [--pairs=7] [--peer=d2l-ts|d2l-ts-portable] [--env-a=K=V,...] [--env-b=K=V,...] [--args-a="--k=v ..."] [--args-b=...]',
   );
   process.exit(2);
 }
+const argsOf = (s) => (s ? s.split(' ').filter(Boolean) : []);
 const envOf = (s) => Object.fromEntries((s ? s.split(',') : []).map((kv) => kv.split('=')));
 const sides = [
-  { name: 'A', file: join(dirA, 'dist', 'bench', `${workload}.js`), env: envOf(args['env-a']) },
-  { name: 'B', file: join(dirB, 'dist', 'bench', `${workload}.js`), env: envOf(args['env-b']) },
+  { name: 'A', file: join(dirA, 'dist', 'bench', `${workload}.js`), env: envOf(args['env-a']), args: argsOf(args['args-a']) },
+  { name: 'B', file: join(dirB, 'dist', 'bench', `${workload}.js`), env: envOf(args['env-b']), args: argsOf(args['args-b']) },
 ];
 for (const s of sides)
   if (!existsSync(s.file)) {
@@ -47,7 +49,7 @@ for (const s of sides)
 
 /** One process: the workload's RESULT value (its headline metric). */
 function runOnce(side) {
-  const r = spawnSync(process.execPath, [side.file, `--peer=${peer}`], {
+  const r = spawnSync(process.execPath, [side.file, `--peer=${peer}`, ...side.args], {
     env: { ...process.env, D2L_CPU_KERNELS: kernels, ...side.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     encoding: 'utf8',

@@ -26,27 +26,41 @@ if (files.length === 0) {
   console.error('run-tests: no test files found under dist/test (did the build run?)');
   process.exit(1);
 }
-const tap = join(mkdtempSync(join(tmpdir(), 'd2l-tests-')), 'report.tap');
-const r = spawnSync(
-  process.execPath,
-  [
-    '--expose-gc',
-    '--test',
-    '--test-concurrency=1',
-    '--test-reporter=spec',
-    '--test-reporter-destination=stdout',
-    '--test-reporter=tap',
-    `--test-reporter-destination=${tap}`,
-    ...files,
-  ],
-  { stdio: 'inherit', env: process.env },
-);
-const report = readFileSync(tap, 'utf8');
-const count = (k) => Number((report.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
-const [tests, pass, fail, skipped] = [count('tests'), count('pass'), count('fail'), count('skipped')];
-console.log(`\n${pass} passed, ${fail} failed, ${skipped} skipped`);
-if (tests === 0) {
+// The tests of the book's loops run in a process of their own without --expose-gc: they show the
+// heap stays flat with no help from an explicit collection (their files assert gc is absent).
+const NO_GC = ['book-loops-memory.test.js', 'notebook-memory.test.js', 'mlp-memory.test.js'];
+const groups = [
+  { flags: ['--expose-gc'], files: files.filter((f) => !NO_GC.some((n) => f.endsWith(n))) },
+  { flags: [], files: files.filter((f) => NO_GC.some((n) => f.endsWith(n))) },
+].filter((g) => g.files.length > 0);
+
+const dir = mkdtempSync(join(tmpdir(), 'd2l-tests-'));
+const totals = { tests: 0, pass: 0, fail: 0, skipped: 0 };
+let status = 0;
+groups.forEach((g, i) => {
+  const tap = join(dir, `report-${i}.tap`);
+  const r = spawnSync(
+    process.execPath,
+    [
+      ...g.flags,
+      '--test',
+      '--test-concurrency=1',
+      '--test-reporter=spec',
+      '--test-reporter-destination=stdout',
+      '--test-reporter=tap',
+      `--test-reporter-destination=${tap}`,
+      ...g.files,
+    ],
+    { stdio: 'inherit', env: process.env },
+  );
+  const report = readFileSync(tap, 'utf8');
+  const count = (k) => Number((report.match(new RegExp(`^# ${k} (\\d+)`, 'm')) ?? [])[1] ?? 0);
+  for (const k of Object.keys(totals)) totals[k] += count(k);
+  if (r.status !== 0) status = r.status ?? 1;
+});
+console.log(`\n${totals.pass} passed, ${totals.fail} failed, ${totals.skipped} skipped`);
+if (totals.tests === 0) {
   console.error('run-tests: zero tests ran; failing');
   process.exit(1);
 }
-process.exit(r.status ?? 1);
+process.exit(status);

@@ -63,3 +63,24 @@ export function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
     be.setKernels(prev);
   }
 }
+
+/**
+ * nd.memory() once the garbage collector has collected what nothing references and its
+ * finalizers have run (handles a loop dropped are counted as live until then). Needs
+ * `--expose-gc` (scripts/run-tests.mjs passes it); used by tests of live-array counts only, never
+ * by the tests of the book's loops, which measure bytes in one synchronous job.
+ */
+export async function settledMemory(): Promise<ReturnType<typeof nd.memory>> {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (!gc) throw new Error('settledMemory: run node with --expose-gc (scripts/run-tests.mjs does)');
+  // Until the count holds for two rounds: a round collects, then lets the finalizers run.
+  let last = -1;
+  for (let i = 0, same = 0; i < 20 && same < 2; i++) {
+    gc();
+    await new Promise((r) => setTimeout(r, 1));
+    const n = nd.memory().arrays;
+    same = n === last ? same + 1 : 0;
+    last = n;
+  }
+  return nd.memory();
+}

@@ -32,6 +32,28 @@ export interface GcCell {
   lost: number;
 }
 
+/** Whether only handles the garbage collector watches hold `s` (no tidy scope, tape or library owner). */
+export function onlyGcHolds(s: Storage): boolean {
+  return s.watched > 0 && s.refs === s.watched;
+}
+
+/** Called when `s` moves out of its backend's memory: the GC's cell lets go, so `s` dies with its last handle. */
+export function releaseGcCell(s: Storage): void {
+  if (s.gcCell) s.gcCell.storage = null;
+}
+
+/** Called when `s` moves back: the cell holds it again, and the handles collected meanwhile drop their references. */
+export function reclaimGcCell(s: Storage): void {
+  const cell = s.gcCell;
+  if (!cell) return;
+  cell.storage = s;
+  if (cell.lost > 0) {
+    s.refs -= cell.lost;
+    s.watched -= cell.lost;
+    cell.lost = 0;
+  }
+}
+
 /** A strided window onto a storage; strides and offset count elements, not bytes. */
 export interface View {
   readonly storage: Storage;
@@ -113,6 +135,11 @@ export interface Backend {
   read(src: View): Promise<TypedArray>;
   /** Synchronous read; backends that cannot read synchronously throw. */
   readSync(src: View): TypedArray;
+  /**
+   * Optional: resolves once every kernel queued so far has run (and rejects with any error the
+   * device reported). Backends that run kernels synchronously (the CPU) leave it out.
+   */
+  sync?(): Promise<void>;
   /** Live storages and their bytes on this backend. */
   memory(): { storages: number; bytes: number; reservedBytes: number; evictions?: number; evictedBytes?: number; readmissions?: number };
 

@@ -28,3 +28,6 @@ export * from './rnn-gluon.js';
 export * from './word2vec.js';
 export { getFashionMnistLabels, loadDataFashionMnist, loadDataFashionMnistSync, FASHION_MNIST_LABELS } from './fashion-mnist.js';
 export type { LoadFashionMnistOptions } from './fashion-mnist.js';
+export { tryGpu, tryAllGpus } from './devices.js';
+export { DataFrame, readCsv, loadBookCsv, parseCsv, NA_VALUES } from './dataframe.js';
+export type { ColumnDType, Positions } from './dataframe.js';

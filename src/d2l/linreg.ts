@@ -2,7 +2,6 @@
  * The book's 3.2 helpers (d2lzh `data_iter`, `linreg`, `squared_loss`, `sgd`), in camelCase.
  */
 import { ValueError } from '../core/errors.js';
-import { tidy } from '../ndarray/memory.js';
 import { globalRandom } from '../ndarray/random.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
@@ -10,8 +9,8 @@ import * as nd from '../ndarray/nd.js';
 /**
  * Yields shuffled minibatches `[features.take(j), labels.take(j)]` of `batchSize` examples; the last
  * batch may be short (d2lzh `data_iter`). The shuffle draws from the library's seeded generator
- * (`nd.random.seed`). Each batch is a new pair of arrays: dispose them (or run the step in
- * `nd.tidy`) when done.
+ * (`nd.random.seed`). Each batch is a new pair of arrays, which need no freeing: as in the book,
+ * the loop just drops them.
  *
  * @example
  * for (const [X, y] of d2l.dataIter(10, features, labels)) {
@@ -39,7 +38,7 @@ export function* dataIter(batchSize: number, features: NDArray, labels: NDArray)
  * const yHat = d2l.linreg(nd.ones([4, 2]), nd.array([[2], [-3.4]]), nd.array([4.2]));
  */
 export function linreg(X: NDArray, w: NDArray, b: NDArray): NDArray {
-  return tidy(() => nd.dot(X, w).add(b));
+  return nd.dot(X, w).add(b);
 }
 
 /**
@@ -50,7 +49,7 @@ export function linreg(X: NDArray, w: NDArray, b: NDArray): NDArray {
  * d2l.squaredLoss(nd.array([[1], [2]]), nd.array([0, 0])); // [[0.5], [2.]]
  */
 export function squaredLoss(yHat: NDArray, y: NDArray): NDArray {
-  return tidy(() => yHat.sub(y.reshape(yHat.shape)).square().div(2));
+  return yHat.sub(y.reshape(yHat.shape)).square().div(2);
 }
 
 /**
@@ -64,9 +63,7 @@ export function squaredLoss(yHat: NDArray, y: NDArray): NDArray {
  */
 export function sgd(params: readonly NDArray[], lr: number, batchSize: number): void {
   if (!(batchSize > 0)) throw new ValueError(`sgd: batchSize must be positive, got ${batchSize}`);
-  tidy(() => {
-    for (const param of params) param.isub(param.grad.mul(lr / batchSize));
-  });
+  for (const param of params) param.isub(param.grad.mul(lr / batchSize));
 }
 
 /**
@@ -77,11 +74,9 @@ export function sgd(params: readonly NDArray[], lr: number, batchSize: number): 
  * const [features, labels] = d2l.syntheticData([2, -3.4], 4.2, 1000);
  */
 export function syntheticData(trueW: readonly number[], trueB: number, numExamples: number, noise = 0.01): [NDArray, NDArray] {
-  return tidy(() => {
-    const features = nd.random.normal(0, 1, [numExamples, trueW.length]);
-    const w = nd.array([...trueW]);
-    let labels = nd.dot(features, w).add(trueB);
-    labels = labels.add(nd.random.normal(0, noise, labels.shape));
-    return [features, labels] as [NDArray, NDArray];
-  });
+  const features = nd.random.normal(0, 1, [numExamples, trueW.length]);
+  const w = nd.array([...trueW]);
+  let labels = nd.dot(features, w).add(trueB);
+  labels = labels.add(nd.random.normal(0, noise, labels.shape));
+  return [features, labels];
 }

@@ -1,10 +1,10 @@
 /**
- * Metric helpers: the book's `accuracy`, a device-side accumulator for running sums (so training
- * loops read values once per epoch, not once per batch), and a stopwatch.
+ * Metric helpers: the book's `accuracy`, a device-side accumulator for running sums (a loop that
+ * wants to read values once per epoch, not once per batch), and a stopwatch.
  */
 import { ValueError } from '../core/errors.js';
 import type { Context } from '../ndarray/context.js';
-import { keep, tidy } from '../ndarray/memory.js';
+import { keep } from '../ndarray/memory.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 
@@ -22,10 +22,7 @@ export function accuracy(yHat: NDArray, y: NDArray): number {
     throw new ValueError(
       `accuracy: yHat lives on ${yHat.context}, which is read only asynchronously: use \`await d2l.accuracyAsync(yHat, y)\``,
     );
-  const c = correctCount(yHat, y);
-  const v = c.asScalar();
-  c.dispose();
-  return v / n;
+  return correctCount(yHat, y).asScalar() / n;
 }
 
 /**
@@ -37,12 +34,7 @@ export function accuracy(yHat: NDArray, y: NDArray): number {
 export async function accuracyAsync(yHat: NDArray, y: NDArray): Promise<number> {
   const n = yHat.shape[0];
   if (n === 0) throw new ValueError('accuracyAsync: yHat has no rows');
-  const c = correctCount(yHat, y);
-  try {
-    return (await c.data())[0] / n;
-  } finally {
-    c.dispose();
-  }
+  return (await correctCount(yHat, y).asScalarAsync()) / n;
 }
 
 /**
@@ -53,21 +45,19 @@ export async function accuracyAsync(yHat: NDArray, y: NDArray): Promise<number> 
  * const c = d2l.correctCount(yHat, y); // 0-d array
  */
 export function correctCount(yHat: NDArray, y: NDArray): NDArray {
-  return tidy(() => {
-    const pred = yHat.argmax({ axis: 1 });
-    return pred.equal(y.reshape(pred.shape).astype(pred.dtype)).astype('float32').sum();
-  });
+  const pred = yHat.argmax({ axis: 1 });
+  return pred.equal(y.reshape(pred.shape).astype(pred.dtype)).astype('float32').sum();
 }
 
 /**
  * Running sums of several metrics kept as 0-d arrays on one device; `add` never reads values, and
- * `read()` reads them all once (asynchronously, so it works on a GPU too). Call `dispose()` when done.
+ * `read()` reads them all once (asynchronously, so it works on a GPU too). Its arrays need no
+ * freeing; `dispose()` frees them now, for those who manage memory by hand.
  *
  * @example
  * const acc = new d2l.Accumulator(2);       // [loss sum, correct count]
  * acc.add(l.sum(), d2l.correctCount(yHat, y));
  * const [lossSum, correct] = await acc.read();
- * acc.dispose();
  */
 export class Accumulator implements Disposable {
   private sums: NDArray[] | null = null;
@@ -91,11 +81,9 @@ export class Accumulator implements Disposable {
       this.sums = Array.from({ length: this.n }, () => keep(nd.zeros([], ctx ? { ctx } : {})));
     }
     const sums = this.sums;
-    tidy(() => {
-      values.forEach((v, i) => {
-        if (typeof v === 'number') sums[i].iadd(v);
-        else sums[i].iadd(v.size === 1 ? v.reshape([]).astype('float32') : v.sum().astype('float32'));
-      });
+    values.forEach((v, i) => {
+      if (typeof v === 'number') sums[i].iadd(v);
+      else sums[i].iadd(v.size === 1 ? v.reshape([]).astype('float32') : v.sum().astype('float32'));
     });
   }
 
@@ -114,13 +102,10 @@ export class Accumulator implements Disposable {
   /** Sets every sum back to 0. */
   reset(): void {
     if (!this.sums) return;
-    this.sums = this.sums.map((s) => {
-      const z = keep(s.zerosLike());
-      s.dispose();
-      return z;
-    });
+    this.sums = this.sums.map((s) => keep(s.zerosLike()));
   }
 
+  /** Frees the sums now (optional: dropped ones are freed by the library). */
   dispose(): void {
     for (const s of this.sums ?? []) s.dispose();
     this.sums = null;

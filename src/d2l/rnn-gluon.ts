@@ -6,7 +6,6 @@
 import { record } from '../autograd/autograd.js';
 import { ValueError } from '../core/errors.js';
 import type { Context } from '../ndarray/context.js';
-import { tidy } from '../ndarray/memory.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 import { Block, type BlockOptions } from '../gluon/block.js';
@@ -57,14 +56,12 @@ export class RNNModel extends Block {
   /** `[output, state]` for indices of shape (batch, numSteps). @example model.forward(X, state) */
   forward(inputs: NDArray, state: RnnState): [NDArray, RnnState] {
     if (inputs.ndim !== 2) throw new ValueError(`RNNModel: expected indices of shape (batch, numSteps), got shape [${inputs.shape}]`);
-    return tidy(() => {
-      // The transposed inputs (numSteps, batch) become one-hot (numSteps, batch, vocabSize).
-      const X = nd.oneHot(inputs.T, this.vocabSize);
-      const [Y, st] = this.rnn.forward(X, state);
-      // The Dense layer sees (numSteps·batch, numHiddens).
-      const output = this.dense.forward(Y.reshape([-1, Y.shape[Y.ndim - 1]]));
-      return [output, st] as [NDArray, RnnState];
-    });
+    // The transposed inputs (numSteps, batch) become one-hot (numSteps, batch, vocabSize).
+    const X = nd.oneHot(inputs.T, this.vocabSize);
+    const [Y, st] = this.rnn.forward(X, state);
+    // The Dense layer sees (numSteps·batch, numHiddens).
+    const output = this.dense.forward(Y.reshape([-1, Y.shape[Y.ndim - 1]]));
+    return [output, st];
   }
 
   /** The recurrent layer's zero state. @example model.beginState({ batchSize: 32 }) */

@@ -7,7 +7,6 @@
 import { ValueError } from '../core/errors.js';
 import { record } from '../autograd/autograd.js';
 import type { Context } from '../ndarray/context.js';
-import { keep, tidy } from '../ndarray/memory.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 import { SoftmaxCrossEntropyLoss } from '../gluon/loss.js';
@@ -32,12 +31,9 @@ export type InitStateFn = (batchSize: number, numHiddens: number, ctx?: Context)
  */
 export function toOnehot(X: NDArray, size: number, opts: { dtype?: 'float32' | 'float64' } = {}): NDArray[] {
   if (X.ndim !== 2) throw new ValueError(`toOnehot: expected (batch, numSteps) indices, got shape [${X.shape}]`);
-  const XT = X.T;
-  const oh = nd.oneHot(XT, size, { dtype: opts.dtype ?? 'float32' });
-  XT.dispose();
+  const oh = nd.oneHot(X.T, size, { dtype: opts.dtype ?? 'float32' });
   const steps: NDArray[] = [];
   for (let t = 0; t < X.shape[1]; t++) steps.push(oh.get(t));
-  oh.dispose();
   return steps;
 }
 
@@ -229,16 +225,14 @@ export const lstm: RnnFn = (inputs, state, params) => {
 export function gradClipping(params: readonly NDArray[], theta: number | null, _ctx?: Context): void {
   if (theta === null || theta === undefined) return;
   if (!(theta > 0)) throw new ValueError(`gradClipping: theta must be positive (or null for no clipping), got ${theta}`);
-  tidy(() => {
-    let sq: NDArray | null = null;
-    for (const p of params) {
-      const s = p.grad.square().sum();
-      sq = sq ? sq.add(s) : s;
-    }
-    if (!sq) return;
-    const scale = nd.maximum(sq.sqrt(), theta).rdiv(theta);
-    for (const p of params) p.grad.imul(scale.astype(p.grad.dtype));
-  });
+  let sq: NDArray | null = null;
+  for (const p of params) {
+    const s = p.grad.square().sum();
+    sq = sq ? sq.add(s) : s;
+  }
+  if (!sq) return;
+  const scale = nd.maximum(sq.sqrt(), theta).rdiv(theta);
+  for (const p of params) p.grad.imul(scale.astype(p.grad.dtype));
 }
 
 const sceLoss = new SoftmaxCrossEntropyLoss();
@@ -251,7 +245,7 @@ const sceLoss = new SoftmaxCrossEntropyLoss();
  * softmaxCrossEntropy(nd.array([[1, 2, 3]]), nd.array([2])); // [0.4076]
  */
 export function softmaxCrossEntropy(logits: NDArray, labels: NDArray): NDArray {
-  return tidy(() => sceLoss.forward(logits, labels.reshape([-1])));
+  return sceLoss.forward(logits, labels.reshape([-1]));
 }
 
 function checkPrefix(prefix: string, charToIdx: Map<string, number>, op: string): number[] {
@@ -266,17 +260,12 @@ function checkPrefix(prefix: string, charToIdx: Map<string, number>, op: string)
 
 /** The values of small arrays on one device (each flattened, in order) in a single read. */
 async function readAll(arrays: readonly NDArray[]): Promise<ArrayLike<number>> {
-  const all = tidy(() =>
-    nd.concat(
+  return nd
+    .concat(
       arrays.map((a) => a.reshape([-1])),
       { dim: 0 },
-    ),
-  );
-  try {
-    return await all.data();
-  } finally {
-    all.dispose();
-  }
+    )
+    .data();
 }
 
 /**
@@ -302,43 +291,21 @@ export async function generateGreedy(
   charToIdx: Map<string, number>,
   op = 'generateGreedy',
 ): Promise<string> {
-  let pre: number[];
-  try {
-    pre = checkPrefix(prefix, charToIdx, op);
-  } catch (e) {
-    for (const s of state0) s.dispose();
-    throw e;
-  }
+  const pre = checkPrefix(prefix, charToIdx, op);
   let state = state0;
   // The current input; the generated ones are kept (and read) until the end.
-  let X = keep(nd.array([[pre[0]]], { ctx }));
-  let xGenerated = false;
+  let X = nd.array([[pre[0]]], { ctx });
   const generated: NDArray[] = [];
   const total = numChars + pre.length - 1;
-  try {
-    for (let t = 0; t < total; t++) {
-      const fromPrefix = t < pre.length - 1;
-      const [next, newState] = tidy(() => {
-        const [Y, st] = step(X, state);
-        const nxt = fromPrefix ? nd.array([[pre[t + 1]]], { ctx }) : Y.argmax({ axis: 1 }).reshape([1, 1]);
-        return [nxt, st] as [NDArray, RnnState];
-      });
-      keep(next);
-      for (const s of newState) keep(s);
-      for (const s of state) s.dispose();
-      state = newState;
-      if (!xGenerated) X.dispose();
-      X = next;
-      xGenerated = !fromPrefix;
-      if (xGenerated) generated.push(next);
-    }
-    const indices = generated.length > 0 ? Array.from(await readAll(generated), Number) : [];
-    return [...pre, ...indices].map((i) => idxToChar[i]).join('');
-  } finally {
-    for (const s of state) s.dispose();
-    if (!xGenerated) X.dispose();
-    for (const g of generated) g.dispose();
+  for (let t = 0; t < total; t++) {
+    const fromPrefix = t < pre.length - 1;
+    const [Y, st] = step(X, state);
+    state = st;
+    X = fromPrefix ? nd.array([[pre[t + 1]]], { ctx }) : Y.argmax({ axis: 1 }).reshape([1, 1]);
+    if (!fromPrefix) generated.push(X);
   }
+  const indices = generated.length > 0 ? Array.from(await readAll(generated), Number) : [];
+  return [...pre, ...indices].map((i) => idxToChar[i]).join('');
 }
 
 /**
@@ -413,8 +380,8 @@ export interface TrainRnnOptions extends RnnTrainCommonOptions {
  * The book's `train_and_predict_rnn`: trains a from-scratch model with SGD and gradient clipping.
  * Random sampling starts every minibatch from a zero state; consecutive sampling starts each epoch
  * from a zero state and carries it (detached) from batch to batch. Every `predPeriod` epochs it
- * prints `epoch N, perplexity P, time T sec` and a generated line per prefix. The loss is summed
- * on the device and read once per epoch. Returns the trained parameters and the log.
+ * prints `epoch N, perplexity P, time T sec` and a generated line per prefix. Each batch's loss is
+ * read as the book's `l.asscalar()` (asynchronously, for a GPU). Returns the trained parameters and the log.
  *
  * @example
  * const { params, log } = await trainAndPredictRnn({
@@ -462,7 +429,7 @@ export interface RnnEpochSpec {
 
 /**
  * The epoch loop of the book's RNN trainers (`train_and_predict_rnn` and its Gluon twin): the loss
- * is summed on the device and read once per epoch; every `predPeriod` epochs it prints
+ * of each batch is read (`await l.asScalarAsync()`, the book's `asscalar`); every `predPeriod` epochs it prints
  * `epoch N, perplexity P, time T sec` and a generated line per prefix. Returns the log.
  *
  * @example
@@ -474,25 +441,16 @@ export async function trainRnnEpochs(o: RnnTrainCommonOptions, spec: RnnEpochSpe
   for (let epoch = 1; epoch <= o.numEpochs; epoch++) {
     const start = performance.now();
     let state = spec.beginEpoch();
-    let lSum = keep(nd.zeros([], { ctx: o.ctx }));
+    let lSum = 0;
     let n = 0;
     for (const [X, Y] of spec.batches()) {
-      const [newState, lb] = tidy(() => {
-        const [l, outState] = spec.step(X, Y, state);
-        return [outState.map((s) => s.detach()), lSum.add(l.mul(Y.size))] as [RnnState, NDArray];
-      });
+      const [l, outState] = spec.step(X, Y, state);
+      // Consecutive sampling carries the state, detached: backward stops at this batch.
+      if (state) state = outState.map((s) => s.detach());
+      lSum += (await l.asScalarAsync()) * Y.size;
       n += Y.size;
-      X.dispose();
-      Y.dispose();
-      if (state) for (const s of state) s.dispose();
-      state = state ? newState : (newState.forEach((s) => s.dispose()), null);
-      lSum.dispose();
-      lSum = lb;
     }
-    if (state) for (const s of state) s.dispose();
-    const total = (await lSum.data())[0];
-    lSum.dispose();
-    const rec: EpochRecord = { epoch, perplexity: Math.exp(total / n), seconds: (performance.now() - start) / 1000 };
+    const rec: EpochRecord = { epoch, perplexity: Math.exp(lSum / n), seconds: (performance.now() - start) / 1000 };
     if (epoch % o.predPeriod === 0) {
       print(`epoch ${epoch}, perplexity ${rec.perplexity.toFixed(6)}, time ${rec.seconds.toFixed(2)} sec`);
       rec.samples = [];
@@ -535,44 +493,36 @@ export async function heldOutPerplexity(
   let count = 0;
   // One 0-d loss sum per batch of segments, on the device until the single read below.
   const sums: NDArray[] = [];
-  try {
-    for (let i = 0; i < sorted.length; i += bs) {
-      const group = sorted.slice(i, i + bs);
-      const T = group[group.length - 1].length - 1;
-      const B = group.length;
-      const X = new Float32Array(B * T);
-      const Y = new Float32Array(B * T);
-      const M = new Float32Array(B * T);
-      group.forEach((s, b) => {
-        for (let t = 0; t < s.length - 1; t++) {
-          X[b * T + t] = s[t];
-          Y[b * T + t] = s[t + 1];
-          M[b * T + t] = 1;
-          count++;
-        }
-      });
-      sums.push(
-        keep(
-          tidy(() => {
-            const Xa = nd.array(X, { shape: [B, T], ctx: opts.ctx });
-            const Ya = nd.array(Y, { shape: [B, T], ctx: opts.ctx });
-            const Ma = nd.array(M, { shape: [B, T], ctx: opts.ctx });
-            const [logits] = forward(Xa, initState(B));
-            // logits are time-major: row t*B + b.
-            return softmaxCrossEntropy(logits, Ya.T.reshape([-1]))
-              .mul(Ma.T.reshape([-1]))
-              .sum();
-          }),
-        ),
-      );
-    }
-    const values = await readAll(sums);
-    let nll = 0;
-    for (let i = 0; i < values.length; i++) nll += values[i];
-    return Math.exp(nll / count);
-  } finally {
-    for (const s of sums) s.dispose();
+  for (let i = 0; i < sorted.length; i += bs) {
+    const group = sorted.slice(i, i + bs);
+    const T = group[group.length - 1].length - 1;
+    const B = group.length;
+    const X = new Float32Array(B * T);
+    const Y = new Float32Array(B * T);
+    const M = new Float32Array(B * T);
+    group.forEach((s, b) => {
+      for (let t = 0; t < s.length - 1; t++) {
+        X[b * T + t] = s[t];
+        Y[b * T + t] = s[t + 1];
+        M[b * T + t] = 1;
+        count++;
+      }
+    });
+    const Xa = nd.array(X, { shape: [B, T], ctx: opts.ctx });
+    const Ya = nd.array(Y, { shape: [B, T], ctx: opts.ctx });
+    const Ma = nd.array(M, { shape: [B, T], ctx: opts.ctx });
+    const [logits] = forward(Xa, initState(B));
+    // logits are time-major: row t*B + b.
+    sums.push(
+      softmaxCrossEntropy(logits, Ya.T.reshape([-1]))
+        .mul(Ma.T.reshape([-1]))
+        .sum(),
+    );
   }
+  const values = await readAll(sums);
+  let nll = 0;
+  for (let i = 0; i < values.length; i++) nll += values[i];
+  return Math.exp(nll / count);
 }
 
 /**

@@ -245,7 +245,7 @@ function checkIterArgs(op: string, n: number, batchSize: number, numSteps: numbe
  * The book's random sampling: the corpus is cut into `(len-1)/numSteps` examples starting at
  * multiples of `numSteps`, shuffled (with the library's seeded generator), and served
  * `batchSize` at a time; `Y` is `X` shifted by one. Yields float32 arrays of shape
- * (batchSize, numSteps); the caller owns (and should dispose) them.
+ * (batchSize, numSteps), which need no freeing.
  *
  * @example
  * for (const [X, Y] of dataIterRandom(range(30), 2, 6)) console.log(`X: ${X}\nY: ${Y}`);
@@ -277,7 +277,7 @@ export function* dataIterRandom(
  * The book's consecutive sampling: the corpus is laid out as `batchSize` rows of
  * `len/batchSize` indices and read left to right in windows of `numSteps`, so consecutive
  * minibatches continue each other row by row (the hidden state can be carried over). Yields
- * float32 arrays of shape (batchSize, numSteps); the caller owns (and should dispose) them.
+ * float32 arrays of shape (batchSize, numSteps), which need no freeing.
  *
  * @example
  * for (const [X, Y] of dataIterConsecutive(range(30), 2, 6)) console.log(`X: ${X}\nY: ${Y}`);

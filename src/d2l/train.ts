@@ -1,15 +1,15 @@
 /**
- * The book's chapter-3 training helpers: `evaluateAccuracy` and `trainCh3` (3.6), async so the same
- * code runs on a GPU: metrics are summed on the arrays' device and read once per epoch. Every step
- * runs in `nd.tidy`, so a training run's memory stays flat.
+ * The book's chapter-3 training helpers: `evaluateAccuracy` and `trainCh3` (3.6), written as the
+ * book writes them (no memory calls: the library keeps a plain loop's memory flat). They are async
+ * so the same code runs on a GPU: each batch's loss and correct count are read with
+ * `asScalarAsync`, the book's per-batch `asscalar()`.
  */
 import { ValueError } from '../core/errors.js';
 import { record } from '../autograd/autograd.js';
 import type { Context } from '../ndarray/context.js';
-import { tidy } from '../ndarray/memory.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { sgd } from './linreg.js';
-import { Accumulator, Timer } from './metrics.js';
+import { correctCount, Timer } from './metrics.js';
 import { ProgressBar, progressEnabled } from './progress.js';
 import { getFashionMnistLabels } from './fashion-mnist.js';
 import { showImages } from './images.js';
@@ -41,19 +41,9 @@ function batchPair(batch: readonly NDArray[], where: string): [NDArray, NDArray]
   return [batch[0], batch[1]];
 }
 
-/** Moves a batch to `ctx` (a no-op when it is already there); returns the arrays to free afterwards. */
-function onDevice(X: NDArray, y: NDArray, ctx: Context | undefined): { X: NDArray; y: NDArray; temps: NDArray[] } {
-  if (!ctx) return { X, y, temps: [X, y] };
-  const Xc = X.asInContext(ctx);
-  const yc = y.asInContext(ctx);
-  const temps = [X, y];
-  if (Xc !== X) temps.push(Xc);
-  if (yc !== y) temps.push(yc);
-  return { X: Xc, y: yc, temps };
-}
-
-function disposeAll(arrays: NDArray[]): void {
-  for (const a of arrays) a.dispose();
+/** The batch on `ctx` (the arrays themselves when they are already there, or no ctx is given). */
+function onDevice(X: NDArray, y: NDArray, ctx: Context | undefined): [NDArray, NDArray] {
+  return ctx ? [X.asInContext(ctx), y.asInContext(ctx)] : [X, y];
 }
 
 function countBatches(data: BatchIterable): number | undefined {
@@ -65,35 +55,21 @@ function countBatches(data: BatchIterable): number | undefined {
 
 /**
  * The fraction of examples in `dataIter` that `net` classifies correctly (argmax of its output
- * equals the label). Counts on the device and reads once at the end. The batches are freed.
+ * equals the label), the book's `evaluate_accuracy`; with `ctx`, each batch is copied there first.
  *
  * @example
  * const acc = await d2l.evaluateAccuracy(testIter, net); // about 0.1 for an untrained model
  */
 export async function evaluateAccuracy(dataIter: BatchIterable, net: Net, opts: { ctx?: Context } = {}): Promise<number> {
-  const acc = new Accumulator(1, opts.ctx);
+  let accSum = 0;
   let n = 0;
-  try {
-    for (const batch of dataIter) {
-      const [X0, y0] = batchPair(batch, 'evaluateAccuracy');
-      const { X, y, temps } = onDevice(X0, y0, opts.ctx);
-      try {
-        tidy(() => {
-          const yHat = applyNet(net, X);
-          const pred = yHat.argmax({ axis: 1 });
-          acc.add(pred.equal(y.reshape(pred.shape).astype(pred.dtype)).astype('float32').sum());
-        });
-        n += y.size;
-      } finally {
-        disposeAll(temps);
-      }
-    }
-    if (n === 0) throw new ValueError('evaluateAccuracy: the data iterator yielded no examples');
-    const [correct] = await acc.read();
-    return correct / n;
-  } finally {
-    acc.dispose();
+  for (const batch of dataIter) {
+    const [X, y] = onDevice(...batchPair(batch, 'evaluateAccuracy'), opts.ctx);
+    accSum += await correctCount(applyNet(net, X), y).asScalarAsync();
+    n += y.size;
   }
+  if (n === 0) throw new ValueError('evaluateAccuracy: the data iterator yielded no examples');
+  return accSum / n;
 }
 
 /** The numbers of one epoch of trainCh3. */
@@ -154,48 +130,48 @@ export async function trainCh3(
   const history: EpochMetrics[] = [];
   let knownBatches = countBatches(trainIter);
   for (let epoch = 0; epoch < numEpochs; epoch++) {
-    const sums = new Accumulator(2, opts.ctx); // [loss sum, correct predictions]
     const bar = new ProgressBar(knownBatches ?? 0, { label: `epoch ${epoch + 1}`, enabled: showBar && knownBatches !== undefined });
-    const readLoss = bar.enabled && (opts.ctx === undefined || opts.ctx.deviceType === 'cpu');
     const timer = new Timer();
+    let trainLSum = 0;
+    let trainAccSum = 0;
     let n = 0;
     let batches = 0;
     try {
       for (const batch of trainIter) {
-        const [X0, y0] = batchPair(batch, 'trainCh3');
-        const { X, y, temps } = onDevice(X0, y0, opts.ctx);
-        try {
-          tidy(() => {
-            const [yHat, l] = record(() => {
-              const out = applyNet(net, X);
-              return [out, applyLoss(loss, out, y).sum()] as const;
-            });
-            l.backward();
-            if (trainer) trainer.step(batchSize);
-            else sgd(params as readonly NDArray[], lr as number, batchSize);
-            const pred = yHat.argmax({ axis: 1 });
-            sums.add(l, pred.equal(y.reshape(pred.shape).astype(pred.dtype)).astype('float32').sum());
-          });
-          n += y.size;
-          batches++;
-        } finally {
-          disposeAll(temps);
-        }
-        if (bar.enabled) bar.update(batches, { examples: y0.shape[0] ?? 1, ...(readLoss ? { loss: sums.readSync()[0] / n } : {}) });
+        const [X, y] = onDevice(...batchPair(batch, 'trainCh3'), opts.ctx);
+        const [yHat, l] = record(() => {
+          const out = applyNet(net, X);
+          return [out, applyLoss(loss, out, y).sum()] as const;
+        });
+        l.backward();
+        if (trainer) trainer.step(batchSize);
+        else sgd(params as readonly NDArray[], lr as number, batchSize);
+        // Both reads are in flight at once: one wait per batch on a GPU.
+        const [lv, correct] = await Promise.all([l.asScalarAsync(), correctCount(yHat, y).asScalarAsync()]);
+        trainLSum += lv;
+        trainAccSum += correct;
+        n += y.size;
+        batches++;
+        if (bar.enabled) bar.update(batches, { examples: y.shape[0] ?? 1, loss: trainLSum / n });
       }
       const seconds = timer.stop();
       bar.stop();
       if (n === 0) throw new ValueError('trainCh3: the training iterator yielded no examples');
       knownBatches ??= batches;
-      const [lSum, accSum] = await sums.read();
       const testAcc = await evaluateAccuracy(testIter, net, opts.ctx ? { ctx: opts.ctx } : {});
-      const m: EpochMetrics = { epoch: epoch + 1, loss: lSum / n, trainAcc: accSum / n, testAcc, seconds, examplesPerSec: n / seconds };
+      const m: EpochMetrics = {
+        epoch: epoch + 1,
+        loss: trainLSum / n,
+        trainAcc: trainAccSum / n,
+        testAcc,
+        seconds,
+        examplesPerSec: n / seconds,
+      };
       history.push(m);
       print(`epoch ${m.epoch}, loss ${m.loss.toFixed(4)}, train acc ${m.trainAcc.toFixed(3)}, test acc ${m.testAcc.toFixed(3)}`);
       opts.onEpoch?.(m);
     } finally {
       bar.stop();
-      sums.dispose();
     }
   }
   return history;
@@ -233,27 +209,14 @@ export async function predictCh3(
   }
   if (!first) throw new ValueError('predictCh3: the test iterator yielded no batches');
   const [X, y] = first;
-  try {
-    const k = Math.min(n, X.shape[0]);
-    const predArr = tidy(() =>
-      applyNet(net, opts.ctx ? X.asInContext(opts.ctx) : X)
-        .argmax({ axis: 1 })
-        .get(`:${k}`)
-        .copy(),
-    );
-    const yk = y.get(`:${k}`);
-    const trueLabels = getFashionMnistLabels(Array.from(await yk.data()));
-    const predLabels = getFashionMnistLabels(Array.from(await predArr.data()));
-    yk.dispose();
-    predArr.dispose();
-    const titles = trueLabels.map((t, i) => `${t}\n${predLabels[i]}`);
-    const imgs = X.get(`:${k}`);
-    const numCols = opts.numCols ?? k;
-    const figure = await showImages(imgs, Math.ceil(k / numCols), numCols, { titles, scale: 2, ...(file ? { file } : {}) });
-    imgs.dispose();
-    return { trueLabels, predLabels, titles, figure };
-  } finally {
-    X.dispose();
-    y.dispose();
-  }
+  const k = Math.min(n, X.shape[0]);
+  const predArr = applyNet(net, opts.ctx ? X.asInContext(opts.ctx) : X)
+    .argmax({ axis: 1 })
+    .get(`:${k}`);
+  const trueLabels = getFashionMnistLabels(Array.from(await y.get(`:${k}`).data()));
+  const predLabels = getFashionMnistLabels(Array.from(await predArr.data()));
+  const titles = trueLabels.map((t, i) => `${t}\n${predLabels[i]}`);
+  const numCols = opts.numCols ?? k;
+  const figure = await showImages(X.get(`:${k}`), Math.ceil(k / numCols), numCols, { titles, scale: 2, ...(file ? { file } : {}) });
+  return { trueLabels, predLabels, titles, figure };
 }

@@ -7,7 +7,6 @@
 import { record } from '../autograd/autograd.js';
 import { ValueError } from '../core/errors.js';
 import type { Context } from '../ndarray/context.js';
-import { tidy, keep } from '../ndarray/memory.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 import { globalRandom } from '../ndarray/random.js';
@@ -216,11 +215,9 @@ export function* skipGramBatches(
  * const pred = skipGram(center, contextsAndNegatives, net.get(0), net.get(1));
  */
 export function skipGram(center: NDArray, contextsAndNegatives: NDArray, embedV: Embedding, embedU: Embedding): NDArray {
-  return tidy(() => {
-    const v = embedV.forward(center);
-    const u = embedU.forward(contextsAndNegatives);
-    return nd.batchDot(v, u.swapaxes(1, 2));
-  });
+  const v = embedV.forward(center);
+  const u = embedU.forward(contextsAndNegatives);
+  return nd.batchDot(v, u.swapaxes(1, 2));
 }
 
 /**
@@ -231,12 +228,10 @@ export function skipGram(center: NDArray, contextsAndNegatives: NDArray, embedV:
  * maskedSigmoidBCE(pred, label, mask).toString(); // [0.8739896 1.2099689] for the book's example
  */
 export function maskedSigmoidBCE(pred: NDArray, label: NDArray, mask: NDArray): NDArray {
-  return tidy(() =>
-    bce
-      .forward(pred.reshape(label.shape), label, mask)
-      .mul(mask.shape[1])
-      .div(mask.sum({ axis: 1 })),
-  );
+  return bce
+    .forward(pred.reshape(label.shape), label, mask)
+    .mul(mask.shape[1])
+    .div(mask.sum({ axis: 1 }));
 }
 const bce = new SigmoidBinaryCrossEntropyLoss();
 
@@ -270,26 +265,18 @@ export async function trainWord2vec(
   const log: Word2vecEpoch[] = [];
   for (let epoch = 1; epoch <= numEpochs; epoch++) {
     const start = performance.now();
-    let lSum = keep(nd.zeros([], { ctx: opts.ctx }));
+    let lSum = 0;
     let n = 0;
     let i = 0;
-    for (const batch of batches()) {
-      const [center, contextNegative, mask, label] = batch;
-      const next = tidy(() => {
-        const l = record(() => maskedSigmoidBCE(skipGram(center, contextNegative, embedV, embedU), label, mask));
-        l.backward();
-        trainer.step(batchSize);
-        return lSum.add(l.sum());
-      });
+    for (const [center, contextNegative, mask, label] of batches()) {
+      const l = record(() => maskedSigmoidBCE(skipGram(center, contextNegative, embedV, embedU), label, mask));
+      l.backward();
+      trainer.step(batchSize);
+      lSum += await l.sum().asScalarAsync();
       n += center.shape[0];
-      lSum.dispose();
-      lSum = next;
-      for (const a of batch) a.dispose();
       opts.onBatch?.(i++);
     }
-    const total = (await lSum.data())[0];
-    lSum.dispose();
-    const rec = { epoch, loss: total / n, seconds: (performance.now() - start) / 1000 };
+    const rec = { epoch, loss: lSum / n, seconds: (performance.now() - start) / 1000 };
     print(`epoch ${epoch}, loss ${rec.loss.toFixed(2)}, time ${rec.seconds.toFixed(2)}s`);
     log.push(rec);
   }
@@ -314,20 +301,13 @@ export async function getSimilarTokens(
 ): Promise<[string, number][]> {
   const q = tokenToIdx.get(queryToken);
   if (q === undefined) throw new ValueError(`getSimilarTokens: '${queryToken}' is not in the vocabulary`);
-  const c = tidy(() => {
-    const W = embed.weight.data();
-    const x = W.get(q);
-    return nd.dot(W, x).div(W.mul(W).sum({ axis: 1 }).mul(x.mul(x).sum()).add(1e-9).sqrt());
-  });
-  let cos: number[];
-  try {
-    cos = Array.from(await c.data());
-  } finally {
-    c.dispose();
-  }
-  const order = cos.map((_, i) => i).sort((a, b) => cos[b] - cos[a]);
+  const W = embed.weight.data();
+  const x = W.get(q);
+  const cos = nd.dot(W, x).div(W.mul(W).sum({ axis: 1 }).mul(x.mul(x).sum()).add(1e-9).sqrt());
+  const values = Array.from(await cos.data());
+  const order = values.map((_, i) => i).sort((a, b) => values[b] - values[a]);
   return order
     .filter((i) => i !== q)
     .slice(0, k)
-    .map((i) => [idxToToken[i], cos[i]]);
+    .map((i) => [idxToToken[i], values[i]]);
 }

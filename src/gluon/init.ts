@@ -63,8 +63,13 @@ export abstract class Initializer {
   initDefault(name: string, arr: NDArray): void {
     this.initWeight(name, arr);
   }
-  /** A short description, e.g. `Normal(sigma=0.01)`. */
-  abstract toString(): string;
+  /**
+   * A short description, e.g. `Normal(sigma=0.01)`; by default the class name, e.g. `MyInit()`,
+   * so a subclass need only define `initWeight`, as the book's MyInit (4.2) does.
+   */
+  toString(): string {
+    return `${this.constructor.name}()`;
+  }
 }
 
 /**
@@ -81,7 +86,7 @@ export class Normal extends Initializer {
   initWeight(_name: string, arr: NDArray): void {
     fillWith(arr, random.normal(0, this.sigma, arr.shape, { dtype: arr.dtype, ctx: arr.context }));
   }
-  toString(): string {
+  override toString(): string {
     return `Normal(sigma=${this.sigma})`;
   }
 }
@@ -100,7 +105,7 @@ export class Uniform extends Initializer {
   initWeight(_name: string, arr: NDArray): void {
     fillWith(arr, random.uniform(-this.scale, this.scale, arr.shape, { dtype: arr.dtype, ctx: arr.context }));
   }
-  toString(): string {
+  override toString(): string {
     return `Uniform(scale=${this.scale})`;
   }
 }
@@ -121,7 +126,7 @@ export class Constant extends Initializer {
   initWeight(_name: string, arr: NDArray): void {
     fillWith(arr, this.value);
   }
-  toString(): string {
+  override toString(): string {
     return `Constant(value=${this.value})`;
   }
 }
@@ -207,7 +212,7 @@ export class Xavier extends Initializer {
     const opts = { dtype: arr.dtype, ctx: arr.context };
     fillWith(arr, this.rndType === 'uniform' ? random.uniform(-s, s, arr.shape, opts) : random.normal(0, s, arr.shape, opts));
   }
-  toString(): string {
+  override toString(): string {
     return `Xavier(rnd_type=${this.rndType}, factor_type=${this.factorType}, magnitude=${this.magnitude})`;
   }
 }

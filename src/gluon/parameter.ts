@@ -5,9 +5,9 @@ import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
 import { type Context, currentContext } from '../ndarray/context.js';
 import { keep } from '../ndarray/memory.js';
-import { checkGradReq, type GradReq, type NDArray } from '../ndarray/ndarray.js';
+import { checkGradReq, NDArray, type GradReq } from '../ndarray/ndarray.js';
 import { checkOptions } from '../core/options.js';
-import { zeros } from '../ndarray/creation.js';
+import { array, zeros, type NestedNumbers } from '../ndarray/creation.js';
 import { Uniform } from './init.js';
 
 /**
@@ -343,6 +343,57 @@ export class Parameter {
 }
 
 /**
+ * A parameter that holds a fixed value and is never trained, as Gluon's Constant (what
+ * `ParameterDict.getConstant` creates): gradReq 'null', not differentiable, its shape and dtype
+ * those of the value, and its initializer copies the value in (so `net.initialize()` fills it on
+ * the parameters' device, and `forceReinit` restores it).
+ *
+ * @example
+ * const c = new Constant('rand_weight', nd.random.uniform(0, 1, [20, 20]));
+ * c.initialize();
+ * c.data().shape; // [20, 20]
+ * String(c);      // 'Constant rand_weight (shape=(20, 20), dtype=float32)'
+ */
+export class Constant extends Parameter {
+  /** The value (the library's own handle on it, so a tidy scope around the caller cannot free it). */
+  readonly value: NDArray;
+
+  constructor(name: string, value: NDArray | NestedNumbers) {
+    if (typeof name !== 'string') throw new ValueError(`Constant: the name must be a string, got ${String(name)}`);
+    // A scalar becomes shape (1,), as MXNet's nd.array(3) (an empty shape would mean "unknown").
+    let v: NDArray;
+    if (value instanceof NDArray) {
+      value.checkAlive(`Constant '${name}'`);
+      const d = value.detach();
+      v = keep(d.ndim === 0 ? d.reshape([1]) : d);
+      if (v !== d) d.dispose();
+    } else if (typeof value === 'number') v = keep(array([value]));
+    else if (Array.isArray(value)) v = keep(array(value as NestedNumbers));
+    else
+      throw new ValueError(
+        `Constant '${name}': the value must be an NDArray or (nested) numbers, got ${value === null ? 'null' : typeof value}`,
+      );
+    const copyIn = (_n: string, arr: NDArray) => arr._assignFrom(v);
+    super(name, { shape: [...v.shape], dtype: v.dtype, differentiable: false, init: { initArray: copyIn, initWeight: copyIn } });
+    this.value = v;
+  }
+
+  override toString(): string {
+    return `Constant ${this.name} (shape=${shapeStr(this.shape)}, dtype=${this.dtype})`;
+  }
+}
+
+/** Whether two arrays hold the same values (CPU values compared; other devices by shape and dtype). */
+function sameValue(a: NDArray, b: NDArray): boolean {
+  if (a.dtype !== b.dtype || a.shape.length !== b.shape.length || a.shape.some((d, i) => d !== b.shape[i])) return false;
+  if (a.context.deviceType !== 'cpu' || b.context.deviceType !== 'cpu') return true;
+  const x = a.dataSync();
+  const y = b.dataSync();
+  for (let i = 0; i < x.length; i++) if (x[i] !== y[i] && !(Number.isNaN(x[i]) && Number.isNaN(y[i]))) return false;
+  return true;
+}
+
+/**
  * An ordered name -> Parameter map, as Gluon's ParameterDict (what collectParams() returns). A
  * dict has a name prefix; `get(name, opts)` looks up (or, given options, creates) `prefix + name`,
  * first in itself and then in the dict it shares parameters with.
@@ -401,6 +452,43 @@ export class ParameterDict implements Iterable<[string, Parameter]> {
     const created = new Parameter(full, opts);
     this.map.set(full, created);
     return created;
+  }
+
+  /**
+   * The constant called `prefix + name`, created from `value` when it does not exist yet, as
+   * Gluon's `params.get_constant`: a parameter that `initialize()` fills with the value and no
+   * optimizer updates (see `Constant`). Without `value`, an existing constant is looked up; with
+   * it, an existing one must hold the same value.
+   *
+   * @example
+   * this.randWeight = this.params.getConstant('rand_weight', nd.random.uniform(0, 1, [20, 20]));
+   * // in forward: nd.dot(x, this.randWeight.data())
+   */
+  getConstant(name: string, value?: NDArray | NestedNumbers): Constant {
+    if (typeof name !== 'string') throw new ValueError(`ParameterDict.getConstant: the name must be a string, got ${String(name)}`);
+    const full = this.prefix + name;
+    const p = this.lookup(full);
+    if (!p) {
+      if (value === undefined || value === null)
+        throw new ValueError(
+          `ParameterDict.getConstant: no constant named '${full}'; pass a value to create it ` +
+            `(have: ${[...this.map.keys()].join(', ') || 'none'})`,
+        );
+      const c = new Constant(full, value);
+      this.map.set(full, c);
+      return c;
+    }
+    if (!(p instanceof Constant))
+      throw new ValueError(`ParameterDict.getConstant: '${full}' already exists and is a Parameter, not a Constant (${p})`);
+    if (value !== undefined && value !== null) {
+      const v = value instanceof NDArray ? value : array(value as NestedNumbers);
+      if (!sameValue(p.value, v))
+        throw new ValueError(
+          `ParameterDict.getConstant: the constant '${full}' already exists (${p}) with a different value than the one given ` +
+            `(shape ${shapeStr(v.shape)}, dtype ${v.dtype})`,
+        );
+    }
+    return p;
   }
 
   /** Whether a parameter called `name` (or `prefix + name`) is here. @example params.has('dense0_weight') */

@@ -23,6 +23,9 @@ export { array, zeros, ones, full, arange, linspace, eye, zerosLike, onesLike } 
 export { tidy, keep } from './memory.js';
 export * as random from './random.js';
 export type { Index, IndexItem } from './index-parse.js';
+export { save, saveAsync, load } from './io.js';
+export type { SaveData, LoadedData, LoadOptions } from './io.js';
+export { waitall } from './sync.js';
 
 export interface OutOption {
   /** Write the result into this array (its identity kept), as MXNet's `out=`. */
@@ -228,3 +231,11 @@ export { seed } from './random.js';
 export function isNDArray(x: unknown): x is NDArray {
   return x instanceof NDArray;
 }
+
+// MXNet's topk, add_n, broadcast_axis and operator forms (src/ops/topk.ts, combine.ts, conv-ops.ts).
+export { topk } from '../ops/topk.js';
+export type { TopkOptions } from '../ops/topk.js';
+export { addN, broadcastAxis, broadcastAxis as broadcastAxes } from '../ops/combine.js';
+export type { BroadcastAxisOptions } from '../ops/combine.js';
+export { Convolution, Pooling } from '../ops/conv-ops.js';
+export type { ConvolutionArgs, PoolingArgs } from '../ops/conv-ops.js';

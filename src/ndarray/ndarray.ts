@@ -16,6 +16,7 @@ import * as R from '../ops/reduce.js';
 import * as M from '../ops/movement.js';
 import * as L from '../ops/linalg.js';
 import * as I from '../ops/indexing.js';
+import { topk, type TopkOptions } from '../ops/topk.js';
 import type { Index } from './index-parse.js';
 import { checkOptions, positional } from '../core/options.js';
 
@@ -149,6 +150,19 @@ export class NDArray implements View, Disposable {
   }
 
   // ---------------------------------------------------------------- reading values
+  /**
+   * MXNet's `wait_to_read`: resolves once the computation that writes this array has run. CPU
+   * kernels run synchronously, so there it resolves at once; a GPU waits for its queued kernels
+   * and rejects with any error the device reported.
+   *
+   * @example
+   * const y = nd.dot(x, x.T);
+   * await y.waitToRead();
+   */
+  async waitToRead(): Promise<void> {
+    this.checkAlive('waitToRead');
+    await this.context.backend.sync?.();
+  }
   /** The elements as a new typed array in row-major order; works on every device. */
   async data(): Promise<TypedArray> {
     this.checkAlive('data');
@@ -554,6 +568,12 @@ export class NDArray implements View, Disposable {
   }
   oneHot(depth: number, opts: { onValue?: number; offValue?: number; dtype?: DType } = {}): NDArray {
     return I.oneHot(this, depth, opts);
+  }
+  /** MXNet's topk as a method: `x.topk({ k: 2, retTyp: 'value' })` is `nd.topk(x, ...)` (src/ops/topk.ts). */
+  topk(opts: TopkOptions & { retTyp: 'both' }): [NDArray, NDArray];
+  topk(opts?: TopkOptions): NDArray;
+  topk(opts?: TopkOptions): NDArray | [NDArray, NDArray] {
+    return topk(this, opts);
   }
 
   // ---------------------------------------------------------------- creation helpers

@@ -108,7 +108,7 @@ test("custom initializers: subclass init.Initializer (the book's MyInit) or impl
       data._assignFrom(v);
       for (const t of [u, keep, v]) t.dispose();
     }
-    toString() {
+    override toString() {
       return 'MyInit()';
     }
   }

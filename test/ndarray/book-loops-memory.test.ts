@@ -4,6 +4,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, d2l, gluon, init, type NDArray } from '../../src/index.js';
 
+// scripts/run-tests.mjs runs this file without --expose-gc: nothing here can force a collection.
+test('this file runs without an explicit garbage collector', () => {
+  assert.equal(typeof (globalThis as { gc?: unknown }).gc, 'undefined', 'run by scripts/run-tests.mjs, without --expose-gc');
+});
+
 /** The CPU heap's live and reserved bytes, and the process's RSS. */
 function measure(): { live: number; reserved: number; rss: number } {
   const m = nd.memory().devices['cpu(0)'];
@@ -41,6 +46,10 @@ test('a 20,000-step Gluon MLP loop with no memory calls keeps the heap flat afte
     }
   }
   assert.ok(Number.isFinite(trainLSum));
+  const mib = (v: number) => (v / MiB).toFixed(2);
+  console.log(
+    `# steps 1-1000 / 1001-20000 peaks: live ${mib(first.live)} / ${mib(later.live)} MiB, reserved ${mib(first.reserved)} / ${mib(later.reserved)} MiB, RSS ${mib(first.rss)} / ${mib(later.rss)} MiB`,
+  );
   assert.ok(later.live <= first.live + MiB, `live bytes: steps 1-1000 at most ${first.live}, later ${later.live}`);
   assert.ok(later.reserved <= first.reserved + MiB, `reserved bytes: steps 1-1000 at most ${first.reserved}, later ${later.reserved}`);
   // The JS heap (the handles, the evicted bytes until V8 collects them, the GC's pending cells)

@@ -10,6 +10,7 @@ import { nd, NDArray } from '../../src/index.js';
 import * as E from '../../src/ops/elementwise.js';
 import * as R from './ref.js';
 import type { Ref } from './ref.js';
+import { apiEntries } from './op-table-api.js';
 
 /** What values an input holds: the domain keeps ops away from poles and kinks. */
 export type Kind =
@@ -1019,6 +1020,7 @@ export const OP_TABLE: OpEntry[] = [
   ...movementEntries,
   ...indexingEntries,
   ...compositeEntries,
+  ...apiEntries,
 ];
 
 /** `nd.*` exports that are not ops on arrays: creation, memory, devices, random. Tested elsewhere. */
@@ -1043,6 +1045,10 @@ export const NOT_OPS = new Set([
   'Context',
   'NDArray',
   'random',
+  'save',
+  'saveAsync',
+  'load',
+  'waitall',
 ]);
 
 // ------------------------------------------------------------------ making inputs

@@ -98,6 +98,8 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
   constructor() {
     super(new Heap());
     this.evictor = new Evictor(this.heap);
+    // Before the heap takes fresh memory, the garbage goes (a pass as the allocation cadence runs).
+    this.heap.reclaim = () => this.evictor.reclaim();
     this.rowCopy = new HeapRowCopy(this.heap);
   }
 

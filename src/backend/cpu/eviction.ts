@@ -1,7 +1,7 @@
 // Eviction: arrays that only the garbage collector watches move out of the CPU heap into memory the
 // JS garbage collector owns, so a loop that never disposes (the book's loops) keeps the heap flat.
 import { env } from '../../core/env.js';
-import type { Storage } from '../backend.js';
+import { onlyGcHolds, reclaimGcCell, releaseGcCell, type Storage } from '../backend.js';
 import type { Heap } from './heap.js';
 
 /** What the evictor needs of a CPU storage (CpuStorage implements it). */
@@ -26,6 +26,12 @@ export interface Evictable extends Storage {
  * rare next to the kernels. D2L_CPU_EVICT_BYTES overrides it; 0 turns eviction off.
  */
 const DEFAULT_PASS_BYTES = 1 << 20;
+/**
+ * Storages from this size leave only when the heap would grow or is exhausted, not at the
+ * periodic passes: a large array used now and then (a test set, read once an epoch) would
+ * otherwise be copied out and back every epoch, while large garbage still goes before the heap grows.
+ */
+const LARGE_BYTES = 4 << 20;
 /** A pass also runs after this many allocations (small arrays: a pass walks the resident list). */
 const PASS_COUNT = 4096;
 
@@ -41,10 +47,11 @@ const PASS_COUNT = 4096;
  * still holds stays valid: the next read or write moves the bytes back (`readmit`).
  *
  * Which: a pass runs after every `passBytes` or a quarter of the live heap, whichever is more (or
- * after 4096 arrays), of allocation and evicts the storages untouched
- * since the previous pass (the least recently used of them first); anything read or written
- * since then stays, so a loop's parameters and data set never move while garbage leaves within
- * two passes. When the heap is exhausted, every evictable storage goes.
+ * after 4096 arrays), of allocation and evicts the storages untouched for two periods (since the
+ * pass before the previous one); anything read or written since then stays, so a loop's
+ * parameters and data set never move, nor does a data set that an evaluation between two epochs
+ * leaves untouched for one period, while garbage leaves within three passes. When the heap is
+ * exhausted, every evictable storage goes.
  */
 export class Evictor {
   /** Advanced at every use of a storage's bytes. */
@@ -53,6 +60,8 @@ export class Evictor {
   private sinceLastPass = 0;
   private allocsSinceLastPass = 0;
   private lastPassClock = 0;
+  /** The clock at the pass before the last: a storage must stay untouched for two periods to go. */
+  private prevPassClock = 0;
   readonly passBytes: number;
   /** Counters for nd.memory() and tests. */
   evictions = 0;
@@ -84,16 +93,31 @@ export class Evictor {
     this.unlink(s);
   }
 
+  /**
+   * At the allocation that would grow the heap (Heap.reclaim): evicts now what the next pass would
+   * (the storages untouched for two periods), without starting a new period, so a storage used
+   * once per step is never taken between two of its uses. Returns the bytes freed.
+   */
+  reclaim(): number {
+    return this.passBytes === 0 ? 0 : this.evictUntouchedSince(this.prevPassClock, Infinity);
+  }
+
   /** Runs a pass now. `all`: evict every evictable storage, touched or not (the heap is exhausted). */
   pass(all: boolean): number {
-    const since = all ? this.clock : this.lastPassClock;
+    const since = all ? this.clock : this.prevPassClock;
+    this.prevPassClock = this.lastPassClock;
     this.lastPassClock = this.clock;
     this.sinceLastPass = 0;
     this.allocsSinceLastPass = 0;
+    return this.evictUntouchedSince(since, all ? Infinity : LARGE_BYTES);
+  }
+
+  /** Evicts the evictable storages untouched since `since` and smaller than `maxBytes`. */
+  private evictUntouchedSince(since: number, maxBytes: number): number {
     let freed = 0;
     for (let s = this.head; s !== null;) {
       const next = s.nextResident;
-      if (s.lastUse < since && s.watched > 0 && s.refs === s.watched) freed += this.evict(s);
+      if (s.lastUse < since && s.byteLength < maxBytes && onlyGcHolds(s)) freed += this.evict(s);
       s = next;
     }
     return freed;
@@ -107,8 +131,7 @@ export class Evictor {
     s.evicted = buf;
     s.addr = -1;
     this.unlink(s);
-    // The GC's cell lets go of the storage: it now dies with its last handle.
-    if (s.gcCell) s.gcCell.storage = null;
+    releaseGcCell(s); // the storage now dies with its last handle
     s.moved();
     this.evictions++;
     this.evictedBytes += n;
@@ -125,16 +148,7 @@ export class Evictor {
     s.addr = addr;
     s.evicted = null;
     this.link(s);
-    const cell = s.gcCell;
-    if (cell) {
-      cell.storage = s;
-      // Handles the GC collected while the storage was out: their references go now.
-      if (cell.lost > 0) {
-        s.refs -= cell.lost;
-        s.watched -= cell.lost;
-        cell.lost = 0;
-      }
-    }
+    reclaimGcCell(s);
     s.moved();
     this.readmissions++;
     this.evictedStorages--;

@@ -34,8 +34,7 @@ const mib = (b: number): string => `${b} bytes (${(b / MIB).toFixed(1)} MiB)`;
  * end -> block) and put in the bin of the largest class it holds; each bin is a doubly linked
  * list, most recently freed first, and a bitmap of the non-empty bins finds the smallest bin that
  * fits in O(1). A request takes the first block of its class's bin (any block there fits) or of
- * the next non-empty bin, and the rest of the block goes back to the bins; requests under
- * CARVE_MIN leave larger free blocks alone unless the memory would have to grow. With no block,
+ * the next non-empty bin, and the rest of the block goes back to the bins. With no block,
  * the request takes fresh memory at the top (extending a free block that ends there before the
  * memory grows). Training loops allocate the same sizes every step, so after the first step they
  * run on recycled blocks and the heap stays flat. Block metadata lives in typed arrays (one slot
@@ -50,6 +49,12 @@ export class Heap {
   liveBlocks = 0;
   /** Called with the buffer after every growth (the CPU backend advises huge pages there). */
   onGrow: ((buffer: ArrayBufferLike) => void) | null = null;
+  /**
+   * Called before a request takes fresh memory at the top, to free blocks first (the CPU backend's
+   * eviction pass); returns the bytes it freed. The heap's reserved part then grows only when the
+   * live arrays need it, not because garbage held the blocks that would have fitted.
+   */
+  reclaim: (() => number) | null = null;
 
   // Free blocks: slot -> start and size (in 64-byte units), bin, and links within the bin (-1: none).
   private fStart = new Int32Array(256);
@@ -105,24 +110,15 @@ export class Heap {
     return Math.floor(bytes / step) * step;
   }
 
-  /**
-   * From this size a request may be cut from any larger free block; smaller ones leave free blocks
-   * of this size and more alone unless the heap would grow: a data set's uint8 images, freed once
-   * converted to float32, then hold the test split instead of the heap growing past them (W3's
-   * peak RSS -40 MB).
-   */
-  static readonly CARVE_MIN = 4 << 20;
-  private static readonly CARVE_BIN = binOf(Heap.CARVE_MIN >>> SHIFT);
-
   /** Returns the byte address of a block of at least `bytes` bytes, 64-byte aligned. */
   alloc(bytes: number): number {
     const cls = Heap.classOf(bytes);
     if (cls > MAX_BYTES - ALIGN) throw this.exhausted(bytes);
     const u = cls >>> SHIFT;
     const b = binOf(u);
-    let bin = this.findBin(b, cls < Heap.CARVE_MIN ? Heap.CARVE_BIN : NBINS);
-    // A small request splits a large free block only rather than grow the memory.
-    if (bin < 0 && cls < Heap.CARVE_MIN && this.top + cls > this.memory.buffer.byteLength) bin = this.findBin(Heap.CARVE_BIN, NBINS);
+    // Any free block that fits, before fresh memory at the top: reused pages are warm, fresh ones
+    // fault on first touch (and raise the reserved part for good).
+    const bin = this.findBin(b, NBINS);
     let ptr: number;
     if (bin >= 0) {
       // Any block of the bin fits: the first (the most recently freed) is cut at its start.
@@ -138,7 +134,8 @@ export class Heap {
         this.rebin(f);
       }
       ptr = start * ALIGN;
-    } else ptr = this.fromTop(cls, bytes);
+    } else if (this.reclaim !== null && this.reclaim() > 0) return this.alloc(bytes);
+    else ptr = this.fromTop(cls, bytes);
     this.liveBytes += cls;
     this.liveBlocks++;
     return ptr;

@@ -38,13 +38,16 @@ import {
   type MatmulConfig,
 } from './kernels.js';
 import { MAX_GROUPS, WebGpuError, WebGpuRuntime, grid, type WebGpuRuntimeOptions } from './runtime.js';
+import { GpuEvictor, type GpuEvictable } from './eviction.js';
 
-/** A GPU storage: one pooled GPUBuffer, 4 bytes per element whatever the dtype. */
-export class GpuStorage implements Storage {
+/** A GPU storage: one pooled GPUBuffer, 4 bytes per element whatever the dtype (or its bytes on the host while evicted). */
+export class GpuStorage implements Storage, GpuEvictable {
   version = 0;
   refs = 1;
   watched = 0;
   gcCell: GcCell | null = null;
+  lastUse = 0;
+  evicted: ArrayBuffer | null = null;
   constructor(
     readonly backend: WebGpuBackend,
     readonly dtype: DType,
@@ -95,10 +98,13 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
   private liveStorages = 0;
   private liveBytes = 0;
   private matmulOverride: MatmulConfig | undefined;
+  /** Moves arrays only the garbage collector holds to the host at reads (eviction.ts). */
+  readonly evictor: GpuEvictor;
 
   constructor(device: WDevice, adapterDescription: string, gpu: WGpu | null = null, opts: WebGpuBackendOptions = {}) {
     super(device, adapterDescription, gpu, opts);
     this.matmulOverride = opts.matmulConfig;
+    this.evictor = new GpuEvictor(this.limits.maxBufferSize);
   }
 
   // ------------------------------------------------------------------ storage
@@ -118,12 +124,16 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     const buffer = this.pool.acquire(bytes);
     this.liveStorages++;
     this.liveBytes += size * 4;
-    return new GpuStorage(this, dtype, size, buffer);
+    const s = new GpuStorage(this, dtype, size, buffer);
+    this.evictor.admit(s);
+    return s;
   }
 
   free(s: Storage): void {
     const g = s as GpuStorage;
+    g.evicted = null; // an evicted storage's bytes go with it
     if (!g.buffer) return;
+    this.evictor.forget(g);
     this.liveStorages--;
     this.liveBytes -= g.size * 4;
     // Reuse is safe even while recorded commands still name the buffer: later commands run after
@@ -132,8 +142,17 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     g.buffer = null;
   }
 
+  /** Resident storages and bytes (evicted ones are on the host), the pool's bytes, and the eviction counters. */
   memory() {
-    return { storages: this.liveStorages, bytes: this.liveBytes, reservedBytes: this.pool.totalBytes };
+    const e = this.evictor;
+    return {
+      storages: this.liveStorages,
+      bytes: this.liveBytes,
+      reservedBytes: this.pool.totalBytes,
+      evictions: e.evictions,
+      evictedBytes: e.evictedBytes,
+      readmissions: e.readmissions,
+    };
   }
 
   /** Forces one matmul tiling (benchmarks), or restores the automatic choice with undefined. */
@@ -141,12 +160,23 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
     this.matmulOverride = cfg;
   }
 
+  /** The buffer of a view's storage for a kernel or transfer (moved back first if evicted). */
   private buf(v: View): WBuffer {
-    const b = (v.storage as GpuStorage).buffer;
+    const s = v.storage as GpuStorage;
+    if (s.backend !== this) throw new ValueError(`webgpu: the array lives on another backend (${v.storage.backend.name})`);
+    if (!s.buffer && s.evicted) this.readmit(s);
+    const b = s.buffer;
     if (!b) throw new WebGpuError('webgpu: a kernel was given a freed storage');
-    if ((v.storage as GpuStorage).backend !== this)
-      throw new ValueError(`webgpu: the array lives on another backend (${v.storage.backend.name})`);
+    this.evictor.touch(s);
     return b;
+  }
+
+  private readmit(s: GpuStorage): void {
+    this.checkUsable();
+    const bytes = this.evictor.readmit(s, this.pool.acquire(Math.max(s.size, 1) * 4));
+    this.liveStorages++;
+    this.liveBytes += s.size * 4;
+    this.upload(s.buffer!, 0, new Uint32Array(bytes), bytes.byteLength / 4);
   }
 
   // ------------------------------------------------------------------ host transfers
@@ -205,7 +235,30 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
       buffer = tmp;
       byteOffset = 0;
     }
-    const copy = await this.download(buffer, byteOffset, n * 4, tmp);
+    // The read carries out the arrays only the garbage collector holds that no kernel used for two
+    // reads (a loop's dropped arrays): eviction.ts.
+    const { copies, clock } = this.evictor.pick();
+    let parts: ArrayBuffer[];
+    try {
+      parts = await this.download(
+        buffer,
+        byteOffset,
+        n * 4,
+        tmp,
+        copies.map((c) => ({ buffer: c.storage.buffer!, bytes: c.bytes })),
+      );
+    } catch (e) {
+      for (const c of copies) this.evictor.cancel(c.storage);
+      throw e;
+    }
+    copies.forEach((c, i) => {
+      const freed = this.evictor.complete(c.storage, parts[i + 1], clock);
+      if (!freed) return;
+      this.liveStorages--;
+      this.liveBytes -= c.storage.size * 4;
+      if (!this.isDestroyed) this.pool.release(freed);
+    });
+    const copy = parts[0];
     const st = storeType(src.dtype);
     if (st === 'u32') return Uint8Array.from(new Uint32Array(copy));
     return new C(copy) as TypedArray;

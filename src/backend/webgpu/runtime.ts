@@ -225,25 +225,41 @@ export class WebGpuRuntime {
   /**
    * Copies `bytes` of `buffer` from `byteOffset` back to the host, after every kernel recorded so
    * far. `scratch`, a pooled buffer the copy reads, goes back to the pool once the copy is recorded.
+   * `extra` buffers (whole, from offset 0) travel in the same staging buffer and the same wait;
+   * their bytes follow the main copy in the result.
    */
-  protected async download(buffer: WBuffer, byteOffset: number, bytes: number, scratch: WBuffer | null): Promise<ArrayBuffer> {
-    const staging = this.readback.acquire(bytes);
+  protected async download(
+    buffer: WBuffer,
+    byteOffset: number,
+    bytes: number,
+    scratch: WBuffer | null,
+    extra: readonly { buffer: WBuffer; bytes: number }[] = [],
+  ): Promise<ArrayBuffer[]> {
+    const offsets = [0];
+    let total = bytes;
+    for (const e of extra) {
+      offsets.push(total);
+      total += e.bytes;
+    }
+    const staging = this.readback.acquire(total);
     this.endPass();
     if (!this.encoder) this.encoder = this.device.createCommandEncoder();
     this.encoder.copyBufferToBuffer(buffer, byteOffset, staging, 0, bytes);
+    extra.forEach((e, i) => this.encoder!.copyBufferToBuffer(e.buffer, 0, staging, offsets[i + 1], e.bytes));
     if (scratch) this.pool.release(scratch);
     this.flush();
     this.stats.reads++;
     try {
-      await staging.mapAsync(MapMode.READ, 0, bytes);
+      await staging.mapAsync(MapMode.READ, 0, total);
     } catch (e) {
       this.throwErrors();
       throw new WebGpuError(`webgpu: reading back ${bytes / 4} elements failed: ${(e as Error).message}`);
     }
-    const copy = staging.getMappedRange(0, bytes).slice(0);
+    const range = staging.getMappedRange(0, total);
+    const out = [range.slice(0, bytes), ...extra.map((e, i) => range.slice(offsets[i + 1], offsets[i + 1] + e.bytes))];
     staging.unmap();
     this.readback.release(staging);
     this.throwErrors();
-    return copy;
+    return out;
   }
 }

@@ -97,8 +97,9 @@ export class Dense extends HybridBlock {
 
   /** x Wᵀ + b, then the activation. @example dense.forward(X) */
   forward(x: NDArray): NDArray {
-    if (x.ndim < 1 || (this.flatten && x.ndim < 2))
-      throw new ShapeError(`Dense '${this.name}': expected an input with a batch axis (at least 2-D), got shape ${shapeStr(x.shape)}`);
+    // A 1-D input of n values is n samples of one feature when flattening (MXNet's FullyConnected; book 4.6).
+    if (x.ndim < 1)
+      throw new ShapeError(`Dense '${this.name}': expected an input with a batch axis (at least 1-D), got shape ${shapeStr(x.shape)}`);
     const inUnits = this.flatten ? sizeOf(x.shape.slice(1)) : x.shape[x.ndim - 1];
     if (!this.weight.isInitialized) this.weight.finishDeferredInit([this.units, inUnits]);
     const W = this.weight.data();

@@ -2,23 +2,19 @@
  * Gluon's 2-D convolution and pooling layers (NCHW layout).
  */
 import type { DType } from '../../core/dtype.js';
-import { ShapeError, ValueError } from '../../core/errors.js';
+import { ShapeError } from '../../core/errors.js';
 import { shapeStr } from '../../core/shape.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { avgPool2d, conv2d, maxPool2d, pair, type Size2 } from '../../ops/nn.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
-import { create as createInit } from '../init.js';
 import type { Parameter } from '../parameter.js';
-import { activate, checkActivation, type ActivationType } from './activations.js';
-import { checkInt, type InitSpec } from './basic-layers.js';
+import { activate, type ActivationType } from './activations.js';
+import type { InitSpec } from './basic-layers.js';
+import { BLOCK_KEYS, CONV_KEYS, checkLayout, convChannels, convParameters, isOptions, readConvArgs } from './conv-args.js';
 import { checkOptions } from '../../core/options.js';
 
 function tup(p: readonly number[]): string {
   return `(${p.join(', ')})`;
-}
-
-function checkLayout(layout: string | undefined, where: string): void {
-  if (layout !== undefined && layout !== 'NCHW') throw new ValueError(`${where}: only the NCHW layout is supported, got '${layout}'`);
 }
 
 /** Options of Conv2D. */
@@ -42,6 +38,8 @@ export interface Conv2DOptions extends BlockOptions {
   dtype?: DType;
 }
 
+const POOL2D_KEYS = [...BLOCK_KEYS, 'poolSize', 'strides', 'padding', 'ceilMode', 'layout'];
+
 /**
  * 2-D convolution (cross-correlation) over NCHW input, as Gluon's nn.Conv2D: weight
  * (channels, inChannels / groups, kh, kw), bias (channels). `inChannels` is inferred at the first
@@ -52,30 +50,6 @@ export interface Conv2DOptions extends BlockOptions {
  * conv.initialize();
  * conv.forward(nd.ones([1, 1, 28, 28])).shape; // [1, 6, 24, 24]
  */
-const BLOCK_KEYS = ['prefix', 'params', 'hint'];
-const CONV2D_KEYS = [
-  ...BLOCK_KEYS,
-  'channels',
-  'kernelSize',
-  'strides',
-  'padding',
-  'dilation',
-  'groups',
-  'layout',
-  'activation',
-  'useBias',
-  'weightInitializer',
-  'biasInitializer',
-  'inChannels',
-  'dtype',
-];
-const POOL2D_KEYS = [...BLOCK_KEYS, 'poolSize', 'strides', 'padding', 'ceilMode', 'layout'];
-
-/** Whether `v` is an options object (not a size: a number or a list). */
-function isOptions(v: unknown): boolean {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
 export class Conv2D extends HybridBlock {
   readonly channels: number;
   readonly kernelSize: [number, number];
@@ -98,36 +72,28 @@ export class Conv2D extends HybridBlock {
     kernelSizeArg?: Size2,
     optsArg: Conv2DOptions = {},
   ) {
-    const byKey = isOptions(channelsOrOpts);
-    const opts = (byKey ? channelsOrOpts : optsArg) as Conv2DOptions & { channels?: number; kernelSize?: Size2 };
-    checkOptions('nn.Conv2D', opts, CONV2D_KEYS);
+    const { channels, kernelSize, opts, where } = readConvArgs(
+      'nn.Conv2D',
+      '(6, 5) or { channels: 6, kernelSize: 5 }',
+      channelsOrOpts,
+      kernelSizeArg,
+      optsArg,
+      CONV_KEYS,
+    );
     super(opts);
-    const channels = (byKey ? opts.channels : channelsOrOpts) as number;
-    const kernelSize = byKey ? opts.kernelSize : kernelSizeArg;
-    const where = `nn.Conv2D(${channels})`;
-    if (kernelSize === undefined)
-      throw new ValueError(`${where}: kernelSize is required, e.g. new nn.Conv2D(6, 5) or { channels: 6, kernelSize: 5 }`);
-    checkLayout(opts.layout, where);
-    this.channels = checkInt(channels, 'channels', where, 1);
+    checkLayout(opts.layout, 'NCHW', where);
+    const c = convChannels(channels, opts, where);
+    [this.channels, this.groups, this.act] = [c.channels, c.groups, c.act];
     this.kernelSize = pair(kernelSize, 'kernelSize', where, 1);
     this.strides = pair(opts.strides ?? 1, 'strides', where, 1);
     this.padding = pair(opts.padding ?? 0, 'padding', where, 0);
     this.dilation = pair(opts.dilation ?? 1, 'dilation', where, 1);
-    this.groups = checkInt(opts.groups ?? 1, 'groups', where, 1);
-    if (channels % this.groups !== 0) throw new ValueError(`${where}: channels (${channels}) must be divisible by groups (${this.groups})`);
-    const inC = checkInt(opts.inChannels ?? 0, 'inChannels', where, 0);
-    if (inC % this.groups !== 0) throw new ValueError(`${where}: inChannels (${inC}) must be divisible by groups (${this.groups})`);
-    this.act = opts.activation ? checkActivation(opts.activation, where) : null;
-    const dtype = opts.dtype ?? 'float32';
-    this.weight = this.params.get('weight', {
-      shape: [channels, inC / this.groups, ...this.kernelSize],
-      dtype,
-      init: createInit(opts.weightInitializer),
-    });
-    this.bias =
-      opts.useBias === false
-        ? null
-        : this.params.get('bias', { shape: [channels], dtype, init: createInit(opts.biasInitializer ?? 'zeros') });
+    ({ weight: this.weight, bias: this.bias } = convParameters(
+      this.params,
+      [c.channels, c.inChannels / c.groups, ...this.kernelSize],
+      c.channels,
+      opts,
+    ));
   }
 
   protected override alias(): string {
@@ -195,7 +161,7 @@ abstract class Pool2DBase extends HybridBlock {
     checkOptions(where, opts, where === 'nn.AvgPool2D' ? [...POOL2D_KEYS, 'countIncludePad'] : POOL2D_KEYS);
     const poolSize = byKey ? (opts.poolSize ?? 2) : (poolSizeOrOpts as Size2);
     super(opts);
-    checkLayout(opts.layout, where);
+    checkLayout(opts.layout, 'NCHW', where);
     this.poolSize = pair(poolSize, 'poolSize', where, 1);
     this.strides = pair(opts.strides ?? this.poolSize, 'strides', where, 1);
     this.padding = pair(opts.padding ?? 0, 'padding', where, 0);
@@ -268,7 +234,7 @@ abstract class GlobalPool2DBase extends HybridBlock {
   protected abstract readonly poolType: 'max' | 'avg';
   constructor(opts: BlockOptions & { layout?: 'NCHW' } = {}) {
     super(opts);
-    checkLayout(opts.layout, 'global pooling');
+    checkLayout(opts.layout, 'NCHW', 'global pooling');
   }
   protected override alias(): string {
     return 'pool';
