@@ -73,11 +73,11 @@ export function withKernels<T>(mode: CpuKernelMode, fn: () => T): T {
 export async function settledMemory(): Promise<ReturnType<typeof nd.memory>> {
   const gc = (globalThis as { gc?: () => void }).gc;
   if (!gc) throw new Error('settledMemory: run node with --expose-gc (scripts/run-tests.mjs does)');
-  // Until the count holds for two rounds: a round collects, then lets the finalizers run.
+  // Until the count holds for three rounds: a round collects, then lets the finalizers run.
   let last = -1;
-  for (let i = 0, same = 0; i < 20 && same < 2; i++) {
+  for (let i = 0, same = 0; i < 40 && same < 3; i++) {
     gc();
-    await new Promise((r) => setTimeout(r, 1));
+    await new Promise((r) => setTimeout(r, 5));
     const n = nd.memory().arrays;
     same = n === last ? same + 1 : 0;
     last = n;
