@@ -36,6 +36,8 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'padding-and-strides': () => import('./padding-and-strides.js'),
   channels: () => import('./channels.js'),
   pooling: () => import('./pooling.js'),
+  lenet: () => import('./lenet.js'),
+  'batch-norm': () => import('./batch-norm.js'),
   'lang-model': () => import('./lang-model.js'),
   'lang-model-dataset': () => import('./lang-model-dataset.js'),
   'rnn-scratch': () => import('./rnn-scratch.js'),
