@@ -9,7 +9,7 @@
  * book's run is estimated above ten minutes, the program says so and prints a shorter command
  * before it trains.
  *
- * Differences from the book's printout: `training on cpu(0)` (the book ran on gpu(0)) and the
+ * Differences from the book's printout: `cpu(0)` and `training on cpu(0)` (the book ran on gpu(0)) and the
  * times; the trained numbers are a different random run (bands in test/chapters/ch5-train.test.ts).
  */
 import { nd, d2l, gluon, init, destroyWebGpu } from '../src/index.js';
@@ -82,6 +82,7 @@ export async function run(opts: ChapterOptions = {}): Promise<LenetResult> {
 
   // A GPU when there is one (try_gpu), else the CPU.
   const ctx = opts.ctx ?? (await d2l.tryGpu());
+  print(ctx.toString());
 
   // Re-initialise the parameters on ctx with Xavier, and train with sgd.
   const lr = opts.lr ?? 0.9;
