@@ -163,7 +163,8 @@ export async function run(opts: ChapterOptions = {}): Promise<BatchNormResult> {
       trainBatches: trainIter.length,
       testBatches: testIter.length,
       nets: 2,
-      shorter: `d2l-ts run batch-norm --limit 6000 --epochs ${numEpochs} (a tenth of the data), or --epochs 1`,
+      // A tenth of the data in use (Fashion-MNIST has 60000 training examples), or one epoch.
+      shorter: `d2l-ts run batch-norm --limit ${Math.ceil((opts.limit ?? 60000) / 10)} --epochs ${numEpochs} (a tenth of the data), or --epochs 1`,
       print,
     });
     const scratch = await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print });

@@ -94,7 +94,8 @@ export async function run(opts: ChapterOptions = {}): Promise<LenetResult> {
       epochs: numEpochs,
       trainBatches: trainIter.length,
       testBatches: testIter.length,
-      shorter: `d2l-ts run lenet --limit 6000 --epochs ${numEpochs} (a tenth of the data), or --epochs 1`,
+      // A tenth of the data in use (Fashion-MNIST has 60000 training examples), or one epoch.
+      shorter: `d2l-ts run lenet --limit ${Math.ceil((opts.limit ?? 60000) / 10)} --epochs ${numEpochs} (a tenth of the data), or --epochs 1`,
       print,
     });
     const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });

@@ -8,7 +8,6 @@ import * as paddingAndStrides from '../../chapters/padding-and-strides.js';
 import * as channels from '../../chapters/channels.js';
 import * as pooling from '../../chapters/pooling.js';
 import { loadChapter } from '../../chapters/index.js';
-import { assertClose } from '../helpers.js';
 
 const quiet = { print: () => {} };
 const rows6 = (row: string) => `\n[${Array(6).fill(row).join('\n ')}]`;
@@ -74,11 +73,20 @@ test("5.1 conv-layer: the book's corr2d, image and edge lines; the loss falls an
     batchLines.map((l) => l.replace(/loss \d+\.\d{3}$/, 'loss x')),
     [2, 4, 6, 8, 10].map((b) => `batch ${b}, loss x`),
   );
-  // The book: 4.949, 0.831, 0.140, 0.024, 0.004; each printed loss well below the one before.
-  for (let i = 1; i < r.losses.length; i++) assert.ok(r.losses[i] < r.losses[i - 1] / 3, r.losses.join(' '));
-  assert.ok(r.losses[0] > 1 && r.losses[0] < 20 && r.losses[4] < 0.05, r.losses.join(' '));
+  // The book printed 4.949, 0.831, 0.140, 0.024, 0.004 and the kernel [[0.9895, -0.9873705]]: each
+  // loss within a factor 1.5 of the book's (the last, printed as 0.004, in [0.002, 0.008]), for 3
+  // seeds, and the learned kernel within 0.03 of K = [[1, -1]].
+  const book = [4.949, 0.831, 0.14, 0.024, 0.004];
+  for (const seed of [1, 2, 3]) {
+    const s = seed === 1 ? r : await convLayer.run({ seed, ...quiet });
+    s.losses.forEach((v, i) => {
+      const [lo, hi] = i === 4 ? [0.002, 0.008] : [book[i] / 1.5, book[i] * 1.5];
+      assert.ok(v >= lo && v <= hi, `seed ${seed}, batch ${2 * i + 2}: loss ${v} outside [${lo}, ${hi}]`);
+    });
+    const [w0, w1] = Array.from(s.learned.dataSync());
+    assert.ok(Math.abs(w0 - 1) < 0.03 && Math.abs(w1 + 1) < 0.03, `seed ${seed}: learned [[${w0}, ${w1}]]`);
+  }
   assert.match(r.lines[8], /^\n\[\[ 0\.9\d+ +-0\.9\d+\]\]\n<NDArray 1x2 @cpu\(0\)>$/);
-  assertClose(r.learned, [[1, -1]], 0.05);
 });
 
 test("5.2 padding-and-strides: the book's four output shapes", async () => {
