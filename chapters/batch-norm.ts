@@ -14,7 +14,7 @@
  * Differences from the book's printout: `training on cpu(0)` (the book ran on gpu(0)) and the
  * times; the trained numbers and the learned gamma and beta are a different random run.
  */
-import { nd, d2l, gluon, init, autograd, destroyWebGpu, type NDArray, type Context } from '../src/index.js';
+import { nd, d2l, gluon, init, autograd, destroyWebGpu, ShapeError, type NDArray, type Context } from '../src/index.js';
 import { printer, runIfMain, type ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
 import { pyName, pyTuple } from './pyrepr.js';
@@ -43,7 +43,8 @@ function batchNorm(
     // In prediction mode, use the moving averages of the mean and variance passed in.
     XHat = X.sub(movingMean).div(nd.sqrt(movingVar.add(eps)));
   } else {
-    if (X.ndim !== 2 && X.ndim !== 4) throw new Error(`batchNorm: expected a 2-D or 4-D input, got ${X.ndim}-D`);
+    if (X.ndim !== 2 && X.ndim !== 4)
+      throw new ShapeError(`batchNorm: expected a 2-D (batch, features) or 4-D (batch, channels, h, w) input, got ${X.ndim}-D`);
     let mean: NDArray;
     let variance: NDArray;
     if (X.ndim === 2) {

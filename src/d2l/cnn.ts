@@ -54,7 +54,8 @@ export interface TrainCh5Options {
  * with `SoftmaxCrossEntropyLoss`, copying each batch to `ctx`, stepping `trainer` by `batchSize`
  * and reading every batch's loss and correct count (the book's `asscalar`); after each epoch it
  * prints `epoch 1, loss 2.3202, train acc 0.102, test acc 0.100, time 2.1 sec` (the test accuracy
- * from `evaluateAccuracy(testIter, net, ctx)`) and returns every epoch's metrics.
+ * from `evaluateAccuracy(testIter, net, ctx)`; the time, as the book's, includes that evaluation)
+ * and returns every epoch's metrics (`seconds` likewise).
  *
  * @example
  * const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: 0.9 });
