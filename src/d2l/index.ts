@@ -31,3 +31,5 @@ export type { LoadFashionMnistOptions } from './fashion-mnist.js';
 export { tryGpu, tryAllGpus } from './devices.js';
 export { DataFrame, readCsv, loadBookCsv, parseCsv, NA_VALUES } from './dataframe.js';
 export type { ColumnDType, Positions } from './dataframe.js';
+export { corr2d, trainCh5 } from './cnn.js';
+export type { TrainCh5Options } from './cnn.js';

@@ -6,7 +6,7 @@
  */
 import { ValueError } from '../core/errors.js';
 import { record } from '../autograd/autograd.js';
-import type { Context } from '../ndarray/context.js';
+import { Context } from '../ndarray/context.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { sgd } from './linreg.js';
 import { correctCount, Timer } from './metrics.js';
@@ -59,12 +59,14 @@ function countBatches(data: BatchIterable): number | undefined {
  *
  * @example
  * const acc = await d2l.evaluateAccuracy(testIter, net); // about 0.1 for an untrained model
+ * await d2l.evaluateAccuracy(testIter, net, ctx);        // 5.5's form: each batch copied to ctx
  */
-export async function evaluateAccuracy(dataIter: BatchIterable, net: Net, opts: { ctx?: Context } = {}): Promise<number> {
+export async function evaluateAccuracy(dataIter: BatchIterable, net: Net, opts: { ctx?: Context } | Context = {}): Promise<number> {
+  const ctx = opts instanceof Context ? opts : opts.ctx; // the book's evaluate_accuracy(data_iter, net, ctx) (5.5)
   let accSum = 0;
   let n = 0;
   for (const batch of dataIter) {
-    const [X, y] = onDevice(...batchPair(batch, 'evaluateAccuracy'), opts.ctx);
+    const [X, y] = onDevice(...batchPair(batch, 'evaluateAccuracy'), ctx);
     accSum += await correctCount(applyNet(net, X), y).asScalarAsync();
     n += y.size;
   }
