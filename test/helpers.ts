@@ -3,6 +3,7 @@ import type { TestContext } from 'node:test';
 import { nd, NDArray } from '../src/index.js';
 import { getCpuBackend } from '../src/backend/registry.js';
 import type { CpuKernelMode } from '../src/backend/cpu/cpu-backend.js';
+import { resolveDataFileSync } from '../src/data/resolver.js';
 
 /** True when running in CI, where a missing outside resource is a failure, not a skip. */
 export const IN_CI = process.env.CI === 'true';
@@ -83,4 +84,20 @@ export async function settledMemory(): Promise<ReturnType<typeof nd.memory>> {
     last = n;
   }
   return nd.memory();
+}
+
+/** Whether the four Fashion-MNIST files resolve (data dir, D2L_DATA_DIR, cache, system paths). */
+export function haveFashionMnist(): boolean {
+  try {
+    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'])
+      resolveDataFileSync(`fashion-mnist/${f}`, { verify: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Asserts lo <= v <= hi, naming the quantity (the full tier's bands). */
+export function inBand(v: number, lo: number, hi: number, what: string): void {
+  assert.ok(v >= lo && v <= hi, `${what} = ${v} is outside [${lo}, ${hi}]`);
 }

@@ -9,23 +9,8 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nd } from '../../src/index.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveFashionMnist, inBand, requireResource } from '../helpers.js';
 import * as batchNorm from '../../chapters/batch-norm.js';
-
-function haveFashionMnist(): boolean {
-  try {
-    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'])
-      resolveDataFileSync(`fashion-mnist/${f}`, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-function inBand(v: number, lo: number, hi: number, what: string): void {
-  assert.ok(v >= lo && v <= hi, `${what} = ${v} is outside [${lo}, ${hi}]`);
-}
 
 test("5.10 batch-norm, seed 1: scratch and Gluon land in the book's bands after 5 epochs", async (t) => {
   if (!requireResource(t, haveFashionMnist(), 'Fashion-MNIST (bash ../shared/ci/install-data.sh)')) return;

@@ -10,24 +10,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { nd } from '../../src/index.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveFashionMnist, inBand, requireResource } from '../helpers.js';
 import * as lenet from '../../chapters/lenet.js';
 
-function haveFashionMnist(): boolean {
-  try {
-    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'])
-      resolveDataFileSync(`fashion-mnist/${f}`, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
 const HAVE = haveFashionMnist();
-
-function inBand(v: number, lo: number, hi: number, what: string): void {
-  assert.ok(v >= lo && v <= hi, `${what} = ${v} is outside [${lo}, ${hi}]`);
-}
 
 for (const seed of [1, 2, 3]) {
   test(`5.5 lenet, seed ${seed}: the book's settings land in its bands after 5 epochs`, async (t) => {
