@@ -114,8 +114,10 @@ test('trainCh3 keeps memory flat: no arrays left per step or epoch', async () =>
   // make about 900 arrays; V8 at times keeps the last step's ten a while longer (seen in 1 run of
   // 4: 6 -> 16), so a bound of two steps' worth still fails on any per-step leak.
   assert.ok(after.arrays <= before.arrays + 20, `live arrays ${before.arrays} -> ${after.arrays}`);
-  // Resident bytes may fall (arrays only the garbage collector holds move out of the heap), never grow.
-  assert.ok(after.bytes <= before.bytes, `heap bytes ${before.bytes} -> ${after.bytes}`);
+  // Resident bytes may fall (arrays only the garbage collector holds move out of the heap). The
+  // same late-collected last step can hold ~1 KiB (seen in CI: 6656 -> 7680); a per-step leak
+  // over 90 steps would be ~90 KiB, so four steps' worth of slack still catches one.
+  assert.ok(after.bytes <= before.bytes + 4096, `heap bytes ${before.bytes} -> ${after.bytes}`);
 });
 
 test('ProgressBar: disabled bars do nothing; progressEnabled respects an explicit false', () => {
