@@ -77,8 +77,9 @@ export async function run(opts: ChapterOptions = {}): Promise<FashionMnistResult
   print(`labels of the first 9 images: ${textLabels.join(', ')}`);
   print(`images written to ${imageFile}`);
 
-  // ## Reading minibatches
-  // DataLoader reads minibatches of batchSize examples, shuffling the training set each epoch.
+  // ## Reading minibatches (the data of softmax regression in 3.6 and 3.7)
+  // DataLoader reads minibatches of batchSize examples, shuffling the training set each epoch;
+  // d2l.loadDataFashionMnist wraps these steps for the softmax regression sections that follow.
   // ToTensor turns images from uint8 (height, width, channel) into float32 (channel, height,
   // width) in [0, 1]; transformFirst applies it to the image of each (image, label) example.
   // (The book reads with 4 worker processes; here whole batches are gathered at once instead.)

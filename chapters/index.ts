@@ -14,6 +14,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   autograd: () => import('./autograd.js'),
   'linear-regression-scratch': () => import('./linear-regression-scratch.js'),
   'linear-regression-gluon': () => import('./linear-regression-gluon.js'),
+  'softmax-regression': () => import('./softmax-regression.js'),
   'fashion-mnist': () => import('./fashion-mnist.js'),
   'softmax-regression-scratch': () => import('./softmax-regression-scratch.js'),
   'softmax-regression-gluon': () => import('./softmax-regression-gluon.js'),

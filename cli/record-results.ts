@@ -8,9 +8,9 @@
  *
  * Without slugs it records every trained section of chapter 3. Image files go to ./out/<slug>.
  */
-import { mkdirSync, realpathSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../src/gluon/safetensors.js';
-import { cpus, arch, platform, release } from 'node:os';
+import { cpus, arch, platform, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -75,9 +75,22 @@ export function machineLine(): string {
 export async function recordResult(slug: string, seed: number, dir: string): Promise<string> {
   const chapter = await loadChapter(slug);
   const lines: string[] = [];
+  // Figures go to a scratch folder first: only images are kept beside the record (the book site
+  // shows them), not the parameter files some sections save.
+  const scratch = mkdtempSync(join(tmpdir(), `d2l-record-${slug}-`));
   const t0 = performance.now();
-  await chapter.run({ seed, progress: false, print: (l) => lines.push(l) });
+  // Lines that name the scratch folder say where a default run writes (out/<slug>).
+  const print = (l: string) => lines.push(l.split(scratch).join(join('out', slug)));
+  await chapter.run({ seed, progress: false, print, outDir: scratch });
   const secs = (performance.now() - t0) / 1000;
+  const figures = readdirSync(scratch)
+    .filter((f) => /\.(png|svg)$/i.test(f))
+    .sort();
+  const figDir = join(dir, slug);
+  rmSync(figDir, { recursive: true, force: true });
+  if (figures.length) mkdirSync(figDir, { recursive: true });
+  for (const f of figures) writeFileAtomic(join(figDir, f), readFileSync(join(scratch, f)));
+  rmSync(scratch, { recursive: true, force: true });
   const book = BOOK_OUTPUT[slug];
   const text = [
     `# ${chapter.meta.title}`,
@@ -86,6 +99,7 @@ export async function recordResult(slug: string, seed: number, dir: string): Pro
     `# date: ${new Date().toISOString()}`,
     `# machine: ${machineLine()}`,
     `# wall time: ${secs.toFixed(1)} sec`,
+    ...(figures.length ? [`# figures: ${figures.map((f) => `${slug}/${f}`).join(' ')}`] : []),
     ...(book ? ['#', '# The book printed (d2l-zh nb485, MXNet on a GPU, unseeded):', ...book.split('\n').map((l) => `#   ${l}`)] : []),
     '#',
     '# Our output:',
