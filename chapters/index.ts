@@ -45,6 +45,14 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'rnn-gluon': () => import('./rnn-gluon.js'),
   gru: () => import('./gru.js'),
   lstm: () => import('./lstm.js'),
+  'optimization-intro': () => import('./optimization-intro.js'),
+  'gd-sgd': () => import('./gd-sgd.js'),
+  'minibatch-sgd': () => import('./minibatch-sgd.js'),
+  momentum: () => import('./momentum.js'),
+  adagrad: () => import('./adagrad.js'),
+  rmsprop: () => import('./rmsprop.js'),
+  adadelta: () => import('./adadelta.js'),
+  adam: () => import('./adam.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
 };
 

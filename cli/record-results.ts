@@ -17,11 +17,13 @@ import { pathToFileURL } from 'node:url';
 import { loadChapter } from '../chapters/index.js';
 import { BOOK_OUTPUT_CH3_CH4 } from './book-outputs.js';
 import { BOOK_OUTPUT_CH5 } from './book-outputs-ch5.js';
+import { BOOK_OUTPUT_CH7 } from './book-outputs-ch7.js';
 
 /** The book's printed output (nb485, reference §4-§9) for the sections we record. */
 export const BOOK_OUTPUT: Readonly<Record<string, string>> = {
   ...BOOK_OUTPUT_CH3_CH4,
   ...BOOK_OUTPUT_CH5,
+  ...BOOK_OUTPUT_CH7,
   'linear-regression-scratch':
     'epoch 1, loss 0.040678\nepoch 2, loss 0.000152\nepoch 3, loss 0.000051\nw = [[1.9997706], [-3.3998365]], b = [4.1994095]',
   'linear-regression-gluon':

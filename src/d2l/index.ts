@@ -11,8 +11,8 @@
  */
 export { dataIter, linreg, squaredLoss, sgd, syntheticData } from './linreg.js';
 export { accuracy, accuracyAsync, correctCount, Accumulator, Timer } from './metrics.js';
-export { plot, scatter, semilogy, plotTrainingCurves, renderVegaLite, svgToPng, FONT } from './plot.js';
-export type { Figure, Values, PlotOptions, EpochCurvePoint } from './plot.js';
+export { plot, scatter, semilogy, plotTrainingCurves, renderVegaLite, svgToPng, setFigsize, getFigsize, FONT } from './plot.js';
+export type { Figure, Values, PlotOptions, Annotation, EpochCurvePoint } from './plot.js';
 export { showImages, showFashionMnist, encodePng } from './images.js';
 export type { ShowImagesOptions } from './images.js';
 export { evaluateAccuracy, trainCh3, predictCh3, applyNet, applyLoss } from './train.js';
@@ -33,3 +33,24 @@ export { DataFrame, readCsv, loadBookCsv, parseCsv, NA_VALUES } from './datafram
 export type { ColumnDType, Positions } from './dataframe.js';
 export { corr2d, trainCh5 } from './cnn.js';
 export type { TrainCh5Options } from './cnn.js';
+export {
+  train2d,
+  showTrace,
+  showTrace2d,
+  getDataCh7,
+  trainCh7,
+  trainGluonCh7,
+  contourLevels,
+  contourSegments,
+  pyFixed,
+} from './optimization.js';
+export type {
+  Trainer2d,
+  Train2dOptions,
+  ShowTraceOptions,
+  ShowTrace2dOptions,
+  ContourSegment,
+  TrainCh7Result,
+  TrainCh7Options,
+  TrainerFnCh7,
+} from './optimization.js';

@@ -101,7 +101,7 @@ export interface PlotOptions {
   yScale?: 'linear' | 'log';
   xLim?: [number, number];
   yLim?: [number, number];
-  /** Figure size in inches as matplotlib's figsize (100 px per inch): default [3.5, 2.5] as the book. */
+  /** Figure size in inches as matplotlib's figsize (100 px per inch): default `getFigsize()`, [3.5, 2.5] as the book. */
   figsize?: [number, number];
   /** Dashed curves: one flag per curve (default: the second and later curves of semilogy are dashed). */
   dashed?: readonly boolean[];
@@ -111,6 +111,43 @@ export interface PlotOptions {
   pointSize?: number;
   /** Where to write the image (`.png` or `.svg`). */
   file?: string;
+  /**
+   * Texts with an arrow to a point, as matplotlib's `axes.annotate(text, xy, xytext,
+   * arrowprops=dict(arrowstyle='->'))`: the text starts at `xytext` (left, baseline), the arrow
+   * points at `xy`. The axes then span the data with 5% margins (matplotlib's) unless xLim/yLim.
+   */
+  annotations?: readonly Annotation[];
+}
+
+/** One annotation of `plot`: `text` at `xytext` with an arrow to `xy`, both in data coordinates. */
+export interface Annotation {
+  text: string;
+  xy: readonly [number, number];
+  xytext: readonly [number, number];
+}
+
+// The default figure size in inches, as matplotlib's rcParams['figure.figsize'] that the book's
+// set_figsize sets: a figure drawn without its own figsize takes it.
+let currentFigsize: [number, number] = [3.5, 2.5];
+
+/**
+ * Sets the size of the figures drawn from now on without their own `figsize` (the book's
+ * `set_figsize`, which sets matplotlib's default): width and height in inches, 100 px per inch.
+ * Without an argument it restores the book's default (3.5, 2.5).
+ *
+ * @example
+ * d2l.setFigsize([4.5, 2.5]);
+ * await d2l.plot(x, y, { file: 'out/wide.png' }); // 450 x 250 px
+ */
+export function setFigsize(figsize: readonly [number, number] = [3.5, 2.5]): void {
+  if (!Array.isArray(figsize) || figsize.length !== 2 || !figsize.every((v) => Number.isFinite(v) && v > 0))
+    throw new ValueError(`setFigsize: figsize must be [width, height] in inches, two positive numbers, got ${JSON.stringify(figsize)}`);
+  currentFigsize = [figsize[0], figsize[1]];
+}
+
+/** The figure size `setFigsize` set, [width, height] in inches. @example d2l.getFigsize() // [3.5, 2.5] */
+export function getFigsize(): [number, number] {
+  return [currentFigsize[0], currentFigsize[1]];
 }
 
 /**
@@ -137,7 +174,7 @@ export async function plot(X: Values | readonly Values[], Y: Values | readonly V
     if (xv.length !== yv.length) throw new ValueError(`plot: curve ${k} has ${xv.length} x values but ${yv.length} y values`);
     for (let i = 0; i < xv.length; i++) rows.push({ x: xv[i], y: yv[i], series: names[k], order: i });
   }
-  const [w, h] = opts.figsize ?? [3.5, 2.5];
+  const [w, h] = opts.figsize ?? currentFigsize;
   const dashed = opts.dashed ?? ys.map(() => false);
   const scale = (type: 'linear' | 'log' | undefined, lim: [number, number] | undefined) => ({
     type: type ?? 'linear',
@@ -177,7 +214,85 @@ export async function plot(X: Values | readonly Values[], Y: Values | readonly V
           }),
     },
   };
+  if (opts.annotations?.length) return renderVegaLite(annotate(spec, rows, opts, w * 100, h * 100), opts.file);
   return renderVegaLite(spec, opts.file);
+}
+
+/**
+ * `spec` (one view over `rows`) as layers with the annotations' texts and arrows. The arrows are
+ * placed in pixels, so the scales get fixed domains: the data (and the annotations) with 5%
+ * margins, or xLim/yLim.
+ */
+function annotate(spec: TopLevelSpec, rows: { x: number; y: number }[], opts: PlotOptions, width: number, height: number): TopLevelSpec {
+  const notes = opts.annotations ?? [];
+  for (const a of notes)
+    if (
+      typeof a?.text !== 'string' ||
+      ![...(a.xy ?? []), ...(a.xytext ?? [])].every(Number.isFinite) ||
+      a.xy.length !== 2 ||
+      a.xytext.length !== 2
+    )
+      throw new ValueError(
+        `plot: an annotation must be { text, xy: [x, y], xytext: [x, y] } with finite numbers, got ${JSON.stringify(a)}`,
+      );
+  if (opts.xScale === 'log' || opts.yScale === 'log') throw new ValueError('plot: annotations need linear axes');
+  const extent = (vals: number[], lim?: [number, number]): [number, number] => {
+    if (lim) return lim;
+    const lo = Math.min(...vals);
+    const hi = Math.max(...vals);
+    const pad = (hi - lo || 1) * 0.05;
+    return [lo - pad, hi + pad];
+  };
+  // Only the data sets the limits, as in matplotlib (annotations do not autoscale).
+  const [x0, x1] = extent(
+    rows.map((r) => r.x),
+    opts.xLim,
+  );
+  const [y0, y1] = extent(
+    rows.map((r) => r.y),
+    opts.yLim,
+  );
+  const px = (x: number) => ((x - x0) / (x1 - x0)) * width;
+  const py = (y: number) => ((y1 - y) / (y1 - y0)) * height;
+  const dx = (p: number) => x0 + (p / width) * (x1 - x0);
+  const dy = (p: number) => y1 - (p / height) * (y1 - y0);
+  const texts: object[] = [];
+  const arrows: object[] = [];
+  const heads: object[] = [];
+  for (const a of notes) {
+    // The arrow leaves the middle of the text (about 6.5 px per character at 11 px), from its top
+    // when the point is above it and from below its baseline otherwise, and stops 2 px short.
+    const tx = px(a.xytext[0]) + (a.text.length * 6.5) / 2;
+    const [ex, ey] = [px(a.xy[0]), py(a.xy[1])];
+    const ty = ey < py(a.xytext[1]) ? py(a.xytext[1]) - 13 : py(a.xytext[1]) + 4;
+    const len = Math.hypot(ex - tx, ey - ty) || 1;
+    const [hx, hy] = [ex - ((ex - tx) / len) * 2, ey - ((ey - ty) / len) * 2];
+    texts.push({ x: a.xytext[0], y: a.xytext[1], text: a.text });
+    arrows.push({ x: dx(tx), y: dy(ty), x2: dx(hx), y2: dy(hy) });
+    // The arrow head: two strokes 8 px long, 25 degrees either side of the shaft.
+    const back = Math.atan2(ty - hy, tx - hx);
+    for (const turn of [-0.44, 0.44])
+      heads.push({ x: dx(hx), y: dy(hy), x2: dx(hx + 8 * Math.cos(back + turn)), y2: dy(hy + 8 * Math.sin(back + turn)) });
+  }
+  const { title, data, mark, encoding } = spec as unknown as Record<string, unknown>;
+  const enc = encoding as Record<string, { scale?: object }>;
+  const fixed = (e: { scale?: object }, domain: [number, number]) => ({ ...e, scale: { ...e.scale, domain, nice: false, zero: false } });
+  const q = (field: string) => ({ field, type: 'quantitative' as const });
+  const rule = { type: 'rule' as const, color: 'black', strokeWidth: 1 };
+  return {
+    width,
+    height,
+    ...(title ? { title } : {}),
+    layer: [
+      { data, mark, encoding: { ...enc, x: fixed(enc.x, [x0, x1]), y: fixed(enc.y, [y0, y1]) } },
+      { data: { values: [...arrows, ...heads] }, mark: rule, encoding: { x: q('x'), y: q('y'), x2: { field: 'x2' }, y2: { field: 'y2' } } },
+      {
+        data: { values: texts },
+        mark: { type: 'text', align: 'left', baseline: 'alphabetic', fontSize: 11 },
+        encoding: { x: q('x'), y: q('y'), text: { field: 'text' } },
+      },
+    ],
+  } as TopLevelSpec;
 }
 
 /**
