@@ -91,7 +91,7 @@ test('GRU/LSTM layers: gates stack in the weights, LSTM has (h, c); 2 layers and
   assert.deepEqual(Y3.shape, [2, 7, 6]);
   assert.throws(() => l.forward(nd.ones([2, 7, 3]), [st[0]]), /expected a list of 2 state arrays/);
   assert.throws(() => l.forward(nd.ones([2, 7]), st), /expected a 3-D input/);
-  assert.throws(() => new rnn.RNN(4, { bidirectional: true }), /bidirectional/);
+  assert.throws(() => l.forward(nd.ones([2, 7, 3]), [nd.zeros([2, 2, 6]), nd.zeros([2, 2, 6])]), /expected \(1, 2, 6\)/);
 });
 
 test('a layer equals its cell stepped by hand (same weights), for RNN, GRU and LSTM', () => {

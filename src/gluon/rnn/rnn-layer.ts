@@ -2,7 +2,15 @@
  * Gluon's recurrent layers (`rnn.RNN`, `rnn.GRU`, `rnn.LSTM`): a stack of `numLayers` recurrent
  * layers run over a whole sequence in layout 'TNC' (time, batch, channels) or 'NTC', with
  * MXNet's parameter names (`l0_i2h_weight`, `l0_h2h_weight`, `l0_i2h_bias`, `l0_h2h_bias`, ...)
- * and states of shape (numLayers, batch, hiddenSize).
+ * and states of shape (numLayers · directions, batch, hiddenSize).
+ *
+ * Bidirectional layers follow MXNet 1.x (`_RNNLayer`, which follows cuDNN): layer k has a forward
+ * direction `l{k}_*` and a reverse one `r{k}_*` (registered in that order, layer by layer); the
+ * reverse direction runs over the sequence backwards and its outputs are put back in time order;
+ * each layer's output is the two directions concatenated on the feature axis, forward first
+ * (T, N, 2·hiddenSize), and that is the next layer's input. The states are ordered
+ * [l0 forward, l0 reverse, l1 forward, ...]; a reverse direction's final state is the one after
+ * it has read step 0.
  */
 import { isTraining } from '../../autograd/autograd.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
@@ -32,7 +40,7 @@ export interface RecurrentLayerOptions extends BlockOptions {
   i2hBiasInitializer?: InitSpec;
   /** Default 'zeros'. */
   h2hBiasInitializer?: InitSpec;
-  /** Only false is supported (a clear error otherwise). */
+  /** Run a reverse direction beside each layer (default false); see the module comment. */
   bidirectional?: boolean;
 }
 
@@ -57,8 +65,11 @@ export abstract class RecurrentLayer extends HybridBlock {
   readonly layout: 'TNC' | 'NTC';
   readonly dropout: number;
   readonly mode: RnnMode;
-  /** The parameters of each layer. */
+  readonly bidirectional: boolean;
+  /** The parameters of each layer (the forward direction, `l{k}_*`). */
   readonly layers: LayerParams[] = [];
+  /** The parameters of each layer's reverse direction (`r{k}_*`); empty unless bidirectional. */
+  readonly reverseLayers: LayerParams[] = [];
 
   protected constructor(hiddenSize: number, mode: RnnMode, opts: RecurrentLayerOptions) {
     super(opts);
@@ -74,29 +85,40 @@ export abstract class RecurrentLayer extends HybridBlock {
       throw new ValueError(`${where}: layout must be 'TNC' or 'NTC', got '${this.layout as string}'`);
     this.dropout = opts.dropout ?? 0;
     if (!(this.dropout >= 0 && this.dropout < 1)) throw new ValueError(`${where}: dropout must be in [0, 1), got ${this.dropout}`);
-    if (opts.bidirectional)
-      throw new ValueError(
-        `${where}: bidirectional layers are not supported yet; stack two layers over the sequence and its reverse instead`,
-      );
+    const bi: unknown = opts.bidirectional ?? false;
+    if (typeof bi !== 'boolean') throw new ValueError(`${where}: bidirectional must be true or false, got ${String(bi)}`);
+    this.bidirectional = bi;
     this.mode = mode;
     const inputSize = opts.inputSize ?? 0;
+    if (!Number.isInteger(inputSize) || inputSize < 0)
+      throw new ValueError(`${where}: inputSize must be an integer >= 0, got ${inputSize}`);
     const gh = numGates(mode) * hiddenSize;
+    // MXNet's registration order: for each layer, 'l' then 'r', each i2h_weight, h2h_weight,
+    // i2h_bias, h2h_bias; layers above the first read both directions (numDirections · hidden).
     for (let l = 0; l < this.numLayers; l++) {
-      const p: LayerParams = {
-        i2hWeight: this.params.get(`l${l}_i2h_weight`, {
-          shape: [gh, l === 0 ? inputSize : hiddenSize],
-          init: createInit(opts.i2hWeightInitializer),
-        }),
-        h2hWeight: this.params.get(`l${l}_h2h_weight`, { shape: [gh, hiddenSize], init: createInit(opts.h2hWeightInitializer) }),
-        i2hBias: this.params.get(`l${l}_i2h_bias`, { shape: [gh], init: createInit(opts.i2hBiasInitializer ?? 'zeros') }),
-        h2hBias: this.params.get(`l${l}_h2h_bias`, { shape: [gh], init: createInit(opts.h2hBiasInitializer ?? 'zeros') }),
-      };
-      this.registerParameter(`l${l}_i2h_weight`, p.i2hWeight);
-      this.registerParameter(`l${l}_h2h_weight`, p.h2hWeight);
-      this.registerParameter(`l${l}_i2h_bias`, p.i2hBias);
-      this.registerParameter(`l${l}_h2h_bias`, p.h2hBias);
-      this.layers.push(p);
+      for (const d of this.bidirectional ? ['l', 'r'] : ['l']) {
+        const name = (what: string) => `${d}${l}_${what}`;
+        const p: LayerParams = {
+          i2hWeight: this.params.get(name('i2h_weight'), {
+            shape: [gh, l === 0 ? inputSize : hiddenSize * this.numDirections],
+            init: createInit(opts.i2hWeightInitializer),
+          }),
+          h2hWeight: this.params.get(name('h2h_weight'), { shape: [gh, hiddenSize], init: createInit(opts.h2hWeightInitializer) }),
+          i2hBias: this.params.get(name('i2h_bias'), { shape: [gh], init: createInit(opts.i2hBiasInitializer ?? 'zeros') }),
+          h2hBias: this.params.get(name('h2h_bias'), { shape: [gh], init: createInit(opts.h2hBiasInitializer ?? 'zeros') }),
+        };
+        this.registerParameter(name('i2h_weight'), p.i2hWeight);
+        this.registerParameter(name('h2h_weight'), p.h2hWeight);
+        this.registerParameter(name('i2h_bias'), p.i2hBias);
+        this.registerParameter(name('h2h_bias'), p.h2hBias);
+        (d === 'l' ? this.layers : this.reverseLayers).push(p);
+      }
     }
+  }
+
+  /** 2 for a bidirectional layer, else 1. @example new rnn.GRU(8, { bidirectional: true }).numDirections // 2 */
+  get numDirections(): number {
+    return this.bidirectional ? 2 : 1;
   }
 
   /** How many state arrays the layer carries: 2 for the LSTM (h, c), else 1. */
@@ -105,26 +127,31 @@ export abstract class RecurrentLayer extends HybridBlock {
   }
 
   /**
-   * Zero states: a list of `numStates` arrays of shape (numLayers, batchSize, hiddenSize).
+   * Zero states: a list of `numStates` arrays of shape (numLayers · numDirections, batchSize,
+   * hiddenSize).
    *
    * @example
    * rnnLayer.beginState({ batchSize: 2 })[0].shape; // [1, 2, 256]
+   * new rnn.LSTM(8, { numLayers: 2, bidirectional: true }).beginState({ batchSize: 3 })[1].shape; // [4, 3, 8]
    */
   beginState(opts: BeginStateOptions): NDArray[] {
     if (!Number.isInteger(opts.batchSize) || opts.batchSize < 1)
       throw new ValueError(`${this.constructor.name}.beginState: batchSize must be a positive integer, got ${opts.batchSize}`);
     return Array.from({ length: this.numStates }, () =>
-      nd.zeros([this.numLayers, opts.batchSize, this.hiddenSize], { ctx: opts.ctx, dtype: opts.dtype }),
+      nd.zeros([this.numLayers * this.numDirections, opts.batchSize, this.hiddenSize], { ctx: opts.ctx, dtype: opts.dtype }),
     );
   }
 
   /**
    * Runs the layers over a sequence (T, N, C) ('TNC'; (N, T, C) for 'NTC'). With states (from
-   * `beginState`) it returns `[output, newStates]`, output (T, N, hiddenSize); without, it starts
-   * from zeros and returns the output only (as Gluon).
+   * `beginState`) it returns `[output, newStates]`, output (T, N, numDirections · hiddenSize);
+   * without, it starts from zeros and returns the output only (as Gluon).
    *
    * @example
    * const [Y, stateNew] = rnnLayer.forward(X, rnnLayer.beginState({ batchSize: 2 }));
+   * const biGru = new rnn.GRU(8, { bidirectional: true });
+   * biGru.initialize();
+   * biGru.forward(nd.ones([5, 2, 3])).shape; // [5, 2, 16]: forward half, then reverse half
    */
   forward(inputs: NDArray): NDArray;
   forward(inputs: NDArray, states: NDArray[]): [NDArray, NDArray[]];
@@ -136,37 +163,50 @@ export abstract class RecurrentLayer extends HybridBlock {
     const given = states !== undefined;
     const st =
       states ?? this.beginState({ batchSize: batch, ctx: inputs.context, dtype: inputs.dtype === 'float64' ? 'float64' : 'float32' });
-    checkStates(where, st, this.numStates, [this.numLayers, batch, this.hiddenSize]);
+    const dirs = this.numDirections;
+    checkStates(where, st, this.numStates, [this.numLayers * dirs, batch, this.hiddenSize]);
     const gh = numGates(this.mode) * this.hiddenSize;
-    const first = this.layers[0].i2hWeight;
     const inSize = inputs.shape[2];
-    if (!first.isInitialized) first.finishDeferredInit([gh, inSize]);
-    if (first.data().shape[1] !== inSize)
-      throw new ShapeError(
-        `${where}: the input has ${inSize} features but l0_i2h_weight of shape ${shapeStr(first.data().shape)} expects ${first.data().shape[1]}`,
-      );
+    for (const [d, lp] of [this.layers[0], this.reverseLayers[0]].entries()) {
+      if (!lp) continue;
+      const first = lp.i2hWeight;
+      if (!first.isInitialized) first.finishDeferredInit([gh, inSize]);
+      if (first.data().shape[1] !== inSize)
+        throw new ShapeError(
+          `${where}: the input has ${inSize} features but ${d ? 'r' : 'l'}0_i2h_weight of shape ${shapeStr(first.data().shape)} expects ${first.data().shape[1]}`,
+        );
+    }
     const result = tidy(() => {
       const X = this.layout === 'TNC' ? inputs : inputs.swapaxes(0, 1);
       const T = X.shape[0];
       let seq: NDArray[] = [];
       for (let t = 0; t < T; t++) seq.push(X.get(t));
       const finals: NDArray[][] = st.map(() => []);
-      this.layers.forEach((lp, l) => {
-        const w = {
-          i2hWeight: lp.i2hWeight.data(),
-          h2hWeight: lp.h2hWeight.data(),
-          i2hBias: lp.i2hBias.data(),
-          h2hBias: lp.h2hBias.data(),
-        };
-        let s = st.map((a) => a.get(l));
-        const outs: NDArray[] = [];
-        for (const x of seq) {
-          s = rnnStep(this.mode, x, s, w);
-          outs.push(s[0]);
+      for (let l = 0; l < this.numLayers; l++) {
+        const perDir: NDArray[][] = [];
+        for (let d = 0; d < dirs; d++) {
+          const lp = d === 0 ? this.layers[l] : this.reverseLayers[l];
+          const w = {
+            i2hWeight: lp.i2hWeight.data(),
+            h2hWeight: lp.h2hWeight.data(),
+            i2hBias: lp.i2hBias.data(),
+            h2hBias: lp.h2hBias.data(),
+          };
+          // The states of layer l, direction d sit at l · dirs + d (cuDNN's order).
+          let s = st.map((a) => a.get(l * dirs + d));
+          const outs: NDArray[] = [];
+          for (let i = 0; i < T; i++) {
+            const t = d === 0 ? i : T - 1 - i;
+            s = rnnStep(this.mode, seq[t], s, w);
+            outs[t] = s[0];
+          }
+          s.forEach((a, i) => finals[i].push(a));
+          perDir.push(outs);
         }
-        s.forEach((a, i) => finals[i].push(a));
+        const outs = dirs === 1 ? perDir[0] : perDir[0].map((f, t) => nd.concat([f, perDir[1][t]], { dim: 1 }));
+        // Dropout between layers only: not on the last layer's output.
         seq = l < this.numLayers - 1 && this.dropout > 0 && isTraining() ? outs.map((o) => dropoutOf(o, this.dropout)) : outs;
-      });
+      }
       let out = nd.stack(seq, { axis: 0 });
       if (this.layout === 'NTC') out = out.swapaxes(0, 1);
       return [out, finals.map((f) => nd.stack(f, { axis: 0 }))] as [NDArray, NDArray[]];
@@ -179,9 +219,15 @@ export abstract class RecurrentLayer extends HybridBlock {
     return result;
   }
 
+  /** MXNet's repr: `LSTM(None -> 8, TNC, num_layers=2, dropout=0.5, bidirectional)`. @example String(new rnn.GRU(8)) */
   override toString(): string {
     const W = this.layers[0].i2hWeight;
-    return `${this.constructor.name}(${W.shape[1] || 'None'} -> ${this.hiddenSize}, ${this.layout}${this.numLayers > 1 ? `, num_layers=${this.numLayers}` : ''})`;
+    const extra = [
+      this.numLayers > 1 ? `, num_layers=${this.numLayers}` : '',
+      this.dropout !== 0 ? `, dropout=${this.dropout}` : '',
+      this.bidirectional ? ', bidirectional' : '',
+    ].join('');
+    return `${this.constructor.name}(${W.shape[1] || 'None'} -> ${this.hiddenSize}, ${this.layout}${extra})`;
   }
 }
 
