@@ -86,15 +86,23 @@ export async function settledMemory(): Promise<ReturnType<typeof nd.memory>> {
   return nd.memory();
 }
 
-/** Whether the four Fashion-MNIST files resolve (data dir, D2L_DATA_DIR, cache, system paths). */
-export function haveFashionMnist(): boolean {
+/** Whether every named data file resolves (data dir, D2L_DATA_DIR, cache, system paths). */
+export function haveDataFiles(...files: string[]): boolean {
   try {
-    for (const f of ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'])
-      resolveDataFileSync(`fashion-mnist/${f}`, { verify: false });
+    for (const f of files) resolveDataFileSync(f, { verify: false });
     return true;
   } catch {
     return false;
   }
+}
+
+/** Whether the four Fashion-MNIST files resolve. */
+export function haveFashionMnist(): boolean {
+  return haveDataFiles(
+    ...['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
+      (f) => `fashion-mnist/${f}`,
+    ),
+  );
 }
 
 /** Asserts lo <= v <= hi, naming the quantity (the full tier's bands). */

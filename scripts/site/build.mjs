@@ -9,7 +9,7 @@
 //   node scripts/site/build.mjs --no-api   skip TypeDoc (faster, for a look at the pages)
 //   node scripts/site/build.mjs --serve    build, then serve site/dist on http://localhost:4173
 import { spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseChapter, parseRecord } from './literate.mjs';
 
@@ -22,6 +22,9 @@ const args = new Set(process.argv.slice(2));
 const toc = JSON.parse(readFileSync(join(site, 'toc.json'), 'utf8'));
 const settings = JSON.parse(readFileSync(join(site, 'site.config.json'), 'utf8'));
 const ported = new Set(await portedSlugs());
+// The project's atomic write (temp file + rename), from the build this script needs anyway.
+const { writeFileAtomic } = await import(join(root, 'dist', 'src', 'gluon', 'safetensors.js'));
+const writeText = (file, text) => writeFileAtomic(file, new TextEncoder().encode(text));
 
 function log(msg) {
   console.log(`d2l-ts site: ${msg}`);
@@ -41,11 +44,6 @@ function escapeProse(text) {
     .split(/(`[^`]*`)/)
     .map((part, i) => (i % 2 ? part : part.replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/\{\{/g, '&#123;&#123;')))
     .join('');
-}
-
-// Lines of `// ` prose that the programs wrap at 100 columns become paragraphs.
-function prose(text) {
-  return escapeProse(text);
 }
 
 function fence(lang, text) {
@@ -69,11 +67,11 @@ function sectionPage(chapter, section) {
   links.push(`[Discuss](${discussUrl(section)})`);
   out.push(`<p class="d2l-links">${links.join(' · ')}</p>`.replace(/\[([^\]]+)\]\(([^)]+)\)/g, '<a href="$2">$1</a>'), '');
   out.push(`Run it: \`d2l-ts run ${section.slug}\``, '');
-  if (doc.intro) out.push(prose(doc.intro.replace(/^Run it:.*$/m, '').trim()), '');
+  if (doc.intro) out.push(escapeProse(doc.intro.replace(/^Run it:.*$/m, '').trim()), '');
   for (const seg of doc.segments) {
     if (seg.kind === 'prose') {
       out.push(`## ${escapeProse(seg.heading)}`, '');
-      if (seg.text) out.push(prose(seg.text), '');
+      if (seg.text) out.push(escapeProse(seg.text), '');
     } else out.push(fence('ts', seg.text), '');
   }
   out.push(...resultsPart(section), '');
@@ -146,11 +144,6 @@ function sidebar() {
     .filter((g) => g.items.length > 0);
 }
 
-function writeAtomic(file, text) {
-  writeFileSync(`${file}.tmp`, text);
-  renameSync(`${file}.tmp`, file);
-}
-
 function generate() {
   rmSync(content, { recursive: true, force: true });
   mkdirSync(join(content, 'public', 'results'), { recursive: true });
@@ -162,13 +155,13 @@ function generate() {
   for (const ch of toc.chapters)
     for (const s of ch.sections) {
       if (!ported.has(s.slug)) continue;
-      writeAtomic(join(content, `${s.slug}.md`), sectionPage(ch, s));
+      writeText(join(content, `${s.slug}.md`), sectionPage(ch, s));
       cpSync(join(root, 'chapters', `${s.slug}.ts`), join(content, 'public', 'source', `${s.slug}.ts.txt`));
       pages++;
     }
   if (existsSync(join(root, 'notebooks'))) cpSync(join(root, 'notebooks'), join(content, 'public', 'notebooks'), { recursive: true });
-  writeAtomic(join(content, 'index.md'), homePage());
-  writeAtomic(join(content, 'sidebar.json'), JSON.stringify(sidebar(), null, 1));
+  writeText(join(content, 'index.md'), homePage());
+  writeText(join(content, 'sidebar.json'), JSON.stringify(sidebar(), null, 1));
   log(`${pages} section pages, ${toc.chapters.reduce((n, c) => n + c.sections.length, 0) - pages} sections listed as not yet ported`);
 }
 

@@ -390,8 +390,33 @@ function checkCh7Args(fn: string, features: NDArray, labels: NDArray, batchSize:
     throw new ValueError(`d2l.${fn}: numEpochs must be a positive integer, got ${numEpochs}`);
 }
 
-/** The end of both trainers: the book's line, then the plot of the losses against the epoch. */
-async function finishCh7(losses: number[], numEpochs: number, secs: number, opts: TrainCh7Options): Promise<TrainCh7Result> {
+/**
+ * The loop both trainers share: the loss over all examples at the start and after every 100
+ * examples, shuffled minibatches of `batchSize`, `step(X, y)` per batch; then the book's line and
+ * the plot of the losses against the epoch.
+ */
+async function runCh7(
+  features: NDArray,
+  labels: NDArray,
+  batchSize: number,
+  numEpochs: number,
+  evalLoss: () => number,
+  step: (X: NDArray, y: NDArray) => void,
+  opts: TrainCh7Options,
+): Promise<TrainCh7Result> {
+  const losses = [evalLoss()];
+  const dataIter = new DataLoader(new ArrayDataset(features, labels), { batchSize, shuffle: true });
+  let secs = 0;
+  for (let epoch = 0; epoch < numEpochs; epoch++) {
+    const start = performance.now();
+    let batchI = 0;
+    for (const [X, y] of dataIter as Iterable<[NDArray, NDArray]>) {
+      step(X, y);
+      if (((batchI + 1) * batchSize) % 100 === 0) losses.push(evalLoss());
+      batchI++;
+    }
+    secs = (performance.now() - start) / 1000;
+  }
   (opts.print ?? ((l: string) => console.log(l)))(`loss: ${pyFixed(losses[losses.length - 1])}, ${pyFixed(secs)} sec per epoch`);
   const epochs = losses.map((_, i) => (losses.length === 1 ? 0 : (numEpochs * i) / (losses.length - 1)));
   let figure: Figure | undefined;
@@ -439,23 +464,12 @@ export async function trainCh7<S>(
     squaredLoss(linreg(features, w, b), labels)
       .mean()
       .asScalar();
-  const losses = [evalLoss()];
-  const dataIter = new DataLoader(new ArrayDataset(features, labels), { batchSize, shuffle: true });
-  let secs = 0;
-  for (let epoch = 0; epoch < numEpochs; epoch++) {
-    const start = performance.now();
-    let batchI = 0;
-    for (const [X, y] of dataIter as Iterable<[NDArray, NDArray]>) {
-      const l = record(() => squaredLoss(linreg(X, w, b), y).mean()); // the mean loss
-      l.backward();
-      trainerFn([w, b], states, hyperparams);
-      // Every 100 examples, the training loss over all of them.
-      if (((batchI + 1) * batchSize) % 100 === 0) losses.push(evalLoss());
-      batchI++;
-    }
-    secs = (performance.now() - start) / 1000;
-  }
-  return finishCh7(losses, numEpochs, secs, opts);
+  const step = (X: NDArray, y: NDArray) => {
+    const l = record(() => squaredLoss(linreg(X, w, b), y).mean()); // the mean loss
+    l.backward();
+    trainerFn([w, b], states, hyperparams);
+  };
+  return runCh7(features, labels, batchSize, numEpochs, evalLoss, step, opts);
 }
 
 /**
@@ -485,21 +499,11 @@ export async function trainGluonCh7(
   net.initialize(new Normal(0.01));
   const loss = new L2Loss();
   const evalLoss = () => loss.forward(net.forward(features), labels).mean().asScalar();
-  const losses = [evalLoss()];
-  const dataIter = new DataLoader(new ArrayDataset(features, labels), { batchSize, shuffle: true });
   const trainer = new Trainer(net.collectParams(), trainerName, trainerHyperparams);
-  let secs = 0;
-  for (let epoch = 0; epoch < numEpochs; epoch++) {
-    const start = performance.now();
-    let batchI = 0;
-    for (const [X, y] of dataIter as Iterable<[NDArray, NDArray]>) {
-      const l = record(() => loss.forward(net.forward(X), y));
-      l.backward();
-      trainer.step(batchSize); // the Trainer averages the gradient over the batch
-      if (((batchI + 1) * batchSize) % 100 === 0) losses.push(evalLoss());
-      batchI++;
-    }
-    secs = (performance.now() - start) / 1000;
-  }
-  return finishCh7(losses, numEpochs, secs, opts);
+  const step = (X: NDArray, y: NDArray) => {
+    const l = record(() => loss.forward(net.forward(X), y));
+    l.backward();
+    trainer.step(batchSize); // the Trainer averages the gradient over the batch
+  };
+  return runCh7(features, labels, batchSize, numEpochs, evalLoss, step, opts);
 }

@@ -13,8 +13,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { inBand, requireResource } from '../helpers.js';
+import { haveDataFiles, inBand, requireResource } from '../helpers.js';
 import type { Ch7Run } from '../../chapters/minibatch-sgd.js';
 import * as minibatchSgd from '../../chapters/minibatch-sgd.js';
 import * as momentum from '../../chapters/momentum.js';
@@ -24,14 +23,7 @@ import * as adadelta from '../../chapters/adadelta.js';
 import * as adam from '../../chapters/adam.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'd2l-ch7-airfoil-'));
-function haveAirfoil(): boolean {
-  try {
-    resolveDataFileSync('airfoil_self_noise.dat', { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const haveAirfoil = () => haveDataFiles('airfoil_self_noise.dat');
 const AIRFOIL = 'airfoil_self_noise.dat (D2L_DATA_DIR)';
 const LOSS_LINE = /^loss: 0\.\d{6}, \d+\.\d{6} sec per epoch$/;
 

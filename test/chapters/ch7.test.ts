@@ -9,8 +9,7 @@ import { join } from 'node:path';
 import { d2l, nd, type NDArray } from '../../src/index.js';
 import { ValueError } from '../../src/core/errors.js';
 import type { TrainerOptimizerParams } from '../../src/gluon/trainer.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { assertClose, requireResource } from '../helpers.js';
+import { assertClose, haveDataFiles, requireResource } from '../helpers.js';
 import * as optimizationIntro from '../../chapters/optimization-intro.js';
 import * as gdSgd from '../../chapters/gd-sgd.js';
 
@@ -19,14 +18,7 @@ const isPng = (file: string) =>
   readFileSync(file)
     .subarray(0, 8)
     .equals(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
-function haveAirfoil(): boolean {
-  try {
-    resolveDataFileSync('airfoil_self_noise.dat', { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
+const haveAirfoil = () => haveDataFiles('airfoil_self_noise.dat');
 
 test("pyFixed writes numbers as Python's '%f'", () => {
   assert.equal(d2l.pyFixed(-0.05764607523034236), '-0.057646');

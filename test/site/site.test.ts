@@ -61,7 +61,8 @@ test('book site: builds, every page loads cleanly in Chromium, search, figures a
     // Full-text search: "softmax" finds the softmax sections among its first 10 results.
     const { page, errors } = await openPage(browser, `${server.url}/index.html`);
     await page.click('.VPNavBarSearch button');
-    await page.keyboard.type('softmax');
+    // Type into the box once it is open (keys sent before it has focus would be lost).
+    await page.fill('.VPLocalSearchBox input', 'softmax');
     await page.waitForSelector('.VPLocalSearchBox .result');
     // The list updates as each letter is typed (debounced): read it until it holds still.
     const read = () => page.$$eval('.VPLocalSearchBox .result', (rs) => rs.slice(0, 10).map((r) => (r as HTMLAnchorElement).href));
@@ -89,7 +90,6 @@ test('book site: builds, every page loads cleanly in Chromium, search, figures a
     const apiText = (await api.text()).replace(/<[^>]+>/g, '');
     assert.match(apiText, /Example[\s\S]*nd\s*\.\s*dot\s*\(\s*X\s*,\s*Y\s*\.\s*T\s*\)/, 'nd.dot page shows its example');
   } finally {
-    await browser.close();
-    await server.close();
+    await server.close(); // the harness closes the browser when the test ends
   }
 });
