@@ -21,7 +21,8 @@ function walk(dir) {
 
 let files = walk(testDir).sort();
 if (tier === 'fast') files = files.filter((f) => !f.includes(`${join('test', 'full')}`));
-if (only.length) files = files.filter((f) => only.some((o) => f.includes(o)));
+// Matched against the path under dist/test, not the checkout's own path (a worktree named *-browser matched "browser/").
+if (only.length) files = files.filter((f) => only.some((o) => f.slice(testDir.length).includes(o)));
 if (files.length === 0) {
   console.error('run-tests: no test files found under dist/test (did the build run?)');
   process.exit(1);
