@@ -30,6 +30,25 @@ export interface Storage {
 export interface GcCell {
   storage: Storage | null;
   lost: number;
+  /** The registrations of the storage's watched handles (memory.ts), so that all can be withdrawn at once. */
+  tokens: GcToken[];
+}
+
+/** One handle's registration with the garbage collector's safety net (its unregister token). */
+export interface GcToken {
+  readonly cell: GcCell;
+  /** Its place in `cell.tokens` (-1 once withdrawn or settled). */
+  index: number;
+  /** Set when the registration was withdrawn because the storage moved out (see `releaseGcCell`). */
+  withdrawn: boolean;
+}
+
+/** Installed by memory.ts: withdraws every registration of a cell's handles. */
+let withdrawAll: ((cell: GcCell) => void) | null = null;
+
+/** @internal Called once by memory.ts, which owns the FinalizationRegistry. */
+export function setGcWithdraw(fn: (cell: GcCell) => void): void {
+  withdrawAll = fn;
 }
 
 /** Whether only handles the garbage collector watches hold `s` (no tidy scope, tape or library owner). */
@@ -37,9 +56,19 @@ export function onlyGcHolds(s: Storage): boolean {
   return s.watched > 0 && s.refs === s.watched;
 }
 
-/** Called when `s` moves out of its backend's memory: the GC's cell lets go, so `s` dies with its last handle. */
+/**
+ * Called when `s` moves out of its backend's memory: the GC's cell lets go, so `s` dies with its
+ * last handle, and the registrations of its handles are withdrawn. Why withdraw: a synchronous loop
+ * never lets the registry's cleanup run, and V8 keeps the record of every collected handle until
+ * it does (~100 bytes each, a few per step: 80 MiB over a 20,000-step loop); the moved storage
+ * needs no callback, as its bytes die with it. A handle the user still holds stays valid; if its
+ * storage moves back and is dropped later, the next eviction takes it again.
+ */
 export function releaseGcCell(s: Storage): void {
-  if (s.gcCell) s.gcCell.storage = null;
+  const cell = s.gcCell;
+  if (!cell) return;
+  cell.storage = null;
+  if (cell.tokens.length > 0) withdrawAll?.(cell);
 }
 
 /** Called when `s` moves back: the cell holds it again, and the handles collected meanwhile drop their references. */

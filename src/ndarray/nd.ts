@@ -195,8 +195,11 @@ export interface DeviceMemory {
 }
 
 /**
- * Live arrays and backend bytes, for finding leaks. `bytes`, `storages` and `reservedBytes` are
- * summed over every device in use; `devices` has each device's share, keyed by context name
+ * Live arrays and backend bytes, for finding leaks. They count what is in a device's memory:
+ * `arrays` the handles not yet disposed or collected, except those whose storage was moved out of
+ * the heap into garbage-collected memory (eviction: the book's loops without memory calls), which
+ * stop counting then (nothing can count them without the records piling up in a loop that never
+ * yields). `bytes`, `storages` and `reservedBytes` are summed over every device in use; `devices` has each device's share, keyed by context name
  * (`'cpu(0)'`, and `'gpu(0)'` once a GPU backend is initialised).
  *
  * @example

@@ -1,6 +1,6 @@
 // NDArray: a handle on reference-counted storage (shape, strides, offset, dtype, context), with
 // the book's methods delegating to src/ops.
-import type { Storage, View } from '../backend/backend.js';
+import type { GcToken, Storage, View } from '../backend/backend.js';
 import type { DType, TypedArray } from '../core/dtype.js';
 import { checkDType, isFloat, typedArrayCtor } from '../core/dtype.js';
 import { AutogradError, DisposedError, ValueError } from '../core/errors.js';
@@ -58,8 +58,8 @@ export class NDArray implements View, Disposable {
   private _disposed = false;
   /** @internal The tidy scope holding this handle (memory.ts), if any. */
   _scope: Set<NDArray> | null = null;
-  /** @internal Whether the garbage collector's safety net watches this handle (memory.ts). */
-  _registered = false;
+  /** @internal The garbage collector's safety-net registration of this handle (memory.ts), if any. */
+  _gcToken: GcToken | null = null;
 
   /** @internal Use nd.* creation functions instead. */
   constructor(

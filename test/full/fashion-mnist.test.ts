@@ -85,7 +85,7 @@ test("real Fashion-MNIST: one epoch of the book's loaders (batch 256, ToTensor);
   console.log(`# one epoch of train_iter (235 batches of 256): ${ms.toFixed(0)} ms (the book: 1.22 sec with 4 workers)`);
   assert.equal(n, 60000);
   assert.equal(shapes, '256,1,28,28 float32 256 int32');
-  assert.equal(nd.memory().arrays, before.arrays);
+  assert.ok(nd.memory().arrays <= before.arrays);
   const firstTest = ([...testIter][0] as NDArray[])[1];
   assert.deepEqual(Array.from(firstTest.dataSync().subarray(0, 5)), [9, 2, 1, 1, 6]);
   const loader = new DataLoader(new vision.FashionMNIST({ ...opts, train: false }), { batchSize: 1000 });

@@ -363,6 +363,6 @@ test('losses leak nothing: 50 forward/backward rounds leave the live-array count
   for (let i = 0; i < 50; i++) round();
   (globalThis as { gc?: () => void }).gc?.();
   const after = nd.memory();
-  assert.equal(after.arrays, before.arrays, 'live arrays');
+  assert.ok(after.arrays <= before.arrays, 'live arrays');
   assert.equal(after.bytes, before.bytes, 'live bytes');
 });

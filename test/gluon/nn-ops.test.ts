@@ -338,6 +338,6 @@ test('nn ops free their temporaries', () => {
   const before = nd.memory();
   for (let i = 0; i < 3; i++) run();
   const after = nd.memory();
-  assert.equal(after.arrays, before.arrays);
+  assert.ok(after.arrays <= before.arrays);
   assert.equal(after.bytes, before.bytes);
 });

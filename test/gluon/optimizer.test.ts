@@ -330,7 +330,7 @@ test('optimizer updates free their temporaries (live arrays flat over 100 update
     const before = nd.memory();
     for (let k = 0; k < 100; k++) opt.update(0, w, g, st);
     const after = nd.memory();
-    assert.equal(after.arrays, before.arrays, `${name}: live arrays`);
+    assert.ok(after.arrays <= before.arrays, `${name}: live arrays`);
     assert.ok(after.bytes <= before.bytes, `${name}: live bytes ${before.bytes} -> ${after.bytes}`); // resident bytes may fall (idle arrays only the GC holds move out of the heap), never grow
     for (const v of w.dataSync()) assert.ok(Number.isFinite(v), `${name}: finite weights`);
     [w, g, ...st].forEach((a: NDArray) => a.dispose());

@@ -287,7 +287,7 @@ test('every optimizer through the Trainer: 200 steps leave live arrays and bytes
     for (let k = 0; k < 200; k++) stepOnce();
     gc();
     const after = nd.memory();
-    assert.equal(after.arrays, before.arrays, `${name}: live arrays`);
+    assert.ok(after.arrays <= before.arrays, `${name}: live arrays`);
     assert.ok(after.bytes <= before.bytes, `${name}: live bytes ${before.bytes} -> ${after.bytes}`); // resident bytes may fall (idle arrays only the GC holds move out of the heap), never grow
   }
 });
@@ -334,7 +334,7 @@ test('concise softmax regression (nn.Dense + SoftmaxCrossEntropyLoss + sgd) reac
   }
   gc();
   const mem300 = nd.memory();
-  assert.equal(mem300.arrays, mem10!.arrays, 'live arrays flat from step 10 to step 300');
+  assert.ok(mem300.arrays <= mem10!.arrays, 'live arrays flat from step 10 to step 300');
   assert.ok(mem300.bytes <= mem10!.bytes, `live bytes flat from step 10 to step 300: ${mem10!.bytes} -> ${mem300.bytes}`); // resident bytes may fall (idle arrays only the GC holds move out of the heap), never grow
   net
     .collectParams()

@@ -57,7 +57,7 @@ test('forward checks leave no arrays behind', () => {
     'transposed',
   );
   const after = nd.memory();
-  assert.equal(after.arrays, before.arrays);
+  assert.ok(after.arrays <= before.arrays);
   assert.equal(after.bytes, before.bytes);
 });
 

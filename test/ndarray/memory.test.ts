@@ -175,12 +175,14 @@ test('1,000 steps of linear regression with nd.tidy: live arrays and bytes stay 
     }
   }
   for (const s of samples.slice(1)) {
-    assert.equal(s.arrays, samples[0].arrays, `live arrays changed: ${JSON.stringify(samples.map((x) => x.arrays))}`);
+    // The count may fall (handles of idle arrays moved out of the heap, this test's or earlier
+    // tests' garbage, stop counting), never grow.
+    assert.ok(s.arrays <= samples[0].arrays, `live arrays grew: ${JSON.stringify(samples.map((x) => x.arrays))}`);
     assert.ok(s.bytes <= samples[0].bytes, `live bytes grew: ${JSON.stringify(samples.map((x) => x.bytes))}`); // resident bytes may fall (idle arrays only the GC holds move out of the heap), never grow
     assert.equal(s.reserved, samples[0].reserved, 'the heap stopped growing');
   }
-  // Only the data, w, b and their gradients are alive.
-  assert.equal(samples[0].arrays - m0.arrays, 6);
+  // Only the data, w, b and their gradients are alive (fewer count once idle ones moved out of the heap).
+  assert.ok(samples[0].arrays - m0.arrays <= 6, `live arrays: ${samples[0].arrays - m0.arrays} more than before`);
   // and it learned (book: w = [2, -3.4], b = 4.2, loss ~5e-5)
   const loss = run.loss();
   assert.ok(loss < 1e-4, `loss ${loss}`);

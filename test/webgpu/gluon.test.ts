@@ -226,7 +226,7 @@ test('a GPU training loop frees its temporaries: nd.memory() reports gpu(0) byte
   const after = nd.memory();
   assert.equal(after.devices['gpu(0)'].bytes, before.devices['gpu(0)'].bytes, 'gpu bytes after 5 more steps');
   assert.equal(after.devices['gpu(0)'].storages, before.devices['gpu(0)'].storages);
-  assert.equal(after.arrays, before.arrays);
+  assert.ok(after.arrays <= before.arrays);
   // An array made and freed on the GPU shows up in the GPU's share only.
   const z = nd.zeros([1000], { ctx: G() });
   assert.equal(nd.memory().devices['gpu(0)'].bytes, after.devices['gpu(0)'].bytes + 4000);
