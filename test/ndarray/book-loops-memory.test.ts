@@ -52,9 +52,10 @@ test('a 20,000-step Gluon MLP loop with no memory calls keeps the heap flat afte
   );
   assert.ok(later.live <= first.live + MiB, `live bytes: steps 1-1000 at most ${first.live}, later ${later.live}`);
   assert.ok(later.reserved <= first.reserved + MiB, `reserved bytes: steps 1-1000 at most ${first.reserved}, later ${later.reserved}`);
-  // The JS heap (the handles, the evicted bytes until V8 collects them, the GC's pending cells)
-  // grows to V8's own limits first; 96 MiB bounds that without allowing a per-step leak.
-  assert.ok(later.rss <= first.rss + 96 * MiB, `RSS: steps 1-1000 at most ${first.rss}, later ${later.rss}`);
+  // The JS heap (the handles, the evicted bytes until V8 collects them) grows to V8's own sizing
+  // first (~40 MiB here); 64 MiB bounds that. Before eviction withdrew the GC's records of the
+  // moved storages' handles, they piled up (+83 MiB over these steps, without bound).
+  assert.ok(later.rss <= first.rss + 64 * MiB, `RSS: steps 1-1000 at most ${first.rss}, later ${later.rss}`);
 });
 
 /** The book's 5.10 batch_norm, transcribed with its names in camelCase. */
