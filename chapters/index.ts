@@ -53,6 +53,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   rmsprop: () => import('./rmsprop.js'),
   adadelta: () => import('./adadelta.js'),
   adam: () => import('./adam.js'),
+  'async-computation': () => import('./async-computation.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
 };
 

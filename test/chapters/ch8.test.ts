@@ -1,0 +1,81 @@
+// Chapter 8 programs: 8.2 async-computation (the book's Benchmark blocks and the memory demo) and
+// d2l.Benchmark.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { d2l } from '../../src/index.js';
+import * as asyncComputation from '../../chapters/async-computation.js';
+
+test("8.2 async-computation prints the book's lines in the book's order (timings vary)", async () => {
+  const r = await asyncComputation.run({ limit: 200, print: () => {} });
+  const time = (prefix: string) => new RegExp(`^${prefix.replace(/\./g, '\\.')}time: \\d+\\.\\d{4} sec$`);
+  assert.match(r.lines[0], time('Workloads are queued. '));
+  // (a 0-d result: d2l-ts's sum() over all axes, where MXNet 1.x gives shape (1,))
+  assert.match(r.lines[1], /^sum = \n\d+(\.\d+)?(e\+\d+)?\n<NDArray {2}@cpu\(0\)>$/);
+  assert.match(r.lines[2], time('Workloads are finished. '));
+  for (const i of [3, 4, 5, 6]) assert.match(r.lines[i], time(''));
+  assert.match(r.lines[7], time('synchronous. '));
+  assert.match(r.lines[8], time('asynchronous. '));
+  // The warm-up pass breaks after one batch; the two measured passes print at batches 2 and 4.
+  assert.deepEqual(
+    r.lines.slice(9).map((l) => l.replace(/[\d.]+ sec$/, 'T sec').replace(/-?[\d.]+ MB$/, 'M MB')),
+    [
+      'batch 2, time T sec',
+      'batch 4, time T sec',
+      'increased memory: M MB',
+      'batch 2, time T sec',
+      'batch 4, time T sec',
+      'increased memory: M MB',
+    ],
+  );
+  assert.equal(r.times.length, 8);
+  assert.ok(r.times.every((t) => t >= 0 && Number.isFinite(t)));
+  // sum(x·x) for x ~ U(0, 1)^{200x200}: each entry's expectation is 200/4 = 50, so the sum is ~2e6.
+  const sum = Number(r.lines[1].split('\n')[1]);
+  assert.ok(sum > 1.8e6 && sum < 2.2e6, `sum ${sum}`);
+});
+
+test('d2l.benchmark prints "<prefix> time: t sec", returns the body\'s value and awaits an async body', async () => {
+  const out: string[] = [];
+  const print = (l: string) => out.push(l);
+  assert.equal(
+    d2l.benchmark('sync.', () => 42, { print }),
+    42,
+  );
+  assert.equal(await d2l.benchmark(null, async () => 'v', { print }), 'v');
+  assert.throws(
+    () =>
+      d2l.benchmark(
+        'boom.',
+        () => {
+          throw new Error('inner');
+        },
+        { print },
+      ),
+    /inner/,
+  );
+  await assert.rejects(
+    d2l.benchmark(
+      'later.',
+      async () => {
+        throw new Error('async inner');
+      },
+      { print },
+    ),
+    /async inner/,
+  );
+  assert.equal(out.length, 4);
+  assert.match(out[0], /^sync\. time: \d+\.\d{4} sec$/);
+  assert.match(out[1], /^time: \d+\.\d{4} sec$/);
+  assert.match(out[2], /^boom\. time: /);
+  assert.match(out[3], /^later\. time: /);
+  const b = new d2l.Benchmark('block.', { print }).enter();
+  assert.ok(b.exit() >= 0);
+  assert.match(out[4], /^block\. time: /);
+});
+
+test('d2l.Benchmark and d2l.benchmark reject bad arguments with the function named', () => {
+  assert.throws(() => new d2l.Benchmark(3 as unknown as string), /d2l\.Benchmark: the prefix must be a string, got number/);
+  assert.throws(() => new d2l.Benchmark('x', { print: 'no' as unknown as () => void }), /options\.print must be a function/);
+  assert.throws(() => new d2l.Benchmark('x').exit(), /d2l\.Benchmark\.exit: enter\(\) was not called/);
+  assert.throws(() => d2l.benchmark('x', 5 as unknown as () => void), /d2l\.benchmark: the body must be a function, got number/);
+});
