@@ -13,6 +13,7 @@ export * as autograd from './autograd/index.js';
 export * as d2l from './d2l/index.js';
 export * as gluon from './gluon/index.js';
 export * as init from './gluon/init.js';
+export * as kv from './kvstore/index.js';
 export { NDArray } from './ndarray/ndarray.js';
 export { Context, cpu, gpu } from './ndarray/context.js';
 export { initWebGpu, destroyWebGpu, WebGpuError, WebGpuUnavailableError } from './backend/webgpu/index.js';

@@ -51,7 +51,8 @@ export function resetNameCounters(): void {
 
 /** The keyword arguments of `Block.initialize` beyond the initializer. */
 export interface BlockInitializeOptions {
-  ctx?: Context;
+  /** The device, or a list of devices for data-parallel training (a copy of every parameter on each). */
+  ctx?: Context | readonly Context[];
   forceReinit?: boolean;
   /** The initializer, when the options object is the only argument. */
   init?: Initializer | InitializerName;

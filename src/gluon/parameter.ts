@@ -3,7 +3,7 @@
 import type { DType } from '../core/dtype.js';
 import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
-import { type Context, currentContext } from '../ndarray/context.js';
+import { Context, currentContext } from '../ndarray/context.js';
 import { keep } from '../ndarray/memory.js';
 import { checkGradReq, NDArray, type GradReq } from '../ndarray/ndarray.js';
 import { checkOptions } from '../core/options.js';
@@ -49,8 +49,11 @@ const PARAMETER_KEYS = ['shape', 'dtype', 'init', 'gradReq', 'lrMult', 'wdMult',
 
 /** Options of `Parameter.initialize` and `Block.initialize`. */
 export interface InitializeOptions {
-  /** The device the arrays are created on (default the current context, cpu()). */
-  ctx?: Context;
+  /**
+   * The device the arrays are created on (default the current context, cpu()), or a list of
+   * devices for data-parallel training: one copy per device, the same values on each.
+   */
+  ctx?: Context | readonly Context[];
   /** Re-initialise parameters that already hold values. */
   forceReinit?: boolean;
   /**
@@ -63,6 +66,23 @@ export interface InitializeOptions {
 function applyInit(init: Initializer, name: string, arr: NDArray, asWeight: boolean): void {
   if (asWeight && init.initWeight) init.initWeight(name, arr);
   else init.initArray(name, arr);
+}
+
+/** `ctx` as a non-empty list of distinct contexts (one device or several). */
+function contextList(op: string, ctx: Context | readonly Context[]): Context[] {
+  const list = ctx instanceof Context ? [ctx] : Array.isArray(ctx) ? [...(ctx as Context[])] : null;
+  if (!list || list.length === 0 || !list.every((c) => c instanceof Context))
+    throw new ValueError(
+      `${op}: ctx must be a Context such as cpu(0) or a non-empty list of them, got ${ctx === null ? 'null' : typeof ctx}`,
+    );
+  list.forEach((c, i) => {
+    if (list.findIndex((o) => o.equals(c)) !== i) throw new ValueError(`${op}: ctx lists ${c} twice ([${list.join(', ')}])`);
+  });
+  return list;
+}
+
+function sameContexts(a: readonly Context[], b: readonly Context[]): boolean {
+  return a.length === b.length && a.every((c, i) => c.equals(b[i]));
 }
 
 function compatible(declared: readonly number[], actual: readonly number[]): boolean {
@@ -90,7 +110,9 @@ export class Parameter {
   init: Initializer | undefined;
   readonly differentiable: boolean;
   private _data: NDArray | null = null;
-  private deferred: { init: Initializer; asWeight: boolean; ctx: Context } | null = null;
+  /** Copies on the further devices of a data-parallel parameter (`initialize({ ctx: [c0, c1] })`). */
+  private replicas: NDArray[] = [];
+  private deferred: { init: Initializer; asWeight: boolean; ctx: Context; more: Context[] } | null = null;
 
   constructor(
     public name: string,
@@ -134,20 +156,22 @@ export class Parameter {
     if (this._data && !opts.forceReinit) return;
     const chosen = init ?? this.init;
     const how = { init: chosen ?? opts.defaultInit ?? new Uniform(), asWeight: chosen !== undefined };
-    if (this._data && (!opts.ctx || opts.ctx.equals(this._data.context))) {
+    const wanted = opts.ctx === undefined ? null : contextList(`Parameter '${this.name}'.initialize`, opts.ctx);
+    if (this._data && (!wanted || sameContexts(wanted, this.listCtx()))) {
       applyInit(how.init, this.name, this._data, how.asWeight);
+      this.copyToReplicas();
       this.zeroGrad();
       return;
     }
-    const ctx = opts.ctx ?? this._data?.context ?? currentContext();
+    const [ctx, ...more] = wanted ?? (this._data ? this.listCtx() : [currentContext()]);
     if (!this.shapeKnown) {
-      this.deferred = { ...how, ctx };
+      this.deferred = { ...how, ctx, more };
       return;
     }
-    this.allocate(how.init, how.asWeight, ctx);
+    this.allocate(how.init, how.asWeight, ctx, more);
   }
 
-  private allocate(init: Initializer, asWeight: boolean, ctx: Context): void {
+  private allocate(init: Initializer, asWeight: boolean, ctx: Context, more: readonly Context[]): void {
     const arr = keep(zeros(this.shape, { dtype: this.dtype, ctx }));
     try {
       applyInit(init, this.name, arr, asWeight);
@@ -155,7 +179,7 @@ export class Parameter {
       arr.dispose();
       throw e;
     }
-    this.setArray(arr);
+    this.setArray(arr, more);
   }
 
   /**
@@ -177,44 +201,111 @@ export class Parameter {
           `(and create the Trainer from net.collectParams(), which includes the parameters of child blocks)`,
       );
     this.shape = [...shape];
-    const { init, asWeight, ctx } = this.deferred;
+    const { init, asWeight, ctx, more } = this.deferred;
     this.deferred = null;
-    this.allocate(init, asWeight, ctx);
+    this.allocate(init, asWeight, ctx, more);
   }
 
-  private setArray(arr: NDArray): void {
-    if (this._data) {
-      this._data._grad?.dispose();
-      this._data.dispose();
+  /** Makes `arr` the array (on the first device), with copies of it on `more` devices. */
+  private setArray(arr: NDArray, more: readonly Context[] = []): void {
+    for (const old of [this._data, ...this.replicas]) {
+      if (!old) continue;
+      old._grad?.dispose();
+      old.dispose();
     }
     this._data = arr;
     if (this.gradReq !== 'null') arr.attachGrad({ gradReq: this.gradReq });
+    this.replicas = more.map((c) => {
+      const d = arr.detach();
+      const r = keep(d.copyto(c));
+      d.dispose();
+      if (this.gradReq !== 'null') r.attachGrad({ gradReq: this.gradReq });
+      return r;
+    });
   }
 
   /**
-   * The parameter's array (the same object across steps: optimizers update it in place).
+   * The parameter's array (the same object across steps: optimizers update it in place). A
+   * parameter on several devices has one copy per device: `ctx` picks it (as the built-in layers
+   * do with their input's device); without `ctx`, the copy on the first device.
    *
    * @example
    * net.get<nn.Dense>(0).weight.data().shape; // [256, 784]
+   * weight.data(nd.cpu(1)); // the copy on cpu(1) of a parameter initialised on [cpu(0), cpu(1)]
    */
-  data(): NDArray {
+  data(ctx?: Context): NDArray {
     if (!this._data)
       throw new ValueError(
         `Parameter '${this.name}' has not been initialized${this.deferred ? ' (its shape is still unknown: run a forward pass first)' : '; call net.initialize()'}`,
       );
-    return this._data;
+    if (ctx === undefined || ctx.equals(this._data.context)) return this._data;
+    if (!(ctx instanceof Context))
+      throw new ValueError(`Parameter '${this.name}'.data: ctx must be a Context such as cpu(0), got ${typeof ctx}`);
+    const r = this.replicas.find((a) => a.context.equals(ctx));
+    if (r) return r;
+    // One device: the op that uses the array names the mismatch (as it always did).
+    if (this.replicas.length === 0) return this._data;
+    throw new ValueError(
+      `Parameter '${this.name}' was not initialized on context ${ctx}. It was only initialized on [${this.listCtx().join(', ')}].`,
+    );
   }
 
   /**
-   * The gradient array written by backward().
+   * The gradient array written by backward() (of the copy on `ctx`, for a parameter on several
+   * devices).
    *
    * @example
    * net.get<nn.Dense>(0).weight.grad();
    */
-  grad(): NDArray {
-    const d = this.data();
+  grad(ctx?: Context): NDArray {
+    const d = this.data(ctx);
     if (this.gradReq === 'null') throw new ValueError(`Parameter '${this.name}' has gradReq 'null' and no gradient`);
     return d.grad;
+  }
+
+  /**
+   * The copies of the array, one per device, in the order of `listCtx()` (MXNet's list_data).
+   *
+   * @example
+   * p.listData().map((a) => a.context.toString()); // ['cpu(0)', 'cpu(1)']
+   */
+  listData(): NDArray[] {
+    return [this.data(), ...this.replicas];
+  }
+
+  /** The gradients of the copies, in the order of `listCtx()`. @example p.listGrad().length // 2 */
+  listGrad(): NDArray[] {
+    return this.listData().map((a, i) => (i === 0 ? this.grad() : a.grad));
+  }
+
+  /**
+   * The devices the parameter lives on (the first is where the optimizer's state lives).
+   *
+   * @example
+   * p.listCtx(); // [cpu(0), cpu(1)]
+   */
+  listCtx(): Context[] {
+    if (this.deferred) return [this.deferred.ctx, ...this.deferred.more];
+    if (!this._data) return [];
+    return [this._data.context, ...this.replicas.map((r) => r.context)];
+  }
+
+  /**
+   * Copies the values of the first device's array into the other devices' copies (what the
+   * Trainer does after an update, so every device computes with the same weights).
+   */
+  copyToReplicas(): void {
+    if (!this._data || this.replicas.length === 0) return;
+    const src = this._data.detach();
+    for (const r of this.replicas) {
+      if (r.context.deviceType === src.context.deviceType) r._assignFrom(src);
+      else {
+        const moved = src.copyto(r.context);
+        r._assignFrom(moved);
+        moved.dispose();
+      }
+    }
+    src.dispose();
   }
 
   /**
@@ -231,6 +322,7 @@ export class Parameter {
           `Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this.shape)}`,
         );
       const ctx = this.deferred?.ctx;
+      const more = this.deferred?.more ?? [];
       this.shape = [...value.shape];
       this.deferred = null;
       const src = ctx && !ctx.equals(value.context) ? value.copyto(ctx) : value;
@@ -238,7 +330,7 @@ export class Parameter {
       const arr = keep(d.astype(this.dtype));
       d.dispose();
       if (src !== value) src.dispose();
-      this.setArray(arr);
+      this.setArray(arr, more);
       return;
     }
     if (value.shape.length !== this._data.shape.length || value.shape.some((d, i) => d !== this._data!.shape[i]))
@@ -246,11 +338,12 @@ export class Parameter {
         `Parameter '${this.name}': cannot set data of shape ${shapeStr(value.shape)}, expected ${shapeStr(this._data.shape)}`,
       );
     this._data._assignFrom(value);
+    this.copyToReplicas();
   }
 
-  /** Sets the gradient to zero. @example p.zeroGrad() */
+  /** Sets the gradient to zero (on every device). @example p.zeroGrad() */
   zeroGrad(): void {
-    if (this._data && this.gradReq !== 'null') this._data.grad._assignFrom(0);
+    if (this._data && this.gradReq !== 'null') for (const a of this.listData()) a.grad._assignFrom(0);
   }
 
   /** Changes how backward() writes the gradient ('write', 'add' or 'null'). @example p.setGradReq('add') */
@@ -259,11 +352,12 @@ export class Parameter {
     if (req !== 'null' && !this.differentiable)
       throw new ValueError(`Parameter '${this.name}' is not differentiable (e.g. a running statistic) and cannot take gradReq '${req}'`);
     this.gradReq = req;
-    if (this._data) {
-      this._data._grad?.dispose();
-      this._data._grad = null;
-      this._data.attachGrad({ gradReq: req });
-    }
+    if (this._data)
+      for (const a of this.listData()) {
+        a._grad?.dispose();
+        a._grad = null;
+        a.attachGrad({ gradReq: req });
+      }
   }
 
   /** The parameter's context. @example p.context.toString() // 'cpu(0)' */
@@ -277,21 +371,23 @@ export class Parameter {
    * @example
    * net.collectParams().resetCtx(nd.gpu(0));
    */
-  resetCtx(ctx: Context): void {
+  resetCtx(ctx: Context | readonly Context[]): void {
+    const [first, ...more] = contextList(`Parameter '${this.name}'.resetCtx`, ctx);
     if (this.deferred) {
-      this.deferred.ctx = ctx;
+      this.deferred.ctx = first;
+      this.deferred.more = more;
       return;
     }
-    if (!this._data || this._data.context.equals(ctx)) return;
+    if (!this._data || sameContexts([first, ...more], this.listCtx())) return;
     if (this._data.context.deviceType !== 'cpu')
       throw new ValueError(
         `Parameter '${this.name}'.resetCtx(${ctx}): the values live on ${this._data.context}, which is read only asynchronously: ` +
           'use `await p.resetCtxAsync(ctx)` (or `await net.collectParams().resetCtxAsync(ctx)`)',
       );
     const d = this._data.detach();
-    const moved = keep(d.copyto(ctx));
+    const moved = keep(first.equals(d.context) ? d.copy() : d.copyto(first));
     d.dispose();
-    this.setArray(moved);
+    this.setArray(moved, more);
   }
 
   /**
@@ -301,16 +397,22 @@ export class Parameter {
    * @example
    * await net.collectParams().resetCtxAsync(nd.cpu()); // bring a GPU-trained model home
    */
-  async resetCtxAsync(ctx: Context): Promise<void> {
-    if (this.deferred || !this._data || this._data.context.equals(ctx) || this._data.context.deviceType === 'cpu') {
+  async resetCtxAsync(ctx: Context | readonly Context[]): Promise<void> {
+    const [first, ...more] = contextList(`Parameter '${this.name}'.resetCtxAsync`, ctx);
+    if (this.deferred || !this._data || this._data.context.equals(first) || this._data.context.deviceType === 'cpu') {
       this.resetCtx(ctx);
       return;
     }
+    if (more.length > 0)
+      throw new ValueError(
+        `Parameter '${this.name}'.resetCtxAsync: moving values from ${this._data.context} onto several devices at once is not supported; ` +
+          `move them to one device first (await p.resetCtxAsync(${first})), then p.resetCtx([${[first, ...more].join(', ')}])`,
+      );
     const src = this._data;
     const d = src.detach();
     let moved: NDArray;
     try {
-      moved = keep(await d.copytoAsync(ctx));
+      moved = keep(await d.copytoAsync(first));
     } finally {
       d.dispose();
     }
@@ -331,10 +433,11 @@ export class Parameter {
   cast(dtype: DType): void {
     this.dtype = dtype;
     if (!this._data || this._data.dtype === dtype) return;
+    const more = this.replicas.map((r) => r.context);
     const d = this._data.detach();
     const arr = keep(d.astype(dtype));
     d.dispose();
-    this.setArray(arr);
+    this.setArray(arr, more);
   }
 
   toString(): string {
@@ -547,14 +650,14 @@ export class ParameterDict implements Iterable<[string, Parameter]> {
     for (const p of this.map.values()) p.zeroGrad();
   }
   /** Moves every parameter to `ctx`. @example params.resetCtx(nd.cpu()) */
-  resetCtx(ctx: Context): void {
+  resetCtx(ctx: Context | readonly Context[]): void {
     for (const p of this.map.values()) p.resetCtx(ctx);
   }
   /**
    * Moves every parameter to `ctx`, from any device (GPU values are read asynchronously).
    * @example await net.collectParams().resetCtxAsync(nd.cpu())
    */
-  async resetCtxAsync(ctx: Context): Promise<void> {
+  async resetCtxAsync(ctx: Context | readonly Context[]): Promise<void> {
     for (const p of this.map.values()) await p.resetCtxAsync(ctx);
   }
   /**

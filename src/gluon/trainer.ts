@@ -1,5 +1,7 @@
 /**
- * gluon.Trainer: applies an optimizer to a set of Parameters, as Gluon's Trainer on one device.
+ * gluon.Trainer: applies an optimizer to a set of Parameters, as Gluon's Trainer. Parameters that
+ * live on several devices (data-parallel training) have their gradients summed through a KVStore
+ * before the update, which runs once on the first device and is copied to the others.
  */
 import { D2LError, ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr, shapesEqual } from '../core/shape.js';
@@ -13,6 +15,7 @@ import { readFileSync } from 'node:fs';
 import { getState as getRandomState, setState as setRandomState, RandomState, type RandomGeneratorState } from '../ndarray/random.js';
 import { decodeSafetensors, saveSafetensors, type TensorRecord } from './safetensors.js';
 import type { LRScheduler } from './lr-scheduler.js';
+import { create as createKVStore, KVStore } from '../kvstore/kvstore.js';
 
 /** A gradient that backward() has not written since the last step (Gluon's stale-gradient UserWarning). */
 export class StaleGradientError extends D2LError {}
@@ -83,12 +86,28 @@ export class Trainer {
   private readonly states = new Map<number, NDArray[]>();
   /** The gradient array and its storage version as of the last update, per index. */
   private readonly marks = new Map<number, GradMark>();
+  /** What sums the gradients of parameters on several devices: a type, created at first need. */
+  private kvstoreSpec: string | KVStore | null;
+  private store: KVStore | null = null;
 
+  /**
+   * @param params the parameters (`net.collectParams()` or a list)
+   * @param optimizer a name ('sgd', 'adam', ...) or an Optimizer
+   * @param optimizerParams the optimizer's settings (learningRate, wd, ...)
+   * @param kvstore what sums the gradients of parameters that live on several devices: a store
+   *   type ('device', the default as in Gluon, or 'local'), a KVStore, or null (then such
+   *   parameters are refused). Parameters on one device never use it.
+   */
   constructor(
     params: ParameterDict | Iterable<Parameter>,
     optimizer: string | Optimizer,
     optimizerParams: TrainerOptimizerParams | null = null,
+    kvstore: string | KVStore | null = 'device',
   ) {
+    if (!(kvstore === null || typeof kvstore === 'string' || kvstore instanceof KVStore))
+      throw new ValueError(`Trainer: kvstore must be a store type ('device', 'local'), a KVStore or null, got ${describe(kvstore)}`);
+    if (typeof kvstore === 'string') createKVStore(kvstore); // an unknown type fails here, not at the first step
+    this.kvstoreSpec = kvstore;
     let list: unknown[];
     if (params instanceof ParameterDict) list = params.values();
     else if (params && typeof (params as Iterable<Parameter>)[Symbol.iterator] === 'function') list = [...(params as Iterable<Parameter>)];
@@ -165,9 +184,9 @@ export class Trainer {
   }
 
   /**
-   * Sums each parameter's gradient over its device copies. With one device per parameter (the
-   * only layout here) there is nothing to sum; it checks the gradients exist and returns, so code
-   * written as `allreduceGrads(); clip...; update(batchSize)` works unchanged.
+   * Sums each parameter's gradient over its device copies (through the KVStore), so every copy
+   * holds the sum. A parameter on one device has nothing to sum. Code written as
+   * `allreduceGrads(); clip...; update(batchSize)` works as in Gluon.
    *
    * @example
    * trainer.allreduceGrads();
@@ -175,10 +194,30 @@ export class Trainer {
    * trainer.update(batchSize);
    */
   allreduceGrads(): void {
-    for (const p of this.params) {
-      if (p.gradReq === 'null' || !p.isInitialized) continue;
-      p.grad();
-    }
+    this.params.forEach((p, i) => {
+      if (p.gradReq === 'null' || !p.isInitialized) return;
+      const grad = p.grad();
+      if (p.listCtx().length < 2) return;
+      // A stale gradient is left as it is, so that update() still sees it as stale.
+      if (!this.isFresh(i, grad)) return;
+      const store = this.kvstore(p);
+      if (!store.has(i)) store.init(i, grad);
+      const grads = p.listGrad();
+      store.push(i, grads);
+      store.pull(i, grads);
+    });
+  }
+
+  /** The store that sums gradients across devices (created at the first parameter that needs it). */
+  private kvstore(p: Parameter): KVStore {
+    if (this.store) return this.store;
+    if (this.kvstoreSpec === null)
+      throw new ValueError(
+        `Trainer: Parameter '${p.name}' lives on [${p.listCtx().join(', ')}], and kvstore is null: nothing would sum its gradients. ` +
+          `Create the Trainer with kvstore 'device' (the default) or 'local'`,
+      );
+    this.store = typeof this.kvstoreSpec === 'string' ? createKVStore(this.kvstoreSpec) : this.kvstoreSpec;
+    return this.store;
   }
 
   /**
@@ -237,6 +276,7 @@ export class Trainer {
         const w = p.data();
         const st = this.stateFor(i, w, p);
         this.opt.update(i, w, grad, st);
+        p.copyToReplicas();
         this.marks.set(i, { grad, version: grad.storage.version });
       }
     });

@@ -102,7 +102,7 @@ export class Dense extends HybridBlock {
       throw new ShapeError(`Dense '${this.name}': expected an input with a batch axis (at least 1-D), got shape ${shapeStr(x.shape)}`);
     const inUnits = this.flatten ? sizeOf(x.shape.slice(1)) : x.shape[x.ndim - 1];
     if (!this.weight.isInitialized) this.weight.finishDeferredInit([this.units, inUnits]);
-    const W = this.weight.data();
+    const W = this.weight.data(x.context);
     if (W.shape[1] !== inUnits)
       throw new ShapeError(
         `Dense '${this.name}': the input of shape ${shapeStr(x.shape)} has ${inUnits} features${this.flatten ? ' (after flattening)' : ' (last axis)'} ` +
@@ -112,7 +112,7 @@ export class Dense extends HybridBlock {
     let y = dot(x2, W, { transposeB: true });
     if (x2 !== x) x2.dispose();
     if (this.bias) {
-      const yb = y.add(this.bias.data());
+      const yb = y.add(this.bias.data(x.context));
       y.dispose();
       y = yb;
     }
@@ -225,7 +225,7 @@ export class Embedding extends HybridBlock {
   forward(x: NDArray): NDArray {
     const idx = isIntegral(x.dtype) ? x : x.astype('int32');
     try {
-      return take(this.weight.data(), idx, { axis: 0 });
+      return take(this.weight.data(x.context), idx, { axis: 0 });
     } catch (e) {
       if (e instanceof D2LError)
         throw new (e.constructor as new (m: string) => Error)(
@@ -340,9 +340,9 @@ export class BatchNorm extends HybridBlock {
     const C = x.shape[axis];
     for (const p of [this.gamma, this.beta, this.runningMean, this.runningVar]) {
       if (!p.isInitialized) p.finishDeferredInit([C]);
-      if (p.data().shape[0] !== C)
+      if (p.data(x.context).shape[0] !== C)
         throw new ShapeError(
-          `${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels on axis ${axis} but the layer has ${p.data().shape[0]}`,
+          `${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels on axis ${axis} but the layer has ${p.data(x.context).shape[0]}`,
         );
     }
     const red = x.shape.map((_, i) => i).filter((i) => i !== axis);
@@ -358,7 +358,7 @@ export class BatchNorm extends HybridBlock {
       let xc: NDArray;
       if (isTraining() && !this.useGlobalStats && axis === 1 && this.scale && this.center) {
         // One taped op (ops/batch-norm.ts): saves only x for the backward pass.
-        const r = batchNormTrain(x, this.gamma.data(), this.beta.data(), this.epsilon);
+        const r = batchNormTrain(x, this.gamma.data(x.context), this.beta.data(x.context), this.epsilon);
         t(r.mean);
         t(r.variance);
         this.updateRunning(r.mean, r.variance, C);
@@ -370,14 +370,14 @@ export class BatchNorm extends HybridBlock {
         variance = t(t(xc.square()).mean({ axis: red, keepdims: true }));
         this.updateRunning(mean, variance, C);
       } else {
-        mean = t(this.runningMean.data().reshape(bshape));
-        variance = t(this.runningVar.data().reshape(bshape));
+        mean = t(this.runningMean.data(x.context).reshape(bshape));
+        variance = t(this.runningVar.data(x.context).reshape(bshape));
         xc = t(x.sub(mean));
       }
       const std = t(t(variance.add(this.epsilon)).sqrt());
       let y = t(xc.div(std));
-      if (this.scale) y = t(y.mul(t(this.gamma.data().reshape(bshape))));
-      const out = y.add(t(this.beta.data().reshape(bshape)));
+      if (this.scale) y = t(y.mul(t(this.gamma.data(x.context).reshape(bshape))));
+      const out = y.add(t(this.beta.data(x.context).reshape(bshape)));
       return out;
     } finally {
       for (const a of temps) a.dispose();
@@ -393,7 +393,7 @@ export class BatchNorm extends HybridBlock {
       const d = v.detach();
       const flat = d.reshape([C]);
       const scaled = flat.mul(1 - m);
-      const arr = p.data();
+      const arr = p.data(v.context);
       arr.imul(m);
       arr.iadd(scaled);
       for (const a of [d, flat, scaled]) a.dispose();

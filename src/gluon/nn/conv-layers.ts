@@ -107,12 +107,12 @@ export class Conv2D extends HybridBlock {
     const C = x.shape[1];
     if (C % this.groups !== 0) throw new ShapeError(`${where}: the input's ${C} channels are not divisible by groups=${this.groups}`);
     if (!this.weight.isInitialized) this.weight.finishDeferredInit([this.channels, C / this.groups, ...this.kernelSize]);
-    const W = this.weight.data();
+    const W = this.weight.data(x.context);
     if (W.shape[1] * this.groups !== C)
       throw new ShapeError(
         `${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels but the weight ${shapeStr(W.shape)} expects ${W.shape[1] * this.groups}`,
       );
-    const y = conv2d(x, W, this.bias ? this.bias.data() : null, {
+    const y = conv2d(x, W, this.bias ? this.bias.data(x.context) : null, {
       stride: this.strides,
       padding: this.padding,
       dilation: this.dilation,

@@ -120,12 +120,12 @@ export class Conv2DTranspose extends HybridBlock {
     const C = x.shape[1];
     if (C % this.groups !== 0) throw new ShapeError(`${where}: the input's ${C} channels are not divisible by groups=${this.groups}`);
     if (!this.weight.isInitialized) this.weight.finishDeferredInit([C, this.channels / this.groups, ...this.kernelSize]);
-    const W = this.weight.data();
+    const W = this.weight.data(x.context);
     if (W.shape[0] !== C)
       throw new ShapeError(
         `${where}: the input of shape ${shapeStr(x.shape)} has ${C} channels but the weight ${shapeStr(W.shape)} expects ${W.shape[0]}`,
       );
-    const y = convTranspose2d(x, W, this.bias ? this.bias.data() : null, {
+    const y = convTranspose2d(x, W, this.bias ? this.bias.data(x.context) : null, {
       stride: this.strides,
       padding: this.padding,
       outputPadding: this.outputPadding,

@@ -73,12 +73,12 @@ abstract class NormBase extends HybridBlock {
   protected affine(x: NDArray, C: number, axis: number, where: string): [NDArray, NDArray] {
     for (const p of [this.gamma, this.beta]) {
       if (!p.isInitialized) p.finishDeferredInit([C]);
-      if (p.data().shape[0] !== C)
+      if (p.data(x.context).shape[0] !== C)
         throw new ShapeError(
-          `${where}: the input of shape ${shapeStr(x.shape)} has ${C} elements on axis ${axis} but the layer has ${p.data().shape[0]}`,
+          `${where}: the input of shape ${shapeStr(x.shape)} has ${C} elements on axis ${axis} but the layer has ${p.data(x.context).shape[0]}`,
         );
     }
-    return [this.gamma.data(), this.beta.data()];
+    return [this.gamma.data(x.context), this.beta.data(x.context)];
   }
 
   /** (x - mean) / sqrt(var + eps) over `axes`, times gamma plus beta along `axis`. */
