@@ -54,6 +54,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   adadelta: () => import('./adadelta.js'),
   adam: () => import('./adam.js'),
   'async-computation': () => import('./async-computation.js'),
+  'multiple-gpus': () => import('./multiple-gpus.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
 };
 

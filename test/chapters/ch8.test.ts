@@ -1,9 +1,11 @@
-// Chapter 8 programs: 8.2 async-computation (the book's Benchmark blocks and the memory demo) and
-// d2l.Benchmark.
+// Chapter 8 programs: 8.2 async-computation (the book's Benchmark blocks and the memory demo),
+// d2l.Benchmark, and 8.4 multiple-gpus (data parallelism from scratch on two contexts).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { d2l } from '../../src/index.js';
+import { d2l, gpu } from '../../src/index.js';
 import * as asyncComputation from '../../chapters/async-computation.js';
+import * as multipleGpus from '../../chapters/multiple-gpus.js';
+import { requireResource, haveFashionMnist } from '../helpers.js';
 
 test("8.2 async-computation prints the book's lines in the book's order (timings vary)", async () => {
   const r = await asyncComputation.run({ limit: 200, print: () => {} });
@@ -79,4 +81,54 @@ test('d2l.Benchmark and d2l.benchmark reject bad arguments with the function nam
   assert.throws(() => new d2l.Benchmark('x', { print: 'no' as unknown as () => void }), /options\.print must be a function/);
   assert.throws(() => new d2l.Benchmark('x').exit(), /d2l\.Benchmark\.exit: enter\(\) was not called/);
   assert.throws(() => d2l.benchmark('x', 5 as unknown as () => void), /d2l\.benchmark: the body must be a function, got number/);
+});
+
+// The book's deterministic lines of 8.4, with cpu(0)/cpu(1) for its gpu(0)/gpu(1).
+const MULTIPLE_GPUS_LINES = `b1 weight: 
+[0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0.]
+<NDArray 20 @cpu(0)>
+b1 grad: 
+[0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0. 0.]
+<NDArray 20 @cpu(0)>
+before allreduce: [
+[[1. 1.]]
+<NDArray 1x2 @cpu(0)>, 
+[[2. 2.]]
+<NDArray 1x2 @cpu(1)>]
+after allreduce: [
+[[3. 3.]]
+<NDArray 1x2 @cpu(0)>, 
+[[3. 3.]]
+<NDArray 1x2 @cpu(1)>]
+input:  
+[[ 0.  1.  2.  3.]
+ [ 4.  5.  6.  7.]
+ [ 8.  9. 10. 11.]
+ [12. 13. 14. 15.]
+ [16. 17. 18. 19.]
+ [20. 21. 22. 23.]]
+<NDArray 6x4 @cpu(0)>
+load into [cpu(0), cpu(1)]
+output: [
+[[ 0.  1.  2.  3.]
+ [ 4.  5.  6.  7.]
+ [ 8.  9. 10. 11.]]
+<NDArray 3x4 @cpu(0)>, 
+[[12. 13. 14. 15.]
+ [16. 17. 18. 19.]
+ [20. 21. 22. 23.]]
+<NDArray 3x4 @cpu(1)>]
+running on: [cpu(0)]`;
+
+test("8.4 multiple-gpus prints the book's lines, then trains on one device and on two", async (t) => {
+  if (!requireResource(t, haveFashionMnist(), 'Fashion-MNIST')) return;
+  const r = await multipleGpus.run({ seed: 1, limit: 1024, epochs: 2, print: () => {} });
+  const text = r.lines.join('\n');
+  assert.ok(text.startsWith(MULTIPLE_GPUS_LINES), text.slice(0, 1500));
+  const epochs = r.lines.filter((l) => l.startsWith('epoch '));
+  assert.equal(epochs.length, 4);
+  for (const l of epochs) assert.match(l, /^epoch [12], time \d+\.\d sec, test acc \d\.\d\d$/);
+  assert.ok(r.lines.includes('running on: [cpu(0), cpu(1)]'));
+  for (const accs of r.testAcc) for (const a of accs) assert.ok(a >= 0 && a <= 1);
+  await assert.rejects(multipleGpus.run({ ctx: gpu(0), print: () => {} }), /--ctx gpu\(0\) is not taken/);
 });
