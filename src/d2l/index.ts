@@ -56,3 +56,4 @@ export type {
   TrainCh7Options,
   TrainerFnCh7,
 } from './optimization.js';
+export * from './machine-translation.js';
