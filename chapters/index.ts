@@ -55,6 +55,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   adam: () => import('./adam.js'),
   'async-computation': () => import('./async-computation.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
+  'machine-translation': () => import('./machine-translation.js'),
 };
 
 /** The slugs of every chapter, in book order. @example chapterSlugs() // ['ndarray', ...] */
