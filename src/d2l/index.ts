@@ -57,3 +57,4 @@ export type {
   TrainerFnCh7,
 } from './optimization.js';
 export * from './machine-translation.js';
+export * from './beam-search.js';
