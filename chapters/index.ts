@@ -56,6 +56,8 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'async-computation': () => import('./async-computation.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
+  'machine-translation': () => import('./machine-translation.js'),
+  'beam-search': () => import('./beam-search.js'),
 };
 
 /** The slugs of every chapter, in book order. @example chapterSlugs() // ['ndarray', ...] */

@@ -56,3 +56,5 @@ export type {
   TrainCh7Options,
   TrainerFnCh7,
 } from './optimization.js';
+export * from './machine-translation.js';
+export * from './beam-search.js';
