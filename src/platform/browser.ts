@@ -57,7 +57,11 @@ export const extname: P['extname'] = (p: string) => {
   const i = b.lastIndexOf('.');
   return i <= 0 ? '' : b.slice(i);
 };
-export const join: P['join'] = (...parts: string[]) => parts.filter((s) => s !== '').join('/').replace(/\/+/g, '/');
+export const join: P['join'] = (...parts: string[]) =>
+  parts
+    .filter((s) => s !== '')
+    .join('/')
+    .replace(/\/+/g, '/');
 export const resolvePath: P['resolvePath'] = (...parts: string[]) => join(...parts);
 
 /** True under Node, false here (the browser build). */
