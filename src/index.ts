@@ -9,6 +9,7 @@
  * y.backward();
  */
 export * as nd from './ndarray/nd.js';
+export { ready } from './ready.js';
 export * as autograd from './autograd/index.js';
 export * as d2l from './d2l/index.js';
 export * as gluon from './gluon/index.js';

@@ -12,7 +12,7 @@
  * otherwise it is 'object' (strings). Missing cells are pandas' default markers: the empty field,
  * `NA`, `N/A`, `NaN`, `nan`, `NULL`, `null`, `#N/A` and the like (see `NA_VALUES`).
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '#platform'; // Node-only: see src/platform/
 import { ShapeError, ValueError, IndexError } from '../core/errors.js';
 import { writeFileAtomic } from '../ndarray/safetensors.js';
 import { bookFileBytes, type DataOptions } from './data-files.js';

@@ -2,7 +2,7 @@
  * Image grids with titles (the book's `show_images` / `show_fashion_mnist`): every image becomes a
  * PNG data URL placed by a Vega-Lite image mark, and the grid is rendered headless to a PNG file.
  */
-import { PNG } from 'pngjs';
+import { PNG } from '#platform'; // Node-only: see src/platform/
 import type { TopLevelSpec } from 'vega-lite';
 import { ValueError } from '../core/errors.js';
 import { NDArray } from '../ndarray/ndarray.js';

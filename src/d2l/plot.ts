@@ -3,9 +3,9 @@
  * a Vega View (no browser, no canvas), and rasterised to PNG by resvg. The book's matplotlib helpers
  * (`plot`, `semilogy`, `xyplot`) become functions that write an image file.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, extname } from 'node:path';
-import { createRequire } from 'node:module';
+import { mkdirSync, writeFileSync } from '#platform'; // Node-only: see src/platform/
+import { dirname, extname } from '#platform'; // Node-only: see src/platform/
+import { createRequire } from '#platform'; // Node-only: see src/platform/
 import type { TopLevelSpec } from 'vega-lite';
 import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import { ValueError } from '../core/errors.js';

@@ -3,7 +3,7 @@
  * second. It draws on stderr only when asked to and when stderr is a terminal, so captured output
  * (tests, `> log.txt`) holds just the book's lines.
  */
-import cliProgress from 'cli-progress';
+import { cliProgress } from '#platform'; // Node-only: see src/platform/
 
 /**
  * Whether to show progress bars: `explicit` when given, else when both stdout and stderr are

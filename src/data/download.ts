@@ -6,10 +6,10 @@
  * cannot be written is a CacheWriteError that still carries the verified bytes, so the caller can
  * use them for this run.
  */
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import cliProgress from 'cli-progress';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from '#platform'; // Node-only: see src/platform/
+import { tmpdir } from '#platform'; // Node-only: see src/platform/
+import { basename, dirname, join } from '#platform'; // Node-only: see src/platform/
+import { cliProgress } from '#platform'; // Node-only: see src/platform/
 import { D2LError } from '../core/errors.js';
 import type { DataFileSpec } from './registry.js';
 import { verifyDataBytes, type VerifiedData } from './verify.js';

@@ -17,9 +17,9 @@
  * given explicitly is an error; elsewhere it is skipped with a warning and reported if nothing
  * better turns up. When everything fails the error lists every place looked and how to get the data.
  */
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { basename, join, resolve as resolvePath } from 'node:path';
+import { existsSync, readFileSync, statSync } from '#platform'; // Node-only: see src/platform/
+import { homedir } from '#platform'; // Node-only: see src/platform/
+import { basename, join, resolvePath } from '#platform'; // Node-only: see src/platform/
 import { D2LError } from '../core/errors.js';
 import { getDataFileSpec, type DataFileSpec } from './registry.js';
 import { CorruptDataError, verifyDataBytes, type VerifiedData } from './verify.js';

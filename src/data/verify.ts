@@ -1,8 +1,8 @@
 /**
  * Unpacking and checksum verification of data files (Node only: node:crypto, node:zlib).
  */
-import { createHash } from 'node:crypto';
-import { gunzipSync } from 'node:zlib';
+import { createHash } from '#platform'; // Node-only: see src/platform/
+import { gunzipSync } from '#platform'; // Node-only: see src/platform/
 import { D2LError } from '../core/errors.js';
 import type { DataChecksum, DataFileSpec } from './registry.js';
 

@@ -11,7 +11,7 @@ import { NDArray } from '../ndarray/ndarray.js';
 import { Parameter, ParameterDict } from './parameter.js';
 import { Optimizer, withoutRecording } from './optimizer/optimizer.js';
 import { create as createOptimizer } from './optimizer/registry.js';
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '#platform'; // Node-only: see src/platform/
 import { getState as getRandomState, setState as setRandomState, RandomState, type RandomGeneratorState } from '../ndarray/random.js';
 import { decodeSafetensors, saveSafetensors, type TensorRecord } from './safetensors.js';
 import type { LRScheduler } from './lr-scheduler.js';

@@ -15,7 +15,7 @@
  * (`.nd`, `.params`) are recognised and refused with an error that says how to convert them.
  * Writes are atomic (a temporary file, fsync, rename), so a reader never sees half a file.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '#platform'; // Node-only: see src/platform/
 import { ValueError } from '../core/errors.js';
 import { type Context, currentContext } from './context.js';
 import { NDArray } from './ndarray.js';

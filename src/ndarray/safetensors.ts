@@ -10,8 +10,8 @@
  * fits (otherwise an error names the tensor). The tensors' offsets must cover the data region
  * exactly (no holes, no overlaps, no trailing bytes), as the format requires.
  */
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
-import { dirname, resolve as resolvePath } from 'node:path';
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, statSync, writeSync } from '#platform'; // Node-only: see src/platform/
+import { dirname, resolvePath } from '#platform'; // Node-only: see src/platform/
 import { bytesPerElement, typedArrayCtor, type DType, type TypedArray } from '../core/dtype.js';
 import { DTypeError, ValueError } from '../core/errors.js';
 import { shapeStr, sizeOf } from '../core/shape.js';

@@ -42,7 +42,8 @@ function isNode(): boolean {
 async function loadDawn(opts: WebGpuOptions): Promise<DawnModule> {
   const path = opts.dawnNodePath ?? env('D2L_DAWN_NODE');
   if (path) {
-    const { createRequire } = (await import('node:module')) as { createRequire(url: string): (id: string) => unknown };
+    // Through #platform so a browser bundle has no node:module (loadDawn only runs under Node).
+    const { createRequire } = await import('#platform');
     try {
       return createRequire(import.meta.url)(path) as DawnModule;
     } catch (e) {

@@ -121,16 +121,8 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
 
 let compiled: CompiledKernels | null | undefined;
 
-/**
- * Compiles the kernel module once per process: the relaxed-SIMD build (FMA) where the runtime
- * validates it, else plain SIMD. Node 20 ships relaxed SIMD behind
- * `--experimental-wasm-relaxed-simd`; unless D2L_WASM_RELAXED=0, the flag is switched on at run
- * time through `v8.setFlagsFromString` (it only affects modules compiled afterwards) and the
- * module is validated before use. Returns null when the runtime has no Wasm SIMD at all.
- */
-export function compileKernels(): CompiledKernels | null {
-  if (compiled !== undefined) return compiled;
-  compiled = null;
+/** The kernel module's bytes: relaxed SIMD (FMA) where the runtime validates it, else plain SIMD; null without SIMD. */
+function kernelBytes(): { bytes: Uint8Array<ArrayBuffer>; variant: KernelVariant } | null {
   if (typeof WebAssembly !== 'object') return null;
   const simd = decode(KERNELS_SIMD_BASE64);
   if (!WebAssembly.validate(simd)) return null;
@@ -144,8 +136,40 @@ export function compileKernels(): CompiledKernels | null {
       useRelaxed = WebAssembly.validate(relaxed);
     }
   }
-  const bytes = useRelaxed ? relaxed : simd;
-  compiled = { module: new WebAssembly.Module(bytes), variant: useRelaxed ? 'relaxed-simd' : 'simd' };
+  return useRelaxed ? { bytes: relaxed, variant: 'relaxed-simd' } : { bytes: simd, variant: 'simd' };
+}
+
+/**
+ * Compiles the kernel module once per process: the relaxed-SIMD build (FMA) where the runtime
+ * validates it, else plain SIMD. Node 20 ships relaxed SIMD behind
+ * `--experimental-wasm-relaxed-simd`; unless D2L_WASM_RELAXED=0, the flag is switched on at run
+ * time through `v8.setFlagsFromString` (it only affects modules compiled afterwards) and the
+ * module is validated before use. Returns null when the runtime has no Wasm SIMD at all.
+ * Synchronous (Node, workers); a browser page calls `ready()` first, which compiles it
+ * asynchronously, since browsers may refuse large synchronous compiles on the main thread.
+ */
+export function compileKernels(): CompiledKernels | null {
+  if (compiled !== undefined) return compiled;
+  const k = kernelBytes();
+  compiled = k ? { module: new WebAssembly.Module(k.bytes), variant: k.variant } : null;
+  return compiled;
+}
+
+/**
+ * Compiles the kernel module asynchronously (`WebAssembly.compile`), so that later synchronous
+ * uses find it compiled; a no-op when it already is. Needed on a browser page's main thread,
+ * harmless in Node.
+ *
+ * @example
+ * await compileKernelsAsync();
+ * compileKernels(); // returns the module compiled above
+ */
+export async function compileKernelsAsync(): Promise<CompiledKernels | null> {
+  if (compiled !== undefined) return compiled;
+  const k = kernelBytes();
+  const module = k ? await WebAssembly.compile(k.bytes) : null;
+  // A synchronous compileKernels() may have run while this one awaited: keep the first module.
+  if (compiled === undefined) compiled = module && k ? { module, variant: k.variant } : null;
   return compiled;
 }
 

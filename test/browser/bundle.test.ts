@@ -1,0 +1,86 @@
+// The package bundled for the browser (esbuild, platform=browser, the `browser` conditions of
+// package.json) has no Node built-in in it, and runs the README-like snippet in headless
+// Chromium after `await d2l.ready()`, printing what the same snippet prints under Node, with no
+// console errors: without cross-origin isolation and under a CSP without 'unsafe-inline'.
+import test from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { launchChromium, openPage, serveDir } from './harness.js';
+import { readmeSnippet } from './snippet.js';
+import * as d2l from '../../src/index.js';
+
+const root = new URL('../../..', import.meta.url).pathname;
+
+/** Imports or requires of a Node built-in (a `node:` specifier or a bare core-module name). */
+const NODE_IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](node:[\w/]+|fs|path|os|util|stream|zlib|worker_threads|crypto|module|events|buffer|assert|readline)["']/g;
+
+const PAGE = `<!doctype html><meta charset="utf-8"><title>d2l-ts bundle</title>
+<script type="module" src="./main.js"></script>`;
+
+const MAIN = `import * as d2l from './d2l.js';
+import { readmeSnippet } from './snippet.js';
+await d2l.ready();
+window.__out = await readmeSnippet(d2l);
+window.__kernels = d2l.nd.cpu().backend.kernelInfo();`;
+
+test('browser bundle: no Node built-ins, README snippet runs in Chromium as in Node', { timeout: 120_000 }, async (t) => {
+  const { build } = await import('esbuild');
+  const dir = mkdtempSync(join(tmpdir(), 'd2l-bundle-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Bundled through the package name, as a user's bundler would, so `exports` and `imports`
+  // conditions are what pick the browser files.
+  writeFileSync(join(dir, 'entry.js'), "export * from 'd2l-ts';\n");
+  const result = await build({
+    entryPoints: [join(dir, 'entry.js')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    outfile: join(dir, 'd2l.js'),
+    nodePaths: [join(root, '..')],
+    alias: { 'd2l-ts': root },
+    logLevel: 'silent',
+  });
+  assert.deepEqual(result.errors, []);
+  await build({
+    entryPoints: [join(root, 'dist/test/browser/snippet.js')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    outfile: join(dir, 'snippet.js'),
+    logLevel: 'silent',
+  });
+  const code = readFileSync(join(dir, 'd2l.js'), 'utf8');
+  assert.deepEqual(
+    [...code.matchAll(NODE_IMPORT)].map((m) => m[1]),
+    [],
+    'Node built-ins imported by the browser bundle',
+  );
+  console.log(`# browser bundle: ${(code.length / 1024).toFixed(0)} KiB, ${(gzipSync(code).length / 1024).toFixed(0)} KiB gzip`);
+  writeFileSync(join(dir, 'index.html'), PAGE);
+  writeFileSync(join(dir, 'main.js'), MAIN);
+
+  const expected = await readmeSnippet(d2l);
+  const browser = await launchChromium(t);
+  if (!browser) return;
+  // A CSP without 'unsafe-inline': the Wasm kernels need 'wasm-unsafe-eval' and the generated
+  // elementwise loops (src/backend/cpu/codegen.ts, new Function) need 'unsafe-eval'.
+  const csp = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval' 'unsafe-eval'";
+  const server = await serveDir(dir, { headers: { 'Content-Security-Policy': csp } });
+  t.after(() => server.close());
+  const { page, errors } = await openPage(browser, server.url + '/index.html');
+  await page
+    .waitForFunction(() => (window as unknown as { __out?: unknown }).__out !== undefined, null, { timeout: 60_000 })
+    .catch(() => {});
+  assert.deepEqual(errors, [], 'console errors on the page');
+  const out = await page.evaluate(() => (window as unknown as { __out: string[] }).__out);
+  const kernels = await page.evaluate(() => (window as unknown as { __kernels: { active: string; threads: number } }).__kernels);
+  assert.equal(out[0], '\n[[ 18.  20.  10.]\n [ 58.  60.  50.]\n [ 98. 100.  90.]]\n<NDArray 3x3 @cpu(0)>');
+  assert.equal(out[2], '\n[[ 0.]\n [ 4.]\n [ 8.]\n [12.]]\n<NDArray 4x1 @cpu(0)>');
+  assert.deepEqual(out, expected, 'the page prints what Node prints');
+  assert.equal(kernels.active, 'wasm', 'the Wasm kernels run on the page');
+  assert.equal(kernels.threads, 1, 'one thread without cross-origin isolation');
+});
