@@ -45,6 +45,8 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'rnn-gluon': () => import('./rnn-gluon.js'),
   gru: () => import('./gru.js'),
   lstm: () => import('./lstm.js'),
+  'deep-rnn': () => import('./deep-rnn.js'),
+  'bi-rnn': () => import('./bi-rnn.js'),
   'optimization-intro': () => import('./optimization-intro.js'),
   'gd-sgd': () => import('./gd-sgd.js'),
   'minibatch-sgd': () => import('./minibatch-sgd.js'),
