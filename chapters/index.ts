@@ -40,6 +40,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   lenet: () => import('./lenet.js'),
   'batch-norm': () => import('./batch-norm.js'),
   'lang-model': () => import('./lang-model.js'),
+  rnn: () => import('./rnn.js'),
   'lang-model-dataset': () => import('./lang-model-dataset.js'),
   'rnn-scratch': () => import('./rnn-scratch.js'),
   'rnn-gluon': () => import('./rnn-gluon.js'),

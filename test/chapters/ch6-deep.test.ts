@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import * as deepRnn from '../../chapters/deep-rnn.js';
 import * as biRnn from '../../chapters/bi-rnn.js';
+import * as rnnChapter from '../../chapters/rnn.js';
 import { loadChapter } from '../../chapters/index.js';
 import { requireResource } from '../helpers.js';
 
@@ -59,4 +60,16 @@ test('6.9 deep-rnn: LSTM(num_layers=2) parameters and shapes, the stacking equat
   assert.ok(r.stackingError < 1e-5, `stacking off by ${r.stackingError}`);
   assert.equal(r.log.length, 1);
   assert.ok(Number.isFinite(r.heldOut) && r.heldOut > 1, `held-out perplexity ${r.heldOut}`);
+});
+
+test('6.2 rnn: X W_xh + H W_hh equals [X, H] times [W_xh; W_hh], a 3x4 matrix', async () => {
+  const r = await rnnChapter.run(quiet);
+  assert.deepEqual(r.separate.shape, [3, 4]);
+  const a = r.separate.toArray() as number[][];
+  const b = r.concatenated.toArray() as number[][];
+  for (let i = 0; i < 3; i++)
+    for (let j = 0; j < 4; j++) assert.ok(Math.abs(a[i][j] - b[i][j]) < 1e-5, `(${i}, ${j}): ${a[i][j]} vs ${b[i][j]}`);
+  assert.equal(r.lines.length, 2);
+  assert.match(r.lines[0], /<NDArray 3x4 @cpu\(0\)>$/);
+  assert.equal(r.lines[0].split('\n').length, r.lines[1].split('\n').length);
 });
