@@ -231,7 +231,7 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
     // float32/float64 GEMM on OpenBLAS: always when forced ('blas'), when worth a native call in 'auto'.
     const km = this.kernelMode;
     if (km === 'blas' || km === 'auto') {
-      if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor())) return;
+      if (blasMatmul(this.heap, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor())) return;
       if (km === 'blas' && !blasAvailable())
         throw new ValueError(`D2L_CPU_KERNELS=blas: the BLAS addon is not loaded: ${blasInfo().reason}`);
     }
@@ -246,7 +246,7 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
     // A broadcast batch in out would add one product into the same block twice.
     for (let d = 0; d < out.shape.length - 2; d++) if (out.strides[d] === 0 && out.shape[d] > 1) return false;
     if (km === 'blas' || km === 'auto') {
-      if (blasMatmul(this.heap.buffer, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor(), 1)) return true;
+      if (blasMatmul(this.heap, x, y, out, this.threadCount, km === 'auto' ? BLAS_MIN_MNK : 0, this.blasExecutor(), 1)) return true;
     }
     return this.fastKernels()?.matmul(x, y, out, 1) ?? false;
   }

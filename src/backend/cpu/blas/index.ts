@@ -338,7 +338,7 @@ function heapBytes(buffer: ArrayBufferLike): Uint8Array {
  * another kernel. `minWork` skips products smaller than that many multiply-adds.
  */
 export function blasMatmul(
-  buffer: ArrayBufferLike,
+  heap: ArrayBufferLike | { readonly buffer: ArrayBufferLike },
   x: View,
   y: View,
   out: View,
@@ -388,6 +388,9 @@ export function blasMatmul(
   const xp = (x.storage as unknown as HeapStorage).ptr;
   const yp = (y.storage as unknown as HeapStorage).ptr;
   const op = (out.storage as unknown as HeapStorage).ptr;
+  // Only now the buffer: reading `ptr` moves an evicted array back into the heap, which may grow
+  // it, and a buffer taken before would be too short for the readmitted block.
+  const buffer = 'byteLength' in heap ? heap : heap.buffer;
   const batch = out.shape.slice(0, r - 2);
   let nb = 1;
   for (const d of batch) nb *= d;
