@@ -74,7 +74,10 @@ export function chapterNotebook(src, slug, seed) {
   if (!runMatch) throw new Error(`notebooks: chapters/${slug}.ts has no run(opts)`);
   const lastImport = src.lastIndexOf(imports[imports.length - 1]) + imports[imports.length - 1].length;
   let helpers = src.slice(lastImport, runMatch.index);
-  helpers = helpers.replace(/^export const meta = \{[\s\S]*?^\};\n/m, '').replace(/^export /gm, '').trim();
+  helpers = helpers
+    .replace(/^export const meta = \{[\s\S]*?^\};\n/m, '')
+    .replace(/^export /gm, '')
+    .trim();
   if (helpers) cells.push(code(helpers));
 
   const open = runMatch.index + runMatch[0].length - 1;

@@ -39,21 +39,33 @@ test('notebooks: each converted chapter executes in the Deno kernel and prints i
   const slugs = builder.CONVERTED as string[];
   assert.equal(files.length, slugs.length);
   for (const [i, slug] of slugs.entries()) {
-    const executed = join(outDir, `${slug}.out.ipynb`);
-    const r = spawnSync(JUPYTER, ['nbconvert', '--execute', '--to', 'notebook', '--output', executed, files[i]], {
-      cwd: outDir,
-      encoding: 'utf8',
-      timeout: 120_000,
-      env: { ...process.env, JUPYTER_PATH: jupyterPath },
-    });
-    assert.equal(r.status, 0, `nbconvert ${slug} failed:\n${r.stderr}`);
-    const nb = JSON.parse(readFileSync(executed, 'utf8')) as Notebook;
-    const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
-    const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
-    assert.deepEqual(errors, [], `${slug}: a cell wrote an error`);
-    const printed = outputs.map((o) => text(o.text)).join('');
     const { run } = await loadChapter(slug);
     const { lines } = (await run({ print: () => {}, seed: SEED })) as { lines: string[] };
-    assert.equal(printed, lines.map((l) => l + '\n').join(''), `${slug}: notebook output differs from the program's`);
+    const expected = lines.map((l) => l + '\n').join('');
+    let printed = execute(files[i], join(outDir, `${slug}.out.ipynb`), jupyterPath);
+    // Deno 2.9's kernel sometimes sends a short cell's stdout after the cell's idle status, and
+    // nbclient then drops it (seen once in about ten runs); one rerun tells that race from a real
+    // difference, which fails both times.
+    if (printed !== expected) {
+      console.log(`# ${slug}: output differed once (kernel stdout race?); executing again`);
+      printed = execute(files[i], join(outDir, `${slug}.out.ipynb`), jupyterPath);
+    }
+    assert.equal(printed, expected, `${slug}: notebook output differs from the program's`);
   }
 });
+
+/** Executes notebook `file` headless into `executed`; returns everything its cells printed. */
+function execute(file: string, executed: string, jupyterPath: string): string {
+  const r = spawnSync(JUPYTER, ['nbconvert', '--execute', '--to', 'notebook', '--output', executed, file], {
+    cwd: join(file, '..'),
+    encoding: 'utf8',
+    timeout: 120_000,
+    env: { ...process.env, JUPYTER_PATH: jupyterPath },
+  });
+  assert.equal(r.status, 0, `nbconvert ${file} failed:\n${r.stderr}`);
+  const nb = JSON.parse(readFileSync(executed, 'utf8')) as Notebook;
+  const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
+  const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
+  assert.deepEqual(errors, [], `${file}: a cell wrote an error`);
+  return outputs.map((o) => text(o.text)).join('');
+}
