@@ -42,20 +42,26 @@ test('notebooks: each converted chapter executes in the Deno kernel and prints i
     const { run } = await loadChapter(slug);
     const { lines } = (await run({ print: () => {}, seed: SEED })) as { lines: string[] };
     const expected = lines.map((l) => l + '\n').join('');
-    let printed = execute(files[i], join(outDir, `${slug}.out.ipynb`), jupyterPath);
-    // Deno 2.9's kernel sometimes sends a short cell's stdout after the cell's idle status, and
-    // nbclient then drops it (seen once in about ten runs); one rerun tells that race from a real
-    // difference, which fails both times.
-    if (printed !== expected) {
-      console.log(`# ${slug}: output differed once (kernel stdout race?); executing again`);
-      printed = execute(files[i], join(outDir, `${slug}.out.ipynb`), jupyterPath);
+    // Deno 2.9's kernel sometimes loses part of a cell's stdout under nbclient (it arrives after
+    // the cell's idle status, or is cut short): measured here in a third to two thirds of the runs
+    // of the 2.2 notebook, more under load. So each cell keeps the longest output it printed over
+    // up to 8 runs: a lost piece comes back in another run, while a real difference (a cell that
+    // prints something else) is the same in every run and fails.
+    const best: string[] = [];
+    let printed = '';
+    for (let attempt = 1; attempt <= 8 && printed !== expected; attempt++) {
+      if (attempt > 1) console.log(`# ${slug}: output incomplete (kernel stdout race); executing again (run ${attempt} of 8)`);
+      execute(files[i], join(outDir, `${slug}.out.ipynb`), jupyterPath).forEach((out, c) => {
+        if (out.length > (best[c] ?? '').length) best[c] = out;
+      });
+      printed = best.map((o) => o ?? '').join('');
     }
     assert.equal(printed, expected, `${slug}: notebook output differs from the program's`);
   }
 });
 
-/** Executes notebook `file` headless into `executed`; returns everything its cells printed. */
-function execute(file: string, executed: string, jupyterPath: string): string {
+/** Executes notebook `file` headless into `executed`; returns what each cell printed. */
+function execute(file: string, executed: string, jupyterPath: string): string[] {
   const r = spawnSync(JUPYTER, ['nbconvert', '--execute', '--to', 'notebook', '--output', executed, file], {
     cwd: join(file, '..'),
     encoding: 'utf8',
@@ -67,5 +73,5 @@ function execute(file: string, executed: string, jupyterPath: string): string {
   const outputs = nb.cells.flatMap((c) => c.outputs ?? []);
   const errors = outputs.filter((o) => o.output_type === 'error' || o.name === 'stderr');
   assert.deepEqual(errors, [], `${file}: a cell wrote an error`);
-  return outputs.map((o) => text(o.text)).join('');
+  return nb.cells.map((c) => (c.outputs ?? []).map((o) => text(o.text)).join(''));
 }
