@@ -32,6 +32,8 @@ export interface ChapterOptions {
   progress?: boolean;
   /** Use this many examples of the training data (fast tests); all by default. */
   limit?: number;
+  /** Resize the images to resize x resize in the loader (the CNN chapters; default: the book's). */
+  resize?: number;
 }
 
 export interface Chapter {

@@ -38,6 +38,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   channels: () => import('./channels.js'),
   pooling: () => import('./pooling.js'),
   lenet: () => import('./lenet.js'),
+  alexnet: () => import('./alexnet.js'),
   'batch-norm': () => import('./batch-norm.js'),
   'lang-model': () => import('./lang-model.js'),
   rnn: () => import('./rnn.js'),

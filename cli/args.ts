@@ -31,6 +31,8 @@ export interface RunFlags {
   batchSize?: number;
   seed?: number;
   limit?: number;
+  /** Resize the images to N x N in the loader (the CNN chapters). */
+  resize?: number;
   dataDir?: string;
   outDir?: string;
   /** 'cpu' or 'gpu', with a device id. */
@@ -51,6 +53,7 @@ const RUN_OPTIONS = {
   'batch-size': { type: 'string' },
   seed: { type: 'string' },
   limit: { type: 'string' },
+  resize: { type: 'string' },
   'data-dir': { type: 'string' },
   'out-dir': { type: 'string' },
   ctx: { type: 'string' },
@@ -76,6 +79,7 @@ Options for run and start:
   --batch-size N       minibatch size (positive integer)
   --seed N             random seed (integer 0..4294967295); a random one is chosen and shown if omitted
   --limit N            train on the first N examples only (quick runs)
+  --resize N           resize the images to N x N, per batch in the loader (the CNN chapters)
   --data-dir D         directory holding the data sets (else D2L_DATA_DIR, the cache, system places)
   --out-dir D          where images and parameters go (default ./out/<slug>, ./out for start)
   --ctx cpu|gpu[:N]    device to compute on (default cpu)
@@ -86,7 +90,7 @@ Options for run and start:
 
 Exit codes: 0 success, 1 the program failed, 2 bad command line, 3 a data set is missing.`;
 
-export const RUN_USAGE = `Usage: d2l-ts run <slug> [--epochs N] [--lr X] [--batch-size N] [--seed N] [--limit N]
+export const RUN_USAGE = `Usage: d2l-ts run <slug> [--epochs N] [--lr X] [--batch-size N] [--seed N] [--limit N] [--resize N]
                         [--data-dir D] [--out-dir D] [--ctx cpu|gpu[:N]] [--[no-]progress]
 
 Runs one chapter program, named by its book section slug (see \`d2l-ts list\`). Options override
@@ -194,6 +198,7 @@ export function parseCommandLine(argv: readonly string[]): Command {
   set('batchSize', positiveInt('batch-size', values['batch-size']));
   set('seed', seedValue(values.seed));
   set('limit', positiveInt('limit', values.limit));
+  set('resize', positiveInt('resize', values.resize));
   set('dataDir', nonEmpty('data-dir', values['data-dir']));
   set('outDir', nonEmpty('out-dir', values['out-dir']));
   set('ctx', ctxValue(values.ctx));

@@ -83,6 +83,7 @@ async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOption
   if (flags.lr !== undefined) opts.lr = flags.lr;
   if (flags.batchSize !== undefined) opts.batchSize = flags.batchSize;
   if (flags.limit !== undefined) opts.limit = flags.limit;
+  if (flags.resize !== undefined) opts.resize = flags.resize;
   if (flags.dataDir !== undefined) opts.dataDir = flags.dataDir;
   if (flags.outDir !== undefined) opts.outDir = flags.outDir;
   if (flags.progress !== undefined) opts.progress = flags.progress;
