@@ -12,8 +12,8 @@
  * Differences from the book's printout: `cpu(0)` (the book ran on gpu(0)), the times, the trained
  * numbers (a different random run) and the peak memory line (ours).
  */
-import { nd, gluon } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { gluon } from '../src/index.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { shapeWalk, trainBookCnn, oneExample, netForResize, type CnnChapterResult } from './cnn-run.js';
 
 const { nn } = gluon;
@@ -60,13 +60,7 @@ function alexnet(): gluon.Sequential {
  * shapes[0]; // { name: 'conv0', shape: [1, 96, 54, 54] }
  */
 export async function run(opts: ChapterOptions = {}): Promise<CnnChapterResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (line: string) => {
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters(); // layer names as in a fresh notebook (conv0, pool0, ...)
 
   const net = alexnet();

@@ -10,7 +10,7 @@
  * Run it: `d2l-ts run beam-search` or `node dist/chapters/beam-search.js`.
  */
 import { nd, d2l } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'beam-search',
@@ -24,12 +24,7 @@ export interface BeamSearchResult {
 }
 
 export async function run(opts: ChapterOptions = {}): Promise<BeamSearchResult> {
-  const out = printer(opts);
-  const lines: string[] = [];
-  const print = (l: string) => {
-    lines.push(l);
-    out(l);
-  };
+  const { print, lines } = startRun(opts);
   nd.random.seed(opts.seed ?? 1);
   const maxSeqLen = 7;
   const { inVocab, outVocab, dataset } = await d2l.readData(maxSeqLen, { dataDir: opts.dataDir });

@@ -9,7 +9,7 @@
  * Run it: `d2l-ts run machine-translation` or `node dist/chapters/machine-translation.js`.
  */
 import { nd, d2l } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'machine-translation',
@@ -26,12 +26,7 @@ export interface MachineTranslationResult {
 }
 
 export async function run(opts: ChapterOptions = {}): Promise<MachineTranslationResult> {
-  const out = printer(opts);
-  const lines: string[] = [];
-  const print = (l: string) => {
-    lines.push(l);
-    out(l);
-  };
+  const { print, lines } = startRun(opts);
   nd.random.seed(opts.seed ?? 1);
   const ctx = opts.ctx;
 

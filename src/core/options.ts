@@ -4,10 +4,16 @@
 import { ValueError } from './errors.js';
 
 /** What a value is, for an error message: `the number 1`, `the string 'int32'`, `an NDArray`. */
-function describe(v: unknown): string {
+export function describe(v: unknown): string {
   if (typeof v === 'string') return `the string '${v}'`;
   if (typeof v === 'number' || typeof v === 'boolean') return `the ${typeof v} ${v}`;
-  if (Array.isArray(v)) return `the list ${JSON.stringify(v)}`;
+  if (Array.isArray(v)) {
+    // Numbers and strings are shown; a list holding arrays or other objects only by its length
+    // (an NDArray does not serialise, and its values would not help).
+    const plain = (x: unknown): boolean =>
+      x === null || ['number', 'string', 'boolean'].includes(typeof x) || (Array.isArray(x) && x.every(plain));
+    return plain(v) ? `the list ${JSON.stringify(v)}` : `a list of ${v.length}`;
+  }
   if (v && typeof v === 'object' && (v as { __isNDArray?: unknown }).__isNDArray) return 'an NDArray';
   if (typeof v === 'function') return 'a function';
   return String(v);

@@ -10,7 +10,7 @@ import { ValueError } from '../core/errors.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 import type { Context } from '../ndarray/context.js';
-import { BOS, EOS, type Decoder, type Encoder, type Vocabulary } from './machine-translation.js';
+import { BOS, EOS, encodeInput, type Decoder, type Encoder, type Vocabulary } from './machine-translation.js';
 
 /** One beam-search candidate. */
 export interface BeamCandidate<S> {
@@ -79,11 +79,7 @@ export function translateBeam(
   opts: { beamSize: number; alpha?: number; ctx?: Context },
 ): string[] {
   const ctx = opts.ctx;
-  const inTokens = inputSeq.split(' ');
-  if (inTokens.length > maxSeqLen - 1)
-    throw new ValueError(`translateBeam: the input has ${inTokens.length} tokens, at most maxSeqLen - 1 = ${maxSeqLen - 1} fit`);
-  const padded = [...inTokens, EOS, ...Array<string>(maxSeqLen - inTokens.length - 1).fill('<pad>')];
-  const [encOutput, encState] = encoder.forward(nd.array([inVocab.toIndices(padded)], { ctx }), encoder.beginState({ batchSize: 1, ctx }));
+  const [encOutput, encState] = encodeInput('translateBeam', encoder, inputSeq, maxSeqLen, inVocab, ctx);
   const step: BeamStep<NDArray[]> = (prev, state) => {
     const [out, st] = decoder.forward(nd.array([prev], { ctx }), state, encOutput);
     return [nd.logSoftmax(out, { axis: 1 }).toArray().flat() as number[], st];

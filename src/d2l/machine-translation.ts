@@ -356,10 +356,24 @@ export function train(
   return log;
 }
 
-function encodeInput(encoder: Encoder, inputSeq: string, maxSeqLen: number, inVocab: Vocabulary, ctx?: Context): [NDArray, NDArray[]] {
+/**
+ * Encodes one source sentence as `translate` does (its tokens, EOS, padding to `maxSeqLen`) and
+ * returns the encoder's outputs and state; `op` names the caller in errors.
+ *
+ * @example
+ * const [encOutput, encState] = encodeInput('translate', encoder, 'ils regardent .', 7, inVocab);
+ */
+export function encodeInput(
+  op: string,
+  encoder: Encoder,
+  inputSeq: string,
+  maxSeqLen: number,
+  inVocab: Vocabulary,
+  ctx?: Context,
+): [NDArray, NDArray[]] {
   const inTokens = inputSeq.split(' ');
   if (inTokens.length > maxSeqLen - 1)
-    throw new ValueError(`translate: the input has ${inTokens.length} tokens, at most maxSeqLen - 1 = ${maxSeqLen - 1} fit`);
+    throw new ValueError(`${op}: the input has ${inTokens.length} tokens, at most maxSeqLen - 1 = ${maxSeqLen - 1} fit`);
   const padded = [...inTokens, EOS, ...Array<string>(maxSeqLen - inTokens.length - 1).fill(PAD)];
   const encInput = nd.array([inVocab.toIndices(padded)], { ctx });
   return encoder.forward(encInput, encoder.beginState({ batchSize: 1, ctx }));
@@ -380,7 +394,7 @@ export function translate(
   outVocab: Vocabulary,
   ctx?: Context,
 ): string[] {
-  const [encOutput, encState] = encodeInput(encoder, inputSeq, maxSeqLen, inVocab, ctx);
+  const [encOutput, encState] = encodeInput('translate', encoder, inputSeq, maxSeqLen, inVocab, ctx);
   let decInput = nd.array([outVocab.tokenToIdx.get(BOS)!], { ctx });
   let decState = decoder.beginState(encState);
   const outputTokens: string[] = [];

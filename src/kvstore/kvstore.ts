@@ -11,6 +11,7 @@
  * `setOptimizer` (or `setUpdater`) the sum is applied to the stored value as a gradient.
  */
 import { ShapeError, ValueError } from '../core/errors.js';
+import { describe } from '../core/options.js';
 import { shapeStr } from '../core/shape.js';
 import { cpu, type Context } from '../ndarray/context.js';
 import { keep } from '../ndarray/memory.js';
@@ -27,12 +28,6 @@ export type KVStoreType = 'local' | 'device';
 export type KVUpdater = (key: KVKey, merged: NDArray, stored: NDArray) => void;
 
 const TYPES: readonly KVStoreType[] = ['local', 'device'];
-
-function describe(v: unknown): string {
-  if (v instanceof NDArray) return `an NDArray of shape ${shapeStr(v.shape)}`;
-  if (Array.isArray(v)) return `a list of ${v.length}`;
-  return v === null ? 'null' : typeof v;
-}
 
 function checkKey(op: string, key: unknown): KVKey {
   if ((typeof key === 'number' && Number.isInteger(key)) || (typeof key === 'string' && key.length > 0)) return key;

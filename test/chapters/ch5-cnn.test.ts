@@ -1,27 +1,14 @@
-// Fast tier: the book's CNN programs 5.6-5.9 (AlexNet, VGG, NiN, GoogLeNet). The shape walk on the
+// Fast tier: the book's CNN programs (so far 5.6 AlexNet). The shape walk on the
 // book's input is deterministic and checked line by line against the book's printout; training runs
 // on 256 images at a small resize for one epoch (the book's settings take hours on this CPU) and
 // must print the book's line formats with a finite loss, and the peak memory line.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpu } from '../../src/index.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { requireResource, haveFashionMnist } from '../helpers.js';
 import * as alexnet from '../../chapters/alexnet.js';
 
-function available(files: string[]): boolean {
-  try {
-    for (const f of files) resolveDataFileSync(f, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_FASHION = available(
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
-    (f) => `fashion-mnist/${f}`,
-  ),
-);
+const HAVE_FASHION = haveFashionMnist();
 
 const EPOCH_LINE = /^epoch 1, loss (\d+\.\d{4}|nan), train acc \d\.\d{3}, test acc \d\.\d{3}, time \d+\.\d sec$/;
 
