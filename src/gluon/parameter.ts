@@ -293,6 +293,10 @@ export class Parameter {
   /**
    * Copies the values of the first device's array into the other devices' copies (what the
    * Trainer does after an update, so every device computes with the same weights).
+   *
+   * @example
+   * w.data().imul(0.5); // changed on the first device only
+   * w.copyToReplicas(); // now on every device
    */
   copyToReplicas(): void {
     if (!this._data || this.replicas.length === 0) return;
