@@ -39,6 +39,8 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   pooling: () => import('./pooling.js'),
   lenet: () => import('./lenet.js'),
   'batch-norm': () => import('./batch-norm.js'),
+  resnet: () => import('./resnet.js'),
+  densenet: () => import('./densenet.js'),
   'lang-model': () => import('./lang-model.js'),
   'lang-model-dataset': () => import('./lang-model-dataset.js'),
   'rnn-scratch': () => import('./rnn-scratch.js'),
