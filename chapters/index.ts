@@ -40,6 +40,8 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   lenet: () => import('./lenet.js'),
   alexnet: () => import('./alexnet.js'),
   'batch-norm': () => import('./batch-norm.js'),
+  resnet: () => import('./resnet.js'),
+  densenet: () => import('./densenet.js'),
   'lang-model': () => import('./lang-model.js'),
   rnn: () => import('./rnn.js'),
   'lang-model-dataset': () => import('./lang-model-dataset.js'),
