@@ -61,6 +61,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   adam: () => import('./adam.js'),
   'async-computation': () => import('./async-computation.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),
+  'multiple-gpus-gluon': () => import('./multiple-gpus-gluon.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
   'machine-translation': () => import('./machine-translation.js'),
   'beam-search': () => import('./beam-search.js'),

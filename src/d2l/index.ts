@@ -32,7 +32,7 @@ export { tryGpu, tryAllGpus } from './devices.js';
 export { DataFrame, readCsv, loadBookCsv, parseCsv, NA_VALUES } from './dataframe.js';
 export type { ColumnDType, Positions } from './dataframe.js';
 export { corr2d, trainCh5 } from './cnn.js';
-export { Residual } from './residual.js';
+export { Residual, resnet18 } from './residual.js';
 export { Benchmark, benchmark } from './benchmark.js';
 export type { BenchmarkOptions } from './benchmark.js';
 export type { TrainCh5Options } from './cnn.js';

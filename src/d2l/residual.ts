@@ -1,15 +1,16 @@
 /**
  * The book's `Residual` block (d2lzh, 5.11 ResNet): two 3x3 convolutions with batch norm, and the
  * input added back before the last ReLU, through a 1x1 convolution when the channels or the
- * stride change.
+ * stride change; and `resnet18`, the ResNet-18 of 8.5 built from it.
  */
 import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr } from '../core/shape.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
-import { Block, type BlockOptions } from '../gluon/block.js';
-import { BatchNorm } from '../gluon/nn/basic-layers.js';
-import { Conv2D } from '../gluon/nn/conv-layers.js';
+import { Block, Sequential, type BlockOptions } from '../gluon/block.js';
+import { Activation } from '../gluon/nn/activations.js';
+import { BatchNorm, Dense } from '../gluon/nn/basic-layers.js';
+import { Conv2D, GlobalAvgPool2D } from '../gluon/nn/conv-layers.js';
 
 /**
  * The book's `Residual(num_channels, use_1x1conv=False, strides=1)`: `conv1` (3x3, padding 1,
@@ -69,4 +70,35 @@ export class Residual extends Block {
     if (this.conv3) X = this.conv3.forward(X);
     return nd.relu(Y.add(X));
   }
+}
+
+/**
+ * The book's `resnet18(num_classes)` (d2lzh, 8.5): ResNet-18 for small images such as
+ * Fashion-MNIST's 28x28 or CIFAR's 32x32 — a 3x3 convolution with stride 1 and padding 1, batch
+ * norm and ReLU (no 7x7 stem, no max pooling), four modules of two residual blocks (64, 128, 256,
+ * 512 channels; every module but the first halves the height and width), global average pooling
+ * and a Dense layer of `numClasses`.
+ *
+ * @example
+ * const net = d2l.resnet18(10);
+ * net.initialize();
+ * net.forward(nd.random.uniform(0, 1, [2, 1, 28, 28])).shape; // [2, 10]
+ */
+export function resnet18(numClasses: number): Sequential {
+  if (!Number.isInteger(numClasses) || numClasses <= 0)
+    throw new ValueError(`d2l.resnet18: numClasses must be a positive integer, got ${String(numClasses)}`);
+  const resnetBlock = (numChannels: number, numResiduals: number, firstBlock = false): Sequential => {
+    const blk = new Sequential();
+    for (let i = 0; i < numResiduals; i++) {
+      if (i === 0 && !firstBlock) blk.add(new Residual(numChannels, true, 2));
+      else blk.add(new Residual(numChannels));
+    }
+    return blk;
+  };
+  const net = new Sequential();
+  // A smaller kernel, stride and padding than 5.11's ResNet, and no max pooling.
+  net.add(new Conv2D(64, 3, { strides: 1, padding: 1 }), new BatchNorm(), new Activation('relu'));
+  net.add(resnetBlock(64, 2, true), resnetBlock(128, 2), resnetBlock(256, 2), resnetBlock(512, 2));
+  net.add(new GlobalAvgPool2D(), new Dense(numClasses));
+  return net;
 }

@@ -1,10 +1,12 @@
 // Chapter 8 programs: 8.2 async-computation (the book's Benchmark blocks and the memory demo),
-// d2l.Benchmark, and 8.4 multiple-gpus (data parallelism from scratch on two contexts).
+// d2l.Benchmark, 8.4 multiple-gpus (data parallelism from scratch on two contexts) and 8.5
+// multiple-gpus-gluon (the same with Gluon and d2l.resnet18).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { d2l, gpu } from '../../src/index.js';
 import * as asyncComputation from '../../chapters/async-computation.js';
 import * as multipleGpus from '../../chapters/multiple-gpus.js';
+import * as multipleGpusGluon from '../../chapters/multiple-gpus-gluon.js';
 import { requireResource, haveFashionMnist } from '../helpers.js';
 
 test("8.2 async-computation prints the book's lines in the book's order (timings vary)", async () => {
@@ -131,4 +133,34 @@ test("8.4 multiple-gpus prints the book's lines, then trains on one device and o
   assert.ok(r.lines.includes('running on: [cpu(0), cpu(1)]'));
   for (const accs of r.testAcc) for (const a of accs) assert.ok(a >= 0 && a <= 1);
   await assert.rejects(multipleGpus.run({ ctx: gpu(0), print: () => {} }), /--ctx gpu\(0\) is not taken/);
+});
+
+test('8.5 multiple-gpus-gluon: resnet18 on two devices, copies that stay equal, and training on one device and on two', async (t) => {
+  if (!requireResource(t, haveFashionMnist(), 'Fashion-MNIST')) return;
+  const r = await multipleGpusGluon.run({ seed: 1, limit: 64, batchSize: 16, epochs: 1, print: () => {} });
+  // Each device's output is its half of the 4-example input, on that device.
+  assert.deepEqual(
+    r.outputs.map((o) => [o.shape, o.context.toString()]),
+    [
+      [[2, 10], 'cpu(0)'],
+      [[2, 10], 'cpu(1)'],
+    ],
+  );
+  assert.ok(r.lines.includes('not initialized on cpu(2)'));
+  assert.deepEqual(
+    r.lines.filter((l) => l.startsWith('running on:')),
+    ['running on: [cpu(0)]', 'running on: [cpu(0), cpu(1)]'],
+  );
+  const epochs = r.lines.filter((l) => l.startsWith('epoch '));
+  assert.equal(epochs.length, 2);
+  for (const l of epochs) assert.match(l, /^epoch 1, time \d+\.\d sec, test acc \d\.\d\d$/);
+  // After the two-device run every trained parameter's two copies are the same numbers (batch
+  // norm's running statistics are not trained: each device keeps its own, as in MXNet).
+  for (const p of r.net.collectParams().values()) {
+    if (p.gradReq === 'null') continue;
+    const [a, b] = p.listData();
+    assert.ok(a && b, `${p.name} has two copies`);
+    assert.deepEqual(Array.from(a.dataSync()), Array.from(b.dataSync()), p.name);
+  }
+  await assert.rejects(multipleGpusGluon.run({ ctx: gpu(0), print: () => {} }), /--ctx gpu\(0\) is not taken/);
 });
