@@ -47,6 +47,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'lang-model-dataset': () => import('./lang-model-dataset.js'),
   'rnn-scratch': () => import('./rnn-scratch.js'),
   'rnn-gluon': () => import('./rnn-gluon.js'),
+  bptt: () => import('./bptt.js'),
   gru: () => import('./gru.js'),
   lstm: () => import('./lstm.js'),
   'deep-rnn': () => import('./deep-rnn.js'),
