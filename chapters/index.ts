@@ -63,8 +63,10 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'async-computation': () => import('./async-computation.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
-  'machine-translation': () => import('./machine-translation.js'),
+  seq2seq: () => import('./seq2seq.js'),
   'beam-search': () => import('./beam-search.js'),
+  attention: () => import('./attention.js'),
+  'machine-translation': () => import('./machine-translation.js'),
 };
 
 /** The slugs of every chapter, in book order. @example chapterSlugs() // ['ndarray', ...] */
