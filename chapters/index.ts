@@ -62,6 +62,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   adam: () => import('./adam.js'),
   'async-computation': () => import('./async-computation.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),
+  'approx-training': () => import('./approx-training.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
   seq2seq: () => import('./seq2seq.js'),
   'beam-search': () => import('./beam-search.js'),
