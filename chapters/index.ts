@@ -47,6 +47,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'lang-model-dataset': () => import('./lang-model-dataset.js'),
   'rnn-scratch': () => import('./rnn-scratch.js'),
   'rnn-gluon': () => import('./rnn-gluon.js'),
+  bptt: () => import('./bptt.js'),
   gru: () => import('./gru.js'),
   lstm: () => import('./lstm.js'),
   'deep-rnn': () => import('./deep-rnn.js'),
@@ -62,9 +63,12 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   'async-computation': () => import('./async-computation.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),
   'multiple-gpus-gluon': () => import('./multiple-gpus-gluon.js'),
+  'approx-training': () => import('./approx-training.js'),
   'word2vec-gluon': () => import('./word2vec-gluon.js'),
-  'machine-translation': () => import('./machine-translation.js'),
+  seq2seq: () => import('./seq2seq.js'),
   'beam-search': () => import('./beam-search.js'),
+  attention: () => import('./attention.js'),
+  'machine-translation': () => import('./machine-translation.js'),
 };
 
 /** The slugs of every chapter, in book order. @example chapterSlugs() // ['ndarray', ...] */

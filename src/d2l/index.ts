@@ -26,6 +26,7 @@ export * from './ngram.js';
 export * from './rnn.js';
 export * from './rnn-gluon.js';
 export * from './word2vec.js';
+export * from './hierarchical-softmax.js';
 export { getFashionMnistLabels, loadDataFashionMnist, loadDataFashionMnistSync, FASHION_MNIST_LABELS } from './fashion-mnist.js';
 export type { LoadFashionMnistOptions } from './fashion-mnist.js';
 export { tryGpu, tryAllGpus } from './devices.js';
