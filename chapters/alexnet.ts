@@ -7,7 +7,9 @@
  * training with `d2l.trainCh5` on Fashion-MNIST resized to 224 (sgd lr 0.01, batch 128, 5 epochs).
  *
  * Run it: `d2l-ts run alexnet [--epochs 5 --lr 0.01 --batch-size 128 --resize 224 --limit N]`. The
- * book's run takes hours on a small CPU: the program prints the estimate and a shorter command first.
+ * book's run takes hours on a small CPU: the program prints the estimate and a shorter command first,
+ * saves a checkpoint after each epoch (`--checkpoint-dir`, default `out/alexnet/checkpoint`), and
+ * `--resume` continues after the last complete one.
  *
  * Differences from the book's printout: `cpu(0)` (the book ran on gpu(0)), the times, the trained
  * numbers (a different random run) and the peak memory line (ours).
@@ -22,6 +24,7 @@ export const meta = {
   slug: 'alexnet',
   title: '5.6 深度卷积神经网络（AlexNet） (AlexNet)',
   needsData: ['fashion-mnist'],
+  resumable: true,
 };
 
 // ## The AlexNet model
@@ -70,7 +73,13 @@ export async function run(opts: ChapterOptions = {}): Promise<CnnChapterResult> 
 
   // ## Reading the data (resized to 224) and training
   const trained = netForResize(net, 224, opts.resize ?? 224, alexnet);
-  const { history } = await trainBookCnn(trained, opts, { slug: 'alexnet', lr: 0.01, batchSize: 128, epochs: 5, resize: 224 }, print);
+  // 67x67 is the smallest input that leaves the last pooling window a 3x3 feature map.
+  const { history } = await trainBookCnn(
+    trained,
+    opts,
+    { slug: 'alexnet', lr: 0.01, batchSize: 128, epochs: 5, resize: 224, minResize: 67 },
+    print,
+  );
   return { lines, shapes, history, net: trained };
 }
 

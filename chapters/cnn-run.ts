@@ -1,14 +1,17 @@
 /**
- * The shape walk and the training part shared by the book's CNN programs 5.6-5.9 (AlexNet, VGG,
- * NiN, GoogLeNet): each prints its layers' output shapes on one example, then loads Fashion-MNIST
+ * The shape walk and the training part shared by the book's CNN programs 5.6-5.12 (AlexNet, VGG,
+ * NiN, GoogLeNet, ResNet, DenseNet): each prints its layers' output shapes on one example, then loads Fashion-MNIST
  * with the book's `resize`, re-initialises with Xavier on the context, trains with sgd through
  * `d2l.trainCh5`, and prints the peak memory of the run. The book's settings take hours on a small
- * CPU, so `estimateRun` prints the estimate and a shorter command first.
+ * CPU, so `estimateRun` prints the estimate and a shorter command first, and a run saves a
+ * checkpoint after each epoch and takes `--resume`.
  */
+import { resolve } from 'node:path';
 import { nd, d2l, gluon, init, destroyWebGpu, type NDArray } from '../src/index.js';
 import { ValueError } from '../src/core/errors.js';
 import type { ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
+import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { pyShape } from './pyrepr.js';
 
 /** One layer's name and the shape of its output in the shape walk. */
@@ -64,6 +67,10 @@ export interface CnnDefaults {
   batchSize: number;
   epochs: number;
   resize: number;
+  /** Print the context before training, as the book's `ctx = d2l.try_gpu()` cell shows it (default true). */
+  printContext?: boolean;
+  /** The smallest image side the network accepts, for the shorter command (default: it suggests no side below 96). */
+  minResize?: number;
 }
 
 /**
@@ -78,13 +85,41 @@ export function netForResize(net: gluon.Sequential, walkSize: number, resize: nu
 }
 
 /**
- * Trains `net` as the book's 5.6-5.9 do: `loadDataFashionMnist(batchSize, resize)`, Xavier
- * re-initialisation on the context, sgd, `trainCh5`; options override the book's values. Prints
- * the context, the run estimate with a shorter command when it is long, the epoch lines and the
- * peak memory.
+ * The image side the "shorter run" command suggests: 96 (the book's own size for 5.9-5.12) when
+ * `resize` is larger, else half of `resize` but not below `minResize`; undefined when that is not
+ * smaller than `resize` (or no `minResize` is known below 96), so the command keeps the size.
  *
  * @example
- * const history = await trainBookCnn(net, { limit: 256, resize: 32, epochs: 1 }, { slug: 'alexnet', lr: 0.01, batchSize: 128, epochs: 5, resize: 224 }, print);
+ * shorterResize(224); // 96
+ * shorterResize(96, 48); // 48
+ * shorterResize(96); // undefined: the net's smallest input is unknown
+ */
+export function shorterResize(resize: number, minResize?: number): number | undefined {
+  if (!Number.isInteger(resize) || resize < 1)
+    throw new ValueError(`shorterResize: resize must be a positive integer, got ${String(resize)}`);
+  if (minResize !== undefined && !(Number.isInteger(minResize) && minResize >= 1))
+    throw new ValueError(`shorterResize: minResize must be a positive integer, got ${String(minResize)}`);
+  if (resize > 96) return Math.max(96, minResize ?? 1);
+  if (minResize === undefined) return undefined;
+  const half = Math.max(minResize, Math.floor(resize / 2));
+  return half < resize ? half : undefined;
+}
+
+/**
+ * Trains `net` as the book's 5.6-5.12 do: `loadDataFashionMnist(batchSize, resize)`, Xavier
+ * re-initialisation on the context, sgd, `trainCh5`; options override the book's values. Prints
+ * the context (unless `book.printContext` is false), the run estimate with a shorter command when
+ * it is long, the epoch lines and the peak memory.
+ *
+ * With `opts.checkpointDir` it saves a checkpoint there after each epoch (parameters, trainer and
+ * random generator state, the metrics; see checkpoint.ts), and with `opts.resume` it first loads
+ * the checkpoint, prints the epoch it resumes at and trains only the remaining epochs: the epoch
+ * lines are those of the uninterrupted run (times aside). The returned history holds every epoch,
+ * the checkpoint's too.
+ *
+ * @example
+ * const { history } = await trainBookCnn(net, { limit: 256, resize: 32, epochs: 1 }, { slug: 'alexnet', lr: 0.01, batchSize: 128, epochs: 5, resize: 224 }, print);
+ * await trainBookCnn(net, { epochs: 5, checkpointDir: 'out/alexnet/checkpoint', resume: true }, book, print);
  */
 export async function trainBookCnn(
   net: gluon.Sequential,
@@ -96,6 +131,16 @@ export async function trainBookCnn(
   const resize = opts.resize ?? book.resize;
   const lr = opts.lr ?? book.lr;
   const numEpochs = opts.epochs ?? book.epochs;
+  if (opts.resume && !opts.checkpointDir)
+    throw new ValueError(`trainBookCnn(${book.slug}): resume needs checkpointDir, the folder the earlier run saved its checkpoints to`);
+  // What a resumed run must share with the checkpoint's run.
+  const settings = { batchSize, lr, resize, limit: opts.limit ?? 'all' };
+  const checkpoint = opts.resume ? readCheckpoint(opts.checkpointDir!) : null;
+  if (opts.resume && !checkpoint)
+    throw new ValueError(
+      `${book.slug} --resume: no checkpoint in ${resolve(opts.checkpointDir!)} (a run saves one there after each epoch); run without --resume to start`,
+    );
+  const done = Math.min(checkpoint?.epoch ?? 0, numEpochs);
   const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
     resize,
     ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
@@ -103,20 +148,44 @@ export async function trainBookCnn(
   });
   // A GPU when there is one (try_gpu), else the CPU.
   const ctx = opts.ctx ?? (await d2l.tryGpu());
-  print(ctx.toString());
+  if (book.printContext ?? true) print(ctx.toString());
   try {
     net.initialize({ forceReinit: true, ctx, init: new init.Xavier() });
-    const smaller = Math.min(resize, 96);
-    await estimateRun(net, trainIter, {
+    const smaller = shorterResize(resize, book.minResize);
+    const estimate = await estimateRun(net, trainIter, {
       ctx,
-      epochs: numEpochs,
+      epochs: numEpochs - done,
       trainBatches: trainIter.length,
       testBatches: testIter.length,
-      shorter: `d2l-ts run ${book.slug} --resize ${smaller} --limit ${Math.ceil((opts.limit ?? 60000) / 10)} --epochs 1 (smaller images, a tenth of the data, one epoch)`,
+      shorter:
+        `d2l-ts run ${book.slug}${smaller !== undefined ? ` --resize ${smaller}` : ''} --limit ${Math.ceil((opts.limit ?? 60000) / 10)} ` +
+        `--epochs 1 (${smaller !== undefined ? 'smaller images, ' : ''}a tenth of the data, one epoch)`,
       print,
     });
+    if (estimate.warned && opts.checkpointDir)
+      print(`a checkpoint is saved after each epoch in ${resolve(opts.checkpointDir)}; --resume continues from the last one`);
     const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
-    const history = await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print });
+    const history: d2l.EpochMetrics[] = [];
+    if (checkpoint) {
+      // After the estimate, which draws from the random generator: the checkpoint restores it.
+      restoreCheckpoint(opts.checkpointDir!, checkpoint, { slug: book.slug, net, trainer, settings });
+      history.push(...checkpoint.history.slice(0, done));
+      print(
+        done < numEpochs
+          ? `resuming at epoch ${done + 1} of ${numEpochs} from the checkpoint of epoch ${checkpoint.epoch} in ${resolve(opts.checkpointDir!)}`
+          : `the checkpoint in ${resolve(opts.checkpointDir!)} has ${checkpoint.epoch} epochs already: nothing left to train for --epochs ${numEpochs}`,
+      );
+    }
+    if (done < numEpochs) {
+      const dir = opts.checkpointDir;
+      const onEpoch = dir
+        ? async (m: d2l.EpochMetrics) => {
+            history.push(m);
+            await saveCheckpoint(dir, { slug: book.slug, epoch: m.epoch, net, trainer, history, settings });
+          }
+        : (m: d2l.EpochMetrics) => void history.push(m);
+      await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print, startEpoch: done, onEpoch });
+    }
     const peakMiB = peakMemoryMiB();
     print(`peak memory: ${peakMiB.toFixed(0)} MiB (resident set, batch ${batchSize}, resize ${resize})`);
     return { history, peakMiB };

@@ -14,6 +14,11 @@ export interface ChapterMeta {
   title: string;
   /** Whether it needs a data set that may be missing (Fashion-MNIST, the lyrics...). */
   needsData?: string[];
+  /**
+   * Whether the program saves a checkpoint after each epoch to `ChapterOptions.checkpointDir` and
+   * continues from it with `resume` (the long CNN programs; `d2l-ts run <slug> --resume`).
+   */
+  resumable?: boolean;
 }
 
 export interface ChapterOptions {
@@ -34,6 +39,13 @@ export interface ChapterOptions {
   limit?: number;
   /** Resize the images to resize x resize in the loader (the CNN chapters; default: the book's). */
   resize?: number;
+  /**
+   * Where a resumable program (`meta.resumable`) saves a checkpoint after each epoch; none is
+   * saved without it. The CLI passes `--checkpoint-dir`, else `<outDir>/checkpoint`.
+   */
+  checkpointDir?: string;
+  /** Continue from the last complete epoch saved in `checkpointDir` (which must hold one). */
+  resume?: boolean;
 }
 
 export interface Chapter {

@@ -10,14 +10,15 @@
  *
  * Run it: `d2l-ts run densenet [--epochs 5 --lr 0.1 --batch-size 256 --resize 96 --limit N]`. On
  * a CPU where the book's run is estimated above ten minutes, the program says so and prints a
- * shorter command before it trains.
+ * shorter command before it trains; it saves a checkpoint after each epoch (`--checkpoint-dir`,
+ * default `out/densenet/checkpoint`) and `--resume` continues after the last complete one.
  *
- * Differences from the book's printout: `training on cpu(0)` (the book ran on gpu(0)) and the
- * times; the trained numbers are a different random run.
+ * Differences from the book's printout: `training on cpu(0)` (the book ran on gpu(0)), the times,
+ * the trained numbers (a different random run) and the peak memory line (ours).
  */
-import { nd, d2l, gluon, init, destroyWebGpu, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
-import { estimateRun } from './long-run.js';
+import { nd, d2l, gluon, type NDArray } from '../src/index.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
+import { trainBookCnn } from './cnn-run.js';
 import { pyShape } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -26,10 +27,8 @@ export const meta = {
   slug: 'densenet',
   title: '5.12 稠密连接网络（DenseNet） (DenseNet)',
   needsData: ['fashion-mnist'],
+  resumable: true,
 };
-
-/** The options of 5.12: the chapter options and the images' side after resizing (default 96). */
-export type DensenetOptions = ChapterOptions & { resize?: number };
 
 export interface DensenetResult {
   lines: string[];
@@ -72,12 +71,6 @@ function transitionBlock(numChannels: number): gluon.Sequential {
   return blk;
 }
 
-/** The images' side after resizing: `opts.resize` when the CLI or the caller gave one, else the book's 96. */
-function resizeOf(opts: DensenetOptions): number {
-  const r = (opts as { resize?: unknown }).resize;
-  return typeof r === 'number' ? r : 96;
-}
-
 /**
  * Runs 5.12: the dense and transition blocks' shapes, the DenseNet model, then training on
  * Fashion-MNIST.
@@ -86,14 +79,8 @@ function resizeOf(opts: DensenetOptions): number {
  * const { blockShapes, history } = await run({ seed: 1, limit: 128, resize: 32, epochs: 1 });
  * blockShapes[0]; // [4, 23, 8, 8]
  */
-export async function run(opts: DensenetOptions = {}): Promise<DensenetResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (line: string) => {
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+export async function run(opts: ChapterOptions = {}): Promise<DensenetResult> {
+  const { print, lines } = startRun(opts);
   gluon.resetNameCounters(); // layer names as in a fresh notebook
 
   // A dense block of 2 convolution blocks with 10 output channels each: 3 + 2 * 10 = 23 channels.
@@ -135,34 +122,14 @@ export async function run(opts: DensenetOptions = {}): Promise<DensenetResult> {
   net.add(new nn.BatchNorm(), new nn.Activation('relu'), new nn.GlobalAvgPool2D(), new nn.Dense(10));
 
   // ## Getting the data and training the model
-  const lr = opts.lr ?? 0.1;
-  const numEpochs = opts.epochs ?? 5;
-  const batchSize = opts.batchSize ?? 256;
-  const resize = resizeOf(opts);
-  const ctx = opts.ctx ?? (await d2l.tryGpu());
-  try {
-    net.initialize({ ctx, init: new init.Xavier() });
-    const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
-    const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
-      resize,
-      ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-      ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-    });
-    await estimateRun(net, trainIter, {
-      ctx,
-      epochs: numEpochs,
-      trainBatches: trainIter.length,
-      testBatches: testIter.length,
-      // Smaller images (a 48x48 step costs about a quarter of a 96x96 one) on a tenth of the data, or one epoch.
-      shorter: `d2l-ts run densenet --resize 48 --limit ${Math.ceil((opts.limit ?? 60000) / 10)} --epochs ${numEpochs}, or --epochs 1`,
-      print,
-    });
-    const history = await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print });
-    return { lines, blockShapes, history, net };
-  } finally {
-    // Node exits only once Dawn's device is gone; a cpu-only run has nothing to release.
-    if (ctx.deviceType === 'gpu' && !opts.ctx) await destroyWebGpu(ctx.deviceId);
-  }
+  // 48x48 images (a quarter of the cost) are the shorter run.
+  const { history } = await trainBookCnn(
+    net,
+    opts,
+    { slug: 'densenet', lr: 0.1, batchSize: 256, epochs: 5, resize: 96, printContext: false, minResize: 48 },
+    print,
+  );
+  return { lines, blockShapes, history, net };
 }
 
 runIfMain(import.meta.url, run);

@@ -45,8 +45,19 @@ export function corr2d(X: NDArray, K: NDArray): NDArray {
 export interface TrainCh5Options {
   /** Where the lines go (default console.log). */
   print?: (line: string) => void;
-  /** Called after each epoch with its metrics. */
-  onEpoch?: (m: EpochMetrics) => void;
+  /**
+   * Called after each epoch (its line printed, the test accuracy measured) with its metrics; a
+   * returned promise is awaited before the next epoch starts, so this is where a checkpoint is
+   * saved: the parameters, the trainer and the random generator are then exactly as the next
+   * epoch will find them.
+   */
+  onEpoch?: (m: EpochMetrics) => void | Promise<void>;
+  /**
+   * The epochs already trained, for a run resumed from a checkpoint (default 0): trains epochs
+   * `startEpoch + 1` to `numEpochs`, printed and numbered as in the uninterrupted run. An integer
+   * from 0 to `numEpochs`.
+   */
+  startEpoch?: number;
 }
 
 /**
@@ -55,11 +66,19 @@ export interface TrainCh5Options {
  * and reading every batch's loss and correct count (the book's `asscalar`); after each epoch it
  * prints `epoch 1, loss 2.3202, train acc 0.102, test acc 0.100, time 2.1 sec` (the test accuracy
  * from `evaluateAccuracy(testIter, net, ctx)`; the time, as the book's, includes that evaluation)
- * and returns every epoch's metrics (`seconds` likewise).
+ * and returns the metrics of the epochs it trained (`seconds` likewise).
+ *
+ * Beyond the book: `opts.onEpoch` runs after each epoch (and is awaited), and `opts.startEpoch`
+ * continues a run whose first epochs are done, with the parameters, the trainer state and the
+ * random generator restored from the end of that epoch (`net.loadParameters`,
+ * `trainer.loadStates`): the epochs that follow print what the uninterrupted run printed.
  *
  * @example
  * const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: 0.9 });
  * await d2l.trainCh5(net, trainIter, testIter, 256, trainer, ctx, 5);
+ * // Save after each epoch; later, resume after epoch 2 of 5 (prints epochs 3 to 5).
+ * await d2l.trainCh5(net, trainIter, testIter, 256, trainer, ctx, 5, { onEpoch: async () => net.saveParametersAsync('net.params') });
+ * await d2l.trainCh5(net, trainIter, testIter, 256, trainer, ctx, 5, { startEpoch: 2 });
  */
 export async function trainCh5(
   net: Net,
@@ -78,11 +97,18 @@ export async function trainCh5(
   if (!(ctx instanceof Context)) throw new ValueError(`d2l.trainCh5: ctx must be a Context (cpu() or gpu(0)), got ${String(ctx)}`);
   if (!trainer || typeof trainer.step !== 'function')
     throw new ValueError('d2l.trainCh5: trainer must be a gluon.Trainer (something with step(batchSize))');
+  const startEpoch = opts.startEpoch ?? 0;
+  if (!Number.isInteger(startEpoch) || startEpoch < 0 || startEpoch > numEpochs)
+    throw new ValueError(
+      `d2l.trainCh5: startEpoch (the epochs already trained) must be an integer from 0 to numEpochs = ${numEpochs}, got ${String(opts.startEpoch)}`,
+    );
+  if (opts.onEpoch !== undefined && typeof opts.onEpoch !== 'function')
+    throw new ValueError(`d2l.trainCh5: onEpoch must be a function (metrics) => void, got ${typeof opts.onEpoch}`);
   const print = opts.print ?? ((l: string) => console.log(l));
   print(`training on ${ctx.toString()}`);
   const loss = new SoftmaxCrossEntropyLoss();
   const history: EpochMetrics[] = [];
-  for (let epoch = 0; epoch < numEpochs; epoch++) {
+  for (let epoch = startEpoch; epoch < numEpochs; epoch++) {
     let trainLSum = 0;
     let trainAccSum = 0;
     let n = 0;
@@ -116,7 +142,7 @@ export async function trainCh5(
     print(
       `epoch ${m.epoch}, loss ${m.loss.toFixed(4)}, train acc ${m.trainAcc.toFixed(3)}, test acc ${m.testAcc.toFixed(3)}, time ${seconds.toFixed(1)} sec`,
     );
-    opts.onEpoch?.(m);
+    await opts.onEpoch?.(m);
   }
   return history;
 }

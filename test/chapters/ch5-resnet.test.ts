@@ -93,6 +93,8 @@ test('5.11 resnet: the residual blocks and the ResNet-18 shape walk print as the
   ]);
   assert.equal(r.lines[12], 'training on cpu(0)');
   assert.match(r.lines[13]!, /^epoch 1, loss \d+\.\d{4}, train acc \d\.\d{3}, test acc \d\.\d{3}, time \d+\.\d sec$/);
+  assert.match(r.lines[14]!, /^peak memory: \d+ MiB \(resident set, batch 256, resize 32\)$/);
+  assert.equal(r.lines.length, 15);
   assert.equal(r.history.length, 1);
   assert.ok(Number.isFinite(r.history[0]!.loss) && r.history[0]!.loss > 0);
 });
@@ -102,6 +104,7 @@ test('5.12 densenet: the dense and transition blocks print as the book, and a ti
   const r = await densenet.run({ seed: 1, limit: 128, resize: 32, epochs: 1, ctx: cpu(), print: () => {} });
   assert.deepEqual(r.lines.slice(0, 3), ['(4, 23, 8, 8)', '(4, 10, 4, 4)', 'training on cpu(0)']);
   assert.match(r.lines[3]!, /^epoch 1, loss \d+\.\d{4}, train acc \d\.\d{3}, test acc \d\.\d{3}, time \d+\.\d sec$/);
+  assert.match(r.lines[4]!, /^peak memory: \d+ MiB \(resident set, batch 256, resize 32\)$/);
   assert.ok(Number.isFinite(r.history[0]!.loss) && r.history[0]!.loss > 0);
   // The channels after the last dense block: 64 + 4 * 32 = 192, halved to 96, + 128 = 224,
   // halved to 112, + 128 = 240, halved to 120, + 128 = 248.

@@ -1,0 +1,164 @@
+/**
+ * Epoch checkpoints for the long chapter programs (the CNNs of 5.6-5.12, `d2l-ts run <slug>
+ * --resume`): after each epoch the parameters, the trainer state (optimizer, update counts and the
+ * random generator, see `Trainer.saveStates`) and the metrics so far are saved to a folder, and a
+ * later run continues after the last complete epoch with the same numbers as a run never stopped.
+ *
+ * The folder holds `checkpoint.json`, naming the epoch and its two files (`epoch-<n>.params`,
+ * `epoch-<n>.states`). Every file is written atomically, and the epoch's two files before the
+ * manifest that names them, so an interruption at any point leaves the previous complete epoch
+ * readable; the older epoch's files are removed only after the manifest moved on.
+ */
+import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { d2l, gluon } from '../src/index.js';
+import { ValueError } from '../src/core/errors.js';
+import { writeFileAtomic } from '../src/ndarray/safetensors.js';
+
+const FORMAT = 'd2l-ts-checkpoint';
+const MANIFEST = 'checkpoint.json';
+
+/**
+ * The settings a checkpoint was trained with that a resumed run must share (batch size, learning
+ * rate, image size, data limit...): a run with other values would not continue the same training.
+ * The number of epochs is not among them: a resumed run may train to another total.
+ */
+export type CheckpointSettings = Record<string, string | number | boolean>;
+
+/** What `checkpoint.json` records. */
+export interface CheckpointManifest {
+  format: typeof FORMAT;
+  version: 1;
+  /** The chapter program's slug. */
+  slug: string;
+  /** The last complete epoch (1-based). */
+  epoch: number;
+  /** Its parameter and trainer-state files, relative to the folder. */
+  params: string;
+  states: string;
+  settings: CheckpointSettings;
+  /** The metrics of epochs 1..epoch. */
+  history: d2l.EpochMetrics[];
+}
+
+function checkDir(op: string, dir: unknown): string {
+  if (typeof dir !== 'string' || dir.trim() === '') throw new ValueError(`${op}: dir must be a non-empty folder path, got ${String(dir)}`);
+  return resolve(dir);
+}
+
+function sameSettings(a: CheckpointSettings, b: CheckpointSettings): string[] {
+  const keys = [...new Set([...Object.keys(a), ...Object.keys(b)])].sort();
+  return keys
+    .filter((k) => a[k] !== b[k])
+    .map((k) => `${k}: ${String(a[k] ?? '(none)')} in the checkpoint, ${String(b[k] ?? '(none)')} now`);
+}
+
+/**
+ * Saves the state at the end of `epoch` (1-based) of a run to `dir` (created if missing): the
+ * parameters of `net`, the state of `trainer` with the random generator, and `history` (the
+ * metrics of epochs 1..epoch) with `settings`. Call it after the epoch, before anything random
+ * happens again (`d2l.trainCh5`'s `onEpoch`).
+ *
+ * @example
+ * await d2l.trainCh5(net, trainIter, testIter, 256, trainer, ctx, 5, {
+ *   onEpoch: (m) => saveCheckpoint('out/resnet/checkpoint', { slug: 'resnet', epoch: m.epoch, net, trainer, history, settings }),
+ * });
+ */
+export async function saveCheckpoint(
+  dir: string,
+  c: {
+    slug: string;
+    epoch: number;
+    net: gluon.Block;
+    trainer: gluon.Trainer;
+    history: readonly d2l.EpochMetrics[];
+    settings: CheckpointSettings;
+  },
+): Promise<CheckpointManifest> {
+  const op = 'saveCheckpoint';
+  const folder = checkDir(op, dir);
+  if (!Number.isInteger(c.epoch) || c.epoch < 1)
+    throw new ValueError(`${op}: epoch must be a positive integer (1-based), got ${String(c.epoch)}`);
+  if (c.history.length !== c.epoch)
+    throw new ValueError(`${op}: history must hold the metrics of epochs 1 to ${c.epoch}, got ${c.history.length} entries`);
+  mkdirSync(folder, { recursive: true });
+  const previous = existsSync(join(folder, MANIFEST)) ? readCheckpoint(folder) : null;
+  const manifest: CheckpointManifest = {
+    format: FORMAT,
+    version: 1,
+    slug: c.slug,
+    epoch: c.epoch,
+    params: `epoch-${c.epoch}.params`,
+    states: `epoch-${c.epoch}.states`,
+    settings: { ...c.settings },
+    history: c.history.map((m) => ({ ...m })),
+  };
+  await c.net.saveParametersAsync(join(folder, manifest.params));
+  await c.trainer.saveStatesAsync(join(folder, manifest.states));
+  writeFileAtomic(join(folder, MANIFEST), new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
+  if (previous && previous.epoch !== c.epoch) for (const f of [previous.params, previous.states]) rmSync(join(folder, f), { force: true });
+  return manifest;
+}
+
+/**
+ * Reads and checks `dir/checkpoint.json` (without loading anything into a network); null when
+ * the folder holds no checkpoint. Throws a ValueError when the manifest is unreadable or its
+ * files are missing.
+ *
+ * @example
+ * const ck = readCheckpoint('out/resnet/checkpoint');
+ * ck?.epoch; // 3: epochs 1-3 are done
+ */
+export function readCheckpoint(dir: string): CheckpointManifest | null {
+  const op = 'readCheckpoint';
+  const folder = checkDir(op, dir);
+  const file = join(folder, MANIFEST);
+  if (!existsSync(file)) return null;
+  let m: CheckpointManifest;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as CheckpointManifest;
+  } catch (e) {
+    throw new ValueError(`${op}: '${file}' is not readable JSON: ${(e as Error).message}`);
+  }
+  if (m?.format !== FORMAT || m.version !== 1)
+    throw new ValueError(
+      `${op}: '${file}' is not a d2l-ts checkpoint manifest (format ${JSON.stringify(m?.format ?? null)}, version ${String(m?.version)})`,
+    );
+  if (!Number.isInteger(m.epoch) || m.epoch < 1 || !Array.isArray(m.history) || m.history.length !== m.epoch)
+    throw new ValueError(`${op}: '${file}' is damaged: epoch ${String(m.epoch)} with ${String(m.history?.length)} epochs of metrics`);
+  for (const f of [m.params, m.states])
+    if (typeof f !== 'string' || !existsSync(join(folder, f)))
+      throw new ValueError(`${op}: '${file}' names '${String(f)}', which is missing from ${folder}`);
+  return m;
+}
+
+/**
+ * Loads the checkpoint `manifest` of `dir` (from `readCheckpoint`) into `net` and `trainer`,
+ * restoring the random generator too, after checking that it was written by the program `slug`
+ * with the same `settings`. `d2l.trainCh5(..., { startEpoch: manifest.epoch })` then continues
+ * as the uninterrupted run.
+ *
+ * @example
+ * const ck = readCheckpoint(dir);
+ * if (ck) restoreCheckpoint(dir, ck, { slug: 'resnet', net, trainer, settings });
+ */
+export function restoreCheckpoint(
+  dir: string,
+  manifest: CheckpointManifest,
+  c: { slug: string; net: gluon.Block; trainer: gluon.Trainer; settings: CheckpointSettings },
+): void {
+  const op = 'restoreCheckpoint';
+  const folder = checkDir(op, dir);
+  if (manifest.slug !== c.slug)
+    throw new ValueError(
+      `${op}: the checkpoint in ${folder} belongs to '${manifest.slug}', not '${c.slug}'; pass another --checkpoint-dir`,
+    );
+  const diff = sameSettings(manifest.settings, c.settings);
+  if (diff.length)
+    throw new ValueError(
+      `${op}: the checkpoint in ${folder} was trained with other settings, so resuming would not continue that run:\n  - ${diff.join('\n  - ')}\n` +
+        "rerun with the checkpoint's settings, or without --resume to start over",
+    );
+  c.net.loadParameters(join(folder, manifest.params));
+  c.trainer.loadStates(join(folder, manifest.states)); // with the random generator
+}
