@@ -13,10 +13,7 @@ import { requireResource } from '../helpers.js';
 const root = new URL('../../..', import.meta.url).pathname;
 const JUPYTER = '/usr/bin/jupyter';
 const SEED = 0;
-const EXECUTE_ARGS = [
-  '--Exporter.preprocessors=["d2l_execute.FlushingExecutePreprocessor"]',
-  '--FlushingExecutePreprocessor.enabled=True',
-];
+const EXECUTE_ARGS = ['--Exporter.preprocessors=["d2l_execute.FlushingExecutePreprocessor"]', '--FlushingExecutePreprocessor.enabled=True'];
 
 interface NotebookOutput {
   output_type: string;
