@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Context } from '../src/ndarray/context.js';
+import type { KVStore } from '../src/kvstore/kvstore.js';
 import { seed } from '../src/ndarray/random.js';
 
 export interface ChapterMeta {
@@ -14,6 +15,8 @@ export interface ChapterMeta {
   title: string;
   /** Whether it needs a data set that may be missing (Fashion-MNIST, the lyrics...). */
   needsData?: string[];
+  /** Whether it trains data-parallel through a KVStore (`--kvstore`, `opts.kvstore`). */
+  dataParallel?: boolean;
 }
 
 export interface ChapterOptions {
@@ -34,6 +37,12 @@ export interface ChapterOptions {
   limit?: number;
   /** Resize the images to resize x resize in the loader (the CNN chapters; default: the book's). */
   resize?: number;
+  /**
+   * The store summing gradients (chapters with `meta.dataParallel`): a type or a KVStore. With
+   * a dist_sync store each process trains on its part of the data with batchSize / numWorkers
+   * examples per step, so one step still counts batchSize examples in all.
+   */
+  kvstore?: string | KVStore;
 }
 
 export interface Chapter {
