@@ -156,7 +156,12 @@ export function startMpi(op: string): { addon: MpiAddon; info: MpiInit } {
 
 let describeExit: () => string = () => 'after the last collective';
 
-/** Sets what the exit barrier's watchdog message says this rank did last (the store's step count). */
+/**
+ * Sets what the exit barrier's watchdog message says this rank did last (the store's step count).
+ *
+ * @example
+ * setExitDescription(() => `after trainer step ${steps}`);
+ */
 export function setExitDescription(fn: () => string): void {
   describeExit = fn;
 }
