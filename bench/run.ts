@@ -7,6 +7,7 @@
  *   npm run bench -- w1_sgemm                       # one workload
  *   npm run bench -- w1_sgemm --repeats=3           # 3 processes per peer, then a table of medians
  *   npm run bench -- w1_sgemm --peers=d2l-ts-reference --sizes=128,512
+ *   npm run bench -- w4_dist --peers=d2l-ts         # W4's scaling over 2 processes (Open MPI)
  *
  * Peers: d2l-ts = the best available CPU path (D2L_CPU_KERNELS=auto), d2l-ts-portable = the Wasm
  * SIMD kernels only (what runs in a browser too), d2l-ts-reference = the TypeScript reference
@@ -27,6 +28,8 @@ export const WORKLOAD_MODULES: Record<string, string> = {
   w5_rnn: 'w5-rnn.js',
   w6_lenet: 'w6-lenet.js',
   w7_resnet18: 'w7-resnet18.js',
+  /** W4 through dist_sync: 2 processes x 1 thread against 1 x 1 (Open MPI; bench/w4-dist.ts). */
+  w4_dist: 'w4-dist.js',
 };
 
 export const PEER_KERNELS: Record<string, string> = {

@@ -5,6 +5,7 @@
  */
 import { pathToFileURL } from 'node:url';
 import type { Context } from '../src/ndarray/context.js';
+import type { KVStore } from '../src/kvstore/kvstore.js';
 import { seed } from '../src/ndarray/random.js';
 
 export interface ChapterMeta {
@@ -16,9 +17,11 @@ export interface ChapterMeta {
   needsData?: string[];
   /**
    * Whether the program saves a checkpoint after each epoch to `ChapterOptions.checkpointDir` and
-   * continues from it with `resume` (the long CNN programs; `d2l-ts run <slug> --resume`).
+   * continues from it with `resume` (the long CNN programs, through `run(opts)`).
    */
   resumable?: boolean;
+  /** Whether it trains data-parallel through a KVStore (`--kvstore`, `opts.kvstore`). */
+  dataParallel?: boolean;
 }
 
 export interface ChapterOptions {
@@ -41,11 +44,17 @@ export interface ChapterOptions {
   resize?: number;
   /**
    * Where a resumable program (`meta.resumable`) saves a checkpoint after each epoch; none is
-   * saved without it. The CLI passes `--checkpoint-dir`, else `<outDir>/checkpoint`.
+   * saved without it. Set by callers of `run(opts)`; the command line does not take it yet.
    */
   checkpointDir?: string;
   /** Continue from the last complete epoch saved in `checkpointDir` (which must hold one). */
   resume?: boolean;
+  /**
+   * The store summing gradients (chapters with `meta.dataParallel`): a type or a KVStore. With
+   * a dist_sync store each process trains on its part of the data with batchSize / numWorkers
+   * examples per step, so one step still counts batchSize examples in all.
+   */
+  kvstore?: string | KVStore;
 }
 
 export interface Chapter {

@@ -38,7 +38,13 @@ export interface RunFlags {
   /** 'cpu' or 'gpu', with a device id. */
   ctx?: { deviceType: 'cpu' | 'gpu'; deviceId: number };
   progress?: boolean;
+  /** The key-value store summing gradients: 'dist_sync' trains across the processes of mpirun. */
+  kvstore?: KVStoreFlag;
 }
+
+/** The store types `--kvstore` accepts. */
+export const KVSTORE_FLAGS = ['local', 'device', 'dist_sync'] as const;
+export type KVStoreFlag = (typeof KVSTORE_FLAGS)[number];
 
 export type Command =
   | { command: 'help'; topic?: string }
@@ -57,6 +63,7 @@ const RUN_OPTIONS = {
   'data-dir': { type: 'string' },
   'out-dir': { type: 'string' },
   ctx: { type: 'string' },
+  kvstore: { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -83,6 +90,10 @@ Options for run and start:
   --data-dir D         directory holding the data sets (else D2L_DATA_DIR, the cache, system places)
   --out-dir D          where images and parameters go (default ./out/<slug>, ./out for start)
   --ctx cpu|gpu[:N]    device to compute on (default cpu)
+  --kvstore T          run only: the store summing gradients (local, device or dist_sync);
+                       dist_sync trains across the processes of an mpirun job, e.g.
+                       mpirun -np 2 --bind-to none npx d2l-ts run mlp-gluon --kvstore dist_sync
+                       (--batch-size is then the batch of all processes together)
   --progress, --no-progress
                        show or hide progress bars (default: shown on a terminal)
   -h, --help           show help
@@ -91,11 +102,14 @@ Options for run and start:
 Exit codes: 0 success, 1 the program failed, 2 bad command line, 3 a data set is missing.`;
 
 export const RUN_USAGE = `Usage: d2l-ts run <slug> [--epochs N] [--lr X] [--batch-size N] [--seed N] [--limit N] [--resize N]
-                        [--data-dir D] [--out-dir D] [--ctx cpu|gpu[:N]] [--[no-]progress]
+                        [--data-dir D] [--out-dir D] [--ctx cpu|gpu[:N]] [--kvstore T] [--[no-]progress]
 
 Runs one chapter program, named by its book section slug (see \`d2l-ts list\`). Options override
 the book's hyperparameters where the section has them.
-Example: d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size 256`;
+Example: d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size 256
+Across processes (Open MPI; only rank 0 prints and writes files; as root add
+OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
+  mpirun -np 2 --bind-to none --oversubscribe npx d2l-ts run mlp-gluon --kvstore dist_sync`;
 
 export const START_USAGE = `Usage: d2l-ts start [--epochs N] [--lr X] [--batch-size N] [--seed N] [--data-dir D] [--out-dir D]
                     [--ctx cpu|gpu[:N]] [--[no-]progress]
@@ -133,6 +147,13 @@ function ctxValue(v: string | undefined): RunFlags['ctx'] {
   const m = /^(cpu|gpu)(?:[:(](\d+)\)?)?$/.exec(v.trim());
   if (!m) throw new UsageError(`--ctx must be cpu or gpu (optionally gpu:N), got '${v}'`);
   return { deviceType: m[1] as 'cpu' | 'gpu', deviceId: m[2] ? Number(m[2]) : 0 };
+}
+
+function kvstoreValue(v: string | undefined): KVStoreFlag | undefined {
+  if (v === undefined) return undefined;
+  if (!(KVSTORE_FLAGS as readonly string[]).includes(v))
+    throw new UsageError(`--kvstore must be one of ${KVSTORE_FLAGS.join(', ')}, got '${v}'`);
+  return v as KVStoreFlag;
 }
 
 function nonEmpty(name: string, v: string | undefined): string | undefined {
@@ -202,11 +223,13 @@ export function parseCommandLine(argv: readonly string[]): Command {
   set('dataDir', nonEmpty('data-dir', values['data-dir']));
   set('outDir', nonEmpty('out-dir', values['out-dir']));
   set('ctx', ctxValue(values.ctx));
+  set('kvstore', kvstoreValue(values.kvstore));
   if (values.progress) flags.progress = true;
   if (values['no-progress']) flags.progress = false;
 
   if (cmd === 'start') {
     if (positionals.length) throw new UsageError(`start takes no positional arguments, got '${positionals.join(' ')}'`);
+    if (flags.kvstore) throw new UsageError('--kvstore is an option of run (e.g. d2l-ts run mlp-gluon --kvstore dist_sync), not of start');
     return { command: 'start', flags };
   }
   if (positionals.length === 0)

@@ -13,7 +13,7 @@ import { readFileSync, realpathSync, statSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { DataNotFoundError, setDefaultDataDir } from '../src/data/resolver.js';
 import { BatchSizeError, setLargeBatchPolicy } from '../src/gluon/data/dataloader.js';
-import { nd, D2LError, initWebGpu, type Context } from '../src/index.js';
+import { nd, kv, D2LError, initWebGpu, type Context } from '../src/index.js';
 import { chapterSlugs, loadChapter, hasChapter } from '../chapters/index.js';
 import type { ChapterOptions } from '../chapters/common.js';
 import { EXIT, parseCommandLine, RUN_USAGE, START_USAGE, USAGE, UsageError, type RunFlags } from './args.js';
@@ -62,10 +62,30 @@ async function resolveContext(c: RunFlags['ctx']): Promise<Context | undefined> 
   return nd.gpu(c.deviceId);
 }
 
-/** Turns validated flags into chapter options (with a seed chosen and shown when none was given). */
-async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOptions> {
-  const seed = flags.seed ?? Math.floor(Math.random() * 0x100000000);
-  if (flags.seed === undefined) io.err(`(seed ${seed}; rerun with --seed ${seed} to repeat this run)`);
+/**
+ * The seed every process of a dist_sync job uses: rank 0's (a broadcast through the store's
+ * init), so that a seed chosen at random is still one seed, and the parameters start equal.
+ */
+function agreedSeed(store: kv.KVStore, seed: number): number {
+  if (store.numWorkers === 1) return seed;
+  const key = 'd2l-ts:seed';
+  const value = nd.array([seed], { dtype: 'float64' });
+  store.init(key, value);
+  store.pull(key, value);
+  return value.asScalar();
+}
+
+/**
+ * Turns validated flags into chapter options (with a seed chosen and shown when none was given),
+ * and this process' rank (0 outside a dist_sync job): only rank 0 prints.
+ */
+async function chapterOptions(flags: RunFlags, io: CliIO): Promise<{ opts: ChapterOptions; rank: number }> {
+  const store = flags.kvstore ? kv.create(flags.kvstore) : undefined;
+  const rank = store?.rank ?? 0;
+  const seed = store
+    ? agreedSeed(store, flags.seed ?? Math.floor(Math.random() * 0x100000000))
+    : (flags.seed ?? Math.floor(Math.random() * 0x100000000));
+  if (flags.seed === undefined && rank === 0) io.err(`(seed ${seed}; rerun with --seed ${seed} to repeat this run)`);
   if (flags.dataDir) {
     // A mistyped --data-dir must not fall through to another copy of the data.
     const st = statSync(flags.dataDir, { throwIfNoEntry: false });
@@ -78,7 +98,7 @@ async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOption
   // A --batch-size larger than the training set is refused rather than training with a tiny step.
   setLargeBatchPolicy('error');
   const ctx = await resolveContext(flags.ctx);
-  const opts: ChapterOptions = { print: io.out, seed };
+  const opts: ChapterOptions = { print: rank === 0 ? io.out : () => {}, seed };
   if (flags.epochs !== undefined) opts.epochs = flags.epochs;
   if (flags.lr !== undefined) opts.lr = flags.lr;
   if (flags.batchSize !== undefined) opts.batchSize = flags.batchSize;
@@ -87,8 +107,10 @@ async function chapterOptions(flags: RunFlags, io: CliIO): Promise<ChapterOption
   if (flags.dataDir !== undefined) opts.dataDir = flags.dataDir;
   if (flags.outDir !== undefined) opts.outDir = flags.outDir;
   if (flags.progress !== undefined) opts.progress = flags.progress;
+  if (rank !== 0) opts.progress = false;
   if (ctx) opts.ctx = ctx;
-  return opts;
+  if (store) opts.kvstore = store;
+  return { opts, rank };
 }
 
 async function listChapters(io: CliIO): Promise<number> {
@@ -147,13 +169,15 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
         return await listChapters(io);
       case 'run': {
         const chapter = await loadChapter(cmd.slug);
-        const opts = await chapterOptions(cmd.flags, io);
-        io.err(`# ${chapter.meta.slug}: ${chapter.meta.title}`);
+        if (cmd.flags.kvstore && !chapter.meta.dataParallel)
+          throw new UsageError(`--kvstore: ${cmd.slug} does not train through a KVStore (mlp-gluon does)`);
+        const { opts, rank } = await chapterOptions(cmd.flags, io);
+        if (rank === 0) io.err(`# ${chapter.meta.slug}: ${chapter.meta.title}`);
         await chapter.run(opts);
         return EXIT.ok;
       }
       case 'start': {
-        const opts = await chapterOptions(cmd.flags, io);
+        const { opts } = await chapterOptions(cmd.flags, io);
         const { startJob } = await import('./start.js');
         await startJob(opts, io);
         return EXIT.ok;

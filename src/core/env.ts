@@ -42,6 +42,10 @@ export const SETTINGS = {
   D2L_WASM_RELAXED: "'0': use the plain SIMD build even where relaxed SIMD (FMA) is available",
   D2L_BLAS: "'0': do not load the OpenBLAS addon",
   D2L_BLAS_ADDON: 'the path of the OpenBLAS addon (default: build/Release/ in the package)',
+  D2L_MPI: "'0': do not load the Open MPI addon (kv.create('dist_sync') then fails)",
+  D2L_MPI_ADDON: 'the path of the Open MPI addon (default: build/Release/ in the package)',
+  D2L_DIST_TIMEOUT:
+    'seconds a dist_sync collective may wait for the other processes before the job is aborted with MPI_Abort (default 120; 0: forever)',
   D2L_BLAS_POOL: "'0': large BLAS products run on OpenBLAS' own threads instead of d2l-ts's worker pool",
   D2L_BLAS_MT_MIN: 'm·n·k from which a BLAS product is split over threads (default 192³)',
   D2L_HUGEPAGES: "'0': no transparent huge pages for a large CPU heap",

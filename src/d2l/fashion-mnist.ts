@@ -47,6 +47,12 @@ export interface LoadFashionMnistOptions extends DataResolveOptions {
   root?: string;
   /** Use only the first `limit` samples of each split (quick runs and tests). */
   limit?: number;
+  /**
+   * Data-parallel training across processes: the training loader reads only this process' part
+   * (`shardBy: store` with a dist_sync KVStore; see DataLoader's `shardBy`). The test loader
+   * reads all of the test set on every process.
+   */
+  shardBy?: { readonly rank: number; readonly numWorkers: number };
 }
 
 function loaders(train: Dataset<any>, test: Dataset<any>, batchSize: number, opts: LoadFashionMnistOptions): [DataLoader, DataLoader] {
@@ -56,13 +62,17 @@ function loaders(train: Dataset<any>, test: Dataset<any>, batchSize: number, opt
   const transformer = new Compose(tfs);
   const lim = (d: Dataset<any>) => (opts.limit !== undefined ? d.take(opts.limit) : d);
   return [
-    new DataLoader(lim(train).transformFirst(transformer), { batchSize, shuffle: true }),
+    new DataLoader(lim(train).transformFirst(transformer), {
+      batchSize,
+      shuffle: true,
+      ...(opts.shardBy ? { shardBy: opts.shardBy } : {}),
+    }),
     new DataLoader(lim(test).transformFirst(transformer), { batchSize, shuffle: false }),
   ];
 }
 
 function datasetOpts(opts: LoadFashionMnistOptions) {
-  const { resize: _r, limit: _l, ...rest } = opts;
+  const { resize: _r, limit: _l, shardBy: _s, ...rest } = opts;
   return rest;
 }
 

@@ -1,7 +1,9 @@
 /**
  * gluon.Trainer: applies an optimizer to a set of Parameters, as Gluon's Trainer. Parameters that
  * live on several devices (data-parallel training) have their gradients summed through a KVStore
- * before the update, which runs once on the first device and is copied to the others.
+ * before the update, which runs once on the first device and is copied to the others. With the
+ * 'dist_sync' store every parameter's gradient is also summed over the processes of an mpirun
+ * job, and the batch counts every process' examples (docs/DISTRIBUTED.md).
  */
 import { D2LError, ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr, shapesEqual } from '../core/shape.js';
@@ -15,7 +17,9 @@ import { readFileSync } from '#platform'; // Node-only: see src/platform/
 import { getState as getRandomState, setState as setRandomState, RandomState, type RandomGeneratorState } from '../ndarray/random.js';
 import { decodeSafetensors, saveSafetensors, type TensorRecord } from './safetensors.js';
 import type { LRScheduler } from './lr-scheduler.js';
-import { create as createKVStore, KVStore } from '../kvstore/kvstore.js';
+import { KVStore } from '../kvstore/kvstore.js';
+import { create as createKVStore } from '../kvstore/create.js';
+import { DistSyncKVStore } from '../kvstore/dist.js';
 
 /** A gradient that backward() has not written since the last step (Gluon's stale-gradient UserWarning). */
 export class StaleGradientError extends D2LError {}
@@ -89,6 +93,12 @@ export class Trainer {
   /** What sums the gradients of parameters on several devices: a type, created at first need. */
   private kvstoreSpec: string | KVStore | null;
   private store: KVStore | null = null;
+  /** Whether the parameters went through the dist_sync store's init (rank 0's values everywhere). */
+  private distInitialized = false;
+  /** Steps (allreduces) run through the dist_sync store, for its watchdog's message. */
+  private distSteps = 0;
+  /** Per index, whether the gradient was fresh before the dist_sync allreduce rewrote it. */
+  private freshBeforeReduce: Map<number, boolean> | null = null;
 
   /**
    * @param params the parameters (`net.collectParams()` or a list)
@@ -96,7 +106,10 @@ export class Trainer {
    * @param optimizerParams the optimizer's settings (learningRate, wd, ...)
    * @param kvstore what sums the gradients of parameters that live on several devices: a store
    *   type ('device', the default as in Gluon, or 'local'), a KVStore, or null (then such
-   *   parameters are refused). Parameters on one device never use it.
+   *   parameters are refused). Parameters on one device never use it, except with 'dist_sync':
+   *   then every gradient is summed over all processes of the mpirun job, `step(batchSize)`
+   *   takes this process' batch size and divides by batchSize * numWorkers (the examples of all
+   *   processes, as MXNet does for dist_sync), and the parameters start from rank 0's values.
    */
   constructor(
     params: ParameterDict | Iterable<Parameter>,
@@ -105,8 +118,14 @@ export class Trainer {
     kvstore: string | KVStore | null = 'device',
   ) {
     if (!(kvstore === null || typeof kvstore === 'string' || kvstore instanceof KVStore))
-      throw new ValueError(`Trainer: kvstore must be a store type ('device', 'local'), a KVStore or null, got ${describe(kvstore)}`);
-    if (typeof kvstore === 'string') createKVStore(kvstore); // an unknown type fails here, not at the first step
+      throw new ValueError(
+        `Trainer: kvstore must be a store type ('device', 'local', 'dist_sync'), a KVStore or null, got ${describe(kvstore)}`,
+      );
+    // A distributed store is made now (it starts MPI and knows the rank); another type is only
+    // checked, so an unknown one fails here, not at the first step.
+    if (kvstore === 'dist_sync') this.store = createKVStore(kvstore);
+    else if (typeof kvstore === 'string') createKVStore(kvstore);
+    else if (kvstore instanceof DistSyncKVStore) this.store = kvstore;
     this.kvstoreSpec = kvstore;
     let list: unknown[];
     if (params instanceof ParameterDict) list = params.values();
@@ -141,6 +160,37 @@ export class Trainer {
       throw new ValueError(`Trainer: optimizer must be a name ('sgd', 'adam', ...) or an Optimizer, got ${describe(optimizer)}`);
     }
     this.opt.idx2name = new Map(this.params.map((p, i) => [i, p.name]));
+    // Parameters already initialised start from rank 0's values now; deferred ones at the first step.
+    if (this.distStore && this.params.every((p) => p.isInitialized)) this.initDistParams();
+  }
+
+  /** The dist_sync store when training across processes, else null. */
+  private get distStore(): DistSyncKVStore | null {
+    return this.store instanceof DistSyncKVStore ? this.store : null;
+  }
+
+  /**
+   * Initialises the dist_sync store with every parameter (key = its index): the processes must
+   * agree on the parameter set (else an error on every rank), and each process' parameters, on
+   * all their devices, become rank 0's values.
+   */
+  private initDistParams(): void {
+    const store = this.distStore!;
+    const live = this.params.map((p, i) => [i, p] as const).filter(([, p]) => p.isInitialized);
+    const keys = live.map(([i]) => i).filter((i) => !store.has(i));
+    if (keys.length) {
+      store.init(
+        keys,
+        keys.map((i) => this.params[i].data()),
+      );
+      withoutRecording(() => {
+        for (const i of keys) {
+          store.pull(i, this.params[i].data());
+          this.params[i].copyToReplicas();
+        }
+      });
+    }
+    this.distInitialized = live.length === this.params.length;
   }
 
   /** The optimizer doing the updates. @example trainer.optimizer.numUpdate */
@@ -194,6 +244,10 @@ export class Trainer {
    * trainer.update(batchSize);
    */
   allreduceGrads(): void {
+    if (this.distStore) {
+      this.allreduceAcrossProcesses(this.distStore);
+      return;
+    }
     this.params.forEach((p, i) => {
       if (p.gradReq === 'null' || !p.isInitialized) return;
       const grad = p.grad();
@@ -206,6 +260,25 @@ export class Trainer {
       store.push(i, grads);
       store.pull(i, grads);
     });
+  }
+
+  /**
+   * dist_sync: sums every parameter's gradient over its devices and all processes, in the same
+   * order on every rank (a parameter that is stale on one rank is still reduced, so the ranks'
+   * collectives stay paired; it is then skipped or refused by the update as usual).
+   */
+  private allreduceAcrossProcesses(store: DistSyncKVStore): void {
+    if (!this.distInitialized) this.initDistParams();
+    store.trainerStep = ++this.distSteps;
+    const fresh = new Map<number, boolean>();
+    this.params.forEach((p, i) => {
+      if (p.gradReq === 'null' || !p.isInitialized) return;
+      const grads = p.listGrad();
+      fresh.set(i, this.isFresh(i, grads[0]));
+      store.push(i, grads);
+      store.pull(i, grads);
+    });
+    this.freshBeforeReduce = fresh;
   }
 
   /** The store that sums gradients across devices (created at the first parameter that needs it). */
@@ -236,7 +309,8 @@ export class Trainer {
   private setRescale(batchSize: number, op: string): void {
     if (!(typeof batchSize === 'number' && Number.isFinite(batchSize) && batchSize > 0))
       throw new ValueError(`Trainer.${op}: batchSize must be a positive number (the gradients are divided by it), got ${batchSize}`);
-    this.opt.rescaleGrad = this.scale / batchSize;
+    // dist_sync: the gradients are sums over every process' batch, so the batch is all of them.
+    this.opt.rescaleGrad = this.scale / (batchSize * (this.distStore?.numWorkers ?? 1));
   }
 
   /** Whether the gradient of parameter i was written since its last update. */
@@ -250,6 +324,9 @@ export class Trainer {
 
   private runUpdate(ignoreStale: boolean, op: string): void {
     const pending: [number, Parameter, NDArray][] = [];
+    // After a dist_sync allreduce every gradient was rewritten; freshness is what it was before.
+    const freshBefore = this.freshBeforeReduce;
+    this.freshBeforeReduce = null;
     this.params.forEach((p, i) => {
       if (p.gradReq === 'null') return;
       if (!p.isInitialized) {
@@ -260,7 +337,7 @@ export class Trainer {
         );
       }
       const grad = p.grad();
-      if (!this.isFresh(i, grad)) {
+      if (!(freshBefore?.get(i) ?? this.isFresh(i, grad))) {
         if (ignoreStale) return;
         throw new StaleGradientError(
           `Trainer.${op}: the gradient of Parameter '${p.name}' on ${p.context} has not been updated by backward since the last step ` +
@@ -280,6 +357,11 @@ export class Trainer {
         this.marks.set(i, { grad, version: grad.storage.version });
       }
     });
+    // A skipped stale gradient was still rewritten by the allreduce: it stays stale until backward.
+    if (freshBefore)
+      for (const i of freshBefore.keys())
+        if (!this.marks.has(i) || this.marks.get(i)!.grad === this.params[i].grad())
+          this.marks.set(i, { grad: this.params[i].grad(), version: this.params[i].grad().storage.version });
   }
 
   private stateFor(i: number, w: NDArray, p: Parameter): NDArray[] {

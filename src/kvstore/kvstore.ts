@@ -21,13 +21,13 @@ import { withoutRecording, type Optimizer } from '../gluon/optimizer/optimizer.j
 /** A key of the store: an integer or a string, as MXNet's. */
 export type KVKey = number | string;
 
-/** The store types that run in one process. */
-export type KVStoreType = 'local' | 'device';
+/** The store types: 'local' and 'device' run in one process, 'dist_sync' across processes (dist.ts). */
+export type KVStoreType = 'local' | 'device' | 'dist_sync';
 
 /** What `setUpdater` takes: applies the merged pushed value to the stored one, in place. */
 export type KVUpdater = (key: KVKey, merged: NDArray, stored: NDArray) => void;
 
-const TYPES: readonly KVStoreType[] = ['local', 'device'];
+const TYPES: readonly KVStoreType[] = ['local', 'device', 'dist_sync'];
 
 function checkKey(op: string, key: unknown): KVKey {
   if ((typeof key === 'number' && Number.isInteger(key)) || (typeof key === 'string' && key.length > 0)) return key;
@@ -63,11 +63,13 @@ const isArray = (v: unknown): v is NDArray => v instanceof NDArray;
  * store.pull(3, a); // a is all 2
  */
 export class KVStore {
-  private readonly store = new Map<KVKey, NDArray>();
+  protected readonly store = new Map<KVKey, NDArray>();
   private updater: KVUpdater | null = null;
 
   constructor(readonly type: KVStoreType) {
     if (!TYPES.includes(type)) throw new ValueError(`kv.create: unknown type '${String(type)}', expected one of ${TYPES.join(', ')}`);
+    if (type === 'dist_sync' && new.target === KVStore)
+      throw new ValueError("new KVStore('dist_sync'): a distributed store is made by kv.create('dist_sync')");
   }
 
   /** This worker's rank among `numWorkers` (0: one process). @example store.rank // 0 */
@@ -94,7 +96,7 @@ export class KVStore {
       if (this.store.has(k)) throw new ValueError(`KVStore.init: key ${String(k)} was initialised already`);
       const v = vs[0];
       v.checkAlive('KVStore.init');
-      const at = this.type === 'local' ? cpu() : v.context;
+      const at = this.type === 'device' ? v.context : cpu();
       this.store.set(k, keep(withoutRecording(() => (at.equals(v.context) ? v.copy() : v.copyto(at)))));
     }
   }
@@ -120,6 +122,7 @@ export class KVStore {
             );
         }
         const merged = this.merge(vs, stored.context);
+        this.reduceAcrossWorkers(k, merged);
         if (this.updater) this.updater(k, merged, stored);
         else stored._assignFrom(merged);
         merged.dispose();
@@ -223,14 +226,23 @@ export class KVStore {
     return this.store.has(key);
   }
 
-  private stored(op: string, key: KVKey): NDArray {
+  /**
+   * Sums `merged` (this process' sum for `key`, a fresh array) over all worker processes, in
+   * place. One process: nothing to do; the dist_sync store overrides it.
+   */
+  protected reduceAcrossWorkers(key: KVKey, merged: NDArray): void {
+    void key;
+    void merged;
+  }
+
+  protected stored(op: string, key: KVKey): NDArray {
     const s = this.store.get(key);
     if (!s) throw new ValueError(`KVStore.${op}: key ${String(key)} was not initialised (call init(key, value) first)`);
     return s;
   }
 
   /** The sum of `values` on `at` (a new array). */
-  private merge(values: readonly NDArray[], at: Context): NDArray {
+  protected merge(values: readonly NDArray[], at: Context): NDArray {
     const where = this.type === 'device' ? values[0].context : at;
     let sum: NDArray | null = null;
     for (const v of values) {
@@ -258,18 +270,4 @@ function sameShape(a: NDArray, b: NDArray): boolean {
 
 function isPlainOptions(v: unknown): boolean {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && !(v instanceof NDArray) && 'out' in v;
-}
-
-/**
- * Creates a key-value store, as `mx.kv.create(name)`: 'local' or 'device' in one process. The
- * distributed types ('dist_sync', ...) need the Open MPI transport and are refused here.
- *
- * @example
- * const store = kv.create('device');
- */
-export function create(name: string = 'local'): KVStore {
-  if (typeof name !== 'string') throw new ValueError(`kv.create: the type must be a string such as 'local', got ${describe(name)}`);
-  if (name.startsWith('dist'))
-    throw new ValueError(`kv.create('${name}'): distributed key-value stores are not available in this build; use 'local' or 'device'`);
-  return new KVStore(name as KVStoreType);
 }

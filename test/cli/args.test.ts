@@ -56,6 +56,11 @@ test('run: slug and every option, validated and converted', () => {
     flags: { lr: 0.5, ctx: { deviceType: 'cpu', deviceId: 0 } },
   });
   assert.deepEqual(parseCommandLine(['start', '--epochs', '1', '--progress']), { command: 'start', flags: { epochs: 1, progress: true } });
+  assert.deepEqual(parseCommandLine(['run', 'mlp-gluon', '--kvstore', 'dist_sync']), {
+    command: 'run',
+    slug: 'mlp-gluon',
+    flags: { kvstore: 'dist_sync' },
+  });
 });
 
 test('bad numbers and options are UsageErrors naming the option and value', () => {
@@ -80,6 +85,8 @@ test('bad numbers and options are UsageErrors naming the option and value', () =
     [['--frob'], /unknown option '--frob'/],
     [['list', 'x'], /list takes no arguments/],
     [['run', 'mlp', '--progress', '--no-progress'], /contradict/],
+    [['run', 'mlp', '--kvstore', 'dist_async'], /--kvstore must be one of local, device, dist_sync, got 'dist_async'/],
+    [['start', '--kvstore', 'dist_sync'], /--kvstore is an option of run/],
   ];
   for (const [argv, re] of bad)
     assert.throws(

@@ -45,6 +45,12 @@ test('an unknown slug exits 2 and lists the valid ones', async () => {
   assert.match(text, /d2l-ts --help/);
 });
 
+test('--kvstore on a chapter that does not train through a KVStore exits 2', async () => {
+  const { io, err } = capture();
+  assert.equal(await main(['run', 'linear-regression-scratch', '--kvstore', 'dist_sync'], io), 2);
+  assert.match(err.join('\n'), /--kvstore: linear-regression-scratch does not train through a KVStore \(mlp-gluon does\)/);
+});
+
 test('bad numbers exit 2 with a clear message', async () => {
   const { io, err } = capture();
   assert.equal(await main(['run', 'linear-regression-scratch', '--epochs', 'x'], io), 2);

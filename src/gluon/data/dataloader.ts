@@ -7,7 +7,7 @@ import { NDArray } from '../../ndarray/ndarray.js';
 import * as nd from '../../ndarray/nd.js';
 import { defaultBatchify } from './batchify.js';
 import type { BatchSource, Dataset } from './dataset.js';
-import { BatchSampler, RandomSampler, SequentialSampler, type LastBatch, type Sampler } from './sampler.js';
+import { BatchSampler, RandomSampler, SequentialSampler, SplitSampler, type LastBatch, type Sampler } from './sampler.js';
 
 export interface DataLoaderOptions<B = any> {
   /** Samples per batch (required unless `batchSampler` is given). */
@@ -28,6 +28,18 @@ export interface DataLoaderOptions<B = any> {
    * step). A value above 0 emits one process warning (code D2L_NUM_WORKERS_IGNORED) per process.
    */
   numWorkers?: number;
+  /**
+   * Load only part `partIndex` of `numParts` equal parts of the data set (a `SplitSampler`:
+   * the remainder is dropped, so every part has the same number of batches), shuffled within the
+   * part when `shuffle` is set. Excludes `sampler`, `batchSampler` and `shardBy`.
+   */
+  numParts?: number;
+  partIndex?: number;
+  /**
+   * Shard by process: `shardBy: store` with a dist_sync KVStore (anything with `rank` and
+   * `numWorkers`) is `numParts: store.numWorkers, partIndex: store.rank`.
+   */
+  shardBy?: { readonly rank: number; readonly numWorkers: number };
 }
 
 /**
@@ -64,6 +76,22 @@ export function setLargeBatchPolicy(policy: 'warn' | 'error'): void {
   largeBatchPolicy = policy;
 }
 
+/** The shard an options object asks for (numParts/partIndex or shardBy), or null. */
+function shardOf(opts: DataLoaderOptions): { numParts: number; partIndex: number } | null {
+  const explicit = opts.numParts !== undefined || opts.partIndex !== undefined;
+  if (opts.shardBy !== undefined) {
+    if (explicit) throw new ValueError('DataLoader: give either shardBy or numParts/partIndex, not both');
+    const s = opts.shardBy;
+    if (!s || !Number.isInteger(s.rank) || !Number.isInteger(s.numWorkers))
+      throw new ValueError('DataLoader: shardBy must be a KVStore (or an object with integer rank and numWorkers)');
+    return { numParts: s.numWorkers, partIndex: s.rank };
+  }
+  if (!explicit) return null;
+  if (opts.numParts === undefined || opts.partIndex === undefined)
+    throw new ValueError(`DataLoader: numParts and partIndex go together, got numParts ${opts.numParts}, partIndex ${opts.partIndex}`);
+  return { numParts: opts.numParts, partIndex: opts.partIndex };
+}
+
 /**
  * Loads a data set in mini-batches. A plain iterable: each `for...of` is one epoch (reshuffled
  * when `shuffle`); `length` is the number of batches per epoch.
@@ -85,6 +113,7 @@ export function setLargeBatchPolicy(policy: 'warn' | 'error'): void {
  *   X.dispose(); y.dispose();
  * }
  * loader.length; // batches per epoch
+ * new DataLoader(ds, { batchSize: 128, shuffle: true, shardBy: kv.create('dist_sync') }); // this rank's part
  */
 export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
   /** The data set being loaded. */
@@ -97,15 +126,25 @@ export class DataLoader<B = any> implements Iterable<B>, AsyncIterable<B> {
       throw new ValueError('DataLoader: the first argument must be a Dataset (with length and get(i))');
     this.dataset = dataset;
     if (opts.batchSampler) {
-      if (opts.batchSize !== undefined || opts.shuffle || opts.sampler || opts.lastBatch !== undefined)
-        throw new ValueError('DataLoader: batchSize, shuffle, sampler and lastBatch must not be given together with batchSampler');
+      if (opts.batchSize !== undefined || opts.shuffle || opts.sampler || opts.lastBatch !== undefined || shardOf(opts))
+        throw new ValueError(
+          'DataLoader: batchSize, shuffle, sampler, lastBatch and numParts/partIndex/shardBy must not be given together with batchSampler',
+        );
       this.batchSampler = opts.batchSampler;
     } else {
       if (opts.batchSize === undefined) throw new ValueError('DataLoader: batchSize is required when no batchSampler is given');
       if (!Number.isInteger(opts.batchSize) || opts.batchSize <= 0)
         throw new ValueError(`DataLoader: batchSize must be a positive integer, got ${opts.batchSize}`);
       if (opts.sampler && opts.shuffle) throw new ValueError('DataLoader: shuffle must not be given together with sampler');
-      const sampler = opts.sampler ?? (opts.shuffle ? new RandomSampler(dataset.length) : new SequentialSampler(dataset.length));
+      const shard = shardOf(opts);
+      if (shard && opts.sampler) throw new ValueError('DataLoader: sampler must not be given together with numParts/partIndex or shardBy');
+      const sampler =
+        opts.sampler ??
+        (shard
+          ? new SplitSampler(dataset.length, shard.numParts, shard.partIndex, { shuffle: !!opts.shuffle })
+          : opts.shuffle
+            ? new RandomSampler(dataset.length)
+            : new SequentialSampler(dataset.length));
       const lastBatch = opts.lastBatch ?? 'keep';
       const n = sampler.length;
       if (n > 0 && opts.batchSize > n) {

@@ -12,7 +12,7 @@ export { Dataset, SimpleDataset, ArrayDataset, applyTransform } from './dataset.
 export type { Transform, TransformBlock, ArrayLikeData, BatchSource } from './dataset.js';
 export { DataLoader, BatchSizeError, setLargeBatchPolicy } from './dataloader.js';
 export type { DataLoaderOptions } from './dataloader.js';
-export { SequentialSampler, RandomSampler, BatchSampler } from './sampler.js';
+export { SequentialSampler, RandomSampler, SplitSampler, BatchSampler } from './sampler.js';
 export type { Sampler, LastBatch } from './sampler.js';
 export { defaultBatchify, numbersToNDArray } from './batchify.js';
 export * as vision from './vision/index.js';

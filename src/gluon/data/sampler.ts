@@ -49,6 +49,46 @@ export class RandomSampler implements Sampler<number> {
 }
 
 /**
+ * One of `numParts` equal, contiguous parts of 0..length-1 (MXNet's `SplitSampler`, from its
+ * distributed-training example): part `partIndex` is
+ * [partIndex * floor(length / numParts), (partIndex + 1) * floor(length / numParts)). It **drops**
+ * the last `length % numParts` samples, so every part, and with the same batch size every
+ * process of a dist_sync job, has the same number of samples and batches: an extra batch on one
+ * rank would leave the others waiting in the allreduce. The part is visited in a new random
+ * order each epoch (seeded by `nd.random.seed`), or in order with `{ shuffle: false }`.
+ *
+ * @example
+ * [...new SplitSampler(10, 3, 1, { shuffle: false })]; // [3, 4, 5] (sample 9 is dropped)
+ * new DataLoader(ds, { batchSize: 128, sampler: new SplitSampler(ds.length, store.numWorkers, store.rank) });
+ */
+export class SplitSampler implements Sampler<number> {
+  /** Samples in each part. */
+  readonly length: number;
+  private readonly start: number;
+  private readonly shuffle: boolean;
+
+  constructor(length: number, numParts = 1, partIndex = 0, opts: { shuffle?: boolean } = {}) {
+    checkLength(length, 'SplitSampler');
+    if (!Number.isInteger(numParts) || numParts < 1)
+      throw new ValueError(`SplitSampler: numParts must be a positive integer, got ${numParts}`);
+    if (!Number.isInteger(partIndex) || partIndex < 0 || partIndex >= numParts)
+      throw new ValueError(`SplitSampler: partIndex must be an integer in [0, ${numParts - 1}] (numParts ${numParts}), got ${partIndex}`);
+    this.length = Math.floor(length / numParts);
+    this.start = this.length * partIndex;
+    this.shuffle = opts.shuffle ?? true;
+  }
+
+  *[Symbol.iterator](): Iterator<number> {
+    if (!this.shuffle) {
+      for (let i = 0; i < this.length; i++) yield this.start + i;
+      return;
+    }
+    const p = globalRandom.permutation(this.length);
+    for (let i = 0; i < p.length; i++) yield this.start + p[i];
+  }
+}
+
+/**
  * Groups the indices of `sampler` into batches of `batchSize`. A short last batch is kept
  * (`keep`), dropped (`discard`), or carried into the next epoch's first batch (`rollover`).
  *
