@@ -100,7 +100,8 @@ test('one rank one step more: the watchdog aborts the job within the timeout, na
     r.stderr,
     /d2l-ts dist_sync watchdog: rank [01] of 2 waited 3\.\d s in (the allreduce of key \d+|the barrier at exit) \(trainer step [56], collective #\d+ of this rank\)/,
   );
-  assert.match(r.stderr, /MPI_ABORT was invoked on rank [01]/);
+  // mpirun's own "MPI_ABORT was invoked" notice is not asserted: Open MPI 4.1 sometimes fails to
+  // format it ("ORTE_ERROR_LOG: Data unpack would read past end of buffer ... show_help.c").
   // Neither rank got past the mismatch to a clean exit.
   assert.ok(!/rank 1 finished 6 steps/.test(r.stdout), r.stdout);
 });
