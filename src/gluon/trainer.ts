@@ -161,7 +161,8 @@ export class Trainer {
     }
     this.opt.idx2name = new Map(this.params.map((p, i) => [i, p.name]));
     // Parameters already initialised start from rank 0's values now; deferred ones at the first step.
-    if (this.distStore && this.params.every((p) => p.isInitialized)) this.initDistParams();
+    // (Parameters on a GPU are read asynchronously: they are broadcast at the first stepAsync.)
+    if (this.distStore && this.params.every((p) => p.isInitialized && onCpu(p))) this.initDistParams();
   }
 
   /** The dist_sync store when training across processes, else null. */
@@ -175,22 +176,42 @@ export class Trainer {
    * all their devices, become rank 0's values.
    */
   private initDistParams(): void {
-    const store = this.distStore!;
-    const live = this.params.map((p, i) => [i, p] as const).filter(([, p]) => p.isInitialized);
-    const keys = live.map(([i]) => i).filter((i) => !store.has(i));
-    if (keys.length) {
-      store.init(
+    const { keys, all } = this.distKeysToInit();
+    if (keys.length)
+      this.distStore!.init(
         keys,
         keys.map((i) => this.params[i].data()),
       );
-      withoutRecording(() => {
-        for (const i of keys) {
-          store.pull(i, this.params[i].data());
-          this.params[i].copyToReplicas();
-        }
-      });
-    }
-    this.distInitialized = live.length === this.params.length;
+    this.pullDistInit(keys, all);
+  }
+
+  /** initDistParams for parameters on any device (GPU values are read into host memory first). */
+  private async initDistParamsAsync(): Promise<void> {
+    const { keys, all } = this.distKeysToInit();
+    if (keys.length)
+      await this.distStore!.initAsync(
+        keys,
+        keys.map((i) => this.params[i].data()),
+      );
+    this.pullDistInit(keys, all);
+  }
+
+  /** The initialised parameters not yet in the dist_sync store (and whether that is all of them). */
+  private distKeysToInit(): { keys: number[]; all: boolean } {
+    const store = this.distStore!;
+    const live = this.params.map((p, i) => [i, p] as const).filter(([, p]) => p.isInitialized);
+    return { keys: live.map(([i]) => i).filter((i) => !store.has(i)), all: live.length === this.params.length };
+  }
+
+  /** Every copy of the freshly initialised parameters takes rank 0's value from the store. */
+  private pullDistInit(keys: number[], all: boolean): void {
+    withoutRecording(() => {
+      for (const i of keys) {
+        this.distStore!.pull(i, this.params[i].data());
+        this.params[i].copyToReplicas();
+      }
+    });
+    this.distInitialized = all;
   }
 
   /** The optimizer doing the updates. @example trainer.optimizer.numUpdate */
@@ -234,6 +255,30 @@ export class Trainer {
   }
 
   /**
+   * `step` that may wait for a device: with kvstore 'dist_sync' and parameters on a GPU, the
+   * gradients are read into host memory, summed over the processes there and written back
+   * (a WebGPU buffer cannot be handed to MPI, and a GPU is read only asynchronously); rank 0's
+   * parameters are broadcast at the first call. Anywhere else it does what `step` does, so one
+   * training loop can await it on every device.
+   *
+   * @example
+   * l.backward();
+   * await trainer.stepAsync(batchSize); // parameters on gpu(0), under mpirun -np 2
+   */
+  async stepAsync(batchSize: number, opts: StepOptions = {}): Promise<void> {
+    this.setRescale(batchSize, 'stepAsync');
+    const store = this.distStore;
+    if (store) {
+      if (!this.distInitialized) await this.initDistParamsAsync();
+      store.trainerStep = ++this.distSteps;
+      const { keys, grads, fresh } = this.distGrads();
+      await store.pushpullAsync(keys, grads);
+      this.freshBeforeReduce = fresh;
+    } else this.allreduceGrads();
+    this.runUpdate(opts.ignoreStaleGrad ?? false, 'stepAsync');
+  }
+
+  /**
    * Sums each parameter's gradient over its device copies (through the KVStore), so every copy
    * holds the sum. A parameter on one device has nothing to sum. Code written as
    * `allreduceGrads(); clip...; update(batchSize)` works as in Gluon.
@@ -268,17 +313,35 @@ export class Trainer {
    * collectives stay paired; it is then skipped or refused by the update as usual).
    */
   private allreduceAcrossProcesses(store: DistSyncKVStore): void {
+    const onGpu = this.params.find((p) => p.isInitialized && !onCpu(p));
+    if (onGpu)
+      throw new ValueError(
+        `Trainer.step (dist_sync): Parameter '${onGpu.name}' lives on ${onGpu.listCtx().join(', ')}, whose gradients reduce ` +
+          `through host memory, which a GPU gives only asynchronously: use \`await trainer.stepAsync(batchSize)\``,
+      );
     if (!this.distInitialized) this.initDistParams();
     store.trainerStep = ++this.distSteps;
+    const { keys, grads, fresh } = this.distGrads();
+    keys.forEach((k, j) => {
+      store.push(k, grads[j]);
+      store.pull(k, grads[j]);
+    });
+    this.freshBeforeReduce = fresh;
+  }
+
+  /** The gradients a dist_sync step reduces (every initialised trainable parameter, in order). */
+  private distGrads(): { keys: number[]; grads: NDArray[][]; fresh: Map<number, boolean> } {
+    const keys: number[] = [];
+    const grads: NDArray[][] = [];
     const fresh = new Map<number, boolean>();
     this.params.forEach((p, i) => {
       if (p.gradReq === 'null' || !p.isInitialized) return;
-      const grads = p.listGrad();
-      fresh.set(i, this.isFresh(i, grads[0]));
-      store.push(i, grads);
-      store.pull(i, grads);
+      const g = p.listGrad();
+      fresh.set(i, this.isFresh(i, g[0]));
+      keys.push(i);
+      grads.push(g);
     });
-    this.freshBeforeReduce = fresh;
+    return { keys, grads, fresh };
   }
 
   /** The store that sums gradients across devices (created at the first parameter that needs it). */
@@ -533,4 +596,9 @@ function describe(v: unknown): string {
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object';
   return typeof v;
+}
+
+/** Whether every copy of a parameter lives in host memory. */
+function onCpu(p: Parameter): boolean {
+  return p.listCtx().every((c) => c.deviceType === 'cpu');
 }

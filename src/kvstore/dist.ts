@@ -7,15 +7,20 @@
  * Every collective is watched: one that waits longer than D2L_DIST_TIMEOUT seconds (a rank that
  * ran one step more, or skipped one) ends the job with MPI_Abort and a message naming the rank,
  * the step and the collective. Design, costs and scaling: docs/DISTRIBUTED.md.
+ *
+ * GPU arrays reduce through host memory: a WebGPU buffer cannot be handed to MPI and is read only
+ * asynchronously, so `initAsync` / `pushpullAsync` (and the Trainer's `stepAsync`) read them into
+ * the CPU heap first, reduce there, and write the result back to the device.
  */
 import { ShapeError, ValueError } from '../core/errors.js';
+import { describe } from '../core/options.js';
 import { shapeStr } from '../core/shape.js';
 import { bytesPerElement } from '../core/dtype.js';
 import { getCpuBackend } from '../backend/registry.js';
 import { cpu } from '../ndarray/context.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import { withoutRecording } from '../gluon/optimizer/optimizer.js';
-import { KVStore, type KVKey } from './kvstore.js';
+import { isArray, KVStore, pairs, type KVKey } from './kvstore.js';
 import { distTimeoutMs, MPI_DTYPE, setExitDescription, startMpi, type MpiAddon } from './mpi.js';
 
 /** What the heap-resident storage of a CPU array exposes (cpu-backend.ts). */
@@ -102,6 +107,58 @@ export class DistSyncKVStore extends KVStore {
     });
   }
 
+  /**
+   * `init` for values on any device: GPU values are first read into host memory (they cannot be
+   * read synchronously), then initialised as `init` does; the store keeps its values on the CPU.
+   *
+   * @example
+   * await store.initAsync(0, net.weight.data()); // a parameter on gpu(0)
+   */
+  async initAsync(key: KVKey | readonly KVKey[], value: NDArray | readonly NDArray[]): Promise<void> {
+    const values = Array.isArray(value) ? (value as NDArray[]) : [value as NDArray];
+    for (const v of values as unknown[])
+      if (!isArray(v)) throw new ValueError(`KVStore.initAsync: the values must be NDArrays (one per key), got ${describe(v)}`);
+    const hosts = await Promise.all(values.map((v) => toHost(v, 'KVStore.initAsync')));
+    try {
+      this.init(key, Array.isArray(value) ? hosts : hosts[0]);
+    } finally {
+      hosts.forEach((h, i) => h !== values[i] && h.dispose());
+    }
+  }
+
+  /**
+   * `pushpull` for values on any device: each key's values are summed on their device, GPU sums
+   * are read into host memory (all keys' reads started together), summed over the processes
+   * there, stored, and written into `out` (default: the values), on the device of each.
+   *
+   * @example
+   * await store.pushpullAsync([0, 1], [[g0], [g1]]); // gradients on gpu(0), summed over all ranks
+   */
+  async pushpullAsync(
+    key: KVKey | readonly KVKey[],
+    value: NDArray | readonly NDArray[] | readonly (readonly NDArray[])[],
+    out?: NDArray | readonly NDArray[] | readonly (readonly NDArray[])[],
+  ): Promise<void> {
+    const list = pairs('pushpullAsync', key, value as NDArray | NDArray[], isArray);
+    const outs = pairs('pushpullAsync', key, (out ?? value) as NDArray | NDArray[], isArray);
+    for (const [k] of list) this.stored('pushpullAsync', k);
+    // This process' sum per key on the first value's device, then every GPU read at once.
+    const local = list.map(([, vs]) => withoutRecording(() => this.merge(vs, vs[0].context)));
+    let hosts: NDArray[] = [];
+    try {
+      hosts = await Promise.all(local.map((m) => toHost(m, 'KVStore.pushpullAsync')));
+      list.forEach(([k], i) => {
+        this.push(k, hosts[i]);
+        this.pull(k, outs[i][1]);
+      });
+    } finally {
+      local.forEach((m, i) => {
+        if (hosts[i] && hosts[i] !== m) hosts[i].dispose();
+        m.dispose();
+      });
+    }
+  }
+
   /** Waits for every process (a watched barrier). @example store.barrier() */
   override barrier(): void {
     this.collectives++;
@@ -119,7 +176,7 @@ export class DistSyncKVStore extends KVStore {
     if (a.context.deviceType !== 'cpu')
       throw new ValueError(
         `KVStore.push (dist_sync): key values on ${a.context} cannot be handed to MPI synchronously (a GPU is read asynchronously); ` +
-          `push CPU arrays (the gradients of a model on cpu())`,
+          `use \`await store.pushpullAsync(key, values)\` (or \`await trainer.stepAsync(batchSize)\`), which reduces them through host memory`,
       );
     const target = a.isContiguous ? a : a.copy();
     this.collectives++;
@@ -200,6 +257,12 @@ export class DistSyncKVStore extends KVStore {
           'Every rank must build the same model and call init with the same keys, shapes and types',
       );
   }
+}
+
+/** `v` itself on the CPU, else a copy of it in host memory (read asynchronously from its device). */
+async function toHost(v: NDArray, op: string): Promise<NDArray> {
+  v.checkAlive(op);
+  return v.context.deviceType === 'cpu' ? v : v.copytoAsync(cpu());
 }
 
 function signatureOf(key: KVKey, v: NDArray): string {

@@ -37,7 +37,12 @@ function checkKey(op: string, key: unknown): KVKey {
 }
 
 /** Pairs keys with values: one key with one value (or a list of values for it), or lists of both. */
-function pairs<T>(op: string, key: KVKey | readonly KVKey[], value: T | readonly T[], isValue: (v: unknown) => v is T): [KVKey, T[]][] {
+export function pairs<T>(
+  op: string,
+  key: KVKey | readonly KVKey[],
+  value: T | readonly T[],
+  isValue: (v: unknown) => v is T,
+): [KVKey, T[]][] {
   const asList = (v: unknown, what: string): T[] => {
     if (isValue(v)) return [v];
     if (Array.isArray(v) && v.length > 0 && v.every(isValue)) return [...v];
@@ -50,7 +55,7 @@ function pairs<T>(op: string, key: KVKey | readonly KVKey[], value: T | readonly
   return keys.map((k, i) => [k, asList((value as unknown[])[i], `the value of key ${String(k)}`)]);
 }
 
-const isArray = (v: unknown): v is NDArray => v instanceof NDArray;
+export const isArray = (v: unknown): v is NDArray => v instanceof NDArray;
 
 /**
  * A key-value store in this process (MXNet's `kv.create('local')` / `kv.create('device')`).

@@ -9,7 +9,7 @@ import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { kv } from '../../src/index.js';
+import { destroyWebGpu, initWebGpu, kv } from '../../src/index.js';
 import { requireResource } from '../helpers.js';
 
 const here = new URL('.', import.meta.url).pathname; // dist/test/kvstore/
@@ -73,6 +73,60 @@ test('2 processes with batch 128 each end with the parameters of 1 process with 
   }
   // The worker gives rank 1 other initial weights: equality also shows they were rank 0's.
   assert.ok(diff <= 1e-5 * scale, `max |Δ| = ${diff} > 1e-5 · max |w| = ${1e-5 * scale}`);
+});
+
+/** Why WebGPU (lavapipe on CI) cannot start here, or '' when it can. */
+async function webGpuMissing(): Promise<string> {
+  try {
+    await initWebGpu();
+    await destroyWebGpu();
+    return '';
+  } catch (e) {
+    return (e as Error).message.split('\n')[0];
+  }
+}
+
+test('a model on gpu(0) reduces through host memory: 2 processes with trainer.stepAsync end as 1 CPU process', async (t) => {
+  if (!requireResource(t, HAVE_MPI, MPI_WHAT)) return;
+  const missing = await webGpuMissing();
+  if (!requireResource(t, missing === '', `WebGPU (lavapipe): ${missing}`)) return;
+  const dir = tmp();
+  const two = mpirun([worker, 'train', 'gpu', '30', join(dir, 'gpu.json')], ENV, 120_000);
+  assert.equal(two.status, 0, two.stderr);
+  // The synchronous step names the parameter, its device and the call to use instead.
+  assert.match(
+    two.stdout,
+    /step on gpu: ValueError: Trainer\.step \(dist_sync\): Parameter '[^']+' lives on gpu\(0\).*await trainer\.stepAsync\(batchSize\)/,
+  );
+  const one = node([worker, 'train', 'single', '30', join(dir, 'one.json')]);
+  assert.equal(one.status, 0, one.stderr);
+  const a = JSON.parse(readFileSync(join(dir, 'gpu.json'), 'utf8')) as { numWorkers: number; params: Record<string, number[]> };
+  const b = JSON.parse(readFileSync(join(dir, 'one.json'), 'utf8')) as { numWorkers: number; params: Record<string, number[]> };
+  assert.equal(a.numWorkers, 2);
+  let diff = 0;
+  let scale = 0;
+  for (const k of Object.keys(b.params))
+    b.params[k].forEach((w, i) => {
+      diff = Math.max(diff, Math.abs(a.params[k][i] - w));
+      scale = Math.max(scale, Math.abs(w));
+    });
+  // float32 on another device (WGSL's own rounding, another summation order).
+  assert.ok(diff <= 1e-4 * scale, `max |Δ| = ${diff} > 1e-4 · max |w| = ${1e-4 * scale}`);
+  // Both ranks hold the same parameters, bit for bit.
+  const r1 = JSON.parse(readFileSync(join(dir, 'gpu.json.rank1'), 'utf8')) as { params: Record<string, number[]> };
+  assert.deepEqual(r1.params, a.params);
+});
+
+test("on gpu(0), rank 0's parameters replace another rank's own at the first stepAsync", async (t) => {
+  if (!requireResource(t, HAVE_MPI, MPI_WHAT)) return;
+  const missing = await webGpuMissing();
+  if (!requireResource(t, missing === '', `WebGPU (lavapipe): ${missing}`)) return;
+  const dir = tmp();
+  const r = mpirun([worker, 'train', 'gpu-other-init', '3', join(dir, 'p.json')], ENV, 120_000);
+  assert.equal(r.status, 0, r.stderr);
+  const a = JSON.parse(readFileSync(join(dir, 'p.json'), 'utf8')) as { params: Record<string, number[]> };
+  const b = JSON.parse(readFileSync(join(dir, 'p.json.rank1'), 'utf8')) as { params: Record<string, number[]> };
+  assert.deepEqual(b.params, a.params);
 });
 
 test('a different parameter set on one rank is an error at init on every rank, naming the ranks and keys', (t) => {
