@@ -4,6 +4,7 @@
 import { ValueError } from '../core/errors.js';
 import { NDArray } from '../ndarray/ndarray.js';
 import type { DataResolveOptions } from '../data/resolver.js';
+import type { FetchProgress } from '../data/fetch.js';
 import { DataLoader } from '../gluon/data/dataloader.js';
 import type { Dataset } from '../gluon/data/dataset.js';
 import { FashionMNIST } from '../gluon/data/vision/datasets.js';
@@ -45,6 +46,13 @@ export interface LoadFashionMnistOptions extends DataResolveOptions {
   resize?: number;
   /** A directory holding the IDX files (Gluon's `root`). */
   root?: string;
+  /**
+   * A web page: fetch the four IDX files from this folder URL (same origin, e.g.
+   * `'data/fashion-mnist/'`) instead of the file resolver; checked against the same checksums.
+   */
+  url?: string;
+  /** With `url`: called as the bytes of each file arrive (`{ file, loaded, total }`). */
+  onProgress?: (p: FetchProgress) => void;
   /** Use only the first `limit` samples of each split (quick runs and tests). */
   limit?: number;
   /**
@@ -83,9 +91,14 @@ function datasetOpts(opts: LoadFashionMnistOptions) {
  * downloaded into the cache when missing. Batches are X (batch, 1, 28, 28) float32 and y (batch,)
  * int32, owned by the caller.
  *
+ * In a web page, `url` names the folder the page serves the IDX files from (fetched, with
+ * `onProgress`).
+ *
  * @example
  * const [trainIter, testIter] = await d2l.loadDataFashionMnist(256);
  * for (const [X, y] of trainIter) { ... }
+ * // in a page:
+ * const [train, test] = await d2l.loadDataFashionMnist(256, { url: 'data/fashion-mnist/', onProgress: (p) => bar(p) });
  */
 export async function loadDataFashionMnist(batchSize: number, opts: LoadFashionMnistOptions = {}): Promise<[DataLoader, DataLoader]> {
   const o = datasetOpts(opts);

@@ -25,3 +25,5 @@ export {
   defaultCacheDir,
 } from './resolver.js';
 export type { DataResolveOptions, DataSource, ResolvedDataFile, LoadedDataFile } from './resolver.js';
+export { fetchDataFile } from './fetch.js';
+export type { FetchDataOptions, FetchProgress } from './fetch.js';

@@ -61,7 +61,7 @@ export function checkDataDir(dir: string, what: string, looking = ''): void {
 }
 
 /** Where a file came from, in the resolver's search order. */
-export type DataSource = 'option' | 'flag' | 'env' | 'cache' | 'system' | 'download';
+export type DataSource = 'option' | 'flag' | 'env' | 'cache' | 'system' | 'download' | 'url';
 
 export interface DataResolveOptions extends DownloadOptions {
   /** An explicit data directory (step 1; the `--data-dir` flag is read when this is absent). */

@@ -65,9 +65,7 @@ export function verifyDataBytes(spec: DataFileSpec, file: Uint8Array, where: str
   const gzip = isGzip(file);
   const bytes = maybeGunzip(file, where);
   if (opts.verify === false) return { bytes, gzip, matched: null };
-  const specGz = spec.name.endsWith('.gz');
-  // A raw copy of a .gz file (already unpacked) can only match the checksums of the content.
-  const applicable = spec.checksums.filter((c) => c.over === 'unpacked' || !specGz || gzip);
+  const applicable = applicableChecksums(spec, gzip);
   if (applicable.length === 0) return { bytes, gzip, matched: null };
   const cache = new Map<string, string>();
   const digest = (c: DataChecksum): string => {
@@ -77,6 +75,36 @@ export function verifyDataBytes(spec: DataFileSpec, file: Uint8Array, where: str
     return h;
   };
   for (const c of applicable) if (digest(c) === c.hex) return { bytes, gzip, matched: c };
+  throw checksumMismatch(spec, applicable, digest, bytes, gzip, where);
+}
+
+/**
+ * The checksums of `spec` that a copy can be checked against: a raw copy of a .gz file (already
+ * unpacked) can only match the checksums of the content.
+ *
+ * @example
+ * applicableChecksums(getDataFileSpec('ptb.zip'), false).map((c) => c.algorithm); // ['sha256', ...]
+ */
+export function applicableChecksums(spec: DataFileSpec, gzip: boolean): DataChecksum[] {
+  const specGz = spec.name.endsWith('.gz');
+  return spec.checksums.filter((c) => c.over === 'unpacked' || !specGz || gzip);
+}
+
+/**
+ * The CorruptDataError for a copy that matched none of `applicable`: each expected digest beside
+ * the one computed (`digest(c)`), the size check, and where the good file comes from.
+ *
+ * @example
+ * throw checksumMismatch(spec, applicable, (c) => digests.get(c)!, bytes, gzip, url);
+ */
+export function checksumMismatch(
+  spec: DataFileSpec,
+  applicable: readonly DataChecksum[],
+  digest: (c: DataChecksum) => string,
+  bytes: Uint8Array,
+  gzip: boolean,
+  where: string,
+): CorruptDataError {
   const primary = applicable[0];
   const sizeNote =
     spec.size !== undefined && (primary.over === 'unpacked' || !gzip) && bytes.length !== spec.size
@@ -85,7 +113,7 @@ export function verifyDataBytes(spec: DataFileSpec, file: Uint8Array, where: str
   const lines = applicable.map(
     (c) => `  ${c.label}: ${c.algorithm} ${c.over === 'unpacked' ? 'of the unpacked content ' : ''}${c.hex}, got ${digest(c)}`,
   );
-  throw new CorruptDataError(
+  return new CorruptDataError(
     `${where}: checksum mismatch for ${spec.name}.${sizeNote}\n${lines.join('\n')}\n` +
       `The file is corrupt, truncated or another version: delete it and get it again (${spec.url}).`,
   );

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { launchChromium, openPage, serveDir } from './harness.js';
+import { bundleD2l, launchChromium, openPage, serveDir } from './harness.js';
 import { readmeSnippet } from './snippet.js';
 import * as d2l from '../../src/index.js';
 
@@ -28,23 +28,10 @@ window.__out = await readmeSnippet(d2l);
 window.__kernels = d2l.nd.cpu().backend.kernelInfo();`;
 
 test('browser bundle: no Node built-ins, README snippet runs in Chromium as in Node', { timeout: 120_000 }, async (t) => {
-  const { build } = await import('esbuild');
   const dir = mkdtempSync(join(tmpdir(), 'd2l-bundle-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
-  // Bundled through the package name, as a user's bundler would, so `exports` and `imports`
-  // conditions are what pick the browser files.
-  writeFileSync(join(dir, 'entry.js'), "export * from 'd2l-ts';\n");
-  const result = await build({
-    entryPoints: [join(dir, 'entry.js')],
-    bundle: true,
-    platform: 'browser',
-    format: 'esm',
-    outfile: join(dir, 'd2l.js'),
-    nodePaths: [join(root, '..')],
-    alias: { 'd2l-ts': root },
-    logLevel: 'silent',
-  });
-  assert.deepEqual(result.errors, []);
+  const code = await bundleD2l(dir);
+  const { build } = await import('esbuild');
   await build({
     entryPoints: [join(root, 'dist/test/browser/snippet.js')],
     bundle: true,
@@ -53,7 +40,6 @@ test('browser bundle: no Node built-ins, README snippet runs in Chromium as in N
     outfile: join(dir, 'snippet.js'),
     logLevel: 'silent',
   });
-  const code = readFileSync(join(dir, 'd2l.js'), 'utf8');
   assert.deepEqual(
     [...code.matchAll(NODE_IMPORT)].map((m) => m[1]),
     [],

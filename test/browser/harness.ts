@@ -13,7 +13,7 @@
  * assert.deepEqual(errors, []);
  */
 import { createServer, type Server } from 'node:http';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { extname, join, normalize, resolve, sep } from 'node:path';
 import type { TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
@@ -135,4 +135,27 @@ export async function openPage(browser: Browser, url: string): Promise<{ page: P
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
   await page.goto(url, { waitUntil: 'load' });
   return { page, errors };
+}
+
+/**
+ * Bundles d2l-ts for a page into `dir/d2l.js` as a user's bundler would: esbuild for
+ * `platform: 'browser'`, through the package name, so package.json's `exports`/`imports`
+ * conditions pick the browser files. Returns the bundle's code (for the built-ins check).
+ */
+export async function bundleD2l(dir: string): Promise<string> {
+  const { build } = await import('esbuild');
+  const root = new URL('../../..', import.meta.url).pathname;
+  writeFileSync(join(dir, 'entry.js'), "export * from 'd2l-ts';\n");
+  const result = await build({
+    entryPoints: [join(dir, 'entry.js')],
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    outfile: join(dir, 'd2l.js'),
+    nodePaths: [join(root, '..')],
+    alias: { 'd2l-ts': root },
+    logLevel: 'silent',
+  });
+  if (result.errors.length) throw new Error(`bundleD2l: esbuild failed: ${JSON.stringify(result.errors)}`);
+  return readFileSync(join(dir, 'd2l.js'), 'utf8');
 }

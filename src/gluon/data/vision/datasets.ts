@@ -6,6 +6,7 @@ import { D2LError, ValueError } from '../../../core/errors.js';
 import { cpu } from '../../../ndarray/context.js';
 import { NDArray } from '../../../ndarray/ndarray.js';
 import { loadDataFile, loadDataFileSync, type DataResolveOptions, type LoadedDataFile } from '../../../data/resolver.js';
+import { fetchDataFile, type FetchProgress } from '../../../data/fetch.js';
 import { Dataset, type BatchSource } from '../dataset.js';
 import { IdxFormatError, parseIdx } from './idx.js';
 
@@ -16,6 +17,13 @@ export interface MNISTOptions extends DataResolveOptions {
   train?: boolean;
   /** Applied to each sample as `transform(image, label)` (Gluon's `transform`). */
   transform?: (data: NDArray, label: number) => unknown;
+  /**
+   * `create()` only: fetch the IDX files from this folder URL instead of the file resolver (a web
+   * page serving them itself, e.g. `'data/fashion-mnist/'`); checked against the same checksums.
+   */
+  url?: string;
+  /** With `url`: called as the bytes of each file arrive. */
+  onProgress?: (p: FetchProgress) => void;
 }
 
 type Loaded = { images: LoadedDataFile; labels: LoadedDataFile };
@@ -75,8 +83,11 @@ export class MNIST extends Dataset<[NDArray, number]> {
    */
   static async create<T extends typeof MNIST>(this: T, opts: MNISTOptions = {}): Promise<InstanceType<T>> {
     const train = opts.train ?? true;
-    const ro = resolveOpts(opts);
-    const [images, labels] = await Promise.all(fileNames(this.dataset, train).map((n) => loadDataFile(n, ro)));
+    const names = fileNames(this.dataset, train);
+    const [images, labels] =
+      opts.url !== undefined
+        ? await Promise.all(names.map((n) => fetchDataFile(n, { url: opts.url!, verify: opts.verify, onProgress: opts.onProgress })))
+        : await Promise.all(names.map((n) => loadDataFile(n, resolveOpts(opts))));
     return new this(opts, { images, labels }) as InstanceType<T>;
   }
 
@@ -151,7 +162,8 @@ function fileNames(ds: string, train: boolean): [string, string] {
 }
 
 function resolveOpts(opts: MNISTOptions): DataResolveOptions {
-  const { root, train: _t, transform: _f, ...rest } = opts;
+  const { root, train: _t, transform: _f, url, onProgress: _p, ...rest } = opts;
+  if (url !== undefined) throw new ValueError(`${url}: the url option is for the asynchronous create() (fetch), not the constructor`);
   if (root !== undefined && typeof root !== 'string') throw new ValueError(`root must be a directory path, got ${typeof root}`);
   return root ? { ...rest, extraDirs: [...(rest.extraDirs ?? []), root] } : rest;
 }
