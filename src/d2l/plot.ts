@@ -1,17 +1,22 @@
 /**
  * Headless plotting for the book's figures: a Vega-Lite spec is compiled to Vega, rendered to SVG by
  * a Vega View (no browser, no canvas), and rasterised to PNG by resvg. The book's matplotlib helpers
- * (`plot`, `semilogy`, `xyplot`) become functions that write an image file.
+ * (`plot`, `semilogy`, `xyplot`) become functions that write an image file. In a web page the
+ * figures are SVG only (resvg is a Node addon), for the page to insert.
  */
 import { mkdirSync, writeFileSync } from '#platform'; // Node-only: see src/platform/
 import { dirname, extname } from '#platform'; // Node-only: see src/platform/
-import { createRequire } from '#platform'; // Node-only: see src/platform/
+import { createRequire, isNode } from '#platform'; // Node-only: see src/platform/
 import type { TopLevelSpec } from 'vega-lite';
 import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import { ValueError } from '../core/errors.js';
 import { NDArray } from '../ndarray/ndarray.js';
 
-/** A rendered figure: the SVG text, the PNG bytes, and the file written (if any). */
+/**
+ * A rendered figure: the SVG text, the PNG bytes, and the file written (if any). In a web page
+ * the figure is SVG only (insert `figure.svg` into the page); reading `png` there is an error
+ * (PNG rasterising is resvg's, a Node addon).
+ */
 export interface Figure {
   svg: string;
   png: Uint8Array;
@@ -73,6 +78,15 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
 }
 
 function finishFigure(svg: string, file: string | undefined, scale = 2): Figure {
+  if (!isNode) {
+    if (file) throw new ValueError(`plot: cannot write ${file} in a web page; leave out the file and insert the figure's svg into the page`);
+    return {
+      svg,
+      get png(): Uint8Array {
+        throw new ValueError('plot: no PNG in a web page (PNG rasterising needs Node); insert the figure\'s svg into the page');
+      },
+    };
+  }
   const png = svgToPng(svg, scale);
   if (file) {
     mkdirSync(dirname(file), { recursive: true });

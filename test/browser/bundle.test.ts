@@ -67,6 +67,19 @@ test('browser bundle: no Node built-ins, README snippet runs in Chromium as in N
   assert.equal(out[0], '\n[[ 18.  20.  10.]\n [ 58.  60.  50.]\n [ 98. 100.  90.]]\n<NDArray 3x3 @cpu(0)>');
   assert.equal(out[2], '\n[[ 0.]\n [ 4.]\n [ 8.]\n [12.]]\n<NDArray 4x1 @cpu(0)>');
   assert.deepEqual(out, expected, 'the page prints what Node prints');
+  assert.match(out[4], /^figure: svg, \d+ paths$/);
+  // In the page a figure has no PNG, and says why.
+  const pngError = await page.evaluate(async () => {
+    const d2lPage = (await import('./d2l.js' as string)) as typeof d2l;
+    const fig = await d2lPage.d2l.plot([0, 1], [0, 1]);
+    try {
+      void fig.png;
+      return 'no error';
+    } catch (e) {
+      return (e as Error).message;
+    }
+  });
+  assert.match(pngError, /no PNG in a web page/);
   assert.equal(kernels.active, 'wasm', 'the Wasm kernels run on the page');
   assert.equal(kernels.threads, 1, 'one thread without cross-origin isolation');
 });

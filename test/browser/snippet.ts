@@ -41,5 +41,8 @@ export async function readmeSnippet(d2l: typeof D2l): Promise<string[]> {
     trainer.step(10);
   }
   out.push(`loss after one epoch: ${loss.forward(net.forward(F), t).mean().asScalar().toFixed(4)}`);
+  // A figure as the book draws one: SVG text (a page inserts it; only Node also rasterises it).
+  const fig = await d2l.d2l.plot([1, 2, 3, 4], [1, 4, 9, 16], { xLabel: 'x', yLabel: 'y' });
+  out.push(`figure: ${fig.svg.startsWith('<svg') ? 'svg' : 'not svg'}, ${(fig.svg.match(/<path/g) ?? []).length} paths`);
   return out;
 }
