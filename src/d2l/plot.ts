@@ -79,11 +79,12 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
 
 function finishFigure(svg: string, file: string | undefined, scale = 2): Figure {
   if (!isNode) {
-    if (file) throw new ValueError(`plot: cannot write ${file} in a web page; leave out the file and insert the figure's svg into the page`);
+    if (file)
+      throw new ValueError(`plot: cannot write ${file} in a web page; leave out the file and insert the figure's svg into the page`);
     return {
       svg,
       get png(): Uint8Array {
-        throw new ValueError('plot: no PNG in a web page (PNG rasterising needs Node); insert the figure\'s svg into the page');
+        throw new ValueError("plot: no PNG in a web page (PNG rasterising needs Node); insert the figure's svg into the page");
       },
     };
   }
