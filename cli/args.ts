@@ -50,6 +50,7 @@ export type Command =
   | { command: 'help'; topic?: string }
   | { command: 'version' }
   | { command: 'list' }
+  | { command: 'build-native'; strict: boolean }
   | { command: 'run'; slug: string; flags: RunFlags }
   | { command: 'start'; flags: RunFlags };
 
@@ -78,6 +79,8 @@ Commands:
   run <slug>           run one chapter program, e.g. d2l-ts run softmax-regression-scratch
   start                the main job: train the book's MLP (3.10) on Fashion-MNIST with progress
                        bars, write training curves, a prediction grid and the parameters to ./out/
+  build-native         build the optional native addons (OpenBLAS, Open MPI) of an installed
+                       d2l-ts: npm 11 skips a dependency's install script unless approved
   help [command]       show help
 
 Options for run and start:
@@ -110,6 +113,15 @@ Example: d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size
 Across processes (Open MPI; only rank 0 prints and writes files; as root add
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   mpirun -np 2 --bind-to none --oversubscribe npx d2l-ts run mlp-gluon --kvstore dist_sync`;
+
+export const BUILD_NATIVE_USAGE = `Usage: d2l-ts build-native [--strict]
+
+Builds the optional native addons of this d2l-ts package (its install script's job): the OpenBLAS
+GEMM addon and the Open MPI addon of kv.create('dist_sync'), each when its library and a C compiler
+are present. Run it once after \`npm install d2l-ts\` in a project: npm 11 runs a dependency's install
+script only when approved (\`npm install-scripts approve d2l-ts\` does that for later installs).
+Without the addons d2l-ts runs its portable Wasm kernels. Each addon prints one line: built, or
+why not. --strict exits 1 when one was not built.`;
 
 export const START_USAGE = `Usage: d2l-ts start [--epochs N] [--lr X] [--batch-size N] [--seed N] [--data-dir D] [--out-dir D]
                     [--ctx cpu|gpu[:N]] [--[no-]progress]
@@ -179,6 +191,12 @@ export function parseCommandLine(argv: readonly string[]): Command {
     if (rest.includes('-h') || rest.includes('--help')) return { command: 'help', topic: 'list' };
     if (rest.length) throw new UsageError(`list takes no arguments, got '${rest.join(' ')}'`);
     return { command: 'list' };
+  }
+  if (cmd === 'build-native') {
+    if (rest.includes('-h') || rest.includes('--help')) return { command: 'help', topic: 'build-native' };
+    const unknown = rest.filter((a) => a !== '--strict');
+    if (unknown.length) throw new UsageError(`build-native takes only --strict, got '${unknown.join(' ')}'`);
+    return { command: 'build-native', strict: rest.includes('--strict') };
   }
   if (cmd !== 'run' && cmd !== 'start')
     throw new UsageError(cmd.startsWith('-') ? `unknown option '${cmd}' (expected a command first)` : `unknown command '${cmd}'`);

@@ -16,7 +16,7 @@ import { BatchSizeError, setLargeBatchPolicy } from '../src/gluon/data/dataloade
 import { nd, kv, D2LError, initWebGpu, type Context } from '../src/index.js';
 import { chapterSlugs, loadChapter, hasChapter } from '../chapters/index.js';
 import type { ChapterOptions } from '../chapters/common.js';
-import { EXIT, parseCommandLine, RUN_USAGE, START_USAGE, USAGE, UsageError, type RunFlags } from './args.js';
+import { EXIT, parseCommandLine, BUILD_NATIVE_USAGE, RUN_USAGE, START_USAGE, USAGE, UsageError, type RunFlags } from './args.js';
 
 /** Where the CLI writes: program output, and messages/errors. Tests pass their own. */
 export interface CliIO {
@@ -156,8 +156,9 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
         if (topic === undefined || topic === 'list' || topic === 'help') io.out(USAGE);
         else if (topic === 'run') io.out(RUN_USAGE);
         else if (topic === 'start') io.out(START_USAGE);
+        else if (topic === 'build-native') io.out(BUILD_NATIVE_USAGE);
         else {
-          io.err(`d2l-ts: no help for '${topic}'; commands are list, run, start, help`);
+          io.err(`d2l-ts: no help for '${topic}'; commands are list, run, start, build-native, help`);
           return EXIT.usage;
         }
         return EXIT.ok;
@@ -167,6 +168,10 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
         return EXIT.ok;
       case 'list':
         return await listChapters(io);
+      case 'build-native': {
+        const { buildNative } = await import('./build-native.js');
+        return buildNative(cmd.strict, io);
+      }
       case 'run': {
         const chapter = await loadChapter(cmd.slug);
         if (cmd.flags.kvstore && !chapter.meta.dataParallel)

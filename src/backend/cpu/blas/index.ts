@@ -176,6 +176,15 @@ function load(): BlasAddon | null {
       failure = env('D2L_BLAS_ADDON')
         ? `D2L_BLAS_ADDON=${env('D2L_BLAS_ADDON')} does not exist`
         : `${ADDON_FILE} was not built (needs a C compiler and OpenBLAS, e.g. apt-get install build-essential libopenblas-dev, then npm run build:blas)`;
+      // Installed as a dependency: npm 11 skipped our install script unless the user approved
+      // it, so say once, at first use, which one command turns the native paths on.
+      if (!env('D2L_BLAS_ADDON') && /[\\/]node_modules[\\/]/.test(here))
+        console.warn(
+          'd2l-ts: the native OpenBLAS path is off: its addon was not built when d2l-ts was installed ' +
+            "(npm runs a dependency's install script only when approved). Build it once with:\n" +
+            '  npx d2l-ts build-native\n' +
+            '(it needs a C compiler and OpenBLAS; D2L_BLAS=0 runs the portable kernels without this note)',
+        );
       return null;
     }
     addonPath = file;
