@@ -71,9 +71,10 @@ export interface AutoParallelismResult {
    * The largest absolute differences between results that must agree: the CPU's and the GPU's
    * products run in parallel against the same run alone, the copies made in parallel against
    * the copies made after the products, and (relative to the largest entry) the GPU's product
-   * against the CPU's product of the same matrix. Null where the GPU half was skipped.
+   * against the CPU's product of the same matrix. All null where the GPU half was skipped (then
+   * nothing ran in parallel).
    */
-  maxDiff: { cpuParallel: number; gpuParallel: number | null; copies: number | null; gpuVsCpu: number | null };
+  maxDiff: { cpuParallel: number | null; gpuParallel: number | null; copies: number | null; gpuVsCpu: number | null };
   trace: TraceEvent[];
   /**
    * Per parallel block, how many of one device's operations finished while the other was still
@@ -268,7 +269,7 @@ export async function run(opts: ChapterOptions = {}): Promise<AutoParallelismRes
         nCpu,
         nGpu,
         times,
-        maxDiff: { cpuParallel: 0, gpuParallel: null, copies: null, gpuVsCpu: null },
+        maxDiff: { cpuParallel: null, gpuParallel: null, copies: null, gpuVsCpu: null },
         trace: traces.flatMap((t) => t.events),
         overlap: null,
         files,

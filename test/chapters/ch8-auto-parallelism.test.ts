@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cpu, isSoftwareAdapter } from '../../src/index.js';
+import { cpu, gpu, initWebGpu, destroyWebGpu, isSoftwareAdapter } from '../../src/index.js';
 import * as autoParallelism from '../../chapters/auto-parallelism.js';
 import { chapterSlugs } from '../../chapters/index.js';
 import { requireResource } from '../helpers.js';
@@ -104,6 +104,55 @@ test("8.3 auto-parallelism on gpu(0): the book's lines, identical results and th
   }
 });
 
+test('8.3 auto-parallelism on a GPU that is not a software adapter prints the overlap from the trace and the times', async (t) => {
+  // lavapipe declared a hardware adapter (initWebGpu's software option): the branch a real GPU takes.
+  let backend;
+  try {
+    backend = await initWebGpu({ software: false });
+  } catch (e) {
+    if (!requireResource(t, false, `WebGPU (lavapipe): ${(e as Error).message.split('\n')[0]}`)) return;
+  }
+  try {
+    assert.equal(backend!.software, false);
+    const r = await autoParallelism.run({ ctx: gpu(0), limit: 32, outDir: tmp(), print: () => {} });
+    assert.equal(r.software, false);
+    assert.ok(!r.lines.some((l) => l.startsWith('(a software adapter')));
+    assert.ok(r.overlap, 'measured');
+    const { cpuGpu, runCopy } = r.overlap;
+    assert.equal(cpuGpu.seconds, r.times['Run on both CPU and GPU in parallel.']);
+    assert.equal(cpuGpu.sequential, r.times['Run on CPU.'] + r.times['Then run on GPU.']);
+    assert.equal(runCopy.sequential, r.times['Run on GPU.'] + r.times['Then copy to CPU.']);
+    // The counts are the trace's: GPU products done before the CPU's last one, copies before the last product.
+    const ev = (b: string) => r.trace.filter((e) => e.block === b);
+    const cpuEnd = Math.max(
+      ...ev(BLOCKS[2])
+        .filter((e) => e.device === 'cpu(0)')
+        .map((e) => e.completed),
+    );
+    assert.equal(cpuGpu.finishedDuring, ev(BLOCKS[2]).filter((e) => e.device === 'gpu(0)' && e.completed < cpuEnd).length);
+    const dotEnd = Math.max(
+      ...ev(BLOCKS[5])
+        .filter((e) => e.op.startsWith('dot'))
+        .map((e) => e.completed),
+    );
+    assert.equal(runCopy.finishedDuring, ev(BLOCKS[5]).filter((e) => e.op.startsWith('copy') && e.completed < dotEnd).length);
+    const n = r.lines.length;
+    assert.equal(
+      r.lines[n - 2],
+      `overlap of CPU and GPU: ${cpuGpu.finishedDuring} of the GPU's 10 products finished while the CPU was computing; ` +
+        `${cpuGpu.seconds.toFixed(4)} sec in parallel against ${cpuGpu.sequential.toFixed(4)} sec one after the other`,
+    );
+    assert.match(
+      r.lines[n - 1],
+      /^overlap of computation and copies: \d+ of the 10 copies reached the CPU while the GPU was computing; \d+\.\d{4} sec in parallel against \d+\.\d{4} sec one after the other$/,
+    );
+    // A GPU handed in by the caller is left to the caller.
+    assert.ok(!backend!.isDestroyed);
+  } finally {
+    await destroyWebGpu();
+  }
+});
+
 test('8.3 auto-parallelism with --ctx cpu runs the CPU half and says why the GPU half was skipped', async () => {
   const r = await autoParallelism.run({ ctx: cpu(), limit: 32, outDir: tmp(), print: () => {} });
   assert.equal(r.gpu, null);
@@ -113,6 +162,7 @@ test('8.3 auto-parallelism with --ctx cpu runs the CPU half and says why the GPU
   assert.match(r.lines[1], time('Run on CPU.'));
   assert.equal(r.lines[2], 'the overlap was not measured: there is no GPU to overlap with the CPU');
   assert.equal(r.overlap, null);
+  assert.deepEqual(r.maxDiff, { cpuParallel: null, gpuParallel: null, copies: null, gpuVsCpu: null });
   assert.deepEqual(
     r.trace.map((e) => `${e.block} ${e.device} ${e.op}`),
     [...Array(10).keys()].map((k) => `Run on CPU. cpu(0) dot ${k}`),

@@ -38,7 +38,8 @@ export interface WebGpuRuntimeOptions {
   maxBatch?: number;
   /**
    * Whether the adapter computes on the host's CPU (lavapipe/llvmpipe, SwiftShader): initWebGpu
-   * sets it from the adapter's info; by default it is guessed from the adapter's description.
+   * sets it from the adapter's info unless it is given; without initWebGpu it is guessed from the
+   * adapter's description.
    */
   software?: boolean;
 }
