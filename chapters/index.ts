@@ -64,6 +64,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   adadelta: () => import('./adadelta.js'),
   adam: () => import('./adam.js'),
   'async-computation': () => import('./async-computation.js'),
+  'auto-parallelism': () => import('./auto-parallelism.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),
   'multiple-gpus-gluon': () => import('./multiple-gpus-gluon.js'),
   'approx-training': () => import('./approx-training.js'),

@@ -17,6 +17,6 @@ export * as init from './gluon/init.js';
 export * as kv from './kvstore/index.js';
 export { NDArray } from './ndarray/ndarray.js';
 export { Context, cpu, gpu } from './ndarray/context.js';
-export { initWebGpu, destroyWebGpu, WebGpuError, WebGpuUnavailableError } from './backend/webgpu/index.js';
+export { initWebGpu, destroyWebGpu, isSoftwareAdapter, WebGpuError, WebGpuUnavailableError } from './backend/webgpu/index.js';
 export * from './core/errors.js';
 export type { DType } from './core/dtype.js';

@@ -1,8 +1,8 @@
 // Finding WebGPU (navigator.gpu, or Dawn from the optional `webgpu` package in Node) and
 // acquiring an adapter and device with clear errors when there is none.
 import { env, nodeProcess } from '../../core/env.js';
-import { D2LError } from '../../core/errors.js';
-import { limitOf, type WAdapter, type WDevice, type WGpu } from './gpu-types.js';
+import { D2LError, ValueError } from '../../core/errors.js';
+import { limitOf, type WAdapter, type WAdapterInfo, type WDevice, type WGpu } from './gpu-types.js';
 
 /** WebGPU could not be reached: no implementation, no adapter, or the device request failed. */
 export class WebGpuUnavailableError extends D2LError {}
@@ -30,6 +30,32 @@ export interface AcquiredDevice {
   device: WDevice;
   /** A one-line description of the adapter, e.g. `llvmpipe (vulkan)`. */
   description: string;
+  /** Whether the adapter computes on the CPU (lavapipe/llvmpipe, SwiftShader, WARP): see isSoftwareAdapter. */
+  software: boolean;
+}
+
+/** Names of the adapters that rasterise on the CPU: Mesa's llvmpipe/lavapipe/softpipe, SwiftShader, Microsoft WARP. */
+const SOFTWARE_ADAPTER = /llvmpipe|lavapipe|softpipe|swiftshader|microsoft basic render|\bwarp\b/i;
+
+/**
+ * Whether an adapter is a software implementation that runs its "GPU" kernels on the host's CPU
+ * cores, so that timing it against the CPU, or overlapping the two, measures the CPU twice. Uses
+ * the adapter's fallback flag and architecture when the implementation reports them, else its
+ * names (a string is taken as the adapter's description).
+ *
+ * @example
+ * isSoftwareAdapter({ vendor: 'mesa', architecture: 'software', description: 'llvmpipe: Mesa 25.0.7' }); // true
+ * isSoftwareAdapter('NVIDIA H200'); // false
+ */
+export function isSoftwareAdapter(info: WAdapterInfo | string, isFallbackAdapter?: boolean): boolean {
+  if (typeof info === 'string') return SOFTWARE_ADAPTER.test(info);
+  if (info === null || typeof info !== 'object')
+    throw new ValueError(
+      `isSoftwareAdapter: expected the adapter's info (an object) or its description (a string), got ${info === null ? 'null' : typeof info}`,
+    );
+  if (info.isFallbackAdapter === true || isFallbackAdapter === true) return true;
+  if (typeof info.architecture === 'string' && info.architecture.toLowerCase() === 'software') return true;
+  return [info.description, info.device, info.vendor].some((s) => typeof s === 'string' && SOFTWARE_ADAPTER.test(s));
 }
 
 type DawnModule = { create(flags: string[]): WGpu; globals: object };
@@ -128,5 +154,5 @@ export async function acquireDevice(opts: WebGpuOptions = {}): Promise<AcquiredD
   const info = adapter.info ?? {};
   const name =
     [info.description, info.device, info.vendor, info.architecture].find((s) => typeof s === 'string' && s.length > 0) ?? 'unknown adapter';
-  return { gpu, adapter, device, description: `${name}` };
+  return { gpu, adapter, device, description: `${name}`, software: isSoftwareAdapter(info, adapter.isFallbackAdapter) };
 }

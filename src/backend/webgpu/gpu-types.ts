@@ -17,12 +17,16 @@ export interface WAdapterInfo {
   architecture?: string;
   device?: string;
   description?: string;
+  /** Whether the adapter is a fallback (software) implementation (newer WebGPU; Dawn sets it). */
+  isFallbackAdapter?: boolean;
 }
 
 export interface WAdapter {
   readonly limits: Record<string, number> | object;
   readonly features: { has(name: string): boolean; [Symbol.iterator](): Iterator<string> };
   readonly info?: WAdapterInfo;
+  /** Older WebGPU implementations report the fallback flag on the adapter instead of its info. */
+  readonly isFallbackAdapter?: boolean;
   requestDevice(descriptor?: { requiredLimits?: Record<string, number>; requiredFeatures?: string[]; label?: string }): Promise<WDevice>;
 }
 

@@ -15,7 +15,7 @@ import { WebGpuBackend, type WebGpuBackendOptions } from './backend.js';
 
 export { WebGpuBackend, GpuStorage, MATMUL_CONFIGS } from './backend.js';
 export { WebGpuError } from './runtime.js';
-export { WebGpuUnavailableError, type WebGpuOptions } from './device.js';
+export { WebGpuUnavailableError, isSoftwareAdapter, type WebGpuOptions } from './device.js';
 
 const active = new Map<number, WebGpuBackend>();
 
@@ -27,8 +27,8 @@ export async function initWebGpu(opts: WebGpuOptions & WebGpuBackendOptions & { 
   const id = opts.deviceId ?? 0;
   const existing = active.get(id);
   if (existing && !existing.isDestroyed) return existing;
-  const { gpu, device, description } = await acquireDevice(opts);
-  const backend = new WebGpuBackend(device, description, gpu, opts);
+  const { gpu, device, description, software } = await acquireDevice(opts);
+  const backend = new WebGpuBackend(device, description, gpu, { software, ...opts });
   active.set(id, backend);
   registerGpuBackend(id, backend);
   return backend;

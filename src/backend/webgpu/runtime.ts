@@ -16,6 +16,7 @@ import {
   type WGpu,
 } from './gpu-types.js';
 import { BufferPool, READBACK_USAGE, STORAGE_USAGE } from './pool.js';
+import { isSoftwareAdapter } from './device.js';
 import { META_WORDS } from './exprs.js';
 
 /** An error reported by the WebGPU device (validation, out of memory, device loss). */
@@ -35,6 +36,12 @@ export interface WebGpuRuntimeOptions {
   poolLimitBytes?: number;
   /** Dispatches recorded before a submission is forced (default 1024, the meta arena size). */
   maxBatch?: number;
+  /**
+   * Whether the adapter computes on the host's CPU (lavapipe/llvmpipe, SwiftShader): initWebGpu
+   * sets it from the adapter's info unless it is given; without initWebGpu it is guessed from the
+   * adapter's description.
+   */
+  software?: boolean;
 }
 
 /**
@@ -62,6 +69,11 @@ export class WebGpuRuntime {
   private destroyed = false;
   /** Counters for tests and benchmarks. */
   readonly stats = { dispatches: 0, submits: 0, pipelines: 0, reads: 0 };
+  /**
+   * Whether this "GPU" is a software adapter running on the host's CPU cores (lavapipe in CI):
+   * its timings are the CPU's, so programs that compare or overlap devices say so.
+   */
+  readonly software: boolean;
 
   constructor(
     readonly device: WDevice,
@@ -76,6 +88,7 @@ export class WebGpuRuntime {
     };
     this.pool = new BufferPool(device, STORAGE_USAGE, 'd2l-storage', opts.poolLimitBytes ?? 1 << 30);
     this.readback = new BufferPool(device, READBACK_USAGE, 'd2l-readback', 64 << 20);
+    this.software = opts.software ?? isSoftwareAdapter(adapterDescription);
     this.metaStride = Math.max(256, limitOf(device.limits, 'minUniformBufferOffsetAlignment', 256));
     this.metaSlots = opts.maxBatch ?? 1024;
     this.metaData = new Uint32Array((this.metaSlots * this.metaStride) / 4);
