@@ -7,9 +7,12 @@
  * The folder holds `checkpoint.json`, naming the epoch and its two files (`epoch-<n>.params`,
  * `epoch-<n>.states`). Every file is written atomically, and the epoch's two files before the
  * manifest that names them, so an interruption at any point leaves the previous complete epoch
- * readable; the older epoch's files are removed only after the manifest moved on.
+ * readable. A save never overwrites a file the current manifest names (a new run saving epoch 1
+ * over an old run's epoch 1 writes `epoch-1.1.params` and `epoch-1.1.states`), and once the manifest
+ * moved on the files it does not name (the older epoch's, those of a save that was interrupted)
+ * are removed.
  */
-import { mkdirSync, readFileSync, rmSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, rmSync, existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { d2l, gluon } from '../src/index.js';
 import { ValueError } from '../src/core/errors.js';
@@ -17,6 +20,8 @@ import { writeFileAtomic } from '../src/ndarray/safetensors.js';
 
 const FORMAT = 'd2l-ts-checkpoint';
 const MANIFEST = 'checkpoint.json';
+/** The files a save writes (the epoch's two, under one of two stems) and their atomic writes' temporary files. */
+const OWN_FILE = /^(?:epoch-\d+(?:\.1)?\.(?:params|states)|checkpoint\.json)(?:\.\d+\.[a-z0-9]+\.tmp)?$/;
 
 /**
  * The settings a checkpoint was trained with that a resumed run must share (batch size, learning
@@ -54,6 +59,31 @@ function sameSettings(a: CheckpointSettings, b: CheckpointSettings): string[] {
 }
 
 /**
+ * What the manifest in `dir` says, without checking its files (null when there is none): a
+ * damaged d2l-ts manifest, one naming a missing file, is read and replaced by the next save, but
+ * another program's `checkpoint.json` is a ValueError, so that a save does not overwrite it.
+ *
+ * @example
+ * peekCheckpoint('out/resnet/checkpoint')?.epoch; // 3, or undefined when there is no checkpoint
+ */
+export function peekCheckpoint(dir: string): Partial<CheckpointManifest> | null {
+  const op = 'peekCheckpoint';
+  const file = join(checkDir(op, dir), MANIFEST);
+  if (!existsSync(file)) return null;
+  let m: Partial<CheckpointManifest> | null = null;
+  try {
+    m = JSON.parse(readFileSync(file, 'utf8')) as Partial<CheckpointManifest>;
+  } catch {
+    // Not JSON: not written by saveCheckpoint, whose writes are atomic.
+  }
+  if (m?.format !== FORMAT)
+    throw new ValueError(
+      `${op}: '${file}' exists and is not a d2l-ts checkpoint manifest; it is left alone: pass another checkpoint folder`,
+    );
+  return m;
+}
+
+/**
  * Saves the state at the end of `epoch` (1-based) of a run to `dir` (created if missing): the
  * parameters of `net`, the state of `trainer` with the random generator, and `history` (the
  * metrics of epochs 1..epoch) with `settings`. Call it after the epoch, before anything random
@@ -82,21 +112,26 @@ export async function saveCheckpoint(
   if (c.history.length !== c.epoch)
     throw new ValueError(`${op}: history must hold the metrics of epochs 1 to ${c.epoch}, got ${c.history.length} entries`);
   mkdirSync(folder, { recursive: true });
-  const previous = existsSync(join(folder, MANIFEST)) ? readCheckpoint(folder) : null;
+  // Never overwrite what the manifest on disk names: an interruption between the two files and the
+  // manifest would leave it naming one new file and one old.
+  const stem = peekCheckpoint(folder)?.params === `epoch-${c.epoch}.params` ? `epoch-${c.epoch}.1` : `epoch-${c.epoch}`;
   const manifest: CheckpointManifest = {
     format: FORMAT,
     version: 1,
     slug: c.slug,
     epoch: c.epoch,
-    params: `epoch-${c.epoch}.params`,
-    states: `epoch-${c.epoch}.states`,
+    params: `${stem}.params`,
+    states: `${stem}.states`,
     settings: { ...c.settings },
     history: c.history.map((m) => ({ ...m })),
   };
   await c.net.saveParametersAsync(join(folder, manifest.params));
   await c.trainer.saveStatesAsync(join(folder, manifest.states));
   writeFileAtomic(join(folder, MANIFEST), new TextEncoder().encode(`${JSON.stringify(manifest, null, 1)}\n`));
-  if (previous && previous.epoch !== c.epoch) for (const f of [previous.params, previous.states]) rmSync(join(folder, f), { force: true });
+  // The manifest moved on: the files it does not name (the previous epoch's, leftovers of an
+  // interrupted save) are no longer part of any checkpoint.
+  for (const f of readdirSync(folder))
+    if (OWN_FILE.test(f) && f !== MANIFEST && f !== manifest.params && f !== manifest.states) rmSync(join(folder, f), { force: true });
   return manifest;
 }
 
@@ -133,21 +168,17 @@ export function readCheckpoint(dir: string): CheckpointManifest | null {
 }
 
 /**
- * Loads the checkpoint `manifest` of `dir` (from `readCheckpoint`) into `net` and `trainer`,
- * restoring the random generator too, after checking that it was written by the program `slug`
- * with the same `settings`. `d2l.trainCh5(..., { startEpoch: manifest.epoch })` then continues
- * as the uninterrupted run.
+ * Checks that the checkpoint `manifest` of `dir` was written by the program `slug` with the same
+ * `settings`, and throws a ValueError listing what differs otherwise: a run with other settings
+ * would not continue the checkpoint's training. `restoreCheckpoint` checks the same; a program
+ * calls this first to fail before it loads its data.
  *
  * @example
  * const ck = readCheckpoint(dir);
- * if (ck) restoreCheckpoint(dir, ck, { slug: 'resnet', net, trainer, settings });
+ * if (ck) checkCheckpoint(dir, ck, { slug: 'resnet', settings: { batchSize: 256, lr: 0.05, resize: 96, limit: 'all' } });
  */
-export function restoreCheckpoint(
-  dir: string,
-  manifest: CheckpointManifest,
-  c: { slug: string; net: gluon.Block; trainer: gluon.Trainer; settings: CheckpointSettings },
-): void {
-  const op = 'restoreCheckpoint';
+export function checkCheckpoint(dir: string, manifest: CheckpointManifest, c: { slug: string; settings: CheckpointSettings }): void {
+  const op = 'checkCheckpoint';
   const folder = checkDir(op, dir);
   if (manifest.slug !== c.slug)
     throw new ValueError(
@@ -159,6 +190,25 @@ export function restoreCheckpoint(
       `${op}: the checkpoint in ${folder} was trained with other settings, so resuming would not continue that run:\n  - ${diff.join('\n  - ')}\n` +
         "rerun with the checkpoint's settings, or without --resume to start over",
     );
+}
+
+/**
+ * Loads the checkpoint `manifest` of `dir` (from `readCheckpoint`) into `net` and `trainer`,
+ * restoring the random generator too, after checking that it was written by the program `slug`
+ * with the same `settings` (`checkCheckpoint`). `d2l.trainCh5(..., { startEpoch: manifest.epoch })`
+ * then continues as the uninterrupted run.
+ *
+ * @example
+ * const ck = readCheckpoint(dir);
+ * if (ck) restoreCheckpoint(dir, ck, { slug: 'resnet', net, trainer, settings });
+ */
+export function restoreCheckpoint(
+  dir: string,
+  manifest: CheckpointManifest,
+  c: { slug: string; net: gluon.Block; trainer: gluon.Trainer; settings: CheckpointSettings },
+): void {
+  const folder = checkDir('restoreCheckpoint', dir);
+  checkCheckpoint(folder, manifest, c);
   c.net.loadParameters(join(folder, manifest.params));
   c.trainer.loadStates(join(folder, manifest.states)); // with the random generator
 }

@@ -11,7 +11,7 @@ import { nd, d2l, gluon, init, destroyWebGpu, type NDArray } from '../src/index.
 import { ValueError } from '../src/core/errors.js';
 import type { ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
-import { readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkCheckpoint, peekCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { pyShape } from './pyrepr.js';
 
 /** One layer's name and the shape of its output in the shape walk. */
@@ -140,6 +140,11 @@ export async function trainBookCnn(
     throw new ValueError(
       `${book.slug} --resume: no checkpoint in ${resolve(opts.checkpointDir!)} (a run saves one there after each epoch); run without --resume to start`,
     );
+  // Before the data is loaded: a resume with other settings fails at once.
+  if (checkpoint) checkCheckpoint(opts.checkpointDir!, checkpoint, { slug: book.slug, settings });
+  // A run that starts over replaces the folder's checkpoint after its first epoch: say so, as the
+  // user may have meant --resume (and refuse now a folder whose checkpoint.json is not one).
+  const replaced = !opts.resume && opts.checkpointDir ? peekCheckpoint(opts.checkpointDir) : null;
   const done = Math.min(checkpoint?.epoch ?? 0, numEpochs);
   const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
     resize,
@@ -164,6 +169,10 @@ export async function trainBookCnn(
     });
     if (estimate.warned && opts.checkpointDir)
       print(`a checkpoint is saved after each epoch in ${resolve(opts.checkpointDir)}; --resume continues from the last one`);
+    if (replaced)
+      print(
+        `starting over: the checkpoint of epoch ${String(replaced.epoch)} in ${resolve(opts.checkpointDir!)} is replaced after epoch 1 (--resume continues it instead)`,
+      );
     const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
     const history: d2l.EpochMetrics[] = [];
     if (checkpoint) {

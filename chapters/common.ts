@@ -44,7 +44,8 @@ export interface ChapterOptions {
   resize?: number;
   /**
    * Where a resumable program (`meta.resumable`) saves a checkpoint after each epoch; none is
-   * saved without it. Set by callers of `run(opts)`; the command line does not take it yet.
+   * saved without it. `d2l-ts run <slug>` always sets it: `--checkpoint-dir`, by default
+   * `<out-dir>/checkpoint` (`out/<slug>/checkpoint`).
    */
   checkpointDir?: string;
   /** Continue from the last complete epoch saved in `checkpointDir` (which must hold one). */

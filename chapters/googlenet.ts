@@ -11,7 +11,9 @@
  * Fashion-MNIST resized to 96 (sgd lr 0.1, batch 128, 5 epochs).
  *
  * Run it: `d2l-ts run googlenet [--epochs 5 --lr 0.1 --batch-size 128 --resize 96 --limit N]`. The
- * book's run takes hours on a small CPU: the program prints the estimate and a shorter command first.
+ * book's run takes hours on a small CPU: the program prints the estimate and a shorter command first,
+ * saves a checkpoint after each epoch (`--checkpoint-dir`, default `out/googlenet/checkpoint`), and
+ * `--resume` continues after the last complete one.
  *
  * The names match the book's printout: the modules are created before the outer net, so they
  * print as `sequential0` to `sequential4`, and the output layer as `dense0`. Differences from
@@ -30,6 +32,7 @@ export const meta = {
   slug: 'googlenet',
   title: '5.9 含并行连结的网络（GoogLeNet） (GoogLeNet)',
   needsData: ['fashion-mnist'],
+  resumable: true,
 };
 
 function checkChannels(what: string, v: unknown): void {

@@ -10,7 +10,9 @@
  *
  * Run it: `d2l-ts run nin [--epochs 5 --lr 0.1 --batch-size 128 --resize 224 --limit N]`. The
  * book's run takes hours on a small CPU: the program prints the estimate and a shorter command
- * first. The three max pools need images of at least 67x67.
+ * first, saves a checkpoint after each epoch (`--checkpoint-dir`, default `out/nin/checkpoint`),
+ * and `--resume` continues after the last complete one. The three max pools need images of at
+ * least 67x67.
  *
  * The names match the book's printout: the outer `nn.Sequential` is created before the blocks, so
  * it is `sequential0` and the blocks are `sequential1` to `sequential4`; the global average pool is
@@ -29,6 +31,7 @@ export const meta = {
   slug: 'nin',
   title: '5.8 网络中的网络（NiN） (NiN)',
   needsData: ['fashion-mnist'],
+  resumable: true,
 };
 
 // ## NiN blocks

@@ -10,7 +10,9 @@
  * 224 (sgd lr 0.05, batch 128, 5 epochs).
  *
  * Run it: `d2l-ts run vgg [--epochs 5 --lr 0.05 --batch-size 128 --resize 224 --limit N]`. The
- * book's run takes hours on a small CPU: the program prints the estimate and a shorter command first.
+ * book's run takes hours on a small CPU: the program prints the estimate and a shorter command first,
+ * saves a checkpoint after each epoch (`--checkpoint-dir`, default `out/vgg/checkpoint`), and
+ * `--resume` continues after the last complete one.
  *
  * The names match the book's printout: `vgg()` creates its outer `nn.Sequential` before the
  * blocks, so the outer net is `sequential0` and the five blocks print as `sequential1` to
@@ -28,6 +30,7 @@ export const meta = {
   slug: 'vgg',
   title: '5.7 使用重复元素的网络（VGG） (VGG)',
   needsData: ['fashion-mnist'],
+  resumable: true,
 };
 
 /** One VGG block's shape: how many convolutions and their output channels. */

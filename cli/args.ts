@@ -40,6 +40,10 @@ export interface RunFlags {
   progress?: boolean;
   /** The key-value store summing gradients: 'dist_sync' trains across the processes of mpirun. */
   kvstore?: KVStoreFlag;
+  /** Continue a resumable program from the last checkpoint in the checkpoint folder (run only). */
+  resume?: boolean;
+  /** Where a resumable program saves its checkpoints (run only; default `<out-dir>/checkpoint`). */
+  checkpointDir?: string;
 }
 
 /** The store types `--kvstore` accepts. */
@@ -65,6 +69,8 @@ const RUN_OPTIONS = {
   'out-dir': { type: 'string' },
   ctx: { type: 'string' },
   kvstore: { type: 'string' },
+  resume: { type: 'boolean' },
+  'checkpoint-dir': { type: 'string' },
   progress: { type: 'boolean' },
   'no-progress': { type: 'boolean' },
   help: { type: 'boolean', short: 'h' },
@@ -97,6 +103,10 @@ Options for run and start:
                        dist_sync trains across the processes of an mpirun job, e.g.
                        mpirun -np 2 --bind-to none npx d2l-ts run mlp-gluon --kvstore dist_sync
                        (--batch-size is then the batch of all processes together)
+  --resume             run only: continue after the last epoch saved in the checkpoint folder
+                       (the long CNN programs: alexnet, vgg, nin, googlenet, resnet, densenet)
+  --checkpoint-dir D   run only, the same programs: where a checkpoint is saved after each epoch
+                       (default <out-dir>/checkpoint, i.e. ./out/<slug>/checkpoint)
   --progress, --no-progress
                        show or hide progress bars (default: shown on a terminal)
   -h, --help           show help
@@ -106,10 +116,18 @@ Exit codes: 0 success, 1 the program failed, 2 bad command line, 3 a data set is
 
 export const RUN_USAGE = `Usage: d2l-ts run <slug> [--epochs N] [--lr X] [--batch-size N] [--seed N] [--limit N] [--resize N]
                         [--data-dir D] [--out-dir D] [--ctx cpu|gpu[:N]] [--kvstore T] [--[no-]progress]
+                        [--resume] [--checkpoint-dir D]
 
 Runs one chapter program, named by its book section slug (see \`d2l-ts list\`). Options override
 the book's hyperparameters where the section has them.
 Example: d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size 256
+The long CNN programs (alexnet, vgg, nin, googlenet, resnet, densenet) print their estimated
+time and a shorter command first, save a checkpoint after each epoch to --checkpoint-dir D
+(default <out-dir>/checkpoint, i.e. ./out/<slug>/checkpoint), and --resume continues after the
+last complete epoch, with the same settings (--batch-size, --lr, --resize, --limit; --epochs may
+differ):
+  d2l-ts run resnet --epochs 5     (stopped during epoch 3)
+  d2l-ts run resnet --epochs 5 --resume     (prints: resuming at epoch 3 of 5 ...)
 Across processes (Open MPI; only rank 0 prints and writes files; as root add
 OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1):
   mpirun -np 2 --bind-to none --oversubscribe npx d2l-ts run mlp-gluon --kvstore dist_sync`;
@@ -242,12 +260,18 @@ export function parseCommandLine(argv: readonly string[]): Command {
   set('outDir', nonEmpty('out-dir', values['out-dir']));
   set('ctx', ctxValue(values.ctx));
   set('kvstore', kvstoreValue(values.kvstore));
+  set('checkpointDir', nonEmpty('checkpoint-dir', values['checkpoint-dir']));
+  if (values.resume) flags.resume = true;
   if (values.progress) flags.progress = true;
   if (values['no-progress']) flags.progress = false;
 
   if (cmd === 'start') {
     if (positionals.length) throw new UsageError(`start takes no positional arguments, got '${positionals.join(' ')}'`);
     if (flags.kvstore) throw new UsageError('--kvstore is an option of run (e.g. d2l-ts run mlp-gluon --kvstore dist_sync), not of start');
+    if (flags.resume || flags.checkpointDir)
+      throw new UsageError(
+        `${flags.resume ? '--resume' : '--checkpoint-dir'} is an option of run for the long CNN programs (e.g. d2l-ts run resnet --resume), not of start`,
+      );
     return { command: 'start', flags };
   }
   if (positionals.length === 0)

@@ -4,18 +4,21 @@
  *
  *   d2l-ts list
  *   d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size 256
+ *   d2l-ts run resnet --resume      (the long CNN programs save a checkpoint after each epoch)
  *   d2l-ts start            (npm start: trains the MLP on Fashion-MNIST, writes ./out/)
  *
  * `main(argv, io)` is the whole program as a function returning the exit code, so tests run it in
  * process; the file runs it when executed.
  */
 import { readFileSync, realpathSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { DataNotFoundError, setDefaultDataDir } from '../src/data/resolver.js';
 import { BatchSizeError, setLargeBatchPolicy } from '../src/gluon/data/dataloader.js';
 import { nd, kv, D2LError, initWebGpu, type Context } from '../src/index.js';
 import { chapterSlugs, loadChapter, hasChapter } from '../chapters/index.js';
-import type { ChapterOptions } from '../chapters/common.js';
+import type { Chapter, ChapterOptions } from '../chapters/common.js';
+import { readCheckpoint } from '../chapters/checkpoint.js';
 import { EXIT, parseCommandLine, BUILD_NATIVE_USAGE, RUN_USAGE, START_USAGE, USAGE, UsageError, type RunFlags } from './args.js';
 
 /** Where the CLI writes: program output, and messages/errors. Tests pass their own. */
@@ -113,6 +116,46 @@ async function chapterOptions(flags: RunFlags, io: CliIO): Promise<{ opts: Chapt
   return { opts, rank };
 }
 
+/** The slugs of the programs that save checkpoints and take --resume (`meta.resumable`), in book order. */
+async function resumableSlugs(): Promise<string[]> {
+  const slugs: string[] = [];
+  for (const slug of chapterSlugs()) {
+    try {
+      if ((await loadChapter(slug)).meta.resumable) slugs.push(slug);
+    } catch {
+      // A program that cannot load is not offered (`d2l-ts list` shows why).
+    }
+  }
+  return slugs;
+}
+
+/**
+ * The checkpoint folder of a run of `chapter`: --checkpoint-dir, else `<out-dir>/checkpoint`
+ * (`out/<slug>/checkpoint`) for a resumable program; undefined for the others, which refuse the
+ * flags with the list of those that take them.
+ */
+async function checkpointFolder(chapter: Chapter, flags: RunFlags): Promise<string | undefined> {
+  const slug = chapter.meta.slug;
+  if (!chapter.meta.resumable) {
+    if (flags.resume || flags.checkpointDir)
+      throw new UsageError(
+        `${flags.resume ? '--resume' : '--checkpoint-dir'}: ${slug} saves no checkpoints; ` +
+          `the programs that do and take --resume: ${(await resumableSlugs()).join(', ')}`,
+      );
+    return undefined;
+  }
+  const dir = flags.checkpointDir ?? join(flags.outDir ?? join('out', slug), 'checkpoint');
+  const st = statSync(dir, { throwIfNoEntry: false });
+  if (st && !st.isDirectory())
+    throw new UsageError(`--checkpoint-dir ${dir}: is not a directory (expected the folder holding ${slug}'s checkpoints)`);
+  // Before the program starts (the shape walks take a while): the message trainBookCnn would give.
+  if (flags.resume && !readCheckpoint(dir))
+    throw new UsageError(
+      `${slug} --resume: no checkpoint in ${resolve(dir)} (a run saves one there after each epoch); run without --resume to start`,
+    );
+  return dir;
+}
+
 async function listChapters(io: CliIO): Promise<number> {
   const slugs = chapterSlugs();
   const width = Math.max(...slugs.map((s) => s.length));
@@ -176,7 +219,10 @@ export async function main(argv: readonly string[], io: CliIO = defaultIO): Prom
         const chapter = await loadChapter(cmd.slug);
         if (cmd.flags.kvstore && !chapter.meta.dataParallel)
           throw new UsageError(`--kvstore: ${cmd.slug} does not train through a KVStore (mlp-gluon does)`);
+        const checkpointDir = await checkpointFolder(chapter, cmd.flags);
         const { opts, rank } = await chapterOptions(cmd.flags, io);
+        if (checkpointDir !== undefined) opts.checkpointDir = checkpointDir;
+        if (cmd.flags.resume) opts.resume = true;
         if (rank === 0) io.err(`# ${chapter.meta.slug}: ${chapter.meta.title}`);
         await chapter.run(opts);
         return EXIT.ok;

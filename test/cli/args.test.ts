@@ -61,6 +61,17 @@ test('run: slug and every option, validated and converted', () => {
     slug: 'mlp-gluon',
     flags: { kvstore: 'dist_sync' },
   });
+  // Whether the program takes them is checked against its meta by main (it knows the chapters).
+  assert.deepEqual(parseCommandLine(['run', 'resnet', '--resume', '--checkpoint-dir', 'ck', '--epochs', '5']), {
+    command: 'run',
+    slug: 'resnet',
+    flags: { epochs: 5, resume: true, checkpointDir: 'ck' },
+  });
+  assert.deepEqual(parseCommandLine(['run', 'alexnet', '--checkpoint-dir=/tmp/a']), {
+    command: 'run',
+    slug: 'alexnet',
+    flags: { checkpointDir: '/tmp/a' },
+  });
 });
 
 test('bad numbers and options are UsageErrors naming the option and value', () => {
@@ -87,6 +98,11 @@ test('bad numbers and options are UsageErrors naming the option and value', () =
     [['run', 'mlp', '--progress', '--no-progress'], /contradict/],
     [['run', 'mlp', '--kvstore', 'dist_async'], /--kvstore must be one of local, device, dist_sync, got 'dist_async'/],
     [['start', '--kvstore', 'dist_sync'], /--kvstore is an option of run/],
+    [['start', '--resume'], /--resume is an option of run for the long CNN programs \(e\.g\. d2l-ts run resnet --resume\), not of start/],
+    [['start', '--checkpoint-dir', 'ck'], /--checkpoint-dir is an option of run/],
+    [['run', 'resnet', '--checkpoint-dir', ''], /--checkpoint-dir needs a directory, got an empty string/],
+    [['run', 'resnet', '--checkpoint-dir'], /--checkpoint-dir/],
+    [['run', 'resnet', '--resume=yes'], /--resume/],
   ];
   for (const [argv, re] of bad)
     assert.throws(

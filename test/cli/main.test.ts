@@ -1,12 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { main } from '../../cli/main.js';
-import { chapterSlugs } from '../../chapters/index.js';
+import { chapterSlugs, loadChapter } from '../../chapters/index.js';
+import { RUN_USAGE, USAGE } from '../../cli/args.js';
 
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
@@ -49,6 +50,53 @@ test('--kvstore on a chapter that does not train through a KVStore exits 2', asy
   const { io, err } = capture();
   assert.equal(await main(['run', 'linear-regression-scratch', '--kvstore', 'dist_sync'], io), 2);
   assert.match(err.join('\n'), /--kvstore: linear-regression-scratch does not train through a KVStore \(mlp-gluon does\)/);
+});
+
+test('--resume and --checkpoint-dir on a program that saves no checkpoints exit 2, listing those that do', async () => {
+  const resumable: string[] = [];
+  for (const slug of chapterSlugs()) if ((await loadChapter(slug)).meta.resumable) resumable.push(slug);
+  // The long CNN programs of 5.6-5.12: exactly those that train through trainBookCnn, which saves the checkpoints.
+  assert.deepEqual(resumable, ['alexnet', 'vgg', 'nin', 'googlenet', 'resnet', 'densenet']);
+  const source = (slug: string) => readFileSync(fileURLToPath(new URL(`../../../chapters/${slug}.ts`, import.meta.url)), 'utf8');
+  assert.deepEqual(
+    chapterSlugs().filter((slug) => /\btrainBookCnn\(/.test(source(slug))),
+    resumable,
+  );
+  for (const flag of [['--resume'], ['--checkpoint-dir', 'ck']]) {
+    const { io, out, err } = capture();
+    assert.equal(await main(['run', 'linear-regression-scratch', ...flag, '--epochs', '1'], io), 2, flag.join(' '));
+    assert.equal(
+      err.join('\n'),
+      `d2l-ts: ${flag[0]}: linear-regression-scratch saves no checkpoints; the programs that do and take --resume: ${resumable.join(', ')}`,
+    );
+    assert.deepEqual(out, [], 'nothing ran');
+  }
+  // The help lists the same programs.
+  for (const text of [USAGE, RUN_USAGE]) assert.ok(text.includes(resumable.join(', ')), text);
+  assert.match(RUN_USAGE, /\[--resume\] \[--checkpoint-dir D\]/);
+  assert.match(USAGE, /--checkpoint-dir D .*\n.*default <out-dir>\/checkpoint, i\.e\. \.\/out\/<slug>\/checkpoint/);
+});
+
+test('--resume with no checkpoint, and a --checkpoint-dir that is a file, exit 2 before the program starts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'd2l-cli-ck-'));
+  let { io, out, err } = capture();
+  const none = join(dir, 'none');
+  assert.equal(await main(['run', 'resnet', '--resume', '--checkpoint-dir', none, '--seed', '1'], io), 2);
+  assert.equal(
+    err.join('\n'),
+    `d2l-ts: resnet --resume: no checkpoint in ${none} (a run saves one there after each epoch); run without --resume to start`,
+  );
+  assert.deepEqual(out, [], 'nothing ran');
+  // The default folder, ./out/<slug>/checkpoint under --out-dir.
+  ({ io, out, err } = capture());
+  assert.equal(await main(['run', 'densenet', '--resume', '--out-dir', dir], io), 2);
+  assert.match(err.join('\n'), new RegExp(`no checkpoint in ${join(dir, 'checkpoint')} `));
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  ({ io, out, err } = capture());
+  assert.equal(await main(['run', 'resnet', '--checkpoint-dir', file], io), 2);
+  assert.equal(err.join('\n'), `d2l-ts: --checkpoint-dir ${file}: is not a directory (expected the folder holding resnet's checkpoints)`);
+  assert.deepEqual(out, []);
 });
 
 test('bad numbers exit 2 with a clear message', async () => {
