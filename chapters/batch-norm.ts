@@ -15,7 +15,7 @@
  * times; the trained numbers and the learned gamma and beta are a different random run.
  */
 import { nd, d2l, gluon, init, autograd, destroyWebGpu, ShapeError, type NDArray, type Context } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { printer, runIfMain, trainingContext, type ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
 import { pyName, pyTuple } from './pyrepr.js';
 
@@ -150,7 +150,7 @@ export async function run(opts: ChapterOptions = {}): Promise<BatchNormResult> {
   const lr = opts.lr ?? 1.0;
   const numEpochs = opts.epochs ?? 5;
   const batchSize = opts.batchSize ?? 256;
-  const ctx: Context = opts.ctx ?? (await d2l.tryGpu());
+  const ctx: Context = await trainingContext(opts);
   try {
     net.initialize({ ctx, init: new init.Xavier() });
     let trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });

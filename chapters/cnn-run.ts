@@ -9,7 +9,7 @@
 import { resolve } from 'node:path';
 import { nd, d2l, gluon, init, destroyWebGpu, type NDArray } from '../src/index.js';
 import { ValueError } from '../src/core/errors.js';
-import type { ChapterOptions } from './common.js';
+import { trainingContext, type ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
 import { checkCheckpoint, peekCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
 import { pyShape } from './pyrepr.js';
@@ -152,7 +152,7 @@ export async function trainBookCnn(
     ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
   });
   // A GPU when there is one (try_gpu), else the CPU.
-  const ctx = opts.ctx ?? (await d2l.tryGpu());
+  const ctx = await trainingContext(opts);
   if (book.printContext ?? true) print(ctx.toString());
   try {
     net.initialize({ forceReinit: true, ctx, init: new init.Xavier() });

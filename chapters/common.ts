@@ -7,6 +7,9 @@ import { pathToFileURL } from 'node:url';
 import type { Context } from '../src/ndarray/context.js';
 import type { KVStore } from '../src/kvstore/kvstore.js';
 import { seed } from '../src/ndarray/random.js';
+import { cpu } from '../src/ndarray/context.js';
+import { tryGpu } from '../src/d2l/devices.js';
+import { initWebGpu } from '../src/backend/webgpu/index.js';
 
 export interface ChapterMeta {
   /** The book's section slug (ARCHITECTURE.md "Chapter programs"), e.g. 'softmax-regression-scratch'. */
@@ -99,4 +102,25 @@ export function runIfMain(moduleUrl: string, run: (opts?: ChapterOptions) => Pro
       console.error(e instanceof Error ? e.message : e);
       process.exit(1);
     });
+}
+
+/**
+ * The device a training program runs on when `opts.ctx` is not given: the book's `tryGpu()`,
+ * except that a software WebGPU adapter (lavapipe, SwiftShader: its "GPU" kernels run on this
+ * machine's CPU cores, several times slower than the CPU backend's) gives cpu(0), with a note on
+ * stderr; `--ctx gpu` (opts.ctx) still trains there.
+ *
+ * @example
+ * const ctx = await trainingContext(opts); // gpu(0) on a real GPU, else cpu(0)
+ */
+export async function trainingContext(opts: ChapterOptions): Promise<Context> {
+  if (opts.ctx) return opts.ctx;
+  const ctx = await tryGpu();
+  if (ctx.deviceType !== 'gpu') return ctx;
+  const backend = await initWebGpu({ deviceId: ctx.deviceId });
+  if (!backend.software) return ctx;
+  console.error(
+    `# ${ctx} is a software adapter (${backend.adapterDescription}) running on the CPU's cores: training on cpu(0), which is faster (--ctx gpu trains there anyway)`,
+  );
+  return cpu();
 }

@@ -13,7 +13,7 @@
  * times; the trained numbers are a different random run (bands in test/chapters/ch5-train.test.ts).
  */
 import { nd, d2l, gluon, init, destroyWebGpu } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { printer, runIfMain, trainingContext, type ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
 import { pyShape } from './pyrepr.js';
 
@@ -81,7 +81,7 @@ export async function run(opts: ChapterOptions = {}): Promise<LenetResult> {
   });
 
   // A GPU when there is one (try_gpu), else the CPU.
-  const ctx = opts.ctx ?? (await d2l.tryGpu());
+  const ctx = await trainingContext(opts);
   print(ctx.toString());
 
   // Re-initialise the parameters on ctx with Xavier, and train with sgd.
