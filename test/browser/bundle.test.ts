@@ -8,15 +8,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { bundleD2l, launchChromium, openPage, serveDir } from './harness.js';
+import { bundleD2l, launchChromium, NODE_IMPORT, openPage, serveDir } from './harness.js';
 import { readmeSnippet } from './snippet.js';
 import * as d2l from '../../src/index.js';
 
 const root = new URL('../../..', import.meta.url).pathname;
-
-/** Imports or requires of a Node built-in (a `node:` specifier or a bare core-module name). */
-const NODE_IMPORT =
-  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](node:[\w/]+|fs|path|os|util|stream|zlib|worker_threads|crypto|module|events|buffer|assert|readline)["']/g;
 
 const PAGE = `<!doctype html><meta charset="utf-8"><title>d2l-ts bundle</title>
 <script type="module" src="./main.js"></script>`;

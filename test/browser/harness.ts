@@ -159,3 +159,7 @@ export async function bundleD2l(dir: string): Promise<string> {
   if (result.errors.length) throw new Error(`bundleD2l: esbuild failed: ${JSON.stringify(result.errors)}`);
   return readFileSync(join(dir, 'd2l.js'), 'utf8');
 }
+
+/** Imports or requires of a Node built-in (a `node:` specifier or a bare core-module name). */
+export const NODE_IMPORT =
+  /(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["'](node:[\w/]+|fs|path|os|util|stream|zlib|worker_threads|crypto|module|events|buffer|assert|readline)["']/g;
