@@ -167,6 +167,14 @@ export async function trainBookCnn(
         `--epochs 1 (${smaller !== undefined ? 'smaller images, ' : ''}a tenth of the data, one epoch)`,
       print,
     });
+    // A shortened run (fewer images or epochs, at the book's image size and batch) says what one
+    // epoch of the book's settings takes here, from the step it just measured.
+    if ((opts.limit !== undefined || opts.epochs !== undefined) && resize === book.resize && batchSize === book.batchSize) {
+      const perEpoch = estimate.stepSeconds * (Math.ceil(60000 / batchSize) + Math.ceil(10000 / batchSize) / 3);
+      print(
+        `one epoch at the book's settings (60000 images, batch ${batchSize}, resize ${resize}) would take about ${(perEpoch / 60).toFixed(1)} min here (one step ${estimate.stepSeconds.toFixed(2)} sec)`,
+      );
+    }
     if (estimate.warned && opts.checkpointDir)
       print(`a checkpoint is saved after each epoch in ${resolve(opts.checkpointDir)}; --resume continues from the last one`);
     if (replaced)

@@ -10,7 +10,7 @@
  */
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, realpathSync, rmSync } from 'node:fs';
 import { writeFileAtomic } from '../src/gluon/safetensors.js';
-import { cpus, arch, platform, release, tmpdir } from 'node:os';
+import { cpus, arch, loadavg, platform, release, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { pathToFileURL } from 'node:url';
@@ -68,22 +68,39 @@ export function machineLine(): string {
   return `${platform()} ${release()} ${arch()}, ${c[0]?.model ?? 'unknown CPU'} (${c.length} cores), Node ${process.version}, backend cpu`;
 }
 
+/** Smaller settings for a record of a long section (the book's are the default). */
+export interface RecordSettings {
+  epochs?: number;
+  limit?: number;
+  resize?: number;
+  batchSize?: number;
+}
+
+function settingsFlags(s: RecordSettings): string {
+  const flag = { epochs: '--epochs', limit: '--limit', resize: '--resize', batchSize: '--batch-size' } as const;
+  return (Object.keys(flag) as (keyof RecordSettings)[])
+    .filter((k) => s[k] !== undefined)
+    .map((k) => ` ${flag[k]} ${s[k]}`)
+    .join('');
+}
+
 /**
  * Runs `slug` with `seed` and writes its record to `<dir>/<slug>.txt`; returns the text.
  *
  * @example
  * await recordResult('softmax-regression-scratch', 1, 'docs/results');
  */
-export async function recordResult(slug: string, seed: number, dir: string): Promise<string> {
+export async function recordResult(slug: string, seed: number, dir: string, settings: RecordSettings = {}): Promise<string> {
   const chapter = await loadChapter(slug);
   const lines: string[] = [];
   // Figures go to a scratch folder first: only images are kept beside the record (the book site
   // shows them), not the parameter files some sections save.
   const scratch = mkdtempSync(join(tmpdir(), `d2l-record-${slug}-`));
+  const load = loadavg()[0];
   const t0 = performance.now();
   // Lines that name the scratch folder say where a default run writes (out/<slug>).
   const print = (l: string) => lines.push(l.split(scratch).join(join('out', slug)));
-  await chapter.run({ seed, progress: false, print, outDir: scratch });
+  await chapter.run({ seed, progress: false, print, outDir: scratch, ...settings });
   const secs = (performance.now() - t0) / 1000;
   const figures = readdirSync(scratch)
     .filter((f) => /\.(png|svg)$/i.test(f))
@@ -96,11 +113,14 @@ export async function recordResult(slug: string, seed: number, dir: string): Pro
   const book = BOOK_OUTPUT[slug];
   const text = [
     `# ${chapter.meta.title}`,
-    `# command: d2l-ts run ${slug} --seed ${seed}`,
+    `# command: d2l-ts run ${slug} --seed ${seed}${settingsFlags(settings)}`,
+    ...(Object.keys(settings).length
+      ? [`# settings: smaller than the book's (${settingsFlags(settings).trim()}); the book's settings take too long on this CPU`]
+      : []),
     `# seed: ${seed}`,
     `# date: ${new Date().toISOString()}`,
     `# machine: ${machineLine()}`,
-    `# wall time: ${secs.toFixed(1)} sec`,
+    `# wall time: ${secs.toFixed(1)} sec (load average ${load.toFixed(1)} on ${cpus().length} cores at the start${load > cpus().length * 0.75 ? ': other work shared the cores, so times here are inflated' : ''})`,
     ...(figures.length ? [`# figures: ${figures.map((f) => `${slug}/${f}`).join(' ')}`] : []),
     ...(book ? ['#', '# The book printed (d2l-zh nb485, MXNet on a GPU, unseeded):', ...book.split('\n').map((l) => `#   ${l}`)] : []),
     '#',
@@ -129,14 +149,34 @@ const TRAINED = [
 
 async function cli(): Promise<void> {
   const { values, positionals } = parseArgs({
-    options: { seed: { type: 'string' }, 'out-dir': { type: 'string' } },
+    options: {
+      seed: { type: 'string' },
+      'out-dir': { type: 'string' },
+      epochs: { type: 'string' },
+      limit: { type: 'string' },
+      resize: { type: 'string' },
+      'batch-size': { type: 'string' },
+    },
     allowPositionals: true,
   });
   const seed = values.seed !== undefined ? Number(values.seed) : 1;
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a non-negative integer, got '${values.seed}'`);
   const dir = values['out-dir'] ?? join('docs', 'results');
+  const settings: RecordSettings = {};
+  for (const [flag, key] of [
+    ['epochs', 'epochs'],
+    ['limit', 'limit'],
+    ['resize', 'resize'],
+    ['batch-size', 'batchSize'],
+  ] as const) {
+    const v = values[flag];
+    if (v === undefined) continue;
+    const n = Number(v);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`--${flag} must be a positive integer, got '${v}'`);
+    settings[key] = n;
+  }
   for (const slug of positionals.length ? positionals : TRAINED) {
-    await recordResult(slug, seed, dir);
+    await recordResult(slug, seed, dir, settings);
     console.log(`recorded ${join(dir, `${slug}.txt`)}`);
   }
 }
