@@ -6,8 +6,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveDataFiles, haveFashionMnist, requireResource } from '../helpers.js';
 import { pyFloat32 } from '../../chapters/pyrepr.js';
 import * as underfitOverfit from '../../chapters/underfit-overfit.js';
 import * as weightDecay from '../../chapters/weight-decay.js';
@@ -18,20 +17,8 @@ import * as kaggle from '../../chapters/kaggle-house-price.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'd2l-ch3-more-'));
 
-function available(files: string[]): boolean {
-  try {
-    for (const f of files) resolveDataFileSync(f, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_FASHION = available(
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
-    (f) => `fashion-mnist/${f}`,
-  ),
-);
-const HAVE_KAGGLE = available(['kaggle_house_pred_train.csv', 'kaggle_house_pred_test.csv']);
+const HAVE_FASHION = haveFashionMnist();
+const HAVE_KAGGLE = haveDataFiles('kaggle_house_pred_train.csv', 'kaggle_house_pred_test.csv');
 
 test('pyFloat32 writes float32 values as numpy does', () => {
   assert.equal(pyFloat32(0.0069049126), '0.0069049126');

@@ -5,24 +5,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, d2l, autograd, cpu, ValueError, ShapeError, type NDArray } from '../../src/index.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveFashionMnist, requireResource } from '../helpers.js';
 import * as resnet from '../../chapters/resnet.js';
 import * as densenet from '../../chapters/densenet.js';
 
-function available(files: string[]): boolean {
-  try {
-    for (const f of files) resolveDataFileSync(f, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_FASHION = available(
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
-    (f) => `fashion-mnist/${f}`,
-  ),
-);
+const HAVE_FASHION = haveFashionMnist();
 
 test('d2l.Residual keeps the shape, or changes the channels and halves h and w with the 1x1 convolution', () => {
   const X = nd.random.uniform(0, 1, [4, 3, 6, 6]);

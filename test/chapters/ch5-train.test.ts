@@ -7,27 +7,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, d2l, gluon, init, cpu, ValueError, type NDArray } from '../../src/index.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveFashionMnist, requireResource } from '../helpers.js';
 import { estimateRun } from '../../chapters/long-run.js';
 import * as lenet from '../../chapters/lenet.js';
 import * as batchNorm from '../../chapters/batch-norm.js';
 
 const { nn } = gluon;
 
-function available(files: string[]): boolean {
-  try {
-    for (const f of files) resolveDataFileSync(f, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_FASHION = available(
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
-    (f) => `fashion-mnist/${f}`,
-  ),
-);
+const HAVE_FASHION = haveFashionMnist();
 
 /** 8 batches of 32 examples (1, 4, 4) whose label is the argmax of a fixed linear map: learnable. */
 function synthetic(seed: number): [NDArray, NDArray][] {

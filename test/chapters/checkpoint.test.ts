@@ -14,27 +14,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { nd, gluon, cpu, d2l, autograd } from '../../src/index.js';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveFashionMnist, requireResource } from '../helpers.js';
 import { trainBookCnn, type CnnDefaults } from '../../chapters/cnn-run.js';
 import { checkCheckpoint, peekCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from '../../chapters/checkpoint.js';
 
 const { nn } = gluon;
 const MAIN = fileURLToPath(new URL('../../cli/main.js', import.meta.url));
 
-function available(files: string[]): boolean {
-  try {
-    for (const f of files) resolveDataFileSync(f, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_FASHION = available(
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
-    (f) => `fashion-mnist/${f}`,
-  ),
-);
+const HAVE_FASHION = haveFashionMnist();
 
 /** A small CNN with every kind of state a checkpoint must carry: weights, batch norm statistics, dropout's random masks. */
 function tinyNet(): gluon.Sequential {

@@ -17,8 +17,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { resolveDataFileSync } from '../../src/data/resolver.js';
-import { requireResource } from '../helpers.js';
+import { haveDataFiles, haveFashionMnist, requireResource } from '../helpers.js';
 import * as underfitOverfit from '../../chapters/underfit-overfit.js';
 import * as weightDecay from '../../chapters/weight-decay.js';
 import * as dropout from '../../chapters/dropout.js';
@@ -27,20 +26,8 @@ import * as kaggle from '../../chapters/kaggle-house-price.js';
 const SEEDS = [1, 2, 3];
 const tmp = () => mkdtempSync(join(tmpdir(), 'd2l-full-ch3-more-'));
 
-function available(files: string[]): boolean {
-  try {
-    for (const f of files) resolveDataFileSync(f, { verify: false });
-    return true;
-  } catch {
-    return false;
-  }
-}
-const HAVE_FASHION = available(
-  ['train-images-idx3-ubyte.gz', 'train-labels-idx1-ubyte.gz', 't10k-images-idx3-ubyte.gz', 't10k-labels-idx1-ubyte.gz'].map(
-    (f) => `fashion-mnist/${f}`,
-  ),
-);
-const HAVE_KAGGLE = available(['kaggle_house_pred_train.csv', 'kaggle_house_pred_test.csv']);
+const HAVE_FASHION = haveFashionMnist();
+const HAVE_KAGGLE = haveDataFiles('kaggle_house_pred_train.csv', 'kaggle_house_pred_test.csv');
 
 function inBand(v: number, lo: number, hi: number, what: string): void {
   assert.ok(v >= lo && v <= hi, `${what} = ${v} is outside [${lo}, ${hi}]`);
