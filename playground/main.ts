@@ -44,10 +44,48 @@ function drawPredictions(r: TrainResult): void {
   }
 }
 
+let trainWorker: Worker | null = null;
+let nextId = 0;
+
+type WorkerMessage = {
+  id: number;
+  epoch?: EpochResult;
+  all?: EpochResult[];
+  progress?: { file: string; loaded: number; total: number | null };
+  result?: TrainResult;
+  error?: string;
+};
+
+/**
+ * `train` in the training Worker (train-worker.ts), forwarding its progress and epochs to the
+ * page: where the page is cross-origin isolated, so the kernels there split over Web Workers.
+ */
+function trainInWorker(opts: TrainOptions): Promise<TrainResult> {
+  trainWorker ??= new Worker(new URL('./train-worker.js', import.meta.url), { type: 'module', name: 'd2l-train' });
+  const w = trainWorker;
+  const id = nextId++;
+  return new Promise((resolve, reject) => {
+    const onMessage = (e: MessageEvent) => {
+      const m = e.data as WorkerMessage;
+      if (m.id !== id) return;
+      if (m.progress) opts.onProgress?.(m.progress);
+      else if (m.epoch) void opts.onEpoch?.(m.epoch, m.all!);
+      else {
+        w.removeEventListener('message', onMessage);
+        if (m.error !== undefined) reject(new Error(m.error));
+        else resolve(m.result!);
+      }
+    };
+    w.addEventListener('message', onMessage);
+    const { onEpoch: _e, onProgress: _p, ...plain } = opts;
+    w.postMessage({ id, opts: plain });
+  });
+}
+
 /** One training run with the page's chart and grid updated as it goes. */
 async function runTraining(opts: Omit<TrainOptions, 'url' | 'onEpoch' | 'onProgress'>): Promise<TrainResult> {
   status(`loading Fashion-MNIST from ${DATA_URL} ...`);
-  const r = await train(lib, {
+  const full: TrainOptions = {
     ...opts,
     url: DATA_URL,
     onProgress: (p) => status(`loading ${p.file}: ${(p.loaded / 1e6).toFixed(1)}${p.total ? ` of ${(p.total / 1e6).toFixed(1)}` : ''} MB`),
@@ -57,7 +95,10 @@ async function runTraining(opts: Omit<TrainOptions, 'url' | 'onEpoch' | 'onProgr
       );
       await drawChart(all);
     },
-  });
+  };
+  // Threads need a cross-origin isolated page and a thread that may block: the training Worker.
+  // WebGPU trains here, on the page's thread (its work runs on the GPU anyway).
+  const r = crossOriginIsolated && opts.backend === 'wasm' ? await trainInWorker(full) : await train(lib, full);
   drawPredictions(r);
   $('device').textContent =
     `${r.device}${r.adapter !== null ? ` (${r.adapter || 'WebGPU adapter'})` : ''}, ${r.threads} CPU thread${r.threads === 1 ? '' : 's'}`;

@@ -43,7 +43,9 @@ export interface EpochResult {
 export interface TrainResult {
   device: string;
   adapter: string | null;
+  /** The CPU kernels' threads, and the worker threads among them that took work. */
   threads: number;
+  readyWorkers: number;
   epochs: EpochResult[];
   predictions: { pixels: number[]; label: string; predicted: string }[];
 }
@@ -136,7 +138,7 @@ export async function train(lib: typeof Lib, opts: TrainOptions): Promise<TrainR
   return {
     device: String(ctx),
     adapter,
-    threads: (nd.cpu().backend as unknown as { kernelInfo(): { threads: number } }).kernelInfo().threads,
+    ...threadInfo(nd.cpu().backend as unknown as { kernelInfo(): { threads: number; readyWorkers: number } }),
     epochs,
     predictions: labels.map((label, i) => ({
       pixels: Array.from(pixels.subarray(i * 784, (i + 1) * 784)),
@@ -144,4 +146,9 @@ export async function train(lib: typeof Lib, opts: TrainOptions): Promise<TrainR
       predicted: predicted[i],
     })),
   };
+}
+
+function threadInfo(b: { kernelInfo(): { threads: number; readyWorkers: number } }): { threads: number; readyWorkers: number } {
+  const { threads, readyWorkers } = b.kernelInfo();
+  return { threads, readyWorkers };
 }

@@ -44,13 +44,20 @@ async function buildPlayground() {
   const tmp = `${out}.tmp-${process.pid}`;
   rmSync(tmp, { recursive: true, force: true });
   mkdirSync(join(tmp, 'data', 'fashion-mnist'), { recursive: true });
+  // The page, its training Worker, and d2l-ts's kernel Worker (which the training Worker's kernel
+  // pool loads as ./worker-web.js beside it).
+  const entries = {
+    app: entry,
+    'train-worker': join(root, 'dist', 'playground', 'train-worker.js'),
+    'worker-web': join(root, 'dist', 'src', 'backend', 'cpu', 'threads', 'worker-web.js'),
+  };
   const result = await build({
-    entryPoints: [entry],
+    entryPoints: entries,
     bundle: true,
     platform: 'browser',
     format: 'esm',
     target: 'es2022',
-    outfile: join(tmp, 'app.js'),
+    outdir: tmp,
     logLevel: 'warning',
   });
   if (result.errors.length) throw new Error('playground: esbuild failed');

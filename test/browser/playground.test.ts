@@ -53,8 +53,9 @@ test('playground: trains in Chromium on Wasm and WebGPU, and its code cell runs 
   const noTime = (r: TrainResult) => r.epochs.map(({ seconds: _s, ...e }) => e);
   assert.deepEqual(noTime(wasm), noTime(node));
   assert.deepEqual(wasm.predictions, node.predictions);
-  // One CPU thread: the page runs the kernels on its main thread (no Web Workers yet), isolated or not.
-  assert.equal(wasm.threads, 1);
+  // Cross-origin isolated: the run went to the training Worker, whose kernels split over Web Workers.
+  assert.ok(wasm.threads > 1, `${wasm.threads} CPU threads in an isolated page`);
+  assert.ok(wasm.readyWorkers >= 1, `${wasm.readyWorkers} kernel workers took work`);
   const chart = await page.$eval('#chart', (e) => e.innerHTML);
   assert.match(chart, /^<svg/);
   assert.equal(await page.$$eval('#predictions canvas', (c) => c.length), 10);
@@ -87,4 +88,18 @@ test('playground: trains in Chromium on Wasm and WebGPU, and its code cell runs 
   assert.deepEqual(server.missing, []);
   mkdirSync(join(root, 'out'), { recursive: true });
   await page.screenshot({ path: join(root, 'out', 'playground.png'), fullPage: true });
+
+  // Without cross-origin isolation: one thread, in the page itself, and the same numbers.
+  const plain = await serveDir(join(root, 'playground', 'dist'));
+  t.after(() => plain.close());
+  const second = await openPage(browser, plain.url + '/');
+  await second.page.waitForFunction(() => document.getElementById('status')?.textContent === 'ready', null, { timeout: 60_000 });
+  const one = (await second.page.evaluate(
+    (o) => (window as unknown as { __playground: Playground }).__playground.train(o),
+    small,
+  )) as TrainResult;
+  assert.equal(one.threads, 1);
+  assert.equal(one.readyWorkers, 0);
+  assert.deepEqual(noTime(one), noTime(cpuSmall), 'one thread in the page trains as the isolated page does');
+  assert.deepEqual(second.errors, []);
 });

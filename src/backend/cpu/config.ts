@@ -97,6 +97,14 @@ export class CpuKernelPaths {
     return this.fastKernels()?.startThreads(timeoutMs) ?? 0;
   }
 
+  /**
+   * Starts the kernel worker threads and waits, without blocking, until they take work; returns
+   * how many did (what `ready()` does in a browser worker, where they start only meanwhile).
+   */
+  startThreadsAsync(timeoutMs = 5000): Promise<number> {
+    return this.fastKernels()?.startThreadsAsync(timeoutMs) ?? Promise.resolve(0);
+  }
+
   /** Stops the kernel worker threads (they restart at the next large kernel). */
   shutdownThreads(): Promise<void> {
     return this.wasm ? this.wasm.setThreads(this.threadCount) : Promise.resolve();

@@ -45,11 +45,66 @@ function workerThreads(): { Worker: WorkerCtor; isMainThread: boolean } | null {
   }
 }
 
-/** The number of cores this process may use (Node), or 1 where threads are unavailable. */
+/** What a browser thread offers for a pool: Web Workers, and whether it may share memory with them. */
+interface WebScope {
+  Worker?: new (url: URL, opts: { type: 'module'; name?: string }) => WebWorkerLike;
+  crossOriginIsolated?: boolean;
+  document?: unknown;
+  navigator?: { hardwareConcurrency?: number };
+}
+interface WebWorkerLike {
+  postMessage(m: unknown): void;
+  addEventListener(type: string, fn: (e: { data?: unknown; message?: string }) => void): void;
+  terminate(): void;
+}
+
+/**
+ * Whether this browser thread can run a pool: Web Workers, a cross-origin isolated page (so the
+ * heap's shared memory may be posted to them), and not a page's main thread, where Atomics.wait
+ * (the caller's wait for its workers) throws: training runs in a dedicated Worker.
+ */
+function webThreadsPossible(): boolean {
+  const g = globalThis as unknown as WebScope;
+  return typeof g.Worker === 'function' && g.crossOriginIsolated === true && g.document === undefined;
+}
+
+/** Web Workers behind the interface the pool uses for Node's workers (worker-web.ts is their script). */
+class WebKernelWorker implements NodeWorker {
+  private readonly w: WebWorkerLike;
+  private readonly onExit: ((v: unknown) => void)[] = [];
+  constructor(_url: URL, opts: { workerData: WorkerInit; name?: string }) {
+    const g = globalThis as unknown as WebScope;
+    // This exact form lets bundlers (Vite, webpack) find and emit the worker's script.
+    this.w = new g.Worker!(new URL('./worker-web.js', import.meta.url), { type: 'module', name: opts.name });
+    this.w.postMessage(opts.workerData);
+  }
+  ref(): void {}
+  unref(): void {}
+  terminate(): Promise<number> {
+    this.w.terminate();
+    for (const fn of this.onExit.splice(0)) fn(0);
+    return Promise.resolve(0);
+  }
+  on(event: string, fn: (v: unknown) => void): void {
+    if (event === 'message') this.w.addEventListener('message', (e) => fn(e.data));
+    else if (event === 'error') this.w.addEventListener('error', (e) => fn(new Error(e.message ?? 'kernel worker failed to start')));
+  }
+  once(event: string, fn: (v: unknown) => void): void {
+    // A Web Worker has no exit event: it ends when terminated.
+    if (event === 'exit') this.onExit.push(fn);
+    else this.on(event, fn);
+  }
+}
+
+/**
+ * The number of cores this process may use: Node's count, a browser's `hardwareConcurrency` where
+ * a pool can run there (see webThreadsPossible), else 1.
+ */
 export function availableCores(): number {
   const os = nodeProcess()?.getBuiltinModule?.('node:os') as { availableParallelism?: () => number; cpus(): unknown[] } | undefined;
-  if (!os) return 1;
-  return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  if (os) return Math.max(1, os.availableParallelism?.() ?? os.cpus().length);
+  if (webThreadsPossible()) return Math.max(1, (globalThis as unknown as WebScope).navigator?.hardwareConcurrency ?? 1);
+  return 1;
 }
 
 /**
@@ -110,7 +165,10 @@ export class WorkerPool {
     }
   }
 
-  /** Starts `workers` threads, or returns null where worker_threads are unavailable (browsers). */
+  /**
+   * Starts `workers` threads: Node's worker_threads, or in a browser Web Workers where the page is
+   * cross-origin isolated and this is not its main thread; else returns null (one thread).
+   */
   static create(
     workers: number,
     local: KernelExports,
@@ -120,9 +178,12 @@ export class WorkerPool {
     native: NativeGemm | null = null,
   ): WorkerPool | null {
     if (workers < 1) return null;
+    if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
     const wt = workerThreads();
-    if (!wt || typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
-    return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native);
+    if (wt) return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native);
+    // A browser's Web Workers (no native addon there).
+    if (webThreadsPossible()) return new WorkerPool(workers, local, module, memory, WebKernelWorker, spinMs, null);
+    return null;
   }
 
   /** Workers that have instantiated the module and take work. */
@@ -133,6 +194,16 @@ export class WorkerPool {
   /** Whether NATIVE_GEMM chunks may be run: the pool was given the addon and no worker failed to load it. */
   get nativeReady(): boolean {
     return this.native !== null && !this.closed && Atomics.load(this.ctrl, CTRL_NATIVE_FAIL) === 0;
+  }
+
+  /**
+   * Waits without blocking until every worker has started (or `timeoutMs` passed): a browser starts
+   * a Web Worker only while the thread that created it returns to its event loop.
+   */
+  async waitReadyAsync(timeoutMs = 5000): Promise<number> {
+    const t0 = performance.now();
+    while (this.ready < this.size && !this.closed && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
+    return this.ready;
   }
 
   /** Blocks until every worker has started (or `timeoutMs` passed); returns the ready count. */

@@ -159,6 +159,12 @@ export class WasmKernels {
     return this.pool ? this.pool.waitReady(timeoutMs) : 0;
   }
 
+  /** startThreads without blocking the thread (a browser worker's pool starts only while it waits so). */
+  async startThreadsAsync(timeoutMs = 5000): Promise<number> {
+    this.ensurePool();
+    return this.pool ? this.pool.waitReadyAsync(timeoutMs) : 0;
+  }
+
   shutdown(): Promise<void> {
     return this.setThreads(1);
   }
