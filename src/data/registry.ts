@@ -10,6 +10,7 @@
  * content and sample order) are listed as further accepted checksums over the packed file.
  */
 import { ValueError } from '../core/errors.js';
+import { PRETRAINED_EMBEDDING_FILES, pretrainedDataName, pretrainedInstallHint } from './pretrained-embeddings.js';
 
 /** A hash algorithm the resolver can verify. */
 export type HashAlgorithm = 'sha256' | 'sha1' | 'md5';
@@ -44,6 +45,11 @@ export interface DataFileSpec {
   systemDirs?: string[];
   /** One line on how to install the data without the downloader (shown in errors). */
   installHint?: string;
+  /**
+   * Why the resolver must not download the file (it comes inside an archive, or is too large):
+   * the async API then stops at step 4 and the error says this and the install hint.
+   */
+  noDownload?: string;
 }
 
 const FMNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -163,6 +169,18 @@ const BUILTIN: DataFileSpec[] = [
     451405,
   ),
   book('fr-en-small.txt', D2LZH_RAW + 'fr-en-small.txt', '2fbdf9bbb0dc1f31adb0af10a49c2aa9799de565e1d4bd71257a856d4dc9dbfc', 806),
+  // GloVe and fastText vectors (mxnet.contrib.text.embedding): looked up, verified, never downloaded.
+  ...PRETRAINED_EMBEDDING_FILES.map((f): DataFileSpec => ({
+    name: pretrainedDataName(f.embedding, f.file),
+    dataset: f.embedding,
+    url: f.url,
+    checksums: [{ algorithm: 'sha1', hex: f.sha1, over: 'file', label: "MXNet's recorded sha1 (mxnet/contrib/text/_constants.py)" }],
+    systemDirs: [`~/.mxnet/embeddings/${f.embedding}`],
+    installHint: pretrainedInstallHint(f),
+    noDownload: f.inArchive
+      ? `it comes inside the archive ${f.url}, which must be unpacked by hand`
+      : 'pretrained vectors are several GB: get them by hand',
+  })),
 ];
 
 const registry = new Map<string, DataFileSpec>(BUILTIN.map((s) => [s.name, s]));
