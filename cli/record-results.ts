@@ -53,6 +53,28 @@ export const BOOK_OUTPUT: Readonly<Record<string, string>> = {
     'epoch 4, loss 0.3898, train acc 0.856, test acc 0.864',
     'epoch 5, loss 0.3669, train acc 0.864, test acc 0.861',
   ].join('\n'),
+  // 10.6: the executed notebook chapter_natural-language-processing/similarity-analogy.ipynb in
+  // d2l-ai/d2l-zh @ 4f0ecfd3b3477dec8614286ac8aa7f9b6d985ec4, with glove.6B.50d.txt.
+  'similarity-analogy': [
+    "dict_keys(['glove', 'fasttext'])",
+    "['glove.42B.300d.txt', 'glove.6B.50d.txt', 'glove.6B.100d.txt', 'glove.6B.200d.txt', 'glove.6B.300d.txt', 'glove.840B.300d.txt', 'glove.twitter.27B.25d.txt', 'glove.twitter.27B.50d.txt', 'glove.twitter.27B.100d.txt', 'glove.twitter.27B.200d.txt']",
+    '400001',
+    "(3367, 'beautiful')",
+    'cosine sim=0.856: chips',
+    'cosine sim=0.749: intel',
+    'cosine sim=0.749: electronics',
+    'cosine sim=0.839: babies',
+    'cosine sim=0.800: boy',
+    'cosine sim=0.792: girl',
+    'cosine sim=0.921: lovely',
+    'cosine sim=0.893: gorgeous',
+    'cosine sim=0.830: wonderful',
+    "'daughter'",
+    "'japan'",
+    "'biggest'",
+    "'went'",
+    '(d2l-zh similarity-analogy.ipynb @ 4f0ecfd3, on glove.6B.50d.txt)',
+  ].join('\n'),
   'mlp-gluon': [
     'epoch 1, loss 0.7917, train acc 0.708, test acc 0.813',
     'epoch 2, loss 0.4935, train acc 0.816, test acc 0.849',
