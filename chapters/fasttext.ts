@@ -41,7 +41,7 @@ export interface FastTextResult {
   /** max |autograd − formula| of ∂L/∂Z. */
   gradientDiff: number;
   /** cos(v_dogcatchers, v_dogcatcher) and cos(v_dogcatchers, v_girl) with untrained subword vectors. */
-  oovCos: { dogcatcher: number; girl: number };
+  oovCos: { dogcatcher: number; girl: number; expected: number };
 }
 
 /** The book's example words. */
@@ -74,7 +74,7 @@ export async function run(opts: ChapterOptions = {}): Promise<FastTextResult> {
   print(`dog and dogs share ${shared('dog', 'dogs').join(' ')}; dogs and cats share ${shared('dogs', 'cats').join(' ') || 'nothing'}`);
 
   // ## v_w = Σ_{g∈G_w} z_g: the subword vectors z are an Embedding, a word's vector the sum of its rows.
-  const embedSize = 8;
+  const embedSize = 100;
   const z = new gluon.nn.Embedding(subwords.size, embedSize);
   z.initialize(); // Uniform(-0.07, 0.07), MXNet's default
   const centerVector = (w: string) => {
@@ -119,8 +119,12 @@ export async function run(opts: ChapterOptions = {}): Promise<FastTextResult> {
     girl: cosine(vOov, centerVector('girl').toArray() as number[]),
   };
   print(`${oov}: ${known.length} of its ${oovGrams.length} subwords are in the dictionary`);
+  // For independent random z_g, cos(v_a, v_b) is about |G_a ∩ G_b| / sqrt(|G_a| |G_b|).
+  const gCatcher = d2l.subwordNgrams('dogcatcher');
+  const expectedCos = known.filter((g) => gCatcher.includes(g)).length / Math.sqrt(known.length * gCatcher.length);
   print(
-    `with untrained subword vectors already cos(v_${oov}, v_dogcatcher) = ${oovCos.dogcatcher.toFixed(3)}, cos(v_${oov}, v_girl) = ${oovCos.girl.toFixed(3)}`,
+    `with untrained subword vectors already cos(v_${oov}, v_dogcatcher) = ${oovCos.dogcatcher.toFixed(3)} ` +
+      `(shared subwords predict ${expectedCos.toFixed(3)}), cos(v_${oov}, v_girl) = ${oovCos.girl.toFixed(3)} (none shared)`,
   );
 
   // ## The exercise: too many subwords. There are 26^6 six-letter strings; fastText hashes every
@@ -132,7 +136,15 @@ export async function run(opts: ChapterOptions = {}): Promise<FastTextResult> {
       .map((g) => d2l.fastTextHash(g) % 2000000)
       .join(', ')}`,
   );
-  return { lines, where3, whereAll, numWords: WORDS.length, numSubwords: subwords.size, gradientDiff, oovCos };
+  return {
+    lines,
+    where3,
+    whereAll,
+    numWords: WORDS.length,
+    numSubwords: subwords.size,
+    gradientDiff,
+    oovCos: { ...oovCos, expected: expectedCos },
+  };
 }
 
 runIfMain(import.meta.url, run);
