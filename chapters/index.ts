@@ -71,6 +71,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   fasttext: () => import('./fasttext.js'),
   glove: () => import('./glove.js'),
   'similarity-analogy': () => import('./similarity-analogy.js'),
+  'sentiment-analysis-rnn': () => import('./sentiment-analysis-rnn.js'),
   seq2seq: () => import('./seq2seq.js'),
   'beam-search': () => import('./beam-search.js'),
   attention: () => import('./attention.js'),

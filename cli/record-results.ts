@@ -75,6 +75,21 @@ export const BOOK_OUTPUT: Readonly<Record<string, string>> = {
     "'went'",
     '(d2l-zh similarity-analogy.ipynb @ 4f0ecfd3, on glove.6B.50d.txt)',
   ].join('\n'),
+  // 10.7: the executed sentiment-analysis-rnn.ipynb @ 4f0ecfd3 (two GPUs, the full aclImdb, GloVe
+  // 100d). That version's vocabulary has no '<pad>' token; v1's d2lzh adds it (one more word).
+  'sentiment-analysis-rnn': [
+    "('# words in vocab:', 46151)",
+    'X (64, 500) y (64,)',
+    "('#batches:', 391)",
+    'training on [gpu(0), gpu(1)]',
+    'epoch 1, loss 0.5595, train acc 0.695, test acc 0.819, time 53.9 sec',
+    'epoch 2, loss 0.3879, train acc 0.832, test acc 0.841, time 53.6 sec',
+    'epoch 3, loss 0.3395, train acc 0.854, test acc 0.849, time 53.5 sec',
+    'epoch 4, loss 0.3024, train acc 0.874, test acc 0.832, time 53.5 sec',
+    'epoch 5, loss 0.2699, train acc 0.889, test acc 0.855, time 53.4 sec',
+    "'positive'",
+    "'negative'",
+  ].join('\n'),
   'mlp-gluon': [
     'epoch 1, loss 0.7917, train acc 0.708, test acc 0.813',
     'epoch 2, loss 0.4935, train acc 0.816, test acc 0.849',

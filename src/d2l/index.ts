@@ -29,6 +29,7 @@ export * from './word2vec.js';
 export { knn, getAnalogy } from './similarity.js';
 export { subwordNgrams, fastTextHash } from './subword.js';
 export * from './glove.js';
+export * from './imdb.js';
 export * from './hierarchical-softmax.js';
 export { getFashionMnistLabels, loadDataFashionMnist, loadDataFashionMnistSync, FASHION_MNIST_LABELS } from './fashion-mnist.js';
 export type { LoadFashionMnistOptions } from './fashion-mnist.js';
