@@ -89,6 +89,7 @@ export const BOOK_OUTPUT: Readonly<Record<string, string>> = {
     'epoch 5, loss 0.2699, train acc 0.889, test acc 0.855, time 53.4 sec',
     "'positive'",
     "'negative'",
+    "(d2l-zh sentiment-analysis-rnn.ipynb @ 4f0ecfd3: the full aclImdb, GloVe 100d, 2 GPUs; v1's '<pad>' makes 46152 words)",
   ].join('\n'),
   'mlp-gluon': [
     'epoch 1, loss 0.7917, train acc 0.708, test acc 0.813',
