@@ -3,7 +3,7 @@
 // getSimilarTokens and getAnalogy on crafted vectors whose answers are known.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { nd, d2l, contrib } from '../../src/index.js';
@@ -344,6 +344,36 @@ test('10.6 knn, getSimilarTokens and getAnalogy on crafted vectors', async () =>
     await assert.rejects(d2l.getSimilarTokens('chip', 10, e), /k must be an integer in \[1, 9\], got 10/);
     await assert.rejects(d2l.knn(e.idxToVec, nd.ones([3]), 1), /x must hold one vector of length 4/);
     await assert.rejects(d2l.knn(e.idxToVec, nd.ones([4]), 0), /k must be an integer in \[1, 10\], got 0/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a file larger than one 4 MiB read: the cut falls inside a 3-byte character, every vector intact', () => {
+  const dir = tmp();
+  try {
+    const n = 80000;
+    const lines: string[] = [];
+    for (let i = 0; i < n; i++) lines.push(`词${i}汇 ${i} ${-i / 4} 0.123456789 1e-3 ${i % 7} 3.25 -2.5 100000.5 7\n`);
+    const body = new TextEncoder().encode(lines.join(''));
+    // Shift the text with a first line so that byte 4 MiB is the second byte of a '词' (E8 AF 8D):
+    // the reader's first chunk then ends inside the character.
+    const CHUNK = 1 << 22;
+    let lead = CHUNK - 1;
+    while (lead > 0 && !(body[lead] === 0xe8 && lead + 30 <= CHUNK)) lead--;
+    const prefix = `p${'x'.repeat(CHUNK - 1 - lead - 20)} 0 0 0 0 0 0 0 0 0\n`;
+    assert.equal(new TextEncoder().encode(prefix).length, CHUNK - 1 - lead);
+    const file = join(dir, 'big.txt');
+    writeFileSync(file, Buffer.concat([Buffer.from(prefix), body]));
+    const all = new Uint8Array(readFileSync(file));
+    assert.deepEqual([all[CHUNK - 1], all[CHUNK]], [0xe8, 0xaf]);
+    const e = new text.embedding.CustomEmbedding(file);
+    assert.equal(e.length, n + 2);
+    assert.equal(e.vecLen, 9);
+    for (const i of [0, 1, 23456, 46000, 46001, n - 1]) {
+      assert.equal(e.tokenToIdx.get(`词${i}汇`), i + 2);
+      assertClose(e.getVecsByTokens(`词${i}汇`), [i, -i / 4, 0.123456789, 1e-3, i % 7, 3.25, -2.5, 100000.5, 7], 1e-3);
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
