@@ -64,6 +64,7 @@ export class BiRNN extends gluon.Block {
     this.decoder = new gluon.nn.Dense(2);
   }
 
+  /** (batch, time) token indices → (batch, 2) scores. @example net.forward(features.get('0:4')) */
   forward(inputs: NDArray): NDArray {
     // The LSTM wants (time steps, batch, features): transpose the (batch, time) indices first.
     const embeddings = this.embedding.forward(inputs.T);
