@@ -15,6 +15,7 @@ export * as d2l from './d2l/index.js';
 export * as gluon from './gluon/index.js';
 export * as init from './gluon/init.js';
 export * as kv from './kvstore/index.js';
+export * as contrib from './contrib/index.js';
 export { NDArray } from './ndarray/ndarray.js';
 export { Context, cpu, gpu } from './ndarray/context.js';
 export { initWebGpu, destroyWebGpu, isSoftwareAdapter, WebGpuError, WebGpuUnavailableError } from './backend/webgpu/index.js';

@@ -26,6 +26,10 @@ export * from './ngram.js';
 export * from './rnn.js';
 export * from './rnn-gluon.js';
 export * from './word2vec.js';
+export { knn, getAnalogy } from './similarity.js';
+export { subwordNgrams, fastTextHash } from './subword.js';
+export * from './glove.js';
+export * from './imdb.js';
 export * from './hierarchical-softmax.js';
 export { getFashionMnistLabels, loadDataFashionMnist, loadDataFashionMnistSync, FASHION_MNIST_LABELS } from './fashion-mnist.js';
 export type { LoadFashionMnistOptions } from './fashion-mnist.js';
@@ -60,3 +64,5 @@ export type {
 } from './optimization.js';
 export * from './machine-translation.js';
 export * from './beam-search.js';
+// d2lzh's `text` (mxnet.contrib.text): embeddings, vocabularies, token counting.
+export * as text from '../contrib/text/index.js';

@@ -22,6 +22,7 @@ import { ArrayDataset } from '../gluon/data/dataset.js';
 import { DataLoader } from '../gluon/data/dataloader.js';
 import { Xavier } from '../gluon/init.js';
 import { bookFileBytes, type DataOptions } from './data-files.js';
+import { Vocabulary } from '../contrib/text/vocab.js';
 
 /** The padding, begin-of-sequence and end-of-sequence tokens. */
 export const PAD = '<pad>';
@@ -30,41 +31,8 @@ export const EOS = '<eos>';
 /** MXNet's unknown token, always index 0 of a `text.vocab.Vocabulary`. */
 export const UNK = '<unk>';
 
-/**
- * MXNet's `contrib.text.vocab.Vocabulary(counter, reserved_tokens=...)` with `min_freq` 1: index 0
- * is `<unk>`, then the reserved tokens, then the counted tokens by descending frequency, ties in
- * the order of the tokens' code points (MXNet sorts by token, then stably by frequency).
- *
- * @example
- * const v = new Vocabulary(new Map([['b', 1], ['a', 1], ['c', 2]]), [PAD]);
- * v.idxToToken; // ['<unk>', '<pad>', 'c', 'a', 'b']
- */
-export class Vocabulary {
-  readonly idxToToken: string[];
-  readonly tokenToIdx: Map<string, number>;
-
-  constructor(counter: ReadonlyMap<string, number>, reservedTokens: readonly string[] = []) {
-    if (new Set(reservedTokens).size !== reservedTokens.length || reservedTokens.includes(UNK))
-      throw new ValueError(
-        `Vocabulary: reserved tokens must be distinct and must not contain ${UNK}, got ${JSON.stringify(reservedTokens)}`,
-      );
-    const reserved = new Set([UNK, ...reservedTokens]);
-    const byToken = [...counter.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-    byToken.sort((a, b) => b[1] - a[1]);
-    this.idxToToken = [UNK, ...reservedTokens, ...byToken.filter(([t, f]) => f >= 1 && !reserved.has(t)).map(([t]) => t)];
-    this.tokenToIdx = new Map(this.idxToToken.map((t, i) => [t, i]));
-  }
-
-  /** The number of tokens, `<unk>` and the reserved ones included. @example vocab.length */
-  get length(): number {
-    return this.idxToToken.length;
-  }
-
-  /** Indices of tokens; unknown tokens map to 0. @example vocab.toIndices(['they', '.']) */
-  toIndices(tokens: readonly string[]): number[] {
-    return tokens.map((t) => this.tokenToIdx.get(t) ?? 0);
-  }
-}
+// The vocabulary of 10.12 is MXNet's `text.vocab.Vocabulary` (one implementation, in contrib).
+export { Vocabulary };
 
 function countTokens(tokens: readonly string[]): Map<string, number> {
   const c = new Map<string, number>();

@@ -13,6 +13,7 @@ import { array } from '../ndarray/creation.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { globalRandom } from '../ndarray/random.js';
 import { bookFileBytes, zipMemberText, type DataOptions } from './data-files.js';
+import { Vocabulary } from '../contrib/text/vocab.js';
 
 export type { DataOptions } from './data-files.js';
 
@@ -159,16 +160,16 @@ export function countCorpus(tokens: readonly string[] | readonly (readonly strin
 
 /**
  * A vocabulary for text: index 0 is `<unk>`, then the reserved tokens, then the tokens seen at
- * least `minFreq` times, most frequent first (ties keep first-occurrence order).
+ * least `minFreq` times, most frequent first (ties keep first-occurrence order). It is MXNet's
+ * `text.vocab.Vocabulary` (lookups, `toIndices`, `toTokens`) built from tokens rather than a
+ * counter, with the tie order of d2l's later editions.
  *
  * @example
  * const vocab = new Vocab(tokenize(readTimeMachine()), { minFreq: 1, reservedTokens: ['<pad>'] });
  * vocab.toIndices(['the', 'time', 'xyzzy']); // [i_the, i_time, 0]
  * vocab.toTokens([1, 2]);
  */
-export class Vocab {
-  readonly idxToToken: string[];
-  readonly tokenToIdx: Map<string, number>;
+export class Vocab extends Vocabulary {
   /** (token, count) pairs, most frequent first. */
   readonly tokenFreqs: [string, number][];
   /** The index of `<unk>`: 0. */
@@ -178,44 +179,15 @@ export class Vocab {
     tokens: readonly string[] | readonly (readonly string[])[] = [],
     opts: { minFreq?: number; reservedTokens?: readonly string[] } = {},
   ) {
+    super(null, { reservedTokens: opts.reservedTokens ?? [] });
     const minFreq = opts.minFreq ?? 0;
     const counter = countCorpus(tokens);
     // Array.prototype.sort is stable: ties keep the counter's first-occurrence order.
     this.tokenFreqs = [...counter.entries()].sort((a, b) => b[1] - a[1]);
-    this.idxToToken = ['<unk>', ...(opts.reservedTokens ?? [])];
-    this.tokenToIdx = new Map(this.idxToToken.map((t, i) => [t, i]));
     for (const [tok, freq] of this.tokenFreqs) {
       if (freq < minFreq) break;
-      if (!this.tokenToIdx.has(tok)) {
-        this.tokenToIdx.set(tok, this.idxToToken.length);
-        this.idxToToken.push(tok);
-      }
+      this.addToken(tok);
     }
-  }
-
-  /** The number of tokens, `<unk>` included. */
-  get length(): number {
-    return this.idxToToken.length;
-  }
-
-  /** Indices of tokens (unknown tokens map to `<unk>` = 0). */
-  toIndices(tokens: string): number;
-  toIndices(tokens: readonly string[]): number[];
-  toIndices(tokens: string | readonly string[]): number | number[] {
-    if (typeof tokens === 'string') return this.tokenToIdx.get(tokens) ?? this.unk;
-    return tokens.map((t) => this.tokenToIdx.get(t) ?? this.unk);
-  }
-
-  /** Tokens of indices; an index out of range is an error. */
-  toTokens(indices: number): string;
-  toTokens(indices: readonly number[]): string[];
-  toTokens(indices: number | readonly number[]): string | string[] {
-    const one = (i: number) => {
-      const t = this.idxToToken[i];
-      if (t === undefined) throw new ValueError(`Vocab.toTokens: index ${i} is out of range (vocabulary of ${this.length} tokens)`);
-      return t;
-    };
-    return typeof indices === 'number' ? one(indices) : indices.map(one);
   }
 }
 

@@ -14,6 +14,8 @@ import type { Sequential } from '../gluon/block.js';
 import type { Embedding } from '../gluon/nn/basic-layers.js';
 import { SigmoidBinaryCrossEntropyLoss } from '../gluon/loss.js';
 import { Trainer } from '../gluon/trainer.js';
+import { TokenEmbedding } from '../contrib/text/embedding.js';
+import { similarTokensInEmbedding } from './similarity.js';
 
 /** The PTB vocabulary of 10.3: tokens seen at least `minCount` times, in first-occurrence order. */
 export interface PtbVocab {
@@ -284,21 +286,41 @@ export async function trainWord2vec(
 }
 
 /**
- * The `k` tokens whose embeddings (rows of `embed`'s weight) have the largest cosine similarity
- * with `queryToken`'s (the book's `get_similar_tokens`, with its 1e-9 stabiliser), the query itself
- * left out. Returns `[token, similarity]` pairs, most similar first. The similarities are computed
- * on the embedding's device and read once (asynchronously, so a GPU model works too).
+ * The `k` tokens most similar to `queryToken` by cosine similarity, the query itself left out,
+ * as `[token, similarity]` pairs, most similar first. Two forms, as the book's two sections:
+ *
+ * - 10.3: `getSimilarTokens(token, k, embed, tokenToIdx, idxToToken)` over the rows of a Gluon
+ *   `Embedding`'s weight, with 10.3's stabiliser `sqrt(Σ W² · Σ x² + 1e-9)`;
+ * - 10.6: `getSimilarTokens(token, k, tokenEmbedding)` over a `text.embedding` TokenEmbedding,
+ *   through `knn` (10.6's `sqrt(Σ W² + 1e-9) · sqrt(Σ x²)`).
+ *
+ * The similarities are computed on the vectors' device and read once (asynchronously, so a GPU
+ * model works too).
  *
  * @example
  * await getSimilarTokens('chip', 3, net.get(0), vocab.tokenToIdx, vocab.idxToToken); // [['intel', 0.53], ...]
+ * await getSimilarTokens('chip', 3, glove6b50d); // [['chips', 0.856], ['intel', 0.749], ['electronics', 0.749]]
  */
+export async function getSimilarTokens(queryToken: string, k: number, embed: TokenEmbedding): Promise<[string, number][]>;
 export async function getSimilarTokens(
   queryToken: string,
   k: number,
   embed: Embedding,
   tokenToIdx: Map<string, number>,
   idxToToken: readonly string[],
+): Promise<[string, number][]>;
+export async function getSimilarTokens(
+  queryToken: string,
+  k: number,
+  embed: Embedding | TokenEmbedding,
+  tokenToIdx?: Map<string, number>,
+  idxToToken?: readonly string[],
 ): Promise<[string, number][]> {
+  if (embed instanceof TokenEmbedding) return similarTokensInEmbedding(queryToken, k, embed);
+  if (!tokenToIdx || !idxToToken)
+    throw new ValueError(
+      'getSimilarTokens: with a Gluon Embedding, pass its tokenToIdx and idxToToken too (or pass a text.embedding TokenEmbedding)',
+    );
   const q = tokenToIdx.get(queryToken);
   if (q === undefined) throw new ValueError(`getSimilarTokens: '${queryToken}' is not in the vocabulary`);
   const W = embed.weight.data();

@@ -10,6 +10,7 @@
  * content and sample order) are listed as further accepted checksums over the packed file.
  */
 import { ValueError } from '../core/errors.js';
+import { PRETRAINED_EMBEDDING_FILES, pretrainedDataName, pretrainedInstallHint } from './pretrained-embeddings.js';
 
 /** A hash algorithm the resolver can verify. */
 export type HashAlgorithm = 'sha256' | 'sha1' | 'md5';
@@ -44,6 +45,11 @@ export interface DataFileSpec {
   systemDirs?: string[];
   /** One line on how to install the data without the downloader (shown in errors). */
   installHint?: string;
+  /**
+   * Why the resolver must not download the file (it comes inside an archive, or is too large):
+   * the async API then stops at step 4 and the error says this and the install hint.
+   */
+  noDownload?: string;
 }
 
 const FMNIST_URL = 'http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/';
@@ -163,6 +169,33 @@ const BUILTIN: DataFileSpec[] = [
     451405,
   ),
   book('fr-en-small.txt', D2LZH_RAW + 'fr-en-small.txt', '2fbdf9bbb0dc1f31adb0af10a49c2aa9799de565e1d4bd71257a856d4dc9dbfc', 806),
+  // The book's early IMDb sample (removed from d2l-zh's data/ before v1, so read at the commit
+  // that last had it), and the full set that v1's 10.7/10.8 download (d2lzh's download_imdb sha1).
+  book(
+    'aclImdb_tiny.zip',
+    'https://raw.githubusercontent.com/d2l-ai/d2l-zh/56bcc80ce123633356b58208d20ace0b4c2b0e71/data/aclImdb_tiny.zip',
+    '556e7340b08cdd0aa827db7d64868d0326d0b79160659d6753dce1afbdfe6e6a',
+    32845,
+  ),
+  {
+    name: 'aclImdb_v1.tar.gz',
+    dataset: 'aclImdb',
+    url: 'http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz',
+    checksums: [{ algorithm: 'sha1', hex: '01ada507287d82875905620988597833ad4e0903', over: 'file', label: "d2lzh's download_imdb" }],
+    installHint: 'download http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz (84 MB) into a data directory',
+  },
+  // GloVe and fastText vectors (mxnet.contrib.text.embedding): looked up, verified, never downloaded.
+  ...PRETRAINED_EMBEDDING_FILES.map((f): DataFileSpec => ({
+    name: pretrainedDataName(f.embedding, f.file),
+    dataset: f.embedding,
+    url: f.url,
+    checksums: [{ algorithm: 'sha1', hex: f.sha1, over: 'file', label: "MXNet's recorded sha1 (mxnet/contrib/text/_constants.py)" }],
+    systemDirs: [`~/.mxnet/embeddings/${f.embedding}`],
+    installHint: pretrainedInstallHint(f),
+    noDownload: f.inArchive
+      ? `it comes inside the archive ${f.url}, which must be unpacked by hand`
+      : 'pretrained vectors are several GB: get them by hand',
+  })),
 ];
 
 const registry = new Map<string, DataFileSpec>(BUILTIN.map((s) => [s.name, s]));

@@ -244,7 +244,7 @@ function howToGet(spec: DataFileSpec, opts: DataResolveOptions, downloadNote: st
   const lines = [
     `How to get it:`,
     spec.installHint ? `  - ${spec.installHint}` : '',
-    `  - download ${spec.url} into ${join(opts.cacheDir ?? defaultCacheDir(env), spec.name)}` + downloadNote,
+    spec.noDownload ? '' : `  - download ${spec.url} into ${join(opts.cacheDir ?? defaultCacheDir(env), spec.name)}` + downloadNote,
     `  - or put the file into a directory as ${spec.name} (or ${basename(spec.name)}) and pass it with the dataDir option, ` +
       `the --data-dir flag, or the D2L_DATA_DIR environment variable`,
   ];
@@ -292,6 +292,7 @@ export async function loadDataFile(name: string | DataFileSpec, opts: DataResolv
   const r = searchLocal(spec, opts, true);
   if (r.found) return r.found;
   if (opts.download === false) throw notFound(spec, opts, [...r.looked, 'download: disabled (download: false)'], '');
+  if (spec.noDownload) throw notFound(spec, opts, [...r.looked, `download: not done (${spec.noDownload})`], '');
   const env = opts.env ?? process.env;
   const dest = join(resolvePath(opts.cacheDir ?? defaultCacheDir(env)), spec.name);
   const url = opts.baseUrl ? opts.baseUrl.replace(/\/*$/, '/') + basename(spec.name) : spec.url;

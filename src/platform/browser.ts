@@ -30,6 +30,7 @@ export const mkdirSync = fn<P['mkdirSync']>('fs.mkdirSync');
 export const mkdtempSync = fn<P['mkdtempSync']>('fs.mkdtempSync');
 export const openSync = fn<P['openSync']>('fs.openSync');
 export const readFileSync = fn<P['readFileSync']>('fs.readFileSync');
+export const readSync = fn<P['readSync']>('fs.readSync');
 export const renameSync = fn<P['renameSync']>('fs.renameSync');
 export const rmSync = fn<P['rmSync']>('fs.rmSync');
 export const statSync = fn<P['statSync']>('fs.statSync');

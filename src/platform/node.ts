@@ -4,7 +4,7 @@
 // Node modules lazily through `process.getBuiltinModule` (BLAS addon, worker_threads, v8 flags)
 // needs no entry here: that call is absent in a browser and the code falls back.
 export { closeSync, existsSync, fsyncSync, mkdirSync, mkdtempSync, openSync, readFileSync } from 'node:fs';
-export { renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
+export { readSync, renameSync, rmSync, statSync, writeFileSync, writeSync } from 'node:fs';
 export { basename, dirname, extname, join, resolve as resolvePath } from 'node:path';
 export { homedir, tmpdir } from 'node:os';
 export { createRequire } from 'node:module';
