@@ -9,6 +9,7 @@ import {
   CTRL_INTS,
   CTRL_NATIVE_FAIL,
   CTRL_NEXT,
+  CTRL_PARK,
   CTRL_QUIT,
   CTRL_READY,
   CTRL_SEQ,
@@ -236,6 +237,7 @@ export class WorkerPool {
     }
     Atomics.store(ctrl, CTRL_COUNT, n);
     Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_PARK, 0);
     // Chunk 0 is the caller's before the job is published; the workers claim from chunk 1. Kernels
     // split the same rows the same way (a batch gathered in halves, then a GEMM over those rows),
     // so each core reads the half its own cache already holds (docs/PERF.md, "same rows, same core").
@@ -266,6 +268,20 @@ export class WorkerPool {
     if (localError) throw localError;
     const bad = Atomics.exchange(ctrl, CTRL_ERROR, 0);
     if (bad !== 0) throw new Error(`cpu kernel ${fn} failed on worker thread ${bad - 1}: ${this.failure ?? 'see stderr'}`);
+  }
+
+  /**
+   * Sends the idle workers to sleep now instead of spinning on for the rest of spinMs: the caller
+   * is about to run a library with threads of its own (oneDNN's OpenMP team), which would
+   * otherwise share the cores with spinning workers. The next run() wakes them as usual.
+   *
+   * @example
+   * pool.park(); // then a oneDNN convolution on OpenMP threads
+   */
+  park(): void {
+    if (this.closed || performance.now() >= this.hotUntil) return;
+    Atomics.store(this.ctrl, CTRL_PARK, 1);
+    this.hotUntil = 0;
   }
 
   /** Makes every worker leave its loop (synchronous; safe in a process 'exit' handler). */

@@ -10,6 +10,7 @@ import {
   CTRL_ERROR,
   CTRL_NATIVE_FAIL,
   CTRL_NEXT,
+  CTRL_PARK,
   CTRL_QUIT,
   CTRL_READY,
   CTRL_SEQ,
@@ -60,9 +61,11 @@ export function serveKernels(init: WorkerInit, report: (msg: { error: string }) 
     let s = Atomics.load(ctrl, CTRL_SEQ);
     if (s === seen) {
       // Spin a little first: training loops issue kernels back to back, and waking from
-      // Atomics.wait costs tens of microseconds.
+      // Atomics.wait costs tens of microseconds. A park request (WorkerPool.park: oneDNN's own
+      // threads are about to run) ends the spin at once.
       const t0 = performance.now();
-      for (let i = 1; (s = Atomics.load(ctrl, CTRL_SEQ)) === seen; i++) if ((i & 1023) === 0 && performance.now() - t0 > init.spinMs) break;
+      for (let i = 1; (s = Atomics.load(ctrl, CTRL_SEQ)) === seen; i++)
+        if ((i & 1023) === 0 && (performance.now() - t0 > init.spinMs || Atomics.load(ctrl, CTRL_PARK) !== 0)) break;
       while (s === seen) {
         Atomics.wait(ctrl, CTRL_SEQ, seen);
         s = Atomics.load(ctrl, CTRL_SEQ);

@@ -153,6 +153,18 @@ export class WasmKernels {
     return old ? old.close() : Promise.resolve();
   }
 
+  /**
+   * Sends spinning worker threads to sleep now (WorkerPool.park), before a native library runs
+   * on threads of its own (oneDNN's convolutions): spinning workers would share the cores with
+   * them. Nothing happens when the pool is idle or absent.
+   *
+   * @example
+   * getCpuBackend().fastKernels()?.parkThreads();
+   */
+  parkThreads(): void {
+    this.pool?.park();
+  }
+
   /** Starts the worker pool now (it otherwise starts at the first large kernel) and waits for it. */
   startThreads(timeoutMs = 5000): number {
     this.ensurePool();
