@@ -17,6 +17,7 @@ import {
   nativeGemmRunner,
 } from './blas/index.js';
 import { tuneV8Tiering } from './v8-tiering.js';
+import { dnnlInfo } from './dnnl.js';
 
 /**
  * Which CPU kernels run: the TS reference, the Wasm SIMD kernels, Wasm with GEMM on OpenBLAS
@@ -68,11 +69,13 @@ export class CpuKernelPaths {
     return this.wasm ? this.wasm.setThreads(this.threadCount) : Promise.resolve();
   }
 
-  /** The kernels in use: mode, the active path, the Wasm variant and the threads. */
+  /** The kernels in use: mode, the active path, GEMM's and convolution's, the Wasm variant and the threads. */
   kernelInfo(): {
     mode: CpuKernelMode;
     active: 'ts' | 'wasm';
     gemm: 'ts' | 'wasm' | 'blas';
+    /** float32 convolution: oneDNN (the optional addon, 'auto' mode only), else the Wasm or TS kernels. */
+    conv: 'ts' | 'wasm' | 'dnnl';
     gemmThreads: 'pool' | 'openblas' | 'one';
     variant: string | null;
     threads: number;
@@ -85,6 +88,7 @@ export class CpuKernelPaths {
       mode: this.kernelMode,
       active: w ? 'wasm' : 'ts',
       gemm: blas ? 'blas' : w ? 'wasm' : 'ts',
+      conv: this.kernelMode === 'auto' && dnnlInfo().enabled ? 'dnnl' : w ? 'wasm' : 'ts',
       gemmThreads,
       variant: w?.variant ?? null,
       threads: this.threadCount,
