@@ -5,19 +5,21 @@
  * WebAssembly.Memory: JS passes a Uint8Array over the heap's SharedArrayBuffer and byte offsets,
  * and every tensor is checked to lie inside that array before oneDNN gets a pointer.
  *
- * Built by scripts/build-dnnl.mjs (cc, plain C N-API); loaded by src/backend/cpu/dnnl.ts.
+ * Built by scripts/build-dnnl.mjs (cc, plain C N-API); loaded by src/backend/cpu/dnnl.ts, on the
+ * main thread and in each kernel worker thread (threads/worker.ts), which run slices of a batch:
+ * all state (engine, stream, primitive cache, scratch) is per thread.
  * Entry points:
  *   conv(mem, desc) -> boolean
  *       desc: a Float64Array of DESC_LEN numbers (see the D_* indices below): the kind
  *       (0 forward, 1 backward data, 2 backward weights), the geometry (N, C, H, W, OC, KH, KW,
  *       OH, OW, strides, paddings, dilations, groups), the layout choice, whether the gradient is
- *       accumulated into its output, and four byte offsets (-1: absent):
+ *       accumulated into its output, the OpenMP thread count, and four byte offsets (-1: absent):
  *         forward:          x, w, bias,  y        (y is written)
  *         backward data:    dy, w, -1,   dx       (dx is written, or added to when accumulating)
  *         backward weights: x, dy, dbias, dw     (dw and dbias likewise)
  *       Returns false, touching nothing, when oneDNN has no implementation for the case.
  *   impl(desc) -> string     the oneDNN implementation that runs `desc` (e.g. "brgconv:avx512_core")
- *   setThreads(n), getThreads(), info(), stats()
+ *   getThreads(), info(), stats()
  * Tensors are float32 in the CPU backend's layouts: x, y NCHW, w OIHW (O = groups * OC/groups,
  * I = C/groups), bias (OC). Created primitives are kept in a small LRU cache keyed by the whole
  * descriptor and the thread count, as creating one costs far more than running a small one.
@@ -52,6 +54,7 @@ enum {
   D_G,
   D_ANY, /* 1: let oneDNN choose its (blocked) layouts, with reorders from and to ours */
   D_ACC, /* 1: add the gradient into dx / dw / dbias instead of writing it */
+  D_THR, /* OpenMP threads for this call (1 in a kernel worker thread: our pool splits the batch) */
   D_OFF0,
   D_OFF1,
   D_OFF2,
@@ -61,6 +64,8 @@ enum {
 /* The key of a cached primitive: the descriptor without the offsets and the accumulate flag, plus
  * whether a bias takes part and the thread count the primitive was created for. */
 #define KEY_LEN (D_ACC + 2)
+/* 1 MiB of primitives at most per thread: LeNet needs 12 per thread, ResNet-18 about 70. */
+#define CACHE_SIZE 128
 enum { KIND_FWD = 0, KIND_BWD_DATA = 1, KIND_BWD_WEIGHTS = 2 };
 
 #define CHECK(env, call)                                                          \
@@ -87,7 +92,6 @@ static napi_value throw_range(napi_env env, const char *msg) {
  */
 static void (*p_omp_set)(int) = NULL;
 static int (*p_omp_get)(void) = NULL;
-static int g_threads = 0; /* 0: the runtime's default */
 
 static void find_openmp(void) {
   const char *names[] = {"libgomp.so.1", "libiomp5.so", "libomp.so.5", "libomp.so"};
@@ -102,12 +106,13 @@ static void find_openmp(void) {
 
 static int threads_now(void) { return p_omp_get ? p_omp_get() : 1; }
 
-/* Sets our thread count for one call; returns the value to restore (0: nothing to restore). */
-static int threads_enter(void) {
-  if (!p_omp_set || g_threads <= 0) return 0;
+/* Sets the calling thread's OpenMP thread count to n for one call (n <= 0: leave it); returns the
+ * value to restore (0: nothing to restore). */
+static int threads_enter(int n) {
+  if (!p_omp_set || n <= 0) return 0;
   int prev = p_omp_get();
-  if (prev == g_threads) return 0;
-  p_omp_set(g_threads);
+  if (prev == n) return 0;
+  p_omp_set(n);
   return prev;
 }
 
@@ -117,8 +122,12 @@ static void threads_leave(int prev) {
 
 /* ---------------------------------------------------------------- engine and stream */
 
-static dnnl_engine_t g_engine = NULL;
-static dnnl_stream_t g_stream = NULL;
+/* Per thread: a oneDNN stream must not be shared between threads, and neither may our cache. */
+static __thread dnnl_engine_t g_engine = NULL;
+static __thread dnnl_stream_t g_stream = NULL;
+
+typedef struct entry entry_t;
+static __thread entry_t *g_cache = NULL;
 
 static const char *ensure_engine(void) {
   if (g_engine) return NULL;
@@ -149,20 +158,18 @@ typedef struct {
   dnnl_primitive_t reorder;     /* user -> inner for inputs, inner -> user for outputs */
 } targ_t;
 
-typedef struct {
+struct entry {
   int64_t key[KEY_LEN];
   int used;
   uint64_t stamp;
   dnnl_primitive_desc_t pd;
   dnnl_primitive_t prim;
   targ_t t[4]; /* in the order of the descriptor's offsets */
-} entry_t;
+};
 
-#define CACHE_SIZE 48
-static entry_t g_cache[CACHE_SIZE];
-static uint64_t g_clock = 0;
-/* Counters for stats(): convolutions run, primitives created. */
-static double g_runs = 0, g_created = 0;
+static __thread uint64_t g_clock = 0;
+/* Counters for stats(), over all threads: convolutions run, primitives created. */
+static uint64_t g_runs = 0, g_created = 0;
 
 static void entry_free(entry_t *e) {
   for (int i = 0; i < 4; i++) {
@@ -189,6 +196,7 @@ static int is_int(double v, double lo, double hi) { return v >= lo && v <= hi &&
 static const char *parse_desc(const double *d, geom_t *g) {
   for (int i = 0; i < D_OFF0; i++)
     if (!is_int(d[i], 0, 2147483647.0)) return "d2l_dnnl.conv: every descriptor entry but the offsets must be an int32 value >= 0";
+  if (d[D_THR] > 4096) return "d2l_dnnl.conv: at most 4096 threads";
   for (int i = D_OFF0; i < DESC_LEN; i++)
     if (!is_int(d[i], -1, 9007199254740991.0)) return "d2l_dnnl.conv: offsets must be integers (-1: absent)";
   g->kind = (int)d[D_KIND];
@@ -325,13 +333,17 @@ static dnnl_status_t entry_create(entry_t *e, const geom_t *g, int bias) {
 static void make_key(const double *d, int bias, int64_t *key) {
   for (int i = 0; i < D_ACC; i++) key[i] = (int64_t)d[i];
   key[D_ACC] = bias;
-  key[D_ACC + 1] = g_threads > 0 ? g_threads : threads_now();
+  key[D_ACC + 1] = d[D_THR] > 0 ? (int64_t)d[D_THR] : threads_now();
 }
 
 /* The cached entry for `d`, created on a miss (NULL with *status set when creation fails). */
 static entry_t *lookup(const double *d, const geom_t *g, int bias, dnnl_status_t *status) {
   int64_t key[KEY_LEN];
   make_key(d, bias, key);
+  if (!g_cache && !(g_cache = (entry_t *)calloc(CACHE_SIZE, sizeof(entry_t)))) {
+    *status = dnnl_out_of_memory;
+    return NULL;
+  }
   entry_t *victim = &g_cache[0];
   for (int i = 0; i < CACHE_SIZE; i++) {
     entry_t *e = &g_cache[i];
@@ -352,7 +364,7 @@ static entry_t *lookup(const double *d, const geom_t *g, int bias, dnnl_status_t
     return NULL;
   }
   memcpy(victim->key, key, sizeof(key));
-  g_created++;
+  __atomic_add_fetch(&g_created, 1, __ATOMIC_RELAXED);
   victim->used = 1;
   victim->stamp = ++g_clock;
   return victim;
@@ -360,15 +372,15 @@ static entry_t *lookup(const double *d, const geom_t *g, int bias, dnnl_status_t
 
 static size_t cache_count(void) {
   size_t n = 0;
-  for (int i = 0; i < CACHE_SIZE; i++) n += g_cache[i].used ? 1 : 0;
+  for (int i = 0; g_cache && i < CACHE_SIZE; i++) n += g_cache[i].used ? 1 : 0;
   return n;
 }
 
 /* ---------------------------------------------------------------- running */
 
 /* A growing scratch buffer for gradients that are added to a non-zero output. */
-static float *g_tmp = NULL;
-static size_t g_tmp_bytes = 0;
+static __thread float *g_tmp = NULL;
+static __thread size_t g_tmp_bytes = 0;
 
 static float *tmp_buffer(size_t bytes) {
   if (bytes <= g_tmp_bytes) return g_tmp;
@@ -469,7 +481,7 @@ static int run_entry(entry_t *e, int acc, uint8_t **ptrs, const char **err) {
   dnnl_stream_wait(g_stream);
   for (int i = 0; i < 4; i++)
     if (redirect[i]) add_into((float *)ptrs[i], redirect[i], e->t[i].user_bytes / 4);
-  g_runs++;
+  __atomic_add_fetch(&g_runs, 1, __ATOMIC_RELAXED);
   return 1;
 }
 
@@ -554,7 +566,7 @@ static napi_value conv(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "D2L_DNNL", err);
     return NULL;
   }
-  int prev = threads_enter();
+  int prev = threads_enter((int)d[D_THR]);
   dnnl_status_t st = dnnl_success;
   entry_t *e = lookup(d, &g, bias, &st);
   int ok = 0;
@@ -594,7 +606,7 @@ static napi_value impl(napi_env env, napi_callback_info info) {
     napi_throw_error(env, "D2L_DNNL", err);
     return NULL;
   }
-  int prev = threads_enter();
+  int prev = threads_enter((int)d[D_THR]);
   dnnl_status_t st = dnnl_success;
   entry_t *e = lookup(d, &g, g.off[2] >= 0 && g.kind != KIND_BWD_DATA, &st);
   threads_leave(prev);
@@ -605,21 +617,10 @@ static napi_value impl(napi_env env, napi_callback_info info) {
   return r;
 }
 
-static napi_value set_threads(napi_env env, napi_callback_info info) {
-  size_t argc = 1;
-  napi_value argv[1];
-  CHECK(env, napi_get_cb_info(env, info, &argc, argv, NULL, NULL));
-  double n;
-  if (argc != 1 || napi_get_value_double(env, argv[0], &n) != napi_ok || !is_int(n, 1, 4096))
-    return throw_range(env, "d2l_dnnl.setThreads: n must be an integer in [1, 4096]");
-  g_threads = (int)n;
-  return NULL;
-}
-
 static napi_value get_threads(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value r;
-  CHECK(env, napi_create_int32(env, g_threads > 0 ? g_threads : threads_now(), &r));
+  CHECK(env, napi_create_int32(env, threads_now(), &r));
   return r;
 }
 
@@ -629,12 +630,14 @@ static int set_num(napi_env env, napi_value obj, const char *key, double x) {
   return napi_set_named_property(env, obj, key, v) == napi_ok;
 }
 
-/* { runs, created, cached }: convolutions run, primitives created, primitives in the cache. */
+/* { runs, created, cached }: convolutions run and primitives created (all threads), primitives in
+ * this thread's cache. */
 static napi_value stats(napi_env env, napi_callback_info info) {
   (void)info;
   napi_value obj;
   CHECK(env, napi_create_object(env, &obj));
-  if (!set_num(env, obj, "runs", g_runs) || !set_num(env, obj, "created", g_created) ||
+  if (!set_num(env, obj, "runs", (double)__atomic_load_n(&g_runs, __ATOMIC_RELAXED)) ||
+      !set_num(env, obj, "created", (double)__atomic_load_n(&g_created, __ATOMIC_RELAXED)) ||
       !set_num(env, obj, "cached", (double)cache_count())) {
     napi_throw_error(env, "D2L_DNNL", "d2l_dnnl.stats: could not build the result");
     return NULL;
@@ -686,19 +689,35 @@ static napi_value get_info(napi_env env, napi_callback_info info) {
   if (dladdr((void *)&dnnl_version, &dl) != 0 && dl.dli_fname) lib = dl.dli_fname;
   if (!set_str(env, obj, "version", ver) || !set_str(env, obj, "library", lib) || !set_str(env, obj, "runtime", rts) ||
       !set_str(env, obj, "isa", isa_name(dnnl_get_effective_cpu_isa())) ||
-      !set_int(env, obj, "threads", g_threads > 0 ? g_threads : threads_now()) || !set_int(env, obj, "openmp", p_omp_set != NULL)) {
+      !set_int(env, obj, "threads", threads_now()) || !set_int(env, obj, "openmp", p_omp_set != NULL)) {
     napi_throw_error(env, "D2L_DNNL", "d2l_dnnl.info: could not build the result");
     return NULL;
   }
   return obj;
 }
 
+/* A worker thread's environment ends: free what this thread created. */
+static void free_thread_state(void *arg) {
+  (void)arg;
+  for (int i = 0; g_cache && i < CACHE_SIZE; i++)
+    if (g_cache[i].used) entry_free(&g_cache[i]);
+  free(g_cache);
+  g_cache = NULL;
+  free(g_tmp);
+  g_tmp = NULL;
+  g_tmp_bytes = 0;
+  if (g_stream) dnnl_stream_destroy(g_stream);
+  if (g_engine) dnnl_engine_destroy(g_engine);
+  g_stream = NULL;
+  g_engine = NULL;
+}
+
 static napi_value init(napi_env env, napi_value exports) {
   find_openmp();
+  if (napi_add_env_cleanup_hook(env, free_thread_state, NULL) != napi_ok) return NULL;
   napi_property_descriptor props[] = {
       {"conv", NULL, conv, NULL, NULL, NULL, napi_enumerable, NULL},
       {"impl", NULL, impl, NULL, NULL, NULL, napi_enumerable, NULL},
-      {"setThreads", NULL, set_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"getThreads", NULL, get_threads, NULL, NULL, NULL, napi_enumerable, NULL},
       {"stats", NULL, stats, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, get_info, NULL, NULL, NULL, napi_enumerable, NULL},

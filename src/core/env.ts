@@ -46,7 +46,7 @@ export const SETTINGS = {
     "float32 convolutions on oneDNN (the optional addon) when D2L_CPU_KERNELS=auto: 'auto' (default: when the addon is loaded), '1' (an error when it is not), '0' (never load it)",
   D2L_DNNL_ADDON: 'the path of the oneDNN addon (default: build/Release/ in the package)',
   D2L_DNNL_LAYOUT:
-    "'plain' (default): oneDNN computes on the NCHW/OIHW tensors in place; 'any': it picks its blocked layouts, with reorders from and to them on each call",
+    "'auto' (default: per convolution), 'plain': oneDNN computes on the NCHW/OIHW tensors in place, 'any': in blocked layouts it picks, with reorders from and to them on each call",
   D2L_MPI: "'0': do not load the Open MPI addon (kv.create('dist_sync') then fails)",
   D2L_MPI_ADDON: 'the path of the Open MPI addon (default: build/Release/ in the package)',
   D2L_DIST_TIMEOUT:

@@ -25,6 +25,7 @@ import {
   setDnnlLayout,
   setDnnlMode,
   type DnnlLayout,
+  type DnnlThreads,
 } from '../../src/backend/cpu/dnnl.js';
 import { requireResource, withKernels } from '../helpers.js';
 
@@ -130,8 +131,21 @@ function refGrads(g: NDArray, x: NDArray, w: NDArray, p: Conv2dParams, start: Fl
   return r;
 }
 
+/**
+ * How the oneDNN calls use threads: the calling thread alone; OpenMP threads there (a batch of
+ * one, no pool); or each batch split over the worker pool (one single-threaded slice per thread,
+ * the weight gradient's slices summed after). Thresholds are 0 so the small cases split too.
+ */
+type Threading = 'calling thread' | 'OpenMP' | 'worker pool';
+function threadsFor(how: Threading): DnnlThreads | null {
+  if (how === 'calling thread') return null;
+  if (how === 'OpenMP') return { threads: 2, exec: null, park: () => be.fastKernels()?.parkThreads(), minWork: 0 };
+  const exec = withKernels('auto', () => be.fastKernels()?.convExecutor(0) ?? null);
+  return { threads: 2, exec, park: () => be.fastKernels()?.parkThreads(), minWork: 0 };
+}
+
 /** Runs forward (with / without bias) and the three gradients of case `c` on oneDNN and the reference. */
-function checkCase(c: Case, seed: number, accumulate: boolean): void {
+function checkCase(c: Case, seed: number, accumulate: boolean, threads: DnnlThreads | null = null): void {
   const r = rng(seed);
   const p = params(c);
   const ys = outShape(c, p);
@@ -141,7 +155,7 @@ function checkCase(c: Case, seed: number, accumulate: boolean): void {
   const g = random(ys, r);
   for (const bias of [null, b]) {
     const y = nd.full(ys, NaN); // written, never read: NaNs show an element left out
-    assert.equal(dnnlConv2d(be.heap, x, w, bias, p, y), true, `${c.name}: oneDNN took the forward pass`);
+    assert.equal(dnnlConv2d(be.heap, x, w, bias, p, y, threads), true, `${c.name}: oneDNN took the forward pass`);
     close(data(y), refForward(x, w, bias, p, ys), `${c.name} forward${bias ? ' + bias' : ''}`);
     y.dispose();
   }
@@ -150,7 +164,7 @@ function checkCase(c: Case, seed: number, accumulate: boolean): void {
     return accumulate ? randomData(n, r) : new Float32Array(n);
   });
   const [dx, dw, db] = starts.map((s, i) => nd.array(s, { dtype: 'float32' }).reshape([c.x, c.w, [c.w[0]]][i]));
-  assert.equal(dnnlConv2dGrad(be, be.heap, g, x, w, p, dx, dw, db), true, `${c.name}: oneDNN took the gradients`);
+  assert.equal(dnnlConv2dGrad(be, be.heap, g, x, w, p, dx, dw, db, threads), true, `${c.name}: oneDNN took the gradients`);
   const [ex, ew, eb] = refGrads(g, x, w, p, starts);
   const tag = accumulate ? ' (added to existing values)' : '';
   close(data(dx), ex, `${c.name} dx${tag}`);
@@ -159,8 +173,8 @@ function checkCase(c: Case, seed: number, accumulate: boolean): void {
   // One gradient at a time: dx alone, then dw without the bias.
   const dx1 = nd.zeros(c.x);
   const dw1 = nd.zeros(c.w);
-  assert.equal(dnnlConv2dGrad(be, be.heap, g, x, w, p, dx1, null, null), true);
-  assert.equal(dnnlConv2dGrad(be, be.heap, g, x, w, p, null, dw1, null), true);
+  assert.equal(dnnlConv2dGrad(be, be.heap, g, x, w, p, dx1, null, null, threads), true);
+  assert.equal(dnnlConv2dGrad(be, be.heap, g, x, w, p, null, dw1, null, threads), true);
   const [zx, zw] = refGrads(g, x, w, p, [new Float32Array(dx1.size), new Float32Array(dw1.size), new Float32Array(c.w[0])]);
   close(data(dx1), zx, `${c.name} dx alone`);
   close(data(dw1), zw, `${c.name} dw alone`);
@@ -199,14 +213,21 @@ test('dnnlInfo reports oneDNN (version, runtime, ISA, the implementation that ru
     }
 });
 
-for (const layout of ['plain', 'any'] as DnnlLayout[])
-  describe(`oneDNN convolution, ${layout} layout, against the reference`, () => {
+const CONFIGS: [DnnlLayout, Threading][] = [
+  ['plain', 'calling thread'],
+  ['any', 'calling thread'],
+  ['auto', 'OpenMP'],
+  ['auto', 'worker pool'],
+];
+
+for (const [layout, how] of CONFIGS)
+  describe(`oneDNN convolution, ${layout} layout, ${how}, against the reference`, () => {
     for (const c of CASES)
       test(`${c.name}: x ${c.x.join('x')}, w ${c.w.join('x')}`, (t) => {
         if (!requireResource(t, dnnlAvailable(), ADDON)) return;
         const prev = setDnnlLayout(layout);
         try {
-          checkCase(c, 7, false);
+          checkCase(c, 7, false, threadsFor(how));
         } finally {
           setDnnlLayout(prev);
         }
@@ -216,12 +237,24 @@ for (const layout of ['plain', 'any'] as DnnlLayout[])
       if (!requireResource(t, dnnlAvailable(), ADDON)) return;
       const prev = setDnnlLayout(layout);
       try {
-        for (const c of [CASES[1], CASES[2], CASES[4]]) checkCase(c, 21, true);
+        for (const c of [CASES[1], CASES[2], CASES[4]]) checkCase(c, 21, true, threadsFor(how));
       } finally {
         setDnnlLayout(prev);
       }
     });
   });
+
+test('the worker pool takes slices of a batch when it has threads', (t) => {
+  if (!requireResource(t, dnnlAvailable(), ADDON)) return;
+  if (withKernels('auto', () => be.kernelInfo().threads) < 2) {
+    console.log('# skip: one CPU thread here: no worker pool to split over');
+    t.skip('one CPU thread');
+    return;
+  }
+  const tt = threadsFor('worker pool');
+  assert.notEqual(tt?.exec, null, 'the pool loaded the oneDNN addon in its workers');
+  assert.equal(tt!.exec!.chunks(1, false) > 1, true);
+});
 
 test('a non-dense head gradient is copied dense first; other dtypes and layouts are declined untouched', (t) => {
   if (!requireResource(t, dnnlAvailable(), ADDON)) return;
@@ -258,7 +291,7 @@ test('a non-dense head gradient is copied dense first; other dtypes and layouts 
 
 test('setDnnlMode switches the backend between oneDNN and the other kernels; bad modes are clear errors', (t) => {
   assert.throws(() => setDnnlMode('fast' as never), /setDnnlMode: mode must be 'auto', 'on' or 'off', got fast/);
-  assert.throws(() => setDnnlLayout('nhwc' as never), /setDnnlLayout: layout must be 'plain' or 'any', got nhwc/);
+  assert.throws(() => setDnnlLayout('nhwc' as never), /setDnnlLayout: layout must be 'auto', 'plain' or 'any', got nhwc/);
   if (!requireResource(t, dnnlAvailable(), ADDON)) return;
   const r = rng(9);
   // The addon's run counter shows which path ran.

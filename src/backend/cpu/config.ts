@@ -17,7 +17,7 @@ import {
   nativeGemmRunner,
 } from './blas/index.js';
 import { tuneV8Tiering } from './v8-tiering.js';
-import { dnnlInfo } from './dnnl.js';
+import { dnnlAddonFile, dnnlInfo, loadedDnnlAddon, nativeConvRunner } from './dnnl.js';
 
 /**
  * Which CPU kernels run: the TS reference, the Wasm SIMD kernels, Wasm with GEMM on OpenBLAS
@@ -117,7 +117,13 @@ export class CpuKernelPaths {
   /** The Wasm kernels when they are selected and available, else null (TS reference). */
   fastKernels(): WasmKernels | null {
     if (this.kernelMode === 'ts') return null;
-    if (this.wasm === undefined) this.wasm = WasmKernels.create(this.heap, this.threadCount, () => this.nativeGemm());
+    if (this.wasm === undefined)
+      this.wasm = WasmKernels.create(
+        this.heap,
+        this.threadCount,
+        () => this.nativeGemm(),
+        () => this.nativeConv(),
+      );
     return this.wasm;
   }
 
@@ -137,6 +143,17 @@ export class CpuKernelPaths {
   /** Where the next large BLAS product's chunks run: our pool's executor, or null (OpenBLAS' threads or one thread). */
   protected blasExecutor(): NativeExecutor | null {
     return this.blasOnPool && this.threadCount > 1 ? (this.fastKernels()?.nativeExecutor(BLAS_MT_MIN_MNK) ?? null) : null;
+  }
+
+  /**
+   * The oneDNN addon for the kernel pool's threads, when convolutions may run on it ('auto'
+   * kernels and the addon loadable, whatever setDnnlMode says later: a pool is made once).
+   */
+  private nativeConv(): NativeGemm | null {
+    if (this.kernelMode !== 'auto') return null;
+    const file = dnnlAddonFile();
+    const a = loadedDnnlAddon();
+    return file && a ? { file, runLocal: nativeConvRunner(a, this.heap.memory) } : null;
   }
 
   /** The BLAS addon for the kernel pool's threads, when GEMM may run on it. */

@@ -17,7 +17,7 @@ import { matmulRef } from './matmul.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { conv2dGemm, conv2dGradGemm, pool2dFast, pool2dGradFast } from './conv-gemm.js';
 import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.js';
-import { dnnlConv2d, dnnlConv2dGrad, dnnlEnabled, setDnnlThreads } from './dnnl.js';
+import { DNNL_MT_MIN_MACS, dnnlConv2d, dnnlConv2dGrad, dnnlEnabled, type DnnlThreads } from './dnnl.js';
 
 export type { CpuKernelMode } from './config.js';
 
@@ -327,26 +327,32 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
   }
 
   /**
-   * Whether convolutions go to oneDNN now ('auto' kernels and the addon enabled, dnnl.ts); if so,
-   * gives it this backend's thread count and sends our spinning workers to sleep first, so its
-   * OpenMP threads get the cores.
+   * How convolutions may use threads on oneDNN, or null when they do not go there ('auto' kernels
+   * and the addon enabled, dnnl.ts): large ones split over the batch on our worker pool (each
+   * thread single-threaded oneDNN), else on the calling thread, with OpenMP threads where the pool
+   * cannot take them (a batch of one, no pool), our spinning workers sent to sleep first.
    */
-  private dnnlReady(): boolean {
-    if (this.kernelMode !== 'auto' || !dnnlEnabled()) return false;
-    setDnnlThreads(this.threadCount);
-    if (this.threadCount > 1) this.fastKernels()?.parkThreads();
-    return true;
+  private dnnlThreads(): DnnlThreads | null {
+    if (this.kernelMode !== 'auto' || !dnnlEnabled()) return null;
+    const k = this.fastKernels();
+    return {
+      threads: this.threadCount,
+      exec: this.threadCount > 1 ? (k?.convExecutor(DNNL_MT_MIN_MACS) ?? null) : null,
+      park: () => k?.parkThreads(),
+    };
   }
 
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void {
-    if (this.dnnlReady() && dnnlConv2d(this.heap, x, w, null, p, out)) return;
+    const t = this.dnnlThreads();
+    if (t && dnnlConv2d(this.heap, x, w, null, p, out, t)) return;
     const k = this.fastKernels();
     if (k && conv2dGemm(this, k, x, w, p, out)) return;
     conv2dRef(arr(x), x, arr(w), w, p, arr(out), out);
   }
 
   conv2dGrad(g: View, x: View, w: View, p: Conv2dParams, dx: View | null, dw: View | null): void {
-    if (this.dnnlReady() && dnnlConv2dGrad(this, this.heap, g, x, w, p, dx, dw, null)) return;
+    const t = this.dnnlThreads();
+    if (t && dnnlConv2dGrad(this, this.heap, g, x, w, p, dx, dw, null, t)) return;
     const k = this.fastKernels();
     if (k && conv2dGradGemm(this, k, g, x, w, p, dx, dw)) return;
     conv2dGradRef(arr(g), g, arr(x), x, arr(w), w, p, dx && arr(dx), dx, dw && arr(dw), dw);

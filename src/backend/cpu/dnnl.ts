@@ -6,6 +6,7 @@ import { isContiguous } from '../../core/shape.js';
 import { ValueError } from '../../core/errors.js';
 import { env, nodeProcess } from '../../core/env.js';
 import { withThreadPolicy } from './blas/index.js';
+import { NATIVE_CONV, evenRanges, type NativeExecutor, type NativeRunner } from './threads/protocol.js';
 
 /**
  * The optional oneDNN path for 2-D convolution on Node: build/Release/d2l_dnnl.node, a small N-API
@@ -21,7 +22,6 @@ import { withThreadPolicy } from './blas/index.js';
 export interface DnnlAddon {
   conv(mem: Uint8Array, desc: Float64Array): boolean;
   impl(desc: Float64Array): string;
-  setThreads(n: number): void;
   getThreads(): number;
   stats(): { runs: number; created: number; cached: number };
   info(): { version: string; library: string; runtime: string; isa: string; threads: number; openmp: number };
@@ -49,7 +49,7 @@ export interface DnnlInfo {
   runs: number;
   /** Primitives in the addon's cache. */
   cached: number;
-  /** 'plain' (our layouts in place) or 'any' (oneDNN's blocked layouts, reordered). */
+  /** 'auto' (per convolution, see DnnlLayout), 'plain' (our layouts in place) or 'any' (oneDNN's blocked layouts, reordered). */
   layout: DnnlLayout;
   /** Why it is not loaded (null when loaded). */
   reason: string | null;
@@ -57,15 +57,18 @@ export interface DnnlInfo {
 
 /** 'auto': use the addon when it is loaded; 'on': the same, but its absence is an error; 'off': never. */
 export type DnnlMode = 'auto' | 'on' | 'off';
-/** Where oneDNN computes: on our NCHW / OIHW tensors ('plain') or in layouts it picks ('any'). */
-export type DnnlLayout = 'plain' | 'any';
+/**
+ * Where oneDNN computes: on our NCHW / OIHW tensors in place ('plain', its im2col + GEMM kernels
+ * here), in blocked layouts it picks ('any': its direct JIT kernels, with reorders from and to
+ * ours on each call), or per convolution ('auto', the default: see layoutFor).
+ */
+export type DnnlLayout = 'auto' | 'plain' | 'any';
 
 const ADDON_FILE = 'd2l_dnnl.node';
 
 let addon: DnnlAddon | null | undefined;
 let addonPath: string | null = null;
 let failure: string | null = null;
-let threadsSet = 0;
 let mode: DnnlMode | undefined;
 let layout: DnnlLayout | undefined;
 
@@ -78,9 +81,9 @@ function parseMode(v: string | undefined): DnnlMode {
 }
 
 function parseLayout(v: string | undefined): DnnlLayout {
-  if (v === undefined || v === '' || v === 'plain') return 'plain';
-  if (v === 'any') return 'any';
-  throw new ValueError(`D2L_DNNL_LAYOUT must be 'plain' or 'any' (got '${v}')`);
+  if (v === undefined || v === '' || v === 'auto') return 'auto';
+  if (v === 'plain' || v === 'any') return v;
+  throw new ValueError(`D2L_DNNL_LAYOUT must be 'auto', 'plain' or 'any' (got '${v}')`);
 }
 
 function currentMode(): DnnlMode {
@@ -201,34 +204,64 @@ export function setDnnlMode(m: DnnlMode): DnnlMode {
 }
 
 /**
- * Selects where oneDNN computes (what D2L_DNNL_LAYOUT sets at start): 'plain' on our NCHW / OIHW
- * tensors, 'any' in layouts it picks, reordered on each call. Returns the previous one.
+ * Selects where oneDNN computes (what D2L_DNNL_LAYOUT sets at start): 'auto' per convolution,
+ * 'plain' on our NCHW / OIHW tensors, 'any' in layouts it picks, reordered on each call. Returns
+ * the previous one.
  *
  * @example
  * const prev = setDnnlLayout('any');
  * setDnnlLayout(prev);
  */
 export function setDnnlLayout(l: DnnlLayout): DnnlLayout {
-  if (l !== 'plain' && l !== 'any') throw new ValueError(`setDnnlLayout: layout must be 'plain' or 'any', got ${String(l)}`);
+  if (l !== 'auto' && l !== 'plain' && l !== 'any')
+    throw new ValueError(`setDnnlLayout: layout must be 'auto', 'plain' or 'any', got ${String(l)}`);
   const prev = currentLayout();
   layout = l;
   return prev;
 }
 
 /**
- * Sets oneDNN's thread count (the CPU backend passes its own, so one owner holds the cores).
+ * Loads the addon file in a kernel worker thread (N-API addons load once per thread), which runs
+ * NATIVE_CONV chunks (slices of a batch) single-threaded on it.
  *
  * @example
- * setDnnlThreads(2);
+ * const run = nativeConvRunner(loadDnnlAddonAt(file), memory);
  */
-export function setDnnlThreads(n: number): void {
-  if (!Number.isFinite(n) || n < 1) throw new ValueError(`setDnnlThreads: n must be a number >= 1, got ${n}`);
-  const a = load();
-  const t = Math.floor(n);
-  if (a && t !== threadsSet) {
-    a.setThreads(t);
-    threadsSet = t;
-  }
+export function loadDnnlAddonAt(file: string): DnnlAddon {
+  const get = nodeProcess()?.getBuiltinModule;
+  if (!get) throw new Error('the oneDNN addon needs Node >= 20.16');
+  const mod = get('node:module') as { createRequire(from: string | URL): (id: string) => unknown };
+  const a = withThreadPolicy(() => mod.createRequire(import.meta.url)(file)) as DnnlAddon;
+  if (typeof a?.conv !== 'function') throw new Error(`${file} is not the d2l-ts oneDNN addon`);
+  return a;
+}
+
+/** The addon loaded on this thread, or null (whatever the mode). */
+export function loadedDnnlAddon(): DnnlAddon | null {
+  return load();
+}
+
+/** The loaded addon's file, for the kernel worker threads (null when it is not loaded). */
+export function dnnlAddonFile(): string | null {
+  return load() ? addonPath : null;
+}
+
+/**
+ * Runs pool chunks of kind NATIVE_CONV on `a` over `memory` (the heap): each chunk's one argument
+ * is the byte address of its descriptor (DESC_LEN float64s) in the heap.
+ *
+ * @example
+ * pool chunks [[descAddr0], [descAddr1]] -> a.conv(heap, desc) on whichever thread claims each
+ */
+export function nativeConvRunner(a: DnnlAddon, memory: { readonly buffer: ArrayBufferLike }): NativeRunner {
+  let view: Uint8Array | null = null;
+  return (fn, args, base) => {
+    if (fn !== NATIVE_CONV) throw new Error(`dnnl: unknown native function ${fn}`);
+    const buf = memory.buffer;
+    if (!view || view.byteLength !== buf.byteLength) view = new Uint8Array(buf);
+    if (!a.conv(view, new Float64Array(buf, args[base + 1], DESC_LEN)))
+      throw new Error('dnnl: oneDNN has no implementation for a slice of a convolution it ran on the calling thread');
+  };
 }
 
 /**
@@ -282,7 +315,11 @@ export function dnnlInfo(): DnnlInfo {
 const KIND_FWD = 0;
 const KIND_BWD_DATA = 1;
 const KIND_BWD_WEIGHTS = 2;
-const DESC_LEN = 23;
+/** native/d2l_dnnl.c's descriptor: D_KIND .. D_THR, then the four offsets. */
+const DESC_LEN = 24;
+const D_N = 1;
+const D_THR = 19;
+const D_OFF = 20;
 /** One descriptor per kind of call in flight (the gradients fill two before running either). */
 const descF = new Float64Array(DESC_LEN);
 const descW = new Float64Array(DESC_LEN);
@@ -339,6 +376,22 @@ function fits(xs: readonly number[], ws: readonly number[], ys: readonly number[
   );
 }
 
+/**
+ * Whether a convolution computes in oneDNN's blocked layouts ('auto': chosen from per-kernel
+ * timings of LeNet's, a ResNet block's, MobileNet-style depthwise and 1x1 shapes, one thread). Blocked (direct JIT kernels,
+ * channels in blocks of 16) wins 2-8x on 3x3 and 5x5 kernels and depthwise ones, reorders
+ * included; plain (im2col + GEMM) wins on 1x1 kernels, which are one GEMM already, and on the data
+ * gradient of an input with fewer than 4 channels (LeNet's first layer: C = 1 padded to a block of 16
+ * made it 4-8x slower than plain).
+ */
+function layoutFor(kind: number, xs: readonly number[], ws: readonly number[], p: Conv2dParams): boolean {
+  const l = currentLayout();
+  if (l !== 'auto') return l === 'any';
+  const pointwise = ws[2] === 1 && ws[3] === 1 && p.padding[0] === 0 && p.padding[1] === 0;
+  if (pointwise && p.stride[0] === 1 && p.stride[1] === 1) return false;
+  return !(kind === KIND_BWD_DATA && xs[1] < 4);
+}
+
 /** Fills `desc` (native/d2l_dnnl.c's D_* layout) for one call. */
 function fill(
   desc: Float64Array,
@@ -364,9 +417,10 @@ function fill(
   desc[14] = p.dilation[0];
   desc[15] = p.dilation[1];
   desc[16] = p.groups;
-  desc[17] = currentLayout() === 'any' ? 1 : 0;
+  desc[17] = layoutFor(kind, xs, ws, p) ? 1 : 0;
   desc[18] = acc ? 1 : 0;
-  for (let i = 0; i < 4; i++) desc[19 + i] = offs[i];
+  desc[D_THR] = 1;
+  for (let i = 0; i < 4; i++) desc[D_OFF + i] = offs[i];
   return desc;
 }
 
@@ -401,12 +455,106 @@ export function dnnlImpl(
 // ------------------------------------------------------------------ the kernels
 
 /**
+ * How a convolution may use threads: the CPU backend's thread count, its worker pool's executor
+ * for NATIVE_CONV chunks (null without it), and a call that sends spinning pool workers to sleep
+ * before oneDNN starts OpenMP threads of its own.
+ */
+export interface DnnlThreads {
+  threads: number;
+  exec: NativeExecutor | null;
+  park(): void;
+  /** Multiply-adds from which OpenMP threads are used on the calling thread (default DNNL_MT_MIN_MACS). */
+  minWork?: number;
+}
+
+/**
+ * Multiply-adds from which a convolution is split over threads (a batch slice per pool thread);
+ * smaller ones run on the calling thread alone, where waking a thread costs more than it saves.
+ */
+export const DNNL_MT_MIN_MACS = 1 << 21;
+
+/** Multiply-adds of one convolution (forward; each gradient costs about the same). */
+function macs(xs: readonly number[], ws: readonly number[], ys: readonly number[]): number {
+  return ys[0] * ys[1] * ys[2] * ys[3] * ws[1] * ws[2] * ws[3];
+}
+
+/** A tensor's float32 elements per image (its size over the batch). */
+const perImage = (shape: readonly number[]): number => shape[1] * shape[2] * shape[3];
+
+/**
+ * Runs `desc` (offsets of whole-batch tensors) on the calling thread, or split over the batch on
+ * the pool: chunk i takes images [lo, hi) (`batched[k]`: whether offset k moves with the image
+ * and by how many bytes per image), single-threaded. Without the pool or for a batch of one it
+ * runs on OpenMP threads here. `partials` (a backward-weights call): the slices beyond the first
+ * write their dW (and dbias) into scratch, added into the outputs after. False when oneDNN has
+ * no implementation (nothing written).
+ */
+function execute(
+  a: DnnlAddon,
+  heap: { readonly buffer: ArrayBufferLike },
+  desc: Float64Array,
+  work: number,
+  batched: [number, number, number, number],
+  partials: { dw: number; db: number } | null,
+  t: DnnlThreads | null,
+): boolean {
+  const N = desc[D_N];
+  const P = t?.exec && N >= 2 ? Math.min(N, t.exec.chunks(work, false)) : 1;
+  if (P <= 1) {
+    const mt = t && t.threads > 1 && work >= (t.minWork ?? DNNL_MT_MIN_MACS);
+    desc[D_THR] = mt ? t.threads : 1;
+    if (mt) t.park();
+    return a.conv(heapBytes(heap.buffer), desc);
+  }
+  const exec = t!.exec!;
+  const ranges = evenRanges(N, P);
+  const first = new Float64Array(desc);
+  first[D_N] = ranges[0][1];
+  // The slices' primitives exist for the first slice's size on this thread: if oneDNN has none,
+  // nothing has run yet and the caller falls back.
+  if (a.impl(first) === 'unimplemented') return false;
+  const descs = new Float64Array(ranges.length * DESC_LEN);
+  const scratchBytes = partials ? (ranges.length - 1) * (partials.dw + partials.db) * 4 : 0;
+  const run = (scratch: number) => {
+    ranges.forEach(([lo, hi], i) => {
+      const d = descs.subarray(i * DESC_LEN, (i + 1) * DESC_LEN);
+      d.set(desc);
+      d[D_N] = hi - lo;
+      d[D_THR] = 1;
+      for (let k = 0; k < 4; k++) if (batched[k] && d[D_OFF + k] >= 0) d[D_OFF + k] += lo * batched[k];
+      if (partials && i > 0) {
+        // This slice's dW and dbias go to scratch blocks, written (not added to).
+        d[18] = 0;
+        d[D_OFF + 3] = scratch + (i - 1) * partials.dw * 4;
+        if (d[D_OFF + 2] >= 0) d[D_OFF + 2] = scratch + (ranges.length - 1) * partials.dw * 4 + (i - 1) * partials.db * 4;
+      }
+    });
+    exec.withHeapCopy(descs, (addr) =>
+      exec.run(
+        NATIVE_CONV,
+        ranges.map((_, i) => [addr + i * DESC_LEN * 8]),
+      ),
+    );
+    if (partials) {
+      exec.addBlocks(desc[D_OFF + 3], partials.dw, scratch, 1, partials.dw, ranges.length - 1);
+      if (desc[D_OFF + 2] >= 0)
+        exec.addBlocks(desc[D_OFF + 2], partials.db, scratch + (ranges.length - 1) * partials.dw * 4, 1, partials.db, ranges.length - 1);
+    }
+  };
+  if (scratchBytes > 0) exec.withScratch(scratchBytes, run);
+  else run(0);
+  return true;
+}
+
+/**
  * out = conv2d(x, w) (+ bias) on oneDNN, for float32 NCHW x and out, OIHW w and a (OC) bias, all
- * dense; out is written. False, touching nothing, without the addon, for other dtypes or
- * layouts, or where oneDNN has no implementation (the caller runs another kernel).
+ * dense; out is written. Large ones are split over the batch on the CPU backend's worker pool
+ * (`t.exec`, one single-threaded slice per thread), else run on the calling thread. False,
+ * touching nothing, without the addon, for other dtypes or layouts, or where oneDNN has no
+ * implementation (the caller runs another kernel).
  *
  * @example
- * if (!dnnlConv2d(be.heap, x, w, null, p, out)) be.conv2d(x, w, p, out);
+ * if (!dnnlConv2d(be.heap, x, w, null, p, out, null)) be.conv2d(x, w, p, out);
  */
 export function dnnlConv2d(
   heap: { readonly buffer: ArrayBufferLike },
@@ -415,6 +563,7 @@ export function dnnlConv2d(
   bias: View | null,
   p: Conv2dParams,
   out: View,
+  t: DnnlThreads | null = null,
 ): boolean {
   if (!denseF32(x) || !denseF32(w) || !denseF32(out) || (bias && (!denseF32(bias) || bias.shape.length !== 1))) return false;
   if (!fits(x.shape, w.shape, out.shape, p) || (bias && bias.shape[0] !== w.shape[0])) return false;
@@ -423,7 +572,7 @@ export function dnnlConv2d(
   // Addresses first: reading `ptr` moves an evicted array back into the heap, which may grow it.
   const offs: [number, number, number, number] = [addr(x), addr(w), bias ? addr(bias) : -1, addr(out)];
   const d = fill(descF, KIND_FWD, x.shape, w.shape, out.shape, p, false, offs);
-  return a.conv(heapBytes(heap.buffer), d);
+  return execute(a, heap, d, macs(x.shape, w.shape, out.shape), [perImage(x.shape) * 4, 0, 0, perImage(out.shape) * 4], null, t);
 }
 
 /** What the gradients need from the CPU backend for a non-dense head gradient: a dense copy. */
@@ -438,10 +587,11 @@ export interface DnnlHost {
  * backend's conv2dGrad contract says (the op layer passes zero-filled arrays; an output already
  * holding values gets the gradient added). g is (N, OC, OH, OW), any strides (a non-dense g is
  * copied dense first); x, w and the outputs must be dense float32. x is read only when dw or db
- * is asked for. False, touching nothing, where dnnlConv2d would be.
+ * is asked for. Threads as for dnnlConv2d (the weight gradient's slices are summed after). False,
+ * touching nothing, where dnnlConv2d would be.
  *
  * @example
- * dnnlConv2dGrad(be, be.heap, g, x, w, p, dx, dw, null);
+ * dnnlConv2dGrad(be, be.heap, g, x, w, p, dx, dw, null, null);
  */
 export function dnnlConv2dGrad(
   host: DnnlHost,
@@ -453,6 +603,7 @@ export function dnnlConv2dGrad(
   dx: View | null,
   dw: View | null,
   db: View | null,
+  t: DnnlThreads | null = null,
 ): boolean {
   if (g.dtype !== 'float32' || !denseF32(w) || (dx && !denseF32(dx)) || (dw && !denseF32(dw))) return false;
   if ((dw || db) && !denseF32(x)) return false;
@@ -461,7 +612,7 @@ export function dnnlConv2dGrad(
   if (!dx && !dw && !db) return true;
   const a = load();
   if (!a) return false;
-  if (isContiguous(g.shape, g.strides)) return gradients(a, heap, g, x, w, p, dx, dw, db);
+  if (isContiguous(g.shape, g.strides)) return gradients(a, heap, g, x, w, p, dx, dw, db, t);
   let n = 1;
   for (const d of g.shape) n *= d;
   const s = host.alloc('float32', n);
@@ -469,7 +620,7 @@ export function dnnlConv2dGrad(
     const strides = [g.shape[1] * g.shape[2] * g.shape[3], g.shape[2] * g.shape[3], g.shape[3], 1];
     const gd: View = { storage: s, shape: [...g.shape], strides, offset: 0, dtype: 'float32' };
     host.copy(g, gd);
-    return gradients(a, heap, gd, x, w, p, dx, dw, db);
+    return gradients(a, heap, gd, x, w, p, dx, dw, db, t);
   } finally {
     host.free(s);
   }
@@ -485,17 +636,26 @@ function gradients(
   dx: View | null,
   dw: View | null,
   db: View | null,
+  t: DnnlThreads | null,
 ): boolean {
   // The bias gradient comes with the weight gradient's primitive; alone it is the op layer's reduction.
   if (db && !dw) return false;
-  const jobs: Float64Array[] = [];
-  if (dw) jobs.push(fill(descW, KIND_BWD_WEIGHTS, x.shape, w.shape, g.shape, p, true, [addr(x), addr(g), db ? addr(db) : -1, addr(dw)]));
-  if (dx) jobs.push(fill(descX, KIND_BWD_DATA, x.shape, w.shape, g.shape, p, true, [addr(g), addr(w), -1, addr(dx)]));
+  const work = macs(x.shape, w.shape, g.shape);
+  const [xImg, gImg] = [perImage(x.shape) * 4, perImage(g.shape) * 4];
+  const W = dw ? fill(descW, KIND_BWD_WEIGHTS, x.shape, w.shape, g.shape, p, true, [addr(x), addr(g), db ? addr(db) : -1, addr(dw)]) : null;
+  const X = dx ? fill(descX, KIND_BWD_DATA, x.shape, w.shape, g.shape, p, true, [addr(g), addr(w), -1, addr(dx)]) : null;
   // Both primitives must exist before either runs: a false after dw was added to would make the
-  // caller's fallback add it twice. (impl() creates and caches them; a single job needs no check,
-  // as conv() touches nothing when it returns false.)
-  if (jobs.length > 1 && jobs.some((d) => a.impl(d) === 'unimplemented')) return false;
-  const mem = heapBytes(heap.buffer);
-  for (const d of jobs) if (!a.conv(mem, d)) return false;
+  // caller's fallback add it twice. (impl() creates and caches them; a single call needs no
+  // check, as it touches nothing when it returns false.)
+  if (W && X && (a.impl(W) === 'unimplemented' || a.impl(X) === 'unimplemented')) return false;
+  const partials = { dw: sizeOfShape(w.shape), db: db ? w.shape[0] : 0 };
+  if (W && !execute(a, heap, W, work, [xImg, gImg, 0, 0], partials, t)) return false;
+  if (X && !execute(a, heap, X, work, [gImg, 0, 0, xImg], null, t)) return false;
   return true;
+}
+
+function sizeOfShape(shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) n *= d;
+  return n;
 }

@@ -3,6 +3,7 @@
 import { nodeProcess } from '../../../core/env.js';
 import { FN_ID, KERNEL_FNS, type KernelExports, type KernelFn } from '../wasm/module.js';
 import {
+  CTRL_CONV_FAIL,
   CTRL_COUNT,
   CTRL_DONE,
   CTRL_ERROR,
@@ -18,11 +19,12 @@ import {
   SLOT_F64,
   chunkRunner,
   drainChunks,
+  nativeRunners,
   type NativeRunner,
   type WorkerInit,
 } from './protocol.js';
 
-/** The BLAS addon for the workers (its file) and for this thread (a runner over the heap). */
+/** A native addon (BLAS, oneDNN) for the workers (its file) and for this thread (a runner over the heap). */
 export interface NativeGemm {
   file: string;
   runLocal: NativeRunner;
@@ -135,20 +137,30 @@ export class WorkerPool {
     Worker: WorkerCtor,
     private readonly spinMs: number,
     private readonly native: NativeGemm | null,
+    private readonly conv: NativeGemm | null,
   ) {
     const ctrlBuf = new SharedArrayBuffer(CTRL_INTS * 4);
     const argBuf = new SharedArrayBuffer(MAX_CHUNKS * SLOT_F64 * 8);
     this.ctrl = new Int32Array(ctrlBuf);
     this.args = new Float64Array(argBuf);
     const fns = KERNEL_FNS.map((n) => local[n] as (...a: number[]) => void);
-    this.runLocal = chunkRunner(fns, this.args, native?.runLocal ?? null);
+    this.runLocal = chunkRunner(fns, this.args, nativeRunners(native?.runLocal ?? null, conv?.runLocal ?? null));
     // Node joins worker threads when the process exits, and a worker asleep in Atomics.wait would
     // block that join: tell the workers to leave their loop first.
     nodeProcess()?.once?.('exit', this.quit);
     const url = new URL('./worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
       const w = new Worker(url, {
-        workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs, nativeAddon: native?.file ?? null },
+        workerData: {
+          module,
+          memory,
+          ctrl: ctrlBuf,
+          args: argBuf,
+          index: i,
+          spinMs,
+          nativeAddon: native?.file ?? null,
+          convAddon: conv?.file ?? null,
+        },
         name: `d2l-cpu-${i}`,
       });
       w.on('message', (m) => {
@@ -177,13 +189,14 @@ export class WorkerPool {
     memory: WebAssembly.Memory,
     spinMs = 0.2,
     native: NativeGemm | null = null,
+    conv: NativeGemm | null = null,
   ): WorkerPool | null {
     if (workers < 1) return null;
     if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
     const wt = workerThreads();
-    if (wt) return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native);
+    if (wt) return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native, conv);
     // A browser's Web Workers (no native addon there).
-    if (webThreadsPossible()) return new WorkerPool(workers, local, module, memory, WebKernelWorker, spinMs, null);
+    if (webThreadsPossible()) return new WorkerPool(workers, local, module, memory, WebKernelWorker, spinMs, null, null);
     return null;
   }
 
@@ -205,6 +218,11 @@ export class WorkerPool {
     const t0 = performance.now();
     while (this.ready < this.size && !this.closed && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
     return this.ready;
+  }
+
+  /** Whether NATIVE_CONV chunks may be run: the pool was given the oneDNN addon and no worker failed to load it. */
+  get convReady(): boolean {
+    return this.conv !== null && !this.closed && Atomics.load(this.ctrl, CTRL_CONV_FAIL) === 0;
   }
 
   /** Blocks until every worker has started (or `timeoutMs` passed); returns the ready count. */

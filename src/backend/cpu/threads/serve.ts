@@ -7,6 +7,7 @@
  */
 import { KERNEL_FNS, instantiate } from '../wasm/module.js';
 import {
+  CTRL_CONV_FAIL,
   CTRL_ERROR,
   CTRL_NATIVE_FAIL,
   CTRL_NEXT,
@@ -16,10 +17,12 @@ import {
   CTRL_SEQ,
   chunkRunner,
   drainChunks,
+  nativeRunners,
   type NativeRunner,
   type WorkerInit,
 } from './protocol.js';
 import { loadBlasAddonAt, nativeGemmRunner } from '../blas/index.js';
+import { loadDnnlAddonAt, nativeConvRunner } from '../dnnl.js';
 
 /** Serves kernel chunks until the pool sets CTRL_QUIT. @example serveKernels(workerData, (m) => parentPort.postMessage(m)); */
 export function serveKernels(init: WorkerInit, report: (msg: { error: string }) => void): void {
@@ -40,7 +43,18 @@ export function serveKernels(init: WorkerInit, report: (msg: { error: string }) 
     }
   }
 
-  const runChunk = chunkRunner(fns, args, native);
+  // Convolution chunks for the oneDNN addon, likewise.
+  let conv: NativeRunner | null = null;
+  if (init.convAddon) {
+    try {
+      conv = nativeConvRunner(loadDnnlAddonAt(init.convAddon), init.memory);
+    } catch (e) {
+      Atomics.add(ctrl, CTRL_CONV_FAIL, 1);
+      report({ error: `loading the oneDNN addon in a kernel thread failed: ${String((e as Error)?.message ?? e)}` });
+    }
+  }
+
+  const runChunk = chunkRunner(fns, args, nativeRunners(native, conv));
 
   function run(fn: number, base: number): void {
     try {
