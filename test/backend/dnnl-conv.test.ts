@@ -22,6 +22,7 @@ import {
   dnnlConv2dGrad,
   dnnlImpl,
   dnnlInfo,
+  dnnlTakesDataGrad,
   setDnnlLayout,
   setDnnlMode,
   type DnnlLayout,
@@ -318,6 +319,28 @@ test('setDnnlMode switches the backend between oneDNN and the other kernels; bad
     // The 'wasm' and 'blas' kernel modes never use it (their own tests cover those paths).
     withKernels('wasm', () => conv2d(x, w, null, { stride: [2, 1], padding: [0, 1] }));
     assert.equal(dnnlInfo().runs, before + 1);
+  } finally {
+    setDnnlMode(prev);
+  }
+});
+
+test('the data gradient of an input with fewer than 4 channels stays on the other kernels; dW still runs on oneDNN', (t) => {
+  if (!requireResource(t, dnnlAvailable(), ADDON)) return;
+  assert.equal(dnnlTakesDataGrad([256, 1, 28, 28]), false);
+  assert.equal(dnnlTakesDataGrad([256, 6, 12, 12]), true);
+  const prev = setDnnlMode('on');
+  try {
+    for (const [C, runs] of [
+      [1, 2],
+      [4, 3],
+    ]) {
+      const fn = opRun([3, C, 9, 9], [5, C, 3, 3], { padding: 1 }, 8);
+      const ref = withKernels('ts', fn);
+      const before = dnnlInfo().runs;
+      const got = withKernels('auto', fn);
+      assert.equal(dnnlInfo().runs - before, runs, `C = ${C}: forward, dW${runs === 3 ? ' and dX' : ''} on oneDNN`);
+      ['y', 'dx', 'dw', 'db'].forEach((n, i) => close(got[i], ref[i], `C = ${C} ${n}`));
+    }
   } finally {
     setDnnlMode(prev);
   }

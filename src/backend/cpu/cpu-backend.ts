@@ -17,7 +17,7 @@ import { matmulRef } from './matmul.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { conv2dGemm, conv2dGradGemm, pool2dFast, pool2dGradFast } from './conv-gemm.js';
 import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.js';
-import { DNNL_MT_MIN_MACS, dnnlConv2d, dnnlConv2dGrad, dnnlEnabled, type DnnlThreads } from './dnnl.js';
+import { DNNL_MT_MIN_MACS, dnnlConv2d, dnnlConv2dGrad, dnnlEnabled, dnnlTakesDataGrad, type DnnlThreads } from './dnnl.js';
 
 export type { CpuKernelMode } from './config.js';
 
@@ -352,7 +352,14 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
 
   conv2dGrad(g: View, x: View, w: View, p: Conv2dParams, dx: View | null, dw: View | null): void {
     const t = this.dnnlThreads();
-    if (t && dnnlConv2dGrad(this, this.heap, g, x, w, p, dx, dw, null, t)) return;
+    if (t && (dw || (dx && dnnlTakesDataGrad(x.shape)))) {
+      // The data gradient of a few-channel input stays on the kernels below (dnnlTakesDataGrad).
+      const dxHere = dx && dnnlTakesDataGrad(x.shape) ? dx : null;
+      if (dnnlConv2dGrad(this, this.heap, g, x, w, p, dxHere, dw, null, t)) {
+        if (!dx || dxHere) return;
+        dw = null;
+      }
+    }
     const k = this.fastKernels();
     if (k && conv2dGradGemm(this, k, g, x, w, p, dx, dw)) return;
     conv2dGradRef(arr(g), g, arr(x), x, arr(w), w, p, dx && arr(dx), dx, dw && arr(dw), dw);
