@@ -16,6 +16,12 @@ import { NATIVE_CONV, evenRanges, type NativeExecutor, type NativeRunner } from 
  * SharedArrayBuffer and byte offsets, so nothing is copied. The CPU backend runs float32
  * convolutions with dense NCHW / OIHW operands here when its kernels are 'auto' (D2L_DNNL
  * selects, see env.ts); without the addon the im2col + GEMM and Wasm paths run unchanged.
+ *
+ * Threads: one set owns the cores, as for OpenBLAS. A large convolution is split over the batch
+ * into NATIVE_CONV chunks for the CPU backend's worker pool, whose threads have each loaded the
+ * addon and run their slice with oneDNN single-threaded (the weight gradient's slices summed
+ * after); oneDNN's own OpenMP threads run only where the pool cannot split (a batch of one, no
+ * pool), after our spinning workers are sent to sleep (WorkerPool.park).
  */
 
 /** The addon's exports (native/d2l_dnnl.c). */
@@ -43,11 +49,11 @@ export interface DnnlInfo {
   runtime: string | null;
   /** The instruction set oneDNN's kernels use here, e.g. 'avx512_core'. */
   isa: string | null;
-  /** Threads one convolution uses. */
+  /** oneDNN's OpenMP threads on this thread (used only where the worker pool cannot split a convolution). */
   threads: number;
-  /** Convolutions (and gradients) run on oneDNN so far. */
+  /** oneDNN convolution calls so far, batch slices on every thread counted. */
   runs: number;
-  /** Primitives in the addon's cache. */
+  /** Primitives in this thread's cache of the addon. */
   cached: number;
   /** 'auto' (per convolution, see DnnlLayout), 'plain' (our layouts in place) or 'any' (oneDNN's blocked layouts, reordered). */
   layout: DnnlLayout;
