@@ -42,6 +42,11 @@ export const SETTINGS = {
   D2L_WASM_RELAXED: "'0': use the plain SIMD build even where relaxed SIMD (FMA) is available",
   D2L_BLAS: "'0': do not load the OpenBLAS addon",
   D2L_BLAS_ADDON: 'the path of the OpenBLAS addon (default: build/Release/ in the package)',
+  D2L_DNNL:
+    "float32 convolutions on oneDNN (the optional addon) when D2L_CPU_KERNELS=auto: 'auto' (default: when the addon is loaded), '1' (an error when it is not), '0' (never load it)",
+  D2L_DNNL_ADDON: 'the path of the oneDNN addon (default: build/Release/ in the package)',
+  D2L_DNNL_LAYOUT:
+    "'auto' (default: per convolution), 'plain': oneDNN computes on the NCHW/OIHW tensors in place, 'any': in blocked layouts it picks, with reorders from and to them on each call",
   D2L_MPI: "'0': do not load the Open MPI addon (kv.create('dist_sync') then fails)",
   D2L_MPI_ADDON: 'the path of the Open MPI addon (default: build/Release/ in the package)',
   D2L_DIST_TIMEOUT:

@@ -17,6 +17,7 @@ import {
   nativeGemmRunner,
 } from './blas/index.js';
 import { tuneV8Tiering } from './v8-tiering.js';
+import { dnnlAddonFile, dnnlInfo, loadedDnnlAddon, nativeConvRunner } from './dnnl.js';
 
 /**
  * Which CPU kernels run: the TS reference, the Wasm SIMD kernels, Wasm with GEMM on OpenBLAS
@@ -68,11 +69,13 @@ export class CpuKernelPaths {
     return this.wasm ? this.wasm.setThreads(this.threadCount) : Promise.resolve();
   }
 
-  /** The kernels in use: mode, the active path, the Wasm variant and the threads. */
+  /** The kernels in use: mode, the active path, GEMM's and convolution's, the Wasm variant and the threads. */
   kernelInfo(): {
     mode: CpuKernelMode;
     active: 'ts' | 'wasm';
     gemm: 'ts' | 'wasm' | 'blas';
+    /** float32 convolution: oneDNN (the optional addon, 'auto' mode only), else the Wasm or TS kernels. */
+    conv: 'ts' | 'wasm' | 'dnnl';
     gemmThreads: 'pool' | 'openblas' | 'one';
     variant: string | null;
     threads: number;
@@ -85,6 +88,7 @@ export class CpuKernelPaths {
       mode: this.kernelMode,
       active: w ? 'wasm' : 'ts',
       gemm: blas ? 'blas' : w ? 'wasm' : 'ts',
+      conv: this.kernelMode === 'auto' && dnnlInfo().enabled ? 'dnnl' : w ? 'wasm' : 'ts',
       gemmThreads,
       variant: w?.variant ?? null,
       threads: this.threadCount,
@@ -113,7 +117,13 @@ export class CpuKernelPaths {
   /** The Wasm kernels when they are selected and available, else null (TS reference). */
   fastKernels(): WasmKernels | null {
     if (this.kernelMode === 'ts') return null;
-    if (this.wasm === undefined) this.wasm = WasmKernels.create(this.heap, this.threadCount, () => this.nativeGemm());
+    if (this.wasm === undefined)
+      this.wasm = WasmKernels.create(
+        this.heap,
+        this.threadCount,
+        () => this.nativeGemm(),
+        () => this.nativeConv(),
+      );
     return this.wasm;
   }
 
@@ -133,6 +143,17 @@ export class CpuKernelPaths {
   /** Where the next large BLAS product's chunks run: our pool's executor, or null (OpenBLAS' threads or one thread). */
   protected blasExecutor(): NativeExecutor | null {
     return this.blasOnPool && this.threadCount > 1 ? (this.fastKernels()?.nativeExecutor(BLAS_MT_MIN_MNK) ?? null) : null;
+  }
+
+  /**
+   * The oneDNN addon for the kernel pool's threads, when convolutions may run on it ('auto'
+   * kernels and the addon loadable, whatever setDnnlMode says later: a pool is made once).
+   */
+  private nativeConv(): NativeGemm | null {
+    if (this.kernelMode !== 'auto') return null;
+    const file = dnnlAddonFile();
+    const a = loadedDnnlAddon();
+    return file && a ? { file, runLocal: nativeConvRunner(a, this.heap.memory) } : null;
   }
 
   /** The BLAS addon for the kernel pool's threads, when GEMM may run on it. */

@@ -17,6 +17,7 @@ import { matmulRef } from './matmul.js';
 import { conv2dRef, conv2dGradRef, pool2dRef, pool2dGradRef } from './conv.js';
 import { conv2dGemm, conv2dGradGemm, pool2dFast, pool2dGradFast } from './conv-gemm.js';
 import { BLAS_MIN_MNK, blasAvailable, blasInfo, blasMatmul } from './blas/index.js';
+import { DNNL_MT_MIN_MACS, dnnlConv2d, dnnlConv2dGrad, dnnlEnabled, dnnlTakesDataGrad, type DnnlThreads } from './dnnl.js';
 
 export type { CpuKernelMode } from './config.js';
 
@@ -85,7 +86,9 @@ export class CpuStorage implements Storage, Evictable {
  *
  * On the fast paths, float32 convolution is im2col + GEMM (conv-gemm.ts: the Wasm im2col, then
  * this backend's matmul, so OpenBLAS where loaded, else the Wasm GEMM), or a direct Wasm kernel
- * for few taps (LeNet's first layer), and pooling a Wasm kernel.
+ * for few taps (LeNet's first layer), and pooling a Wasm kernel. In 'auto' mode, where the
+ * optional oneDNN addon is loaded (dnnl.ts, D2L_DNNL), float32 convolutions and their gradients
+ * run on oneDNN first.
  */
 export class CpuBackend extends CpuKernelPaths implements Backend {
   readonly name = 'cpu';
@@ -323,13 +326,40 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
     return softmaxCrossEntropyGradRef(prob, label, g, out);
   }
 
+  /**
+   * How convolutions may use threads on oneDNN, or null when they do not go there ('auto' kernels
+   * and the addon enabled, dnnl.ts): large ones split over the batch on our worker pool (each
+   * thread single-threaded oneDNN), else on the calling thread, with OpenMP threads where the pool
+   * cannot take them (a batch of one, no pool), our spinning workers sent to sleep first.
+   */
+  private dnnlThreads(): DnnlThreads | null {
+    if (this.kernelMode !== 'auto' || !dnnlEnabled()) return null;
+    const k = this.fastKernels();
+    return {
+      threads: this.threadCount,
+      exec: this.threadCount > 1 ? (k?.convExecutor(DNNL_MT_MIN_MACS) ?? null) : null,
+      park: () => k?.parkThreads(),
+    };
+  }
+
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void {
+    const t = this.dnnlThreads();
+    if (t && dnnlConv2d(this.heap, x, w, null, p, out, t)) return;
     const k = this.fastKernels();
     if (k && conv2dGemm(this, k, x, w, p, out)) return;
     conv2dRef(arr(x), x, arr(w), w, p, arr(out), out);
   }
 
   conv2dGrad(g: View, x: View, w: View, p: Conv2dParams, dx: View | null, dw: View | null): void {
+    const t = this.dnnlThreads();
+    if (t && (dw || (dx && dnnlTakesDataGrad(x.shape)))) {
+      // The data gradient of a few-channel input stays on the kernels below (dnnlTakesDataGrad).
+      const dxHere = dx && dnnlTakesDataGrad(x.shape) ? dx : null;
+      if (dnnlConv2dGrad(this, this.heap, g, x, w, p, dxHere, dw, null, t)) {
+        if (!dx || dxHere) return;
+        dw = null;
+      }
+    }
     const k = this.fastKernels();
     if (k && conv2dGradGemm(this, k, g, x, w, p, dx, dw)) return;
     conv2dGradRef(arr(g), g, arr(x), x, arr(w), w, p, dx && arr(dx), dx, dw && arr(dw), dw);

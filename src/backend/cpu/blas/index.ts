@@ -135,7 +135,14 @@ const POLICY_ENV: Record<string, string> = {
   OPENBLAS_THREAD_TIMEOUT: '19', // 2^19 TSC cycles: 0.2 ms at 2.6 GHz
 };
 
-function withThreadPolicy<T>(fn: () => T): T {
+/**
+ * Runs `fn` (loading a native library) with the thread policy above in the environment: the BLAS
+ * addon here, and the oneDNN addon (../dnnl.ts), whose OpenMP threads share libgomp with it.
+ *
+ * @example
+ * const addon = withThreadPolicy(() => require(file));
+ */
+export function withThreadPolicy<T>(fn: () => T): T {
   const env = nodeProcess()?.env;
   if (!env) return fn();
   const set: string[] = [];

@@ -3,12 +3,14 @@
 import { nodeProcess } from '../../../core/env.js';
 import { FN_ID, KERNEL_FNS, type KernelExports, type KernelFn } from '../wasm/module.js';
 import {
+  CTRL_CONV_FAIL,
   CTRL_COUNT,
   CTRL_DONE,
   CTRL_ERROR,
   CTRL_INTS,
   CTRL_NATIVE_FAIL,
   CTRL_NEXT,
+  CTRL_PARK,
   CTRL_QUIT,
   CTRL_READY,
   CTRL_SEQ,
@@ -17,11 +19,12 @@ import {
   SLOT_F64,
   chunkRunner,
   drainChunks,
+  nativeRunners,
   type NativeRunner,
   type WorkerInit,
 } from './protocol.js';
 
-/** The BLAS addon for the workers (its file) and for this thread (a runner over the heap). */
+/** A native addon (BLAS, oneDNN) for the workers (its file) and for this thread (a runner over the heap). */
 export interface NativeGemm {
   file: string;
   runLocal: NativeRunner;
@@ -134,20 +137,30 @@ export class WorkerPool {
     Worker: WorkerCtor,
     private readonly spinMs: number,
     private readonly native: NativeGemm | null,
+    private readonly conv: NativeGemm | null,
   ) {
     const ctrlBuf = new SharedArrayBuffer(CTRL_INTS * 4);
     const argBuf = new SharedArrayBuffer(MAX_CHUNKS * SLOT_F64 * 8);
     this.ctrl = new Int32Array(ctrlBuf);
     this.args = new Float64Array(argBuf);
     const fns = KERNEL_FNS.map((n) => local[n] as (...a: number[]) => void);
-    this.runLocal = chunkRunner(fns, this.args, native?.runLocal ?? null);
+    this.runLocal = chunkRunner(fns, this.args, nativeRunners(native?.runLocal ?? null, conv?.runLocal ?? null));
     // Node joins worker threads when the process exits, and a worker asleep in Atomics.wait would
     // block that join: tell the workers to leave their loop first.
     nodeProcess()?.once?.('exit', this.quit);
     const url = new URL('./worker.js', import.meta.url);
     for (let i = 0; i < size; i++) {
       const w = new Worker(url, {
-        workerData: { module, memory, ctrl: ctrlBuf, args: argBuf, index: i, spinMs, nativeAddon: native?.file ?? null },
+        workerData: {
+          module,
+          memory,
+          ctrl: ctrlBuf,
+          args: argBuf,
+          index: i,
+          spinMs,
+          nativeAddon: native?.file ?? null,
+          convAddon: conv?.file ?? null,
+        },
         name: `d2l-cpu-${i}`,
       });
       w.on('message', (m) => {
@@ -176,13 +189,14 @@ export class WorkerPool {
     memory: WebAssembly.Memory,
     spinMs = 0.2,
     native: NativeGemm | null = null,
+    conv: NativeGemm | null = null,
   ): WorkerPool | null {
     if (workers < 1) return null;
     if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
     const wt = workerThreads();
-    if (wt) return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native);
+    if (wt) return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native, conv);
     // A browser's Web Workers (no native addon there).
-    if (webThreadsPossible()) return new WorkerPool(workers, local, module, memory, WebKernelWorker, spinMs, null);
+    if (webThreadsPossible()) return new WorkerPool(workers, local, module, memory, WebKernelWorker, spinMs, null, null);
     return null;
   }
 
@@ -204,6 +218,11 @@ export class WorkerPool {
     const t0 = performance.now();
     while (this.ready < this.size && !this.closed && performance.now() - t0 < timeoutMs) await new Promise((r) => setTimeout(r, 5));
     return this.ready;
+  }
+
+  /** Whether NATIVE_CONV chunks may be run: the pool was given the oneDNN addon and no worker failed to load it. */
+  get convReady(): boolean {
+    return this.conv !== null && !this.closed && Atomics.load(this.ctrl, CTRL_CONV_FAIL) === 0;
   }
 
   /** Blocks until every worker has started (or `timeoutMs` passed); returns the ready count. */
@@ -236,6 +255,7 @@ export class WorkerPool {
     }
     Atomics.store(ctrl, CTRL_COUNT, n);
     Atomics.store(ctrl, CTRL_DONE, 0);
+    Atomics.store(ctrl, CTRL_PARK, 0);
     // Chunk 0 is the caller's before the job is published; the workers claim from chunk 1. Kernels
     // split the same rows the same way (a batch gathered in halves, then a GEMM over those rows),
     // so each core reads the half its own cache already holds (docs/PERF.md, "same rows, same core").
@@ -266,6 +286,20 @@ export class WorkerPool {
     if (localError) throw localError;
     const bad = Atomics.exchange(ctrl, CTRL_ERROR, 0);
     if (bad !== 0) throw new Error(`cpu kernel ${fn} failed on worker thread ${bad - 1}: ${this.failure ?? 'see stderr'}`);
+  }
+
+  /**
+   * Sends the idle workers to sleep now instead of spinning on for the rest of spinMs: the caller
+   * is about to run a library with threads of its own (oneDNN's OpenMP team), which would
+   * otherwise share the cores with spinning workers. The next run() wakes them as usual.
+   *
+   * @example
+   * pool.park(); // then a oneDNN convolution on OpenMP threads
+   */
+  park(): void {
+    if (this.closed || performance.now() >= this.hotUntil) return;
+    Atomics.store(this.ctrl, CTRL_PARK, 1);
+    this.hotUntil = 0;
   }
 
   /** Makes every worker leave its loop (synchronous; safe in a process 'exit' handler). */

@@ -24,7 +24,9 @@ export const CTRL_READY = 4; // how many workers have instantiated the module
 export const CTRL_SEQ = 5; // bumped for every job (and for quit); workers sleep on it
 export const CTRL_QUIT = 6; // 1: workers leave their loop
 export const CTRL_NATIVE_FAIL = 7; // workers that were given the BLAS addon and could not load it
-export const CTRL_INTS = 8;
+export const CTRL_PARK = 8; // 1: idle workers stop spinning and sleep now (another library's threads take the cores)
+export const CTRL_CONV_FAIL = 9; // workers that were given the oneDNN addon and could not load it
+export const CTRL_INTS = 10;
 export const MAX_ARGS = 15;
 export const SLOT_F64 = MAX_ARGS + 1; // function number, then arguments
 export const MAX_CHUNKS = 64;
@@ -35,6 +37,11 @@ export const MAX_CHUNKS = 64;
  */
 export const NATIVE_GEMM = 1000;
 export const NATIVE_GEMM_BATCH = 1001;
+/**
+ * A chunk of a convolution on the oneDNN addon (src/backend/cpu/dnnl.ts): a slice of the batch,
+ * run single-threaded on the thread that claims it, its descriptor at a byte address in the heap.
+ */
+export const NATIVE_CONV = 1002;
 
 /** Runs a NATIVE_GEMM / NATIVE_GEMM_BATCH chunk on the calling thread (blas/index.ts nativeGemmRunner). */
 export type NativeRunner = (fn: number, args: Float64Array, base: number) => void;
@@ -49,6 +56,8 @@ export interface WorkerInit {
   spinMs: number;
   /** The BLAS addon file for NATIVE_GEMM chunks, or null. */
   nativeAddon: string | null;
+  /** The oneDNN addon file for NATIVE_CONV chunks, or null. */
+  convAddon: string | null;
 }
 
 /**
@@ -124,6 +133,22 @@ export interface NativeExecutor {
 }
 
 /**
+ * One runner for a thread's native chunks: NATIVE_CONV on the oneDNN addon's runner, the others on
+ * the BLAS addon's; null when the thread has neither.
+ *
+ * @example
+ * const native = nativeRunners(gemmRunner, null); // GEMM chunks only
+ */
+export function nativeRunners(gemm: NativeRunner | null, conv: NativeRunner | null): NativeRunner | null {
+  if (!gemm && !conv) return null;
+  return (fn, args, base) => {
+    const r = fn === NATIVE_CONV ? conv : gemm;
+    if (!r) throw new Error(fn === NATIVE_CONV ? 'this kernel thread has no oneDNN addon' : 'this kernel thread has no BLAS addon');
+    r(fn, args, base);
+  };
+}
+
+/**
  * How a thread runs a claimed chunk: a Wasm kernel by number (`fns`), its arguments read from the
  * slot, or a NATIVE_GEMM chunk on the BLAS addon (`native`, null where the thread has none).
  *
@@ -139,7 +164,7 @@ export function chunkRunner(
   const a: number[] = [];
   return (fn, base) => {
     if (fn >= NATIVE_GEMM) {
-      if (!native) throw new Error('this kernel thread has no BLAS addon');
+      if (!native) throw new Error('this kernel thread has no native addon');
       native(fn, args, base);
       return;
     }

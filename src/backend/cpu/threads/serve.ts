@@ -7,18 +7,22 @@
  */
 import { KERNEL_FNS, instantiate } from '../wasm/module.js';
 import {
+  CTRL_CONV_FAIL,
   CTRL_ERROR,
   CTRL_NATIVE_FAIL,
   CTRL_NEXT,
+  CTRL_PARK,
   CTRL_QUIT,
   CTRL_READY,
   CTRL_SEQ,
   chunkRunner,
   drainChunks,
+  nativeRunners,
   type NativeRunner,
   type WorkerInit,
 } from './protocol.js';
 import { loadBlasAddonAt, nativeGemmRunner } from '../blas/index.js';
+import { loadDnnlAddonAt, nativeConvRunner } from '../dnnl.js';
 
 /** Serves kernel chunks until the pool sets CTRL_QUIT. @example serveKernels(workerData, (m) => parentPort.postMessage(m)); */
 export function serveKernels(init: WorkerInit, report: (msg: { error: string }) => void): void {
@@ -39,7 +43,18 @@ export function serveKernels(init: WorkerInit, report: (msg: { error: string }) 
     }
   }
 
-  const runChunk = chunkRunner(fns, args, native);
+  // Convolution chunks for the oneDNN addon, likewise.
+  let conv: NativeRunner | null = null;
+  if (init.convAddon) {
+    try {
+      conv = nativeConvRunner(loadDnnlAddonAt(init.convAddon), init.memory);
+    } catch (e) {
+      Atomics.add(ctrl, CTRL_CONV_FAIL, 1);
+      report({ error: `loading the oneDNN addon in a kernel thread failed: ${String((e as Error)?.message ?? e)}` });
+    }
+  }
+
+  const runChunk = chunkRunner(fns, args, nativeRunners(native, conv));
 
   function run(fn: number, base: number): void {
     try {
@@ -60,9 +75,11 @@ export function serveKernels(init: WorkerInit, report: (msg: { error: string }) 
     let s = Atomics.load(ctrl, CTRL_SEQ);
     if (s === seen) {
       // Spin a little first: training loops issue kernels back to back, and waking from
-      // Atomics.wait costs tens of microseconds.
+      // Atomics.wait costs tens of microseconds. A park request (WorkerPool.park: oneDNN's own
+      // threads are about to run) ends the spin at once.
       const t0 = performance.now();
-      for (let i = 1; (s = Atomics.load(ctrl, CTRL_SEQ)) === seen; i++) if ((i & 1023) === 0 && performance.now() - t0 > init.spinMs) break;
+      for (let i = 1; (s = Atomics.load(ctrl, CTRL_SEQ)) === seen; i++)
+        if ((i & 1023) === 0 && (performance.now() - t0 > init.spinMs || Atomics.load(ctrl, CTRL_PARK) !== 0)) break;
       while (s === seen) {
         Atomics.wait(ctrl, CTRL_SEQ, seen);
         s = Atomics.load(ctrl, CTRL_SEQ);

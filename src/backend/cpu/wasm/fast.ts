@@ -106,6 +106,7 @@ export class WasmKernels {
   private pool: WorkerPool | null = null;
   private poolStarted = false;
   private executor: { pool: WorkerPool; minWork: number; exec: NativeExecutor } | null = null;
+  private convExec: { pool: WorkerPool; minWork: number; exec: NativeExecutor } | null = null;
   /** One GEMM scratch block per participating thread (byte addresses in the heap). */
   private readonly scratch: number[] = [];
   private readonly scratchBytes: number;
@@ -120,6 +121,7 @@ export class WasmKernels {
     readonly variant: KernelVariant,
     private nThreads: number,
     private readonly nativeGemm: () => NativeGemm | null,
+    private readonly nativeConv: () => NativeGemm | null,
   ) {
     this.k = instantiate(module, heap.memory);
     this.scratchBytes = this.k.sgemm_scratch_bytes();
@@ -129,9 +131,14 @@ export class WasmKernels {
   }
 
   /** Null where the runtime has no WebAssembly SIMD. */
-  static create(heap: Heap, threads: number, nativeGemm: () => NativeGemm | null = () => null): WasmKernels | null {
+  static create(
+    heap: Heap,
+    threads: number,
+    nativeGemm: () => NativeGemm | null = () => null,
+    nativeConv: () => NativeGemm | null = () => null,
+  ): WasmKernels | null {
     const c = compileKernels();
-    return c ? new WasmKernels(heap, c.module, c.variant, threads, nativeGemm) : null;
+    return c ? new WasmKernels(heap, c.module, c.variant, threads, nativeGemm, nativeConv) : null;
   }
 
   /** Threads used for large kernels, the calling thread included. */
@@ -151,6 +158,18 @@ export class WasmKernels {
     this.pool = null;
     this.poolStarted = false;
     return old ? old.close() : Promise.resolve();
+  }
+
+  /**
+   * Sends spinning worker threads to sleep now (WorkerPool.park), before a native library runs
+   * on threads of its own (oneDNN's convolutions): spinning workers would share the cores with
+   * them. Nothing happens when the pool is idle or absent.
+   *
+   * @example
+   * getCpuBackend().fastKernels()?.parkThreads();
+   */
+  parkThreads(): void {
+    this.pool?.park();
   }
 
   /** Starts the worker pool now (it otherwise starts at the first large kernel) and waits for it. */
@@ -179,6 +198,7 @@ export class WasmKernels {
       this.heap.memory,
       SPIN_MS,
       this.nThreads > 1 ? this.nativeGemm() : null,
+      this.nThreads > 1 ? this.nativeConv() : null,
     );
   }
 
@@ -193,8 +213,25 @@ export class WasmKernels {
     if (!pool?.nativeReady) return null;
     // One executor per pool and threshold: matmul asks for it on every call.
     if (this.executor?.pool !== pool || this.executor.minWork !== minWork)
-      this.executor = { pool, minWork, exec: this.makeExecutor(pool, minWork) };
+      this.executor = { pool, minWork, exec: this.makeExecutor(pool, minWork, () => pool.nativeReady) };
     return this.executor.exec;
+  }
+
+  /**
+   * Runs the oneDNN addon's convolutions on this pool (each thread single-threaded oneDNN on a
+   * slice of the batch), or null when the pool has no oneDNN addon (then oneDNN uses OpenMP).
+   *
+   * @example
+   * const exec = kernels.convExecutor(1 << 22); // chunks of NATIVE_CONV
+   */
+  convExecutor(minWork: number): NativeExecutor | null {
+    if (this.nThreads <= 1) return null;
+    this.ensurePool();
+    const pool = this.pool;
+    if (!pool?.convReady) return null;
+    if (this.convExec?.pool !== pool || this.convExec.minWork !== minWork)
+      this.convExec = { pool, minWork, exec: this.makeExecutor(pool, minWork, () => pool.convReady) };
+    return this.convExec.exec;
   }
 
   /**
@@ -206,10 +243,10 @@ export class WasmKernels {
     return this.poolStarted ? !!this.pool?.nativeReady : this.nativeGemm() !== null;
   }
 
-  private makeExecutor(pool: WorkerPool, minWork: number): NativeExecutor {
+  private makeExecutor(pool: WorkerPool, minWork: number, ready: () => boolean): NativeExecutor {
     return {
       chunks: (work, narrow) => {
-        if (!pool.nativeReady) return 1;
+        if (!ready()) return 1;
         // While the workers are awake, smaller products are split too.
         const hot = HOT_SPLIT && (NARROW_HOT_SPLIT || !narrow) && performance.now() < pool.hotUntil;
         return work >= minWork || (hot && work >= minWork / HOT_DIVISOR) ? this.nThreads : 1;
