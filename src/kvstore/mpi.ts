@@ -11,6 +11,7 @@
  */
 import { ValueError } from '../core/errors.js';
 import { env, nodeProcess } from '../core/env.js';
+import { locateAddon } from '../core/addon.js';
 
 /** What `init()` reports. */
 export interface MpiInit {
@@ -45,32 +46,6 @@ export const DEFAULT_DIST_TIMEOUT_S = 120;
 let addon: MpiAddon | null | undefined;
 let failure = '';
 
-interface NodeFs {
-  existsSync(p: string): boolean;
-}
-interface NodePath {
-  join(...p: string[]): string;
-  dirname(p: string): string;
-  resolve(...p: string[]): string;
-}
-
-/** D2L_MPI_ADDON, else build/Release/ in the package root above this file. */
-function findAddon(fs: NodeFs, path: NodePath, here: string): string | null {
-  const explicit = env('D2L_MPI_ADDON');
-  if (explicit) return fs.existsSync(explicit) ? path.resolve(explicit) : null;
-  let dir = here;
-  for (let i = 0; i < 8; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const p = path.join(dir, 'build', 'Release', ADDON_FILE);
-      return fs.existsSync(p) ? p : null;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
-}
-
 function load(): MpiAddon | null {
   if (addon !== undefined) return addon;
   addon = null;
@@ -84,18 +59,15 @@ function load(): MpiAddon | null {
     return null;
   }
   try {
-    const fs = get('node:fs') as NodeFs;
-    const path = get('node:path') as NodePath;
-    const url = get('node:url') as { fileURLToPath(u: string | URL): string };
-    const mod = get('node:module') as { createRequire(from: string | URL): (id: string) => unknown };
-    const file = findAddon(fs, path, path.dirname(url.fileURLToPath(import.meta.url)));
+    const found = locateAddon(ADDON_FILE, 'D2L_MPI_ADDON', import.meta.url)!;
+    const file = found.file;
     if (!file) {
       failure = env('D2L_MPI_ADDON')
         ? `D2L_MPI_ADDON=${env('D2L_MPI_ADDON')} does not exist`
         : `${ADDON_FILE} was not built (needs Open MPI: apt-get install openmpi-bin libopenmpi-dev, then npm run build:mpi)`;
       return null;
     }
-    const a = mod.createRequire(import.meta.url)(file) as MpiAddon;
+    const a = found.require(file) as MpiAddon;
     if (typeof a?.allreduce !== 'function' || typeof a.init !== 'function') {
       failure = `${file} is not the d2l-ts MPI addon`;
       return null;

@@ -5,6 +5,7 @@ import type { Conv2dParams, Storage, View } from '../backend.js';
 import { isContiguous } from '../../core/shape.js';
 import { ValueError } from '../../core/errors.js';
 import { env, nodeProcess } from '../../core/env.js';
+import { locateAddon } from '../../core/addon.js';
 import { withThreadPolicy } from './blas/index.js';
 import { NATIVE_CONV, evenRanges, type NativeExecutor, type NativeRunner } from './threads/protocol.js';
 
@@ -100,33 +101,6 @@ function currentLayout(): DnnlLayout {
   return (layout ??= parseLayout(env('D2L_DNNL_LAYOUT')));
 }
 
-interface NodeFs {
-  existsSync(p: string): boolean;
-}
-interface NodePath {
-  join(...p: string[]): string;
-  dirname(p: string): string;
-  resolve(...p: string[]): string;
-}
-
-/** Where the addon lies: D2L_DNNL_ADDON, else build/Release/ in the package root above this file. */
-function findAddon(fs: NodeFs, path: NodePath, here: string): string | null {
-  const explicit = env('D2L_DNNL_ADDON');
-  if (explicit) return fs.existsSync(explicit) ? path.resolve(explicit) : null;
-  // src/backend/cpu/ or dist/src/backend/cpu/: walk up to the first folder holding package.json.
-  let dir = here;
-  for (let i = 0; i < 8; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const p = path.join(dir, 'build', 'Release', ADDON_FILE);
-      return fs.existsSync(p) ? p : null;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
-}
-
 /** Loads the addon once; null (with the reason in dnnlInfo()) when it is absent, disabled or fails. */
 function load(): DnnlAddon | null {
   if (addon !== undefined) return addon;
@@ -141,11 +115,8 @@ function load(): DnnlAddon | null {
     return null;
   }
   try {
-    const fs = get('node:fs') as NodeFs;
-    const path = get('node:path') as NodePath;
-    const url = get('node:url') as { fileURLToPath(u: string | URL): string };
-    const mod = get('node:module') as { createRequire(from: string | URL): (id: string) => unknown };
-    const file = findAddon(fs, path, path.dirname(url.fileURLToPath(import.meta.url)));
+    const found = locateAddon(ADDON_FILE, 'D2L_DNNL_ADDON', import.meta.url)!;
+    const file = found.file;
     if (!file) {
       failure = env('D2L_DNNL_ADDON')
         ? `D2L_DNNL_ADDON=${env('D2L_DNNL_ADDON')} does not exist`
@@ -154,7 +125,7 @@ function load(): DnnlAddon | null {
     }
     addonPath = file;
     // libgomp reads its spin policy when it is loaded: the same short spin as OpenBLAS' threads.
-    const a = withThreadPolicy(() => mod.createRequire(import.meta.url)(file)) as DnnlAddon;
+    const a = withThreadPolicy(() => found.require(file)) as DnnlAddon;
     if (typeof a?.conv !== 'function' || typeof a.impl !== 'function') {
       failure = `${file} is not the d2l-ts oneDNN addon`;
       return null;

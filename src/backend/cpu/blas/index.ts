@@ -3,6 +3,7 @@
 import type { View } from '../../backend.js';
 import { forEachIndex } from '../iter.js';
 import { env, nodeProcess } from '../../../core/env.js';
+import { locateAddon } from '../../../core/addon.js';
 import { NATIVE_GEMM, NATIVE_GEMM_BATCH, evenRanges, splitsOverK, type NativeExecutor, type NativeRunner } from '../threads/protocol.js';
 
 /**
@@ -88,34 +89,6 @@ let addonPath: string | null = null;
 let failure: string | null = null;
 let threadsSet = 0;
 
-interface NodeFs {
-  existsSync(p: string): boolean;
-}
-interface NodePath {
-  join(...p: string[]): string;
-  dirname(p: string): string;
-  resolve(...p: string[]): string;
-}
-
-/** Where the addon lies: D2L_BLAS_ADDON, else build/Release/ in the package root above this file. */
-function findAddon(fs: NodeFs, path: NodePath, here: string): string | null {
-  const explicit = env('D2L_BLAS_ADDON');
-  if (explicit) return fs.existsSync(explicit) ? path.resolve(explicit) : null;
-  // src/backend/cpu/blas/ (ts-node style) or dist/src/backend/cpu/blas/ (compiled): walk up to
-  // the first folder holding package.json, the package root.
-  let dir = here;
-  for (let i = 0; i < 8; i++) {
-    if (fs.existsSync(path.join(dir, 'package.json'))) {
-      const p = path.join(dir, 'build', 'Release', ADDON_FILE);
-      return fs.existsSync(p) ? p : null;
-    }
-    const up = path.dirname(dir);
-    if (up === dir) break;
-    dir = up;
-  }
-  return null;
-}
-
 /**
  * Thread policy, part 1: how long OpenBLAS' idle helper threads spin after a GEMM before they
  * sleep. OpenBLAS and libgomp read these variables once, when the library is loaded, so they are
@@ -173,12 +146,8 @@ function load(): BlasAddon | null {
     return null;
   }
   try {
-    const fs = get('node:fs') as NodeFs;
-    const path = get('node:path') as NodePath;
-    const url = get('node:url') as { fileURLToPath(u: string | URL): string };
-    const mod = get('node:module') as { createRequire(from: string | URL): (id: string) => unknown };
-    const here = path.dirname(url.fileURLToPath(import.meta.url));
-    const file = findAddon(fs, path, here);
+    const found = locateAddon(ADDON_FILE, 'D2L_BLAS_ADDON', import.meta.url)!;
+    const { file, here } = found;
     if (!file) {
       failure = env('D2L_BLAS_ADDON')
         ? `D2L_BLAS_ADDON=${env('D2L_BLAS_ADDON')} does not exist`
@@ -195,7 +164,7 @@ function load(): BlasAddon | null {
       return null;
     }
     addonPath = file;
-    const a = withThreadPolicy(() => mod.createRequire(import.meta.url)(file)) as BlasAddon;
+    const a = withThreadPolicy(() => found.require(file)) as BlasAddon;
     if (typeof a?.gemm !== 'function' || typeof a.gemmBatch !== 'function') {
       failure = `${file} is not the d2l-ts BLAS addon`;
       return null;
