@@ -18,6 +18,7 @@ import { copyFileSync, existsSync, mkdirSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
+import { libDirs, onPath, reporter } from './native-common.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const nativeDir = join(root, 'native');
@@ -26,25 +27,10 @@ const outFile = join(outDir, 'd2l_blas.node');
 const strict = process.env.D2L_BLAS_STRICT === '1' || process.argv.includes('--strict');
 const verbose = process.env.D2L_BLAS_VERBOSE === '1' || process.argv.includes('--verbose');
 
-function done(ok, msg) {
-  console.log(`d2l-ts blas: ${msg}`);
-  process.exit(ok || !strict ? 0 : 1);
-}
+const done = reporter('blas', strict);
 
-function onPath(cmd) {
-  for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return join(d, cmd);
-  return null;
-}
-
-/** The multiarch library dirs to look in (Debian/Ubuntu first, then the usual others). */
-function libDirs() {
-  const dirs = [];
-  const r = spawnSync('gcc', ['-print-multiarch'], { encoding: 'utf8' });
-  const triplet = r.status === 0 ? r.stdout.trim() : '';
-  if (triplet) dirs.push(`/usr/lib/${triplet}`, `/lib/${triplet}`);
-  dirs.push('/usr/lib64', '/usr/lib', '/usr/local/lib', '/opt/homebrew/opt/openblas/lib', '/usr/local/opt/openblas/lib');
-  return dirs;
-}
+/** The library dirs to look in (Debian/Ubuntu's multiarch ones first), with Homebrew's OpenBLAS. */
+const blasLibDirs = () => libDirs('gcc', ['/opt/homebrew/opt/openblas/lib', '/usr/local/opt/openblas/lib']);
 
 /**
  * The link-time library (libopenblas.so from libopenblas-dev) and the directory to bind the addon
@@ -58,7 +44,7 @@ function findOpenBlas() {
       existsSync(join(env, 'libopenblas.so.0')) || existsSync(join(env, 'libopenblas.so')) || existsSync(join(env, 'libopenblas.dylib'));
     return ok ? { linkDir: env, runDir: env } : { error: `D2L_OPENBLAS_LIBDIR=${env} holds no libopenblas` };
   }
-  for (const d of libDirs()) {
+  for (const d of blasLibDirs()) {
     if (!existsSync(join(d, 'libopenblas.so')) && !existsSync(join(d, 'libopenblas.dylib'))) continue;
     const omp = join(d, 'openblas-openmp');
     return { linkDir: d, runDir: existsSync(join(omp, 'libopenblas.so.0')) ? omp : '' };

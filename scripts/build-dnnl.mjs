@@ -18,6 +18,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { homedir } from 'node:os';
+import { findNodeInclude, libDirs, onPath, reporter } from './native-common.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const source = join(root, 'native', 'd2l_dnnl.c');
@@ -26,42 +27,13 @@ const outFile = join(outDir, 'd2l_dnnl.node');
 const strict = process.env.D2L_DNNL_STRICT === '1' || process.argv.includes('--strict');
 const verbose = process.env.D2L_DNNL_VERBOSE === '1' || process.argv.includes('--verbose');
 
-function done(ok, msg) {
-  console.log(`d2l-ts dnnl: ${msg}`);
-  process.exit(ok || !strict ? 0 : 1);
-}
-
-function onPath(cmd) {
-  for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return join(d, cmd);
-  return null;
-}
-
-/** Node's headers (include/node/node_api.h), so nothing is downloaded. */
-function findNodeInclude() {
-  const cands = [];
-  if (process.env.npm_config_nodedir) cands.push(process.env.npm_config_nodedir);
-  cands.push(dirname(dirname(process.execPath)), '/usr', '/usr/local');
-  const cache = process.env.npm_config_devdir || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'node-gyp');
-  cands.push(join(cache, process.versions.node));
-  for (const c of cands) if (existsSync(join(c, 'include', 'node', 'node_api.h'))) return join(c, 'include', 'node');
-  return null;
-}
-
-/** The library dirs to look in (the multiarch ones first, as Debian installs libdnnl there). */
-function libDirs(cc) {
-  const dirs = [];
-  const r = spawnSync(cc, ['-print-multiarch'], { encoding: 'utf8' });
-  const triplet = r.status === 0 ? r.stdout.trim() : '';
-  if (triplet) dirs.push(`/usr/lib/${triplet}`, `/lib/${triplet}`);
-  dirs.push('/usr/lib64', '/usr/lib', '/usr/local/lib', '/opt/homebrew/lib');
-  return dirs;
-}
+const done = reporter('dnnl', strict);
 
 /** oneDNN's include dir (holding oneapi/dnnl/dnnl.h) and library dir (holding libdnnl.so). */
 function findDnnl(cc) {
   const prefix = process.env.D2L_DNNL_ROOT;
   const incs = prefix ? [join(prefix, 'include')] : ['/usr/include', '/usr/local/include', '/opt/homebrew/include'];
-  const libs = prefix ? [join(prefix, 'lib'), join(prefix, 'lib64')] : libDirs(cc);
+  const libs = prefix ? [join(prefix, 'lib'), join(prefix, 'lib64')] : libDirs(cc, ['/opt/homebrew/lib']);
   const inc = incs.find((d) => existsSync(join(d, 'oneapi', 'dnnl', 'dnnl.h')));
   const lib = libs.find((d) => existsSync(join(d, 'libdnnl.so')) || existsSync(join(d, 'libdnnl.dylib')));
   const where = prefix ? ` under D2L_DNNL_ROOT=${prefix}` : '';

@@ -16,6 +16,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { delimiter, dirname, join } from 'node:path';
 import { homedir } from 'node:os';
+import { findNodeInclude, onPath, reporter } from './native-common.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 const source = join(root, 'native', 'd2l_mpi.c');
@@ -24,26 +25,7 @@ const outFile = join(outDir, 'd2l_mpi.node');
 const strict = process.env.D2L_MPI_STRICT === '1' || process.argv.includes('--strict');
 const verbose = process.env.D2L_MPI_VERBOSE === '1' || process.argv.includes('--verbose');
 
-function done(ok, msg) {
-  console.log(`d2l-ts mpi: ${msg}`);
-  process.exit(ok || !strict ? 0 : 1);
-}
-
-function onPath(cmd) {
-  for (const d of (process.env.PATH ?? '').split(delimiter)) if (d && existsSync(join(d, cmd))) return join(d, cmd);
-  return null;
-}
-
-/** Node's headers (include/node/node_api.h), so nothing is downloaded. */
-function findNodeInclude() {
-  const cands = [];
-  if (process.env.npm_config_nodedir) cands.push(process.env.npm_config_nodedir);
-  cands.push(dirname(dirname(process.execPath)), '/usr', '/usr/local');
-  const cache = process.env.npm_config_devdir || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'node-gyp');
-  cands.push(join(cache, process.versions.node));
-  for (const c of cands) if (existsSync(join(c, 'include', 'node', 'node_api.h'))) return join(c, 'include', 'node');
-  return null;
-}
+const done = reporter('mpi', strict);
 
 function main() {
   if (process.env.D2L_MPI === '0') done(true, 'skipped (D2L_MPI=0)');
