@@ -59,7 +59,8 @@ const ptr = (s: Storage): number => (s as unknown as HeapStorage).ptr;
 const addr = (v: View): number => ptr(v.storage) + v.offset * 4;
 
 /** float32 and row-major contiguous. */
-function denseF32(v: View): boolean {
+/** Whether `v` is float32 and dense (row-major, no gaps): what the fast conv kernels take. */
+export function denseF32(v: View): boolean {
   return v.dtype === 'float32' && isContiguous(v.shape, v.strides);
 }
 
@@ -115,8 +116,11 @@ class Geometry {
   }
 }
 
+/** What scratch storage needs of a backend (the conv hosts here and in dnnl.ts have it). */
+export type ScratchHost = Pick<ConvHost, 'alloc' | 'free' | 'copy'>;
+
 /** Runs `fn` with a float32 scratch storage of `size` elements (none when size is 0), freed after. */
-function withScratch<T>(host: ConvHost, size: number, fn: (s: Storage | null) => T): T {
+function withScratch<T>(host: ScratchHost, size: number, fn: (s: Storage | null) => T): T {
   const s = size > 0 ? host.alloc('float32', size) : null;
   try {
     return fn(s);
@@ -126,7 +130,7 @@ function withScratch<T>(host: ConvHost, size: number, fn: (s: Storage | null) =>
 }
 
 /** `v` itself when it is dense, else a dense copy of it for the duration of `fn`. */
-function withDense<T>(host: ConvHost, v: View, fn: (d: View) => T): T {
+export function withDense<T>(host: ScratchHost, v: View, fn: (d: View) => T): T {
   if (isContiguous(v.shape, v.strides)) return fn(v);
   let n = 1;
   for (const d of v.shape) n *= d;

@@ -2,11 +2,11 @@
 // float32 Conv2d forward, backward data and backward weights (with the bias gradient) on it,
 // directly on the CPU heap.
 import type { Conv2dParams, Storage, View } from '../backend.js';
-import { isContiguous } from '../../core/shape.js';
 import { ValueError } from '../../core/errors.js';
 import { env, nodeProcess } from '../../core/env.js';
 import { locateAddon } from '../../core/addon.js';
 import { withThreadPolicy } from './blas/index.js';
+import { denseF32, withDense, type ScratchHost } from './conv-gemm.js';
 import { NATIVE_CONV, evenRanges, type NativeExecutor, type NativeRunner } from './threads/protocol.js';
 
 /**
@@ -316,10 +316,6 @@ interface HeapStorage {
 /** The byte address of a float32 view's first element (readmitting an evicted storage first). */
 const addr = (v: View): number => (v.storage as unknown as HeapStorage).ptr + v.offset * 4;
 
-function denseF32(v: View): boolean {
-  return v.dtype === 'float32' && isContiguous(v.shape, v.strides);
-}
-
 const INT32_MAX = 2147483647;
 
 /** The output size of a convolution along one axis (the op layer's formula, rounding down). */
@@ -566,11 +562,7 @@ export function dnnlConv2d(
 }
 
 /** What the gradients need from the CPU backend for a non-dense head gradient: a dense copy. */
-export interface DnnlHost {
-  alloc(dtype: 'float32', size: number): Storage;
-  free(s: Storage): void;
-  copy(x: View, out: View): void;
-}
+export type DnnlHost = ScratchHost;
 
 /**
  * The gradients of conv2d on oneDNN, ADDED into dx, dw and db (each may be null), as the CPU
@@ -602,18 +594,7 @@ export function dnnlConv2dGrad(
   if (!dx && !dw && !db) return true;
   const a = load();
   if (!a) return false;
-  if (isContiguous(g.shape, g.strides)) return gradients(a, heap, g, x, w, p, dx, dw, db, t);
-  let n = 1;
-  for (const d of g.shape) n *= d;
-  const s = host.alloc('float32', n);
-  try {
-    const strides = [g.shape[1] * g.shape[2] * g.shape[3], g.shape[2] * g.shape[3], g.shape[3], 1];
-    const gd: View = { storage: s, shape: [...g.shape], strides, offset: 0, dtype: 'float32' };
-    host.copy(g, gd);
-    return gradients(a, heap, gd, x, w, p, dx, dw, db, t);
-  } finally {
-    host.free(s);
-  }
+  return withDense(host, g, (gd) => gradients(a, heap, gd, x, w, p, dx, dw, db, t));
 }
 
 function gradients(
