@@ -12,6 +12,7 @@ import { chapterSlugs } from '../../chapters/index.js';
 import { contrib, d2l } from '../../src/index.js';
 import { requireResource } from '../helpers.js';
 import { DATA_DIR, hasData } from '../text/data-path.js';
+import { ANALOGY_VECTORS, gloveText } from '../text/vectors.js';
 
 test('10.4-10.6 are registered in book order after word2vec-gluon', () => {
   const slugs = chapterSlugs();
@@ -65,19 +66,9 @@ test('10.5 glove: the text numbers, symmetric counts, and a falling loss on a sl
 test("10.6 similarity-analogy: the book's cells print its lines on vectors with known answers", async () => {
   const dir = mkdtempSync(join(tmpdir(), 'd2l-sa-'));
   try {
-    const rows: [string, number[]][] = [
-      ['man', [1, 0, 0, 0]],
-      ['woman', [1, 1, 0, 0]],
-      ['son', [0, 0, 1, 0]],
-      ['daughter', [0, 1, 1, 0]],
-      ['chip', [0, 0, 0, 1]],
-      ['chips', [0, 0, 0.1, 1]],
-      ['intel', [0.3, 0, 0, 1]],
-      ['electronics', [0, 0.4, 0, 1]],
-      ['beautiful', [0, -1, 0, 0]],
-    ];
+    const rows: [string, number[]][] = [...ANALOGY_VECTORS, ['beautiful', [0, -1, 0, 0]]];
     const file = join(dir, 'v.txt');
-    writeFileSync(file, rows.map(([w, v]) => `${w} ${v.join(' ')}\n`).join(''));
+    writeFileSync(file, gloveText(rows));
     const lines: string[] = [];
     const cells = await sa.similarityCells(new contrib.text.embedding.CustomEmbedding(file), (...v) => lines.push(v.map(String).join(' ')));
     assert.deepEqual(lines.slice(0, 5), [

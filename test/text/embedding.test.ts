@@ -10,23 +10,13 @@ import { nd, d2l, contrib } from '../../src/index.js';
 import { CorruptDataError } from '../../src/data/verify.js';
 import { EmbeddingFormatError, PretrainedFileNotFoundError, parseEmbeddingText } from '../../src/contrib/text/embedding.js';
 import { assertClose } from '../helpers.js';
+import * as shared from './vectors.js';
+import { ANALOGY_VECTORS } from './vectors.js';
 
 const { text } = contrib;
 
-// Crafted vectors: woman − man + son = daughter exactly; chips, intel, electronics are the
-// nearest to chip with cosines 1/√1.01, 1/√1.09, 1/√1.16.
-const VECTORS: [string, number[]][] = [
-  ['man', [1, 0, 0, 0]],
-  ['woman', [1, 1, 0, 0]],
-  ['son', [0, 0, 1, 0]],
-  ['daughter', [0, 1, 1, 0]],
-  ['chip', [0, 0, 0, 1]],
-  ['chips', [0, 0, 0.1, 1]],
-  ['intel', [0.3, 0, 0, 1]],
-  ['electronics', [0, 0.4, 0, 1]],
-  ['hello', [0.5, -0.25, 0.125, -2]],
-];
-const gloveText = (rows = VECTORS) => rows.map(([t, v]) => `${t} ${v.join(' ')}\n`).join('');
+const VECTORS: [string, number[]][] = [...ANALOGY_VECTORS, ['hello', [0.5, -0.25, 0.125, -2]]];
+const gloveText = (rows = VECTORS) => shared.gloveText(rows);
 const fastTextText = (rows = VECTORS) => `${rows.length} 4\n${gloveText(rows)}`;
 
 function tmp(): string {
