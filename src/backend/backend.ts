@@ -221,6 +221,19 @@ export interface Backend {
    * views; the rule then composes it from primitives.
    */
   unaryGrad?(op: UnaryOp, g: View, y: View, out: View): boolean;
+  /**
+   * Optional fused batch norm in training mode over channel axis 1 of x (N, C, ...): the batch
+   * mean and biased variance per channel into `mean` and `variance` (C), and
+   * y = (x − mean) · gamma / sqrt(variance + eps) + beta. Returns false, writing nothing, where the
+   * backend does not handle these views; the op then composes it from primitives.
+   */
+  batchNorm?(x: View, gamma: View, beta: View, eps: number, y: View, mean: View, variance: View): boolean;
+  /**
+   * Optional fused gradient of batchNorm from the output gradient g and the input x (the batch
+   * statistics recomputed): dx, dgamma = Σ g·x̂ and dbeta = Σ g over every axis but 1. Returns
+   * false, writing nothing, where not handled.
+   */
+  batchNormGrad?(g: View, x: View, gamma: View, eps: number, dx: View, dgamma: View, dbeta: View): boolean;
   /** NCHW x, (O, C/groups, KH, KW) w, into NCHW out. */
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void;
   /** Gradients of conv2d with respect to its input and its weight (either may be null). */

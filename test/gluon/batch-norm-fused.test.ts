@@ -1,12 +1,14 @@
 // nn.BatchNorm's training forward as one taped op (src/ops/batch-norm.ts) against the same
 // normalisation composed from primitives and taped op by op: outputs, the three gradients, the
-// running statistics and a second-order gradient, on the reference kernels and the Wasm path.
+// running statistics and a second-order gradient, on the reference kernels and the Wasm path
+// (where the CPU backend's fused kernels, kernels/channel.ts bn_fwd_f32 / bn_bwd_f32, run).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { nd, autograd, gluon, type NDArray } from '../../src/index.js';
 import { batchNormTrain } from '../../src/ops/batch-norm.js';
 import { ShapeError } from '../../src/core/errors.js';
 import { assertClose, withKernels } from '../helpers.js';
+import { getCpuBackend } from '../../src/backend/registry.js';
 
 /** The composed training-mode batch norm (the layer's formula, taped op by op). */
 function composed(x: NDArray, gamma: NDArray, beta: NDArray, eps: number): NDArray {
@@ -38,6 +40,8 @@ for (const mode of ['ts', 'wasm'] as const)
         [4, 3, 5, 6],
         [2, 5, 3],
         [7, 4],
+        [3, 1, 7, 5], // one channel, rows that are not a multiple of the 4-wide vectors
+        [16, 24, 9, 9], // large enough to split the channels over the threads
       ]) {
         const f = run(true, shape);
         const c = run(false, shape);
@@ -105,4 +109,74 @@ test('batchNormTrain: bad shapes name the op and the shapes', () => {
       return true;
     },
   );
+});
+
+/** Counts the calls of the backend's fused batch-norm kernels that ran (returned true) during fn. */
+function countFused(fn: () => void): { forward: number; grad: number } {
+  const be = getCpuBackend();
+  const fwd = be.batchNorm;
+  const bwd = be.batchNormGrad;
+  const n = { forward: 0, grad: 0 };
+  be.batchNorm = (...a) => {
+    const ok = fwd.apply(be, a);
+    n.forward += ok ? 1 : 0;
+    return ok;
+  };
+  be.batchNormGrad = (...a) => {
+    const ok = bwd.apply(be, a);
+    n.grad += ok ? 1 : 0;
+    return ok;
+  };
+  try {
+    fn();
+  } finally {
+    be.batchNorm = fwd;
+    be.batchNormGrad = bwd;
+  }
+  return n;
+}
+
+test('batchNormTrain: the Wasm path runs the fused kernels, and falls back where they do not apply', () => {
+  withKernels('wasm', () => {
+    nd.random.seed(8);
+    const gamma = nd.random.normal(1, 0.5, [3]);
+    const beta = nd.random.normal(0, 1, [3]);
+    const train = (x: NDArray) => {
+      x.attachGrad();
+      autograd.record(() => batchNormTrain(x, gamma, beta, 1e-5).y.square().sum()).backward();
+      return x.grad.dataSync();
+    };
+    // Dense float32: both kernels run.
+    const x = nd.random.normal(0, 1, [4, 3, 5]);
+    assert.deepEqual(
+      countFused(() => train(x)),
+      { forward: 1, grad: 1 },
+    );
+    // A transposed view (not contiguous) takes the composed path, with the same numbers.
+    const xt = nd.random.normal(0, 1, [5, 3, 4]).transpose([2, 1, 0]);
+    let viaView: ArrayLike<number> = [];
+    assert.deepEqual(
+      countFused(() => (viaView = train(xt))),
+      { forward: 0, grad: 0 },
+    );
+    assertClose(viaView, train(xt.copy()), 2e-5, 'transposed view against its dense copy');
+    // float64 has no fused kernel: the composed path.
+    const x64 = nd.random.normal(0, 1, [4, 3, 5], { dtype: 'float64' });
+    const g64 = gamma.astype('float64');
+    const b64 = beta.astype('float64');
+    assert.deepEqual(
+      countFused(() => {
+        x64.attachGrad();
+        autograd.record(() => batchNormTrain(x64, g64, b64, 1e-5).y.sum()).backward();
+      }),
+      { forward: 0, grad: 0 },
+    );
+    // A recorded backward pass (createGraph) composes the gradient, so that it is differentiable.
+    const x2 = nd.random.normal(0, 1, [4, 3, 5]);
+    x2.attachGrad();
+    const n = countFused(() => {
+      autograd.grad([autograd.record(() => batchNormTrain(x2, gamma, beta, 1e-5).y.square().sum())], [x2], { createGraph: true });
+    });
+    assert.deepEqual(n, { forward: 1, grad: 0 });
+  });
 });

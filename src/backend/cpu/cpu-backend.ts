@@ -319,6 +319,16 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
     return softmaxCrossEntropyRef(pred, label, loss, prob);
   }
 
+  /** Fused training-mode batch norm (see Backend.batchNorm): the Wasm kernel, float32 only. */
+  batchNorm(x: View, gamma: View, beta: View, eps: number, y: View, mean: View, variance: View): boolean {
+    return this.fastKernels()?.batchNorm(x, gamma, beta, eps, y, mean, variance) ?? false;
+  }
+
+  /** Fused gradient of batchNorm (see Backend.batchNormGrad): the Wasm kernel, float32 only. */
+  batchNormGrad(g: View, x: View, gamma: View, eps: number, dx: View, dgamma: View, dbeta: View): boolean {
+    return this.fastKernels()?.batchNormGrad(g, x, gamma, eps, dx, dgamma, dbeta) ?? false;
+  }
+
   /** Fused gradient of softmaxCrossEntropy (see Backend.softmaxCrossEntropyGrad). */
   softmaxCrossEntropyGrad(prob: View, label: View, g: View, out: View): boolean {
     if (!isFloatDType(prob.dtype) || out.dtype !== prob.dtype || prob.shape.length !== 2 || g.shape.length !== 1) return false;

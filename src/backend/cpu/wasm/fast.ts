@@ -1,7 +1,7 @@
 // The Wasm SIMD path of the CPU backend: which layouts each kernel takes, and when a kernel is
 // split over the worker threads.
 import { env } from '../../../core/env.js';
-import { coalesce, isContiguous } from '../../../core/shape.js';
+import { coalesce, isContiguous, shapesEqual } from '../../../core/shape.js';
 import type { BinaryOp, ReduceOp, UnaryOp, View } from '../../backend.js';
 import { Heap } from '../heap.js';
 import { forEachIndex } from '../iter.js';
@@ -83,6 +83,20 @@ function rowMajor(v: View, rows: number, C: number): boolean {
 /** Whether v is a contiguous vector of n elements. */
 function unitVector(v: View, n: number): boolean {
   return v.shape.length === 1 && v.shape[0] === n && (n <= 1 || v.strides[0] === 1);
+}
+
+/**
+ * [outer, mid, inner] of a dense float32 NCHW-like x (rank >= 2, channels on axis 1) when every
+ * full-size view is dense with x's shape and every vector is a float32 unit-stride vector of the
+ * channel count; null otherwise.
+ */
+function channelGeometry(x: View, full: View[], vectors: View[]): [number, number, number] | null {
+  if (x.shape.length < 2 || x.dtype !== 'float32' || !isDense(x) || isEmpty(x)) return null;
+  for (const v of full) if (v.dtype !== 'float32' || !isDense(v) || !shapesEqual(v.shape, x.shape)) return null;
+  const C = x.shape[1];
+  for (const v of vectors) if (v.dtype !== 'float32' || !unitVector(v, C)) return null;
+  const inner = x.shape.slice(2).reduce((p, d) => p * d, 1);
+  return [x.shape[0], C, inner];
 }
 
 /** Products whose C has at most this many columns run in the narrow-C kernel (kernels/gemm-skinny.ts). */
@@ -504,6 +518,46 @@ export class WasmKernels {
     this.run(
       fn,
       evenRanges(rows, P).map(([r0, r1]) => make(r0, r1)),
+    );
+  }
+
+  // ---------------------------------------------------------------- batch norm
+
+  /**
+   * Batch norm's training-mode forward (kernels/channel.ts bn_fwd_f32): per channel of a dense
+   * float32 x (N, C, ...) the batch mean and biased variance into `mean` and `variance`, and
+   * y = (x − mean) · gamma / sqrt(variance + eps) + beta, split over the threads by channel.
+   * False, writing nothing, when the views do not fit.
+   */
+  batchNorm(x: View, gamma: View, beta: View, eps: number, y: View, mean: View, variance: View): boolean {
+    const geom = channelGeometry(x, [y], [gamma, beta, mean, variance]);
+    if (!geom) return false;
+    const [outer, mid, inner] = geom;
+    const a = [x, gamma, beta, y, mean, variance].map(addr);
+    this.channelRun('bn_fwd_f32', geom, (m0, m1) => [...a, outer, mid, inner, m0, m1, eps]);
+    return true;
+  }
+
+  /**
+   * Batch norm's gradient (kernels/channel.ts bn_bwd_f32) from the output gradient g and the
+   * input x (statistics recomputed): dx, and per channel dgamma = Σ g·x̂ and dbeta = Σ g. False,
+   * writing nothing, when the views do not fit.
+   */
+  batchNormGrad(g: View, x: View, gamma: View, eps: number, dx: View, dgamma: View, dbeta: View): boolean {
+    const geom = channelGeometry(x, [g, dx], [gamma, dgamma, dbeta]);
+    if (!geom) return false;
+    const [outer, mid, inner] = geom;
+    const a = [g, x, gamma, dx, dgamma, dbeta].map(addr);
+    this.channelRun('bn_bwd_f32', geom, (m0, m1) => [...a, outer, mid, inner, m0, m1, eps]);
+    return true;
+  }
+
+  /** Runs a per-channel kernel over [outer, mid, inner], the channels split over the threads. */
+  private channelRun(fn: KernelFn, [outer, mid, inner]: [number, number, number], make: (m0: number, m1: number) => number[]): void {
+    const P = Math.min(mid, this.chunksFor(outer * mid * inner, PARALLEL_MIN.reduce, 2));
+    this.run(
+      fn,
+      evenRanges(mid, P).map(([m0, m1]) => make(m0, m1)),
     );
   }
 

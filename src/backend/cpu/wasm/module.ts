@@ -97,6 +97,10 @@ export interface KernelExports {
   conv_direct_f32(desc: number, x: number, w: number, out: number, n0: number, n1: number): void;
   conv_direct_dw_f32(desc: number, x: number, g: number, part: number, n0: number, n1: number): void;
   unary_grad_f32(op: number, g: number, y: number, out: number, n: number): void;
+  /** Channels [m0, m1): x, gamma, beta, y, mean, var addresses, then the [outer, mid, inner] geometry and eps. */
+  bn_fwd_f32(...args: number[]): void;
+  /** Channels [m0, m1): g, x, gamma, dx, dgamma, dbeta addresses, then the geometry and eps. */
+  bn_bwd_f32(...args: number[]): void;
 }
 
 // The kernel functions by number (the worker protocol sends the number, not the name) and the op
