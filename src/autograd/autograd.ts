@@ -153,6 +153,11 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
   // weight gradient's GEMM then writes `.grad` itself instead of a new array copied there after.
   // `inGrad` holds the running sums that are such `.grad` buffers: never disposed by the pass.
   const direct = intoGrad && !create;
+  // Without retainGraph, each node's saved values go as soon as its rule has run (reverse
+  // topological order: no later rule reads them), not at the end of the pass: a deep network's
+  // activations are then freed layer by layer while the gradients flow, as PyTorch frees its
+  // saved tensors, instead of all staying alive until the first layer's gradient is done.
+  const freeAsWeGo = !(opts.retainGraph ?? create);
   const inGrad = new Set<NDArray>();
   if (direct) for (const a of order) if (a._node) checkVersions(a._node); // fail before any `.grad` is written
   // Without createGraph, rules may write into running sums (a taped backward needs new arrays).
@@ -243,6 +248,7 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
         grads.delete(a);
         g.dispose();
       }
+      if (freeAsWeGo) freeNode(a);
     }
   };
   // Gradients are computed without recording unless a higher-order graph is wanted.
@@ -253,14 +259,17 @@ function runBackward(heads: NDArray[], opts: BackwardOptions, wanted: NDArray[] 
     if (!create) for (const g of new Set(grads.values())) if (!inGrad.has(g)) g.dispose();
     throw e;
   }
-  if (!(opts.retainGraph ?? create))
-    for (const a of order)
-      if (a._node) {
-        releaseNode(a._node);
-        a._node = null;
-        a._graphFreed = true;
-      }
+  // The nodes no gradient reached.
+  if (freeAsWeGo) for (const a of order) freeNode(a);
   return result;
+}
+
+/** Releases what a's node keeps alive and marks a's graph as freed (backward without retainGraph). */
+function freeNode(a: NDArray): void {
+  if (!a._node) return;
+  releaseNode(a._node);
+  a._node = null;
+  a._graphFreed = true;
 }
 
 /**

@@ -286,3 +286,44 @@ test('autograd.grad takes single arrays as MXNet (one gradient back) or lists (a
     (e: Error) => e.name === 'ValueError' && /heads must not be empty/.test(e.message),
   );
 });
+
+test('backward frees each node’s saved arrays as soon as its rule has run (without retainGraph)', async () => {
+  // A chain of tanh over 1 MiB arrays whose intermediates only the tape holds (the scope that
+  // made them is gone). When the first op's rule runs, freeing as the pass goes has already
+  // released the later ops' saved outputs; keeping the graph (retainGraph), they are all alive.
+  const { getCpuBackend } = await import('../../src/backend/registry.js');
+  const heap = getCpuBackend().heap;
+  const liveAtLastRule = (retainGraph: boolean): number => {
+    const x = nd.random.normal(0, 1, [1 << 18]);
+    x.attachGrad();
+    const y = autograd.record(() =>
+      nd.tidy(() => {
+        let h = x;
+        for (let i = 0; i < 12; i++) h = nd.tanh(h);
+        return h.sum();
+      }),
+    );
+    const before = heap.liveBytes;
+    const alloc = heap.alloc;
+    let last = 0;
+    heap.alloc = (b: number) => {
+      const p = alloc.call(heap, b);
+      last = heap.liveBytes;
+      return p;
+    };
+    try {
+      y.backward(null, { retainGraph });
+    } finally {
+      heap.alloc = alloc;
+    }
+    if (retainGraph) y.backward(); // frees the kept graph
+    for (const a of [x, y]) a.dispose();
+    return last - before;
+  };
+  const kept = liveAtLastRule(true);
+  const freed = liveAtLastRule(false);
+  assert.ok(
+    kept - freed >= 8 << 20,
+    `live bytes at the first op's rule, against the start of the pass: ${freed} freeing as it goes, ${kept} keeping the graph`,
+  );
+});
