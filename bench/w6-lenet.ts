@@ -42,12 +42,17 @@ export function w6_lenet(argv = process.argv.slice(2)): { msPerStep: number; las
   const d = loadFashionMnist(workloads().fashion_mnist_dir);
   const batches: [NDArray, NDArray][] = [];
   for (let i = 0; i < cfg.data_batches; i++) {
-    const X = d.trainX
-      .get(`${i * B}:${(i + 1) * B}`)
-      .reshape([B, 1, 28, 28])
-      .copy();
-    const y = d.trainY.get(`${i * B}:${(i + 1) * B}`).copy();
-    batches.push([X, y]);
+    // The row views are freed at once: an undisposed view keeps the whole image array alive
+    // after its dispose() below.
+    batches.push(
+      nd.tidy(() => [
+        d.trainX
+          .get(`${i * B}:${(i + 1) * B}`)
+          .reshape([B, 1, 28, 28])
+          .copy(),
+        d.trainY.get(`${i * B}:${(i + 1) * B}`).copy(),
+      ]),
+    );
   }
   for (const a of [d.trainX, d.trainY, d.testX, d.testY]) a.dispose();
   net.forward(batches[0][0]).dispose(); // deferred shape inference, before the trainer collects the parameters

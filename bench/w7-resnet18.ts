@@ -86,11 +86,17 @@ export function w7_resnet18(argv = process.argv.slice(2)): { msPerStep: number; 
   const d = loadFashionMnist(workloads().fashion_mnist_dir);
   const batches: [NDArray, NDArray][] = [];
   for (let i = 0; i < cfg.data_batches; i++) {
-    const raw = d.trainX.get(`${i * B}:${(i + 1) * B}`).dataSync() as Float32Array;
-    batches.push([nd.array(resizeNearest(raw, B, S), { shape: [B, 1, S, S] }), d.trainY.get(`${i * B}:${(i + 1) * B}`).copy()]);
+    // The row views are freed at once: an undisposed view would keep the whole 188 MB image
+    // array alive after its dispose() below (and the heap would move it out to JS memory).
+    const [rows, labels] = [d.trainX.get(`${i * B}:${(i + 1) * B}`), d.trainY.get(`${i * B}:${(i + 1) * B}`)];
+    batches.push([nd.array(resizeNearest(rows.dataSync() as Float32Array, B, S), { shape: [B, 1, S, S] }), labels.copy()]);
+    rows.dispose();
+    labels.dispose();
   }
   for (const a of [d.trainX, d.trainY, d.testX, d.testY]) a.dispose();
-  autograd.record(() => net.forward(batches[0][0])).dispose(); // deferred shape inference (training mode)
+  // Deferred shape inference, as W6 does it: a forward outside record(). A recorded one would tape
+  // the activations its BatchNorm layers save, held until the garbage collector finds the graph.
+  nd.tidy(() => void net.forward(batches[0][0]));
   const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: cfg.lr });
 
   let k = 0;
