@@ -198,6 +198,8 @@ export interface SentimentCnnResult {
   /** The shapes of the first training batch and of TextCNN's forward pass on it. */
   batchShapes: { X: number[]; y: number[]; net: TextCnnShapes };
   trainBatches: number;
+  /** The trained network. */
+  net: TextCNN;
   log: d2l.EpochMetrics[];
   predictions: string[];
 }
@@ -386,6 +388,7 @@ export async function run(opts: ChapterOptions = {}): Promise<SentimentCnnResult
     vocabSize: vocab.length,
     batchShapes: batchShapes!,
     trainBatches: trainIter.length,
+    net,
     log,
     predictions,
   };
