@@ -256,6 +256,7 @@ export async function run(opts: ChapterOptions = {}): Promise<SentimentCnnResult
     trainData = await d2l.readImdb('train', { dataDir: opts.dataDir, archive });
   }
   let testData = await d2l.readImdb('test', { dataDir: opts.dataDir, archive });
+  const allReviews = trainData.length;
   // A shorter run: the first reviews of each split in readImdb's (shuffled) order.
   if (opts.limit !== undefined) [trainData, testData] = [trainData.slice(0, opts.limit), testData.slice(0, opts.limit)];
 
@@ -320,7 +321,7 @@ export async function run(opts: ChapterOptions = {}): Promise<SentimentCnnResult
 
   // The book's settings on the full data take long on a small CPU: estimate the run first.
   const done = Math.min(checkpoint?.epoch ?? 0, numEpochs);
-  const shorterLimit = Math.ceil(Math.min(trainData.length, FULL_REVIEWS) / 10);
+  const shorterLimit = Math.ceil(allReviews / 10);
   const estimate = await estimateRun(net, trainIter, {
     ctx,
     epochs: numEpochs - done,
@@ -329,7 +330,9 @@ export async function run(opts: ChapterOptions = {}): Promise<SentimentCnnResult
     shorter: `d2l-ts run sentiment-analysis-cnn --limit ${shorterLimit} --epochs 1 (a tenth of the reviews, one epoch)`,
     print,
   });
-  if (opts.limit !== undefined && archive === 'aclImdb_v1.tar.gz' && batchSize === 64) {
+  // A shortened run on the full set at the book's batch says what one epoch of the book's settings
+  // takes here, from the step it just measured.
+  if ((opts.limit !== undefined || opts.epochs !== undefined) && archive === 'aclImdb_v1.tar.gz' && batchSize === 64) {
     const perEpoch = estimate.stepSeconds * (Math.ceil(FULL_REVIEWS / 64) * (1 + 1 / 3));
     print(
       `one epoch at the book's settings (25000 reviews, batch 64) would take about ${(perEpoch / 60).toFixed(1)} min here (one step ${estimate.stepSeconds.toFixed(2)} sec)`,

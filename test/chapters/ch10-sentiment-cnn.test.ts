@@ -3,14 +3,18 @@
 // aclImdb_tiny.zip: its lines, its numbers in a band, and a checkpointed run resumed.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
+import { gzipSync } from 'node:zlib';
 import { nd, init, autograd, gluon, contrib } from '../../src/index.js';
 import * as cnn from '../../chapters/sentiment-analysis-cnn.js';
 import { chapterSlugs } from '../../chapters/index.js';
+import { registerDataFile, getDataFileSpec } from '../../src/data/registry.js';
+import { hashHex } from '../../src/data/verify.js';
 import { requireResource } from '../helpers.js';
 import { DATA_DIR, hasData } from '../text/data-path.js';
+import { tar } from '../text/tar.js';
 
 const tiny = () => hasData('aclImdb_tiny.zip');
 
@@ -160,5 +164,54 @@ test('10.8 on aclImdb_tiny: two epochs, and one epoch resumed to two, print the 
   } finally {
     rmSync(dirA, { recursive: true, force: true });
     rmSync(dirB, { recursive: true, force: true });
+  }
+});
+
+test("10.8 on a small aclImdb_v1.tar.gz (its layout, registered with its checksum here): --limit, and one book epoch's estimate", async () => {
+  // 70 training and 20 test reviews of 30 words from 16 (each seen at least 5 times in any 64).
+  const [pos, neg, neutral] = [
+    ['great', 'fine', 'superb', 'loved', 'best'],
+    ['awful', 'bad', 'boring', 'worst', 'hated'],
+    ['the', 'movie', 'was', 'a', 'film', 'and'],
+  ];
+  // The Park-Miller generator (exact in doubles); its draws scaled to the list pick a word.
+  let state = 7;
+  const pick = (words: string[]) => words[Math.floor(((state = (state * 48271) % 2147483647) / 2147483647) * words.length)];
+  const review = (label: number) => Array.from({ length: 30 }, (_, i) => (i % 3 === 0 ? pick(label ? pos : neg) : pick(neutral))).join(' ');
+  const files: Record<string, string> = {};
+  for (let i = 0; i < 35; i++)
+    for (const [label, sub] of [
+      [1, 'pos'],
+      [0, 'neg'],
+    ] as const)
+      files[`aclImdb/train/${sub}/${i}_5.txt`] = review(label);
+  for (let i = 0; i < 10; i++)
+    for (const [label, sub] of [
+      [1, 'pos'],
+      [0, 'neg'],
+    ] as const)
+      files[`aclImdb/test/${sub}/${i}_5.txt`] = review(label);
+  const dir = mkdtempSync(join(tmpdir(), 'd2l-tcnn-full-'));
+  const spec = getDataFileSpec('aclImdb_v1.tar.gz');
+  try {
+    const gz = gzipSync(tar(files));
+    writeFileSync(join(dir, 'aclImdb_v1.tar.gz'), gz);
+    registerDataFile({ ...spec, checksums: [{ algorithm: 'sha1', hex: hashHex('sha1', gz), over: 'file', label: 'test' }] });
+    const r = await cnn.run({ dataDir: dir, epochs: 1, limit: 64, print: () => {} });
+    assert.equal(r.archive, 'aclImdb_v1.tar.gz');
+    assert.ok(!r.lines.some((l) => l.includes('aclImdb_v1.tar.gz is not on this machine')));
+    assert.equal(r.vocabSize, 2 + 16);
+    // The first 64 of 70: one batch of the book's 64.
+    assert.deepEqual([r.batchShapes.X, r.trainBatches], [[64, 500], 1]);
+    const book = r.lines.find((l) => l.startsWith("one epoch at the book's settings (25000 reviews, batch 64) would take about "));
+    assert.match(book ?? '', /would take about \d+\.\d min here \(one step \d+\.\d\d sec\)$/);
+    assert.equal(r.log.length, 1);
+    await assert.rejects(
+      cnn.run({ dataDir: dir, limit: 0, print: () => {} }),
+      /sentiment-analysis-cnn: limit must be a positive integer, got 0/,
+    );
+  } finally {
+    registerDataFile(spec);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
