@@ -73,6 +73,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   glove: () => import('./glove.js'),
   'similarity-analogy': () => import('./similarity-analogy.js'),
   'sentiment-analysis-rnn': () => import('./sentiment-analysis-rnn.js'),
+  'sentiment-analysis-cnn': () => import('./sentiment-analysis-cnn.js'),
   seq2seq: () => import('./seq2seq.js'),
   'beam-search': () => import('./beam-search.js'),
   attention: () => import('./attention.js'),

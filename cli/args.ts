@@ -104,7 +104,7 @@ Options for run and start:
                        mpirun -np 2 --bind-to none npx d2l-ts run mlp-gluon --kvstore dist_sync
                        (--batch-size is then the batch of all processes together)
   --resume             run only: continue after the last epoch saved in the checkpoint folder
-                       (the long CNN programs: alexnet, vgg, nin, googlenet, resnet, densenet)
+                       (alexnet, vgg, nin, googlenet, resnet, densenet, sentiment-analysis-cnn)
   --checkpoint-dir D   run only, the same programs: where a checkpoint is saved after each epoch
                        (default <out-dir>/checkpoint, i.e. ./out/<slug>/checkpoint)
   --progress, --no-progress
@@ -121,11 +121,11 @@ export const RUN_USAGE = `Usage: d2l-ts run <slug> [--epochs N] [--lr X] [--batc
 Runs one chapter program, named by its book section slug (see \`d2l-ts list\`). Options override
 the book's hyperparameters where the section has them.
 Example: d2l-ts run softmax-regression-scratch --epochs 10 --lr 0.1 --batch-size 256
-The long CNN programs (alexnet, vgg, nin, googlenet, resnet, densenet) print their estimated
-time and a shorter command first, save a checkpoint after each epoch to --checkpoint-dir D
-(default <out-dir>/checkpoint, i.e. ./out/<slug>/checkpoint), and --resume continues after the
-last complete epoch, with the same settings (--batch-size, --lr, --resize, --limit; --epochs may
-differ):
+The long programs (alexnet, vgg, nin, googlenet, resnet, densenet, sentiment-analysis-cnn) print
+their estimated time and a shorter command first, save a checkpoint after each epoch to
+--checkpoint-dir D (default <out-dir>/checkpoint, i.e. ./out/<slug>/checkpoint), and --resume
+continues after the last complete epoch, with the same settings (--batch-size, --lr, --resize,
+--limit; --epochs may differ):
   d2l-ts run resnet --epochs 5     (stopped during epoch 3)
   d2l-ts run resnet --epochs 5 --resume     (prints: resuming at epoch 3 of 5 ...)
 Across processes (Open MPI; only rank 0 prints and writes files; as root add

@@ -91,6 +91,23 @@ export const BOOK_OUTPUT: Readonly<Record<string, string>> = {
     "'negative'",
     "(d2l-zh sentiment-analysis-rnn.ipynb @ 4f0ecfd3: the full aclImdb, GloVe 100d, 2 GPUs; v1's '<pad>' makes 46152 words)",
   ].join('\n'),
+  // 10.8: the executed sentiment-analysis-cnn.ipynb @ 4f0ecfd3 (two GPUs, the full aclImdb, GloVe
+  // 100d). corr1d's two results are exact; the training lines are one unseeded run.
+  'sentiment-analysis-cnn': [
+    '[ 2.  5.  8. 11. 14. 17.]',
+    '<NDArray 6 @cpu(0)>',
+    '[ 2.  8. 14. 20. 26. 32.]',
+    '<NDArray 6 @cpu(0)>',
+    'training on [gpu(0), gpu(1)]',
+    'epoch 1, loss 0.6017, train acc 0.720, test acc 0.834, time 19.5 sec',
+    'epoch 2, loss 0.3606, train acc 0.844, test acc 0.854, time 18.9 sec',
+    'epoch 3, loss 0.2647, train acc 0.891, test acc 0.866, time 19.1 sec',
+    'epoch 4, loss 0.1787, train acc 0.932, test acc 0.861, time 19.1 sec',
+    'epoch 5, loss 0.1066, train acc 0.961, test acc 0.865, time 19.1 sec',
+    "'positive'",
+    "'negative'",
+    '(d2l-zh sentiment-analysis-cnn.ipynb @ 4f0ecfd3: the full aclImdb, GloVe 100d, 2 GPUs)',
+  ].join('\n'),
   'mlp-gluon': [
     'epoch 1, loss 0.7917, train acc 0.708, test acc 0.813',
     'epoch 2, loss 0.4935, train acc 0.816, test acc 0.849',

@@ -12,6 +12,7 @@ import { hashHex } from '../../src/data/verify.js';
 import * as sentiment from '../../chapters/sentiment-analysis-rnn.js';
 import { requireResource } from '../helpers.js';
 import { DATA_DIR, hasData } from './data-path.js';
+import { tar } from './tar.js';
 
 const tiny = () => hasData('aclImdb_tiny.zip');
 
@@ -62,24 +63,6 @@ test('the IMDb helpers: tokenizing as split(" "), padding and cutting to maxL', 
   ]);
   assert.throws(() => d2l.preprocessImdb(data, new contrib.text.vocab.Vocabulary(new Map([['a', 1]]))), /no '<pad>' token/);
 });
-
-/** A tar archive (ustar headers) holding `files`. */
-function tar(files: Record<string, string>): Uint8Array {
-  const blocks: Uint8Array[] = [];
-  for (const [name, content] of Object.entries(files)) {
-    const data = new TextEncoder().encode(content);
-    const h = new Uint8Array(512);
-    h.set(new TextEncoder().encode(name), 0);
-    h.set(new TextEncoder().encode(data.length.toString(8).padStart(11, '0') + '\0'), 124);
-    h[156] = '0'.charCodeAt(0);
-    blocks.push(h, data, new Uint8Array((512 - (data.length % 512)) % 512));
-  }
-  blocks.push(new Uint8Array(1024));
-  const out = new Uint8Array(blocks.reduce((s, b) => s + b.length, 0));
-  let o = 0;
-  for (const b of blocks) (out.set(b, o), (o += b.length));
-  return out;
-}
 
 test('readImdb reads aclImdb_v1.tar.gz (a small one in its layout, registered with its checksum here)', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'd2l-imdb-'));
