@@ -2,7 +2,7 @@
 // inner] float32 block, the layout of NCHW arrays against a per-channel vector (outer = N, mid =
 // C, inner = H*W): a convolution's bias add and its gradient, batch norm's statistics and scaling.
 import { binary_bcast_f32 } from './elementwise';
-import { sumRow } from './reduce';
+import { hi2, sumRow } from './reduce';
 
 /**
  * y[o, m, i] = full[o, m, i] op vec[m] (mode 2) or vec[m] op full[o, m, i] (mode 3) for o in
@@ -25,11 +25,6 @@ export function reduce_mid_sum_f32(x: usize, out: usize, outer: i32, mid: i32, i
 }
 
 // ---------------------------------------------------------------- batch norm (training mode)
-
-// @ts-ignore: decorator
-@inline function hi2(v: v128): v128 {
-  return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3));
-}
 
 /** Σ (x[i] − mu)² over n floats at x: the differences and squares in float32 (as the composed op), summed in float64. */
 // @ts-ignore: decorator

@@ -18,8 +18,9 @@ import { R_SUM, R_MAX, R_MIN, R_ARGMAX, R_ARGMIN } from './codes.generated';
   return a < b ? a : b;
 }
 
+/** The upper two floats of v as two float64s. */
 // @ts-ignore: decorator
-@inline function hi2(v: v128): v128 {
+@inline export function hi2(v: v128): v128 {
   return f64x2.promote_low_f32x4(i32x4.shuffle(v, v, 2, 3, 2, 3));
 }
 
