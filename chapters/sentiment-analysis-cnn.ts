@@ -33,7 +33,6 @@ import { resolve } from 'node:path';
 import { nd, gluon, init, d2l, contrib, cpu, type NDArray } from '../src/index.js';
 import { ShapeError, ValueError } from '../src/core/errors.js';
 import { shapeStr } from '../src/core/shape.js';
-import { DataNotFoundError } from '../src/data/resolver.js';
 import { PretrainedFileNotFoundError } from '../src/contrib/text/embedding.js';
 import type { Vocabulary } from '../src/contrib/text/vocab.js';
 import { startRun, runIfMain, type ChapterOptions } from './common.js';
@@ -241,21 +240,10 @@ export async function run(opts: ChapterOptions = {}): Promise<SentimentCnnResult
   print(corrMultiIn);
 
   // ## Reading and preprocessing the IMDb data set, as in 10.7.
-  let archive: d2l.ImdbArchive = 'aclImdb_v1.tar.gz';
-  let trainData: d2l.ImdbExample[];
-  try {
-    trainData = await d2l.readImdb('train', { dataDir: opts.dataDir, download: false });
-  } catch (e) {
-    if (!(e instanceof DataNotFoundError) || e.constructor !== DataNotFoundError) throw e;
-    archive = 'aclImdb_tiny.zip';
-    print('aclImdb_v1.tar.gz is not on this machine: to run on the full data set, download');
-    print(
-      'http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz (sha1 01ada507287d82875905620988597833ad4e0903) into a data directory.',
-    );
-    print("This run uses the book's sample aclImdb_tiny.zip (10 reviews per split and label): its accuracies mean little.");
-    trainData = await d2l.readImdb('train', { dataDir: opts.dataDir, archive });
-  }
-  let testData = await d2l.readImdb('test', { dataDir: opts.dataDir, archive });
+  const imdb = await d2l.readImdbOrSample({ dataDir: opts.dataDir });
+  for (const line of imdb.notice) print(line);
+  const archive = imdb.archive;
+  let [trainData, testData] = [imdb.trainData, imdb.testData];
   const allReviews = trainData.length;
   // A shorter run: the first reviews of each split in readImdb's (shuffled) order.
   if (opts.limit !== undefined) [trainData, testData] = [trainData.slice(0, opts.limit), testData.slice(0, opts.limit)];

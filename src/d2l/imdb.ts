@@ -13,7 +13,7 @@ import type { NDArray } from '../ndarray/ndarray.js';
 import * as nd from '../ndarray/nd.js';
 import { globalRandom } from '../ndarray/random.js';
 import { Vocabulary } from '../contrib/text/vocab.js';
-import { loadDataFile } from '../data/resolver.js';
+import { DataNotFoundError, loadDataFile } from '../data/resolver.js';
 import type { DataOptions } from './data-files.js';
 
 /** Which copy of the reviews: the full aclImdb, or the book's 40-review sample. */
@@ -96,6 +96,47 @@ export async function readImdb(
   if (data.length === 0) throw new ValueError(`readImdb: ${archive} has no reviews under ${folder}/pos or ${folder}/neg`);
   globalRandom.shuffle(data);
   return data;
+}
+
+/** The two splits of the IMDb reviews that readImdbOrSample found, and what to tell the reader. */
+export interface ImdbSplits {
+  archive: ImdbArchive;
+  trainData: ImdbExample[];
+  testData: ImdbExample[];
+  /** Lines for the program to print when the sample stands in for the full set (else empty). */
+  notice: string[];
+}
+
+/**
+ * Both splits of the full IMDb set (`aclImdb_v1.tar.gz`) when a data directory has it, else of
+ * the book's sample `aclImdb_tiny.zip`, with the lines that say so and where the full set goes
+ * (its URL and sha1). Never downloads the 80 MB archive. 10.7 and 10.8 read their data this way.
+ *
+ * @example
+ * const { trainData, testData, notice } = await readImdbOrSample();
+ * notice.forEach((l) => console.log(l)); // empty when the full set is present
+ */
+export async function readImdbOrSample(opts: DataOptions = {}): Promise<ImdbSplits> {
+  if (opts === null || typeof opts !== 'object')
+    throw new ValueError(`readImdbOrSample: opts must be an object, got ${opts === null ? 'null' : typeof opts}`);
+  let archive: ImdbArchive = 'aclImdb_v1.tar.gz';
+  let trainData: ImdbExample[];
+  const notice: string[] = [];
+  try {
+    trainData = await readImdb('train', { ...opts, download: false });
+  } catch (e) {
+    // Only a missing file means "use the sample": a corrupt full set is the reader's to fix.
+    if (!(e instanceof DataNotFoundError) || e.constructor !== DataNotFoundError) throw e;
+    archive = 'aclImdb_tiny.zip';
+    notice.push(
+      'aclImdb_v1.tar.gz is not on this machine: to run on the full data set, download',
+      'http://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz (sha1 01ada507287d82875905620988597833ad4e0903) into a data directory.',
+      "This run uses the book's sample aclImdb_tiny.zip (10 reviews per split and label): its accuracies mean little.",
+    );
+    trainData = await readImdb('train', { ...opts, archive });
+  }
+  const testData = await readImdb('test', { ...opts, archive });
+  return { archive, trainData, testData, notice };
 }
 
 /**

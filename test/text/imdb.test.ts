@@ -105,3 +105,22 @@ test('10.7 sentiment-analysis-rnn runs on aclImdb_tiny for one epoch and says wh
   assert.equal(r.log.length, 1);
   assert.ok(r.predictions.every((p) => p === 'positive' || p === 'negative'));
 });
+
+test('readImdbOrSample: the sample with the lines saying where the full set goes, when the full set is absent', async (t) => {
+  if (!requireResource(t, tiny(), `aclImdb_tiny.zip in ${DATA_DIR}`)) return;
+  nd.random.seed(1);
+  const s = await d2l.readImdbOrSample({ dataDir: DATA_DIR });
+  if (s.archive === 'aclImdb_v1.tar.gz') {
+    // The full set is on this machine (a data directory the resolver also searches).
+    assert.deepEqual(s.notice, []);
+    assert.equal(s.trainData.length, 25000);
+  } else {
+    assert.equal(s.archive, 'aclImdb_tiny.zip');
+    assert.equal(s.notice.length, 3);
+    assert.match(s.notice[1], /aclImdb_v1\.tar\.gz \(sha1 01ada507287d82875905620988597833ad4e0903\)/);
+    nd.random.seed(1);
+    assert.deepEqual(s.trainData, await d2l.readImdb('train', { dataDir: DATA_DIR, archive: 'aclImdb_tiny.zip' }));
+    assert.equal(s.testData.length, 20);
+  }
+  await assert.rejects(d2l.readImdbOrSample(7 as never), /readImdbOrSample: opts must be an object, got number/);
+});
