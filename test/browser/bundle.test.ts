@@ -59,7 +59,9 @@ test('browser bundle: no Node built-ins, README snippet runs in Chromium as in N
     .catch(() => {});
   assert.deepEqual(errors, [], 'console errors on the page');
   const out = await page.evaluate(() => (window as unknown as { __out: string[] }).__out);
-  const kernels = await page.evaluate(() => (window as unknown as { __kernels: { active: string; threads: number } }).__kernels);
+  const kernels = await page.evaluate(
+    () => (window as unknown as { __kernels: { active: string; threads: number; sharedHeap: boolean } }).__kernels,
+  );
   assert.equal(out[0], '\n[[ 18.  20.  10.]\n [ 58.  60.  50.]\n [ 98. 100.  90.]]\n<NDArray 3x3 @cpu(0)>');
   assert.equal(out[2], '\n[[ 0.]\n [ 4.]\n [ 8.]\n [12.]]\n<NDArray 4x1 @cpu(0)>');
   assert.deepEqual(out, expected, 'the page prints what Node prints');
@@ -78,4 +80,7 @@ test('browser bundle: no Node built-ins, README snippet runs in Chromium as in N
   assert.match(pngError, /no PNG in a web page/);
   assert.equal(kernels.active, 'wasm', 'the Wasm kernels run on the page');
   assert.equal(kernels.threads, 1, 'one thread without cross-origin isolation');
+  // Not isolated: the heap is a plain WebAssembly.Memory, with the non-shared kernel module.
+  assert.equal(kernels.sharedHeap, false, 'a non-shared heap without cross-origin isolation');
+  assert.equal(await page.evaluate(() => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated), false);
 });
