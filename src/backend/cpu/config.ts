@@ -17,6 +17,7 @@ import {
   nativeGemmRunner,
 } from './blas/index.js';
 import { tuneV8Tiering } from './v8-tiering.js';
+import { elementwiseCodegen } from './codegen.js';
 import { dnnlAddonFile, dnnlInfo, loadedDnnlAddon, nativeConvRunner } from './dnnl.js';
 
 /**
@@ -88,6 +89,8 @@ export class CpuKernelPaths {
     readyWorkers: number;
     /** Whether the heap is a shared WebAssembly.Memory (false on a page without cross-origin isolation). */
     sharedHeap: boolean;
+    /** How the TS elementwise kernels are built: `new Function`, or the interpreter where a CSP refuses it. */
+    elementwise: 'function' | 'interpreter';
   } {
     const w = this.fastKernels();
     const blas = (this.kernelMode === 'blas' || this.kernelMode === 'auto') && blasAvailable();
@@ -102,6 +105,7 @@ export class CpuKernelPaths {
       threads: this.threadCount,
       readyWorkers: w?.readyWorkers ?? 0,
       // SharedArrayBuffer is not even defined in a page without cross-origin isolation.
+      elementwise: elementwiseCodegen(),
       sharedHeap: typeof SharedArrayBuffer === 'function' && this.heap.memory.buffer instanceof SharedArrayBuffer,
     };
   }
