@@ -262,6 +262,10 @@ export async function runBrowserPeer(
         } else (stream === 'stdout' ? console.log : console.error)(line);
       });
       page.on('pageerror', (e) => console.error(`browser-peers: page error: ${e.message}`));
+      // Errors of threads the peers start themselves (their console is not the relayed one).
+      page.on('console', (m) => {
+        if (m.type() === 'error') console.error(`browser-peers: console error: ${m.text()}`);
+      });
       await page.goto(`${server.url}/index.html`);
       if (!(await page.evaluate(() => (globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated)))
         throw new Error('browser-peers: the page is not cross-origin isolated');
