@@ -223,7 +223,16 @@ export async function compileKernelsAsync(shared: boolean = heapShared()): Promi
   return compiled[i] ?? null;
 }
 
-/** Instantiates the kernel module over `memory` (shared or not, as the module was compiled for). */
+/**
+ * Instantiates the kernel module over `memory` (shared or not, as the module was compiled for:
+ * the other kind is a WebAssembly.LinkError).
+ *
+ * @example
+ * const heap = new Heap(1, false);
+ * const k = instantiate(compileKernels(false)!.module, heap.memory);
+ */
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  if (!(module instanceof WebAssembly.Module) || !(memory instanceof WebAssembly.Memory))
+    throw new TypeError("instantiate: expected a WebAssembly.Module (compileKernels) and the heap's WebAssembly.Memory");
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
 }
