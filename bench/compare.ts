@@ -12,6 +12,14 @@
  *
  * W6 (LeNet) and W7 (ResNet-18) have no JS peers; their torch side is bench/torch_w6_w7.py.
  *
+ * Browser peers (W3; on request, not by default): d2l-ts-browser, tfjs-wasm-browser and
+ * jax-js-browser run the same workload in a dedicated Worker of a cross-origin isolated page in
+ * headless Chromium (bench/browser-peers.ts), reporting the same RESULT lines:
+ *
+ *   npm run bench:compare -- w3_softmax_regression --peers=d2l-ts-portable,tfjs-wasm,jax-js-wasm,d2l-ts-browser,tfjs-wasm-browser,jax-js-browser
+ *
+ * `--browser-epochs=N` shortens the browser peers' runs (a check that they work, not a timing).
+ *
  * Peers: d2l-ts (best available path, D2L_CPU_KERNELS=auto), d2l-ts-portable (Wasm only),
  * torch (Debian's python3-torch on OpenBLAS-OpenMP: `LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu/
  * openblas-openmp /usr/bin/python3 torch_bench.py <w>`, install with
@@ -30,6 +38,7 @@ import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median, parseArgs, repoRoot, sharedBenchDir } from './w3-w5-harness.js';
+import { chromiumPath } from './browser-peers.js';
 
 const WORKLOADS = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w4_mlp', 'w5_rnn', 'w6_lenet', 'w7_resnet18'] as const;
 /** The CNN workloads, whose PyTorch side is this repository's bench/torch_w6_w7.py (the shared scripts predate them). */
@@ -47,7 +56,20 @@ const OUR_MODULES: Record<Workload, string> = {
   w7_resnet18: 'w7-resnet18.js',
 };
 
-const ALL_PEERS = ['d2l-ts', 'd2l-ts-portable', 'torch', 'tfjs-wasm', 'tfjs-cpu', 'jax-js-wasm'] as const;
+const ALL_PEERS = [
+  'd2l-ts',
+  'd2l-ts-portable',
+  'torch',
+  'tfjs-wasm',
+  'tfjs-cpu',
+  'jax-js-wasm',
+  'd2l-ts-browser',
+  'tfjs-wasm-browser',
+  'jax-js-browser',
+] as const;
+/** The peers run in headless Chromium (bench/browser-peers.ts), and the workloads they run. */
+const BROWSER_PEERS: readonly Peer[] = ['d2l-ts-browser', 'tfjs-wasm-browser', 'jax-js-browser'];
+const BROWSER_WORKLOADS: readonly Workload[] = ['w3_softmax_regression'];
 type Peer = (typeof ALL_PEERS)[number];
 const DEFAULT_PEERS: Peer[] = ['d2l-ts', 'd2l-ts-portable', 'torch', 'tfjs-wasm', 'jax-js-wasm'];
 
@@ -128,9 +150,32 @@ function torchAvailable(): string | null {
 }
 
 /** The command of one (peer, workload) process, or null when that pair is not run. */
-function commandFor(peer: Peer, w: Workload, distBench: string, peersDir: string, opts: { tfjsCpuW5: boolean }): Command | null {
+function commandFor(
+  peer: Peer,
+  w: Workload,
+  distBench: string,
+  peersDir: string,
+  opts: { tfjsCpuW5: boolean; browserEpochs: number | null; timeoutS: number },
+): Command | null {
   const env = { ...process.env };
   switch (peer) {
+    case 'd2l-ts-browser':
+    case 'tfjs-wasm-browser':
+    case 'jax-js-browser':
+      if (!BROWSER_WORKLOADS.includes(w)) return null;
+      return {
+        cmd: process.execPath,
+        args: [
+          join(distBench, 'browser-peers.js'),
+          peer,
+          w,
+          `--peers-dir=${peersDir}`,
+          `--timeout-s=${opts.timeoutS}`,
+          ...(opts.browserEpochs !== null ? [`--epochs=${opts.browserEpochs}`] : []),
+        ],
+        cwd: repoRoot(),
+        env,
+      };
     case 'd2l-ts':
     case 'd2l-ts-portable':
       env.D2L_CPU_KERNELS = peer === 'd2l-ts' ? 'auto' : 'wasm';
@@ -315,6 +360,29 @@ function checkTargets(rows: Row[]): { target: string; value: string; met: boolea
   faster('w5_rnn|scratch', 'jax-js-wasm', 5, 'portable W5 >= 5x faster than jax-js-wasm');
   faster('w4_mlp|train', 'jax-js-wasm', 2.5, 'portable W4 >= 2.5x faster than jax-js-wasm');
   faster('w4_mlp|train', 'tfjs-wasm', 10, 'portable W4 >= 10x faster than tfjs-wasm');
+  // Issue 13's browser row: d2l-ts in Chromium within 1.3x of the portable path in Node, and
+  // ahead of tfjs-wasm and jax-js in the same browser by at least the portable path's margins
+  // over them in Node.
+  const w3 = 'w3_softmax_regression|train';
+  const inPage = m(w3, 'd2l-ts-browser');
+  const portable = m(w3, 'd2l-ts-portable');
+  res.push({
+    target: 'd2l-ts-browser W3 <= 1.3x portable (Node) s/epoch',
+    value: inPage === undefined || portable === undefined ? 'n/a' : `${(inPage / portable).toFixed(2)}x`,
+    met: inPage === undefined || portable === undefined ? null : inPage / portable <= 1.3,
+  });
+  for (const [browserPeer, nodePeer] of [
+    ['tfjs-wasm-browser', 'tfjs-wasm'],
+    ['jax-js-browser', 'jax-js-wasm'],
+  ] as const) {
+    const b = m(w3, browserPeer);
+    const n = m(w3, nodePeer);
+    const label = `d2l-ts-browser W3 ahead of ${browserPeer} by >= portable's margin over ${nodePeer} in Node`;
+    if (inPage === undefined || portable === undefined || b === undefined || n === undefined)
+      res.push({ target: label, value: 'n/a', met: null });
+    else
+      res.push({ target: label, value: `${(b / inPage).toFixed(1)}x vs ${(n / portable).toFixed(1)}x`, met: b / inPage >= n / portable });
+  }
   return res;
 }
 
@@ -373,6 +441,10 @@ function main(): number {
     if (note) notes.push(note);
     if (!jsPeers) for (const p of peers) if (p.startsWith('tfjs') || p.startsWith('jax')) skip.add(p);
   }
+  if (peers.some((p) => BROWSER_PEERS.includes(p)) && !chromiumPath()) {
+    notes.push('browser peers skipped: no Chromium (apt-get install chromium, or set CHROMIUM_PATH)');
+    for (const p of peers) if (BROWSER_PEERS.includes(p)) skip.add(p);
+  }
   if (peers.includes('torch')) {
     const why = torchAvailable();
     if (why) {
@@ -388,7 +460,11 @@ function main(): number {
   for (let run = 1; run <= repeats; run++)
     for (const w of workloads)
       for (const peer of active) {
-        const c = commandFor(peer, w, distBench, peersDir, { tfjsCpuW5: !!args['tfjs-cpu-w5'] });
+        const c = commandFor(peer, w, distBench, peersDir, {
+          tfjsCpuW5: !!args['tfjs-cpu-w5'],
+          browserEpochs: typeof args['browser-epochs'] === 'string' ? Math.max(1, Math.floor(Number(args['browser-epochs']))) : null,
+          timeoutS,
+        });
         if (!c) continue;
         const loadBefore = loadavg()[0];
         log(`run ${run}/${repeats} ${w} ${peer} (load ${loadBefore.toFixed(2)})`);
@@ -464,7 +540,7 @@ function report(logs: RunLog[], active: string[], repeats: number, started: Date
     '',
     table,
     '',
-    '| target (issues 6, 19) | measured | met |',
+    '| target (issues 6, 13, 19) | measured | met |',
     '|---|---:|:---:|',
     ...targets.map((t) => `| ${t.target} | ${t.value} | ${t.met === null ? 'n/a' : t.met ? 'yes' : 'no'} |`),
     ...(notes.length ? ['', ...notes.map((n) => `- ${n}`)] : []),
@@ -474,7 +550,7 @@ function report(logs: RunLog[], active: string[], repeats: number, started: Date
 
 function usage(msg: string): number {
   console.error(
-    `bench:compare: ${msg}\nusage: npm run bench:compare -- [${WORKLOADS.join(' ')}] [--peers=${ALL_PEERS.join(',')}] [--repeats=3] [--out=out/bench-compare.json] [--peers-dir=DIR] [--no-install] [--timeout-s=1800]`,
+    `bench:compare: ${msg}\nusage: npm run bench:compare -- [${WORKLOADS.join(' ')}] [--peers=${ALL_PEERS.join(',')}] [--repeats=3] [--out=out/bench-compare.json] [--peers-dir=DIR] [--no-install] [--timeout-s=1800] [--browser-epochs=N]`,
   );
   return 2;
 }

@@ -11,7 +11,12 @@
  *
  * Peers: d2l-ts = the best available CPU path (D2L_CPU_KERNELS=auto), d2l-ts-portable = the Wasm
  * SIMD kernels only (what runs in a browser too), d2l-ts-reference = the TypeScript reference
- * kernels (the "before" numbers). Other `--key=value` options go to the workload.
+ * kernels (the "before" numbers), d2l-ts-browser = W3 in a Worker of a cross-origin isolated
+ * page in headless Chromium (bench/browser-peers.ts; other workloads are skipped for it):
+ *
+ *   npm run bench -- w3_softmax_regression --peers=d2l-ts-portable,d2l-ts-browser --repeats=3
+ *
+ * Other `--key=value` options go to the workload.
  */
 import { spawnSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
@@ -36,7 +41,11 @@ export const PEER_KERNELS: Record<string, string> = {
   'd2l-ts': 'auto',
   'd2l-ts-portable': 'wasm',
   'd2l-ts-reference': 'ts',
+  // Chromium picks its kernels as a page does (the Wasm kernels; bench/browser-peers.ts).
+  'd2l-ts-browser': 'auto',
 };
+/** The workloads the browser peer runs (bench/browser-peers.ts BROWSER_PEERS). */
+const BROWSER_WORKLOADS = new Set(['w3_softmax_regression']);
 
 interface Result {
   peer: string;
@@ -74,8 +83,11 @@ function main(): number {
     }
     for (let rep = 0; rep < repeats; rep++)
       for (const peer of peers) {
+        const browser = peer === 'd2l-ts-browser';
+        if (browser && !BROWSER_WORKLOADS.has(name)) continue;
         console.error(`bench: ${name} ${peer}${repeats > 1 ? ` (run ${rep + 1}/${repeats})` : ''}`);
-        const r = spawnSync(process.execPath, [file, `--peer=${peer}`, ...passOn], {
+        const cmd = browser ? [join(here, 'browser-peers.js'), peer, name, ...passOn] : [file, `--peer=${peer}`, ...passOn];
+        const r = spawnSync(process.execPath, cmd, {
           env: { ...process.env, D2L_CPU_KERNELS: PEER_KERNELS[peer] },
           stdio: ['ignore', 'pipe', 'inherit'],
           encoding: 'utf8',

@@ -46,31 +46,48 @@ export interface FashionMnistArrays {
   loadS: number;
 }
 
+/** A Fashion-MNIST split as float32 [n, 784] in [0, 1] and int32 labels (the dataset is disposed). */
+function splitArrays(ds: InstanceType<typeof gluon.data.vision.FashionMNIST>): [NDArray, NDArray] {
+  const [img, lab] = ds.arrays();
+  const n = img.shape[0];
+  // Scaled in place: one float32 copy of the images at a time (the peak RSS counts every copy).
+  const flat = img.reshape([n, 784]);
+  const x = flat.astype('float32').idiv(255);
+  flat.dispose();
+  const y = lab.copy();
+  img.dispose();
+  lab.dispose();
+  ds.dispose();
+  return [x, y];
+}
+
 /** Fashion-MNIST as float32 [n, 784] in [0, 1] and int32 labels, from the IDX files. */
 export function loadFashionMnist(dir: string): FashionMnistArrays {
   const t0 = now();
-  const split = (train: boolean): [NDArray, NDArray] => {
-    const ds = new gluon.data.vision.FashionMNIST({ root: dir, train });
-    const [img, lab] = ds.arrays();
-    const n = img.shape[0];
-    // Scaled in place: one float32 copy of the images at a time (the peak RSS counts every copy).
-    const flat = img.reshape([n, 784]);
-    const x = flat.astype('float32').idiv(255);
-    flat.dispose();
-    const y = lab.copy();
-    img.dispose();
-    lab.dispose();
-    ds.dispose();
-    return [x, y];
-  };
-  const [trainX, trainY] = split(true);
-  const [testX, testY] = split(false);
+  const [trainX, trainY] = splitArrays(new gluon.data.vision.FashionMNIST({ root: dir, train: true }));
+  const [testX, testY] = splitArrays(new gluon.data.vision.FashionMNIST({ root: dir, train: false }));
+  return { trainX, trainY, testX, testY, nTrain: trainX.shape[0], nTest: testX.shape[0], loadS: (now() - t0) / 1e3 };
+}
+
+/**
+ * The same arrays from the IDX files under a folder URL (a web page's fetch and checksums;
+ * bench/browser/d2l-entry.ts), for runClassifier's `data`.
+ *
+ * @example
+ * const d = await fetchFashionMnist('fmnist/');
+ */
+export async function fetchFashionMnist(url: string): Promise<FashionMnistArrays> {
+  if (typeof url !== 'string' || url === '') throw new Error(`fetchFashionMnist: expected a folder URL (got ${String(url)})`);
+  const t0 = now();
+  const [trainX, trainY] = splitArrays(await gluon.data.vision.FashionMNIST.create({ url, train: true }));
+  const [testX, testY] = splitArrays(await gluon.data.vision.FashionMNIST.create({ url, train: false }));
   return { trainX, trainY, testX, testY, nTrain: trainX.shape[0], nTest: testX.shape[0], loadS: (now() - t0) / 1e3 };
 }
 
 /**
  * Trains `params` (attached gradients) with `forward` for cfg.epochs epochs, emits the RESULT
- * line of `workload` and returns the per-epoch records.
+ * line of `workload` and returns the per-epoch records. `data`: Fashion-MNIST already loaded (a
+ * page fetches it, fetchFashionMnist), else it is read from the workloads' folder.
  */
 export function runClassifier(
   workload: string,
@@ -78,11 +95,12 @@ export function runClassifier(
   params: NDArray[],
   forward: (X: NDArray) => NDArray,
   argv = process.argv.slice(2),
+  data?: FashionMnistArrays,
 ): EpochRecord[] {
   const args = parseArgs(argv);
   startKernelThreads();
   const base = baseRecord(args);
-  const d = loadFashionMnist(workloads().fashion_mnist_dir);
+  const d = data ?? loadFashionMnist(workloads().fashion_mnist_dir);
   const bs = cfg.batch_size;
   const lr = cfg.lr;
   const loss = new gluon.loss.SoftmaxCrossEntropyLoss();

@@ -46,6 +46,8 @@ export interface TrainResult {
   /** The CPU kernels' threads, and the worker threads among them that took work. */
   threads: number;
   readyWorkers: number;
+  /** Whether the CPU heap is a shared memory (false in a page without cross-origin isolation). */
+  sharedHeap: boolean;
   epochs: EpochResult[];
   predictions: { pixels: number[]; label: string; predicted: string }[];
 }
@@ -138,7 +140,7 @@ export async function train(lib: typeof Lib, opts: TrainOptions): Promise<TrainR
   return {
     device: String(ctx),
     adapter,
-    ...threadInfo(nd.cpu().backend as unknown as { kernelInfo(): { threads: number; readyWorkers: number } }),
+    ...threadInfo(nd.cpu().backend as unknown as { kernelInfo(): { threads: number; readyWorkers: number; sharedHeap: boolean } }),
     epochs,
     predictions: labels.map((label, i) => ({
       pixels: Array.from(pixels.subarray(i * 784, (i + 1) * 784)),
@@ -148,7 +150,11 @@ export async function train(lib: typeof Lib, opts: TrainOptions): Promise<TrainR
   };
 }
 
-function threadInfo(b: { kernelInfo(): { threads: number; readyWorkers: number } }): { threads: number; readyWorkers: number } {
-  const { threads, readyWorkers } = b.kernelInfo();
-  return { threads, readyWorkers };
+function threadInfo(b: { kernelInfo(): { threads: number; readyWorkers: number; sharedHeap: boolean } }): {
+  threads: number;
+  readyWorkers: number;
+  sharedHeap: boolean;
+} {
+  const { threads, readyWorkers, sharedHeap } = b.kernelInfo();
+  return { threads, readyWorkers, sharedHeap };
 }

@@ -1,7 +1,13 @@
 #!/usr/bin/env node
 // Compiles the AssemblyScript CPU kernels (kernels/*.ts) into two WebAssembly modules, plain SIMD
 // and relaxed SIMD (FMA), and embeds both as base64 in src/backend/cpu/wasm/kernels.generated.ts,
-// so Node and browsers load them the same way and `tsc` alone builds the package. Runs offline
+// so Node and browsers load them the same way and `tsc` alone builds the package.
+//
+// Each is also compiled without --sharedMemory, for a page that is not cross-origin isolated
+// (its heap is a plain WebAssembly.Memory). That build differs from the shared one in exactly one
+// byte, the flags of the env.memory import's limits (3: shared with a maximum, 1: a maximum); the
+// script checks this and records the byte's offset, and the runtime derives the non-shared module
+// by clearing that flag (wasm/module.ts), so the bundle carries each module once. Runs offline
 // (assemblyscript is a devDependency). The generated file is committed: a consumer without
 // assemblyscript (an install with --omit=dev) still builds. It is only rewritten when the kernel
 // sources, the compiler version or the flags change (their hash is stored in the file).
@@ -93,7 +99,8 @@ function sourceHash(version) {
   files.add(AS_CODES);
   for (const f of [...files].sort()) h.update(f).update(f === AS_CODES ? asCodes : readFileSync(join(srcDir, f)));
   h.update('codes.json').update(readFileSync(codesFile));
-  h.update(JSON.stringify({ COMMON: COMMON.slice(1), VARIANTS, version }));
+  // 'unshared': the generated file also records each module's non-shared flag offset.
+  h.update(JSON.stringify({ COMMON: COMMON.slice(1), VARIANTS, version, unshared: 1 }));
   return h.digest('hex').slice(0, 16);
 }
 
@@ -129,6 +136,7 @@ if (!stale && !args.has('--force')) process.exit(0);
 
 const { default: asc } = await import('assemblyscript/asc');
 const out = {};
+const unsharedAt = {};
 for (const [name, extra] of Object.entries(VARIANTS)) {
   let binary = null;
   const stderr = [];
@@ -146,6 +154,7 @@ for (const [name, extra] of Object.entries(VARIANTS)) {
   }
   checkModule(name, binary);
   out[name] = Buffer.from(binary).toString('base64');
+  unsharedAt[name] = await unsharedFlagOffset(name, extra, Buffer.from(binary));
 }
 
 writeFileSync(
@@ -155,9 +164,37 @@ writeFileSync(
     `export const KERNELS_SOURCE_HASH = '${hash}';\n` +
     tsConstants(codes) +
     `export const KERNELS_SIMD_BASE64 =\n  '${out.simd}';\n` +
-    `export const KERNELS_RELAXED_BASE64 =\n  '${out.relaxed}';\n`,
+    `export const KERNELS_RELAXED_BASE64 =\n  '${out.relaxed}';\n` +
+    `/** Each module's byte that, set from 3 to 1, makes its memory import non-shared (the build without --sharedMemory). */\n` +
+    `export const KERNELS_UNSHARED_FLAG_AT = { simd: ${unsharedAt.simd}, relaxed: ${unsharedAt.relaxed} } as const;\n`,
 );
 console.log(`build-wasm: wrote ${outFile.slice(root.length)} (simd ${b64len(out.simd)} B, relaxed ${b64len(out.relaxed)} B)`);
+
+/**
+ * Compiles variant `name` again without --sharedMemory and returns the one offset where it differs
+ * from the shared build: the memory import's limits flags, 3 there and 1 here. Anything else
+ * differing fails the build, since the runtime derives the non-shared module from the shared one.
+ */
+async function unsharedFlagOffset(name, extra, shared) {
+  let binary = null;
+  const { error } = await asc.main([...COMMON.filter((a) => a !== '--sharedMemory'), ...extra, '--outFile', 'kernels.wasm'], {
+    writeFile: (file, contents) => {
+      if (file.endsWith('.wasm')) binary = contents;
+    },
+    stdout: { write: () => true },
+    stderr: { write: () => true },
+  });
+  if (error || !binary) throw new Error(`build-wasm: compiling the non-shared ${name} kernels failed: ${error ?? 'no output'}`);
+  const unshared = Buffer.from(binary);
+  const diff = [];
+  if (unshared.length === shared.length) for (let i = 0; i < shared.length; i++) if (shared[i] !== unshared[i]) diff.push(i);
+  if (unshared.length !== shared.length || diff.length !== 1 || shared[diff[0]] !== 3 || unshared[diff[0]] !== 1)
+    throw new Error(
+      `build-wasm: the non-shared ${name} build differs from the shared one in more than the memory import's flag ` +
+        `(${shared.length} vs ${unshared.length} bytes, ${diff.length} bytes differ); embed it separately`,
+    );
+  return diff[0];
+}
 
 function b64len(s) {
   return Math.floor((s.length * 3) / 4);

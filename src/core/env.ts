@@ -39,6 +39,8 @@ export const SETTINGS = {
   D2L_CPU_EVICT_BYTES:
     'bytes allocated between two passes that move arrays only the garbage collector holds out of the CPU heap (default 1 MiB; 0: never)',
   D2L_GPU_EVICT: "'0': keep WebGPU arrays only the garbage collector holds on the GPU (default: they move to the host at reads)",
+  D2L_CPU_CODEGEN: "'interpret': build the TS elementwise kernels without new Function (what a page whose CSP lacks 'unsafe-eval' gets)",
+  D2L_HEAP_SHARED: "'0': the CPU heap is a non-shared WebAssembly.Memory on one thread (what a page without cross-origin isolation gets)",
   D2L_WASM_RELAXED: "'0': use the plain SIMD build even where relaxed SIMD (FMA) is available",
   D2L_BLAS: "'0': do not load the OpenBLAS addon",
   D2L_BLAS_ADDON: 'the path of the OpenBLAS addon (default: build/Release/ in the package)',

@@ -10,6 +10,7 @@ import { createRequire, isNode } from '#platform'; // Node-only: see src/platfor
 import type { TopLevelSpec } from 'vega-lite';
 import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import { ValueError } from '../core/errors.js';
+import { elementwiseCodegen } from '../backend/cpu/codegen.js';
 import { NDArray } from '../ndarray/ndarray.js';
 
 /**
@@ -51,7 +52,15 @@ export async function renderVegaLite(spec: TopLevelSpec, file?: string, opts: { 
   // Loaded on first use: the plotting stack is ~40 MB that training-only programs never need.
   const [vega, vl] = await Promise.all([import('vega'), import('vega-lite')]);
   const compiled = vl.compile(withConfig).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  // Vega compiles its expressions with `new Function`; where a page's CSP refuses that (no
+  // 'unsafe-eval'), it parses them to trees and vega-interpreter evaluates them instead.
+  const view =
+    elementwiseCodegen() === 'function'
+      ? new vega.View(vega.parse(compiled), { renderer: 'none' })
+      : new vega.View(vega.parse(compiled, undefined, { ast: true }), {
+          renderer: 'none',
+          expr: (await import('vega-interpreter')).expressionInterpreter,
+        });
   let svg: string;
   try {
     svg = await view.toSVG();

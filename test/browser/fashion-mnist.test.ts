@@ -1,7 +1,7 @@
 // d2l.loadDataFashionMnist in a web page: the page serves the four IDX files itself and passes
 // their folder as `url`; the bundle fetches them (with progress), checks their checksums with
 // WebCrypto, and trains one epoch of softmax regression, landing exactly where Node lands with
-// the same program and files.
+// the same program and files (the page, not cross-origin isolated, on a non-shared heap).
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -22,7 +22,8 @@ const PAGE = `<!doctype html><meta charset="utf-8"><title>d2l-ts Fashion-MNIST</
 const MAIN = `import * as d2l from './d2l.js';
 import { fashionMnistSnippet } from './snippet.js';
 await d2l.ready();
-window.__out = await fashionMnistSnippet(d2l, 'fmnist/');`;
+window.__out = await fashionMnistSnippet(d2l, 'fmnist/');
+window.__sharedHeap = d2l.nd.cpu().backend.kernelInfo().sharedHeap;`;
 
 test('in Chromium, loadDataFashionMnist({ url }) fetches, verifies and trains as Node does', { timeout: 180_000 }, async (t) => {
   if (!requireResource(t, haveFashionMnist(), 'Fashion-MNIST (apt-get install dataset-fashion-mnist)')) return;
@@ -62,5 +63,8 @@ test('in Chromium, loadDataFashionMnist({ url }) fetches, verifies and trains as
   assert.deepEqual(out.batchShape, [256, 1, 28, 28]);
   assert.ok(out.progressCalls >= 8, `progress reported ${out.progressCalls} times for 4 files`);
   assert.deepEqual({ ...out, progressCalls: 0 }, { ...expected, progressCalls: 0 }, 'the page trains as Node does');
+  // Served without COOP/COEP: the page's heap is a plain (non-shared) memory, grown past 16 MiB
+  // by the data set, and lands on Node's (shared heap's) numbers all the same.
+  assert.equal(await page.evaluate(() => (window as unknown as { __sharedHeap: boolean }).__sharedHeap), false);
   assert.deepEqual(server.missing, []);
 });

@@ -56,6 +56,7 @@ test('playground: trains in Chromium on Wasm and WebGPU, and its code cell runs 
   // Cross-origin isolated: the run went to the training Worker, whose kernels split over Web Workers.
   assert.ok(wasm.threads > 1, `${wasm.threads} CPU threads in an isolated page`);
   assert.ok(wasm.readyWorkers >= 1, `${wasm.readyWorkers} kernel workers took work`);
+  assert.equal(wasm.sharedHeap, true, 'a shared heap in an isolated page');
   const chart = await page.$eval('#chart', (e) => e.innerHTML);
   assert.match(chart, /^<svg/);
   assert.equal(await page.$$eval('#predictions canvas', (c) => c.length), 10);
@@ -100,6 +101,7 @@ test('playground: trains in Chromium on Wasm and WebGPU, and its code cell runs 
   )) as TrainResult;
   assert.equal(one.threads, 1);
   assert.equal(one.readyWorkers, 0);
+  assert.equal(one.sharedHeap, false, 'a non-shared heap without cross-origin isolation');
   assert.deepEqual(noTime(one), noTime(cpuSmall), 'one thread in the page trains as the isolated page does');
   assert.deepEqual(second.errors, []);
 });

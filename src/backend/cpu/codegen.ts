@@ -2,10 +2,18 @@
  * Elementwise kernels over strided views, generated once per (expression, operand count, rank)
  * with `new Function`: V8 then compiles one tight monomorphic loop nest per kernel, which a shared
  * loop calling per-op closures cannot match.
+ *
+ * Where `new Function` is refused (a page whose Content-Security-Policy lacks 'unsafe-eval'; it
+ * throws an EvalError, checked once), the same expressions are parsed into a tree of closures
+ * (interpret.ts) and run by one strided loop: the same loads, the same JS arithmetic and the same
+ * stores, so the same results, only slower. D2L_CPU_CODEGEN=interpret forces that path.
  */
+import { env } from '../../core/env.js';
+import { interpretedKernel } from './interpret.js';
+
 export type Arr = { [i: number]: number; length: number };
 
-type MapKernel = (O: Arr, oOff: number, os: readonly number[], shape: readonly number[], s: number, ...ins: unknown[]) => void;
+export type MapKernel = (O: Arr, oOff: number, os: readonly number[], shape: readonly number[], s: number, ...ins: unknown[]) => void;
 
 /** Kernels by expression, then by (array types, operand count, rank). */
 const cache = new Map<string, Map<number, MapKernel>>();
@@ -31,6 +39,46 @@ export function mapKernel(expr: string, nIn: number, rank: number, types = 0): M
   const key = (types * 4 + nIn) * 64 + rank;
   let k = byKey.get(key);
   if (k) return k;
+  k = elementwiseCodegen() === 'function' ? compiledKernel(expr, nIn, rank) : interpretedKernel(expr, nIn);
+  byKey.set(key, k);
+  return k;
+}
+
+let codegenMode: 'function' | 'interpreter' | undefined;
+
+/**
+ * How the elementwise kernels are built here: 'function' (generated with `new Function`, Node and
+ * pages that allow 'unsafe-eval') or 'interpreter' (closures over the parsed expression, where the
+ * page's CSP refuses `new Function`, or D2L_CPU_CODEGEN=interpret). Decided once, by trying.
+ *
+ * @example
+ * elementwiseCodegen(); // 'function' in Node; 'interpreter' under script-src 'self' 'wasm-unsafe-eval'
+ */
+export function elementwiseCodegen(): 'function' | 'interpreter' {
+  if (codegenMode !== undefined) return codegenMode;
+  const forced = env('D2L_CPU_CODEGEN');
+  if (forced !== undefined && forced !== '' && forced !== 'function' && forced !== 'interpret')
+    throw new Error(`D2L_CPU_CODEGEN must be 'function' or 'interpret' (got '${forced}')`);
+  if (forced === 'interpret') return (codegenMode = 'interpreter');
+  try {
+    codegenMode = (new Function('return 1') as () => number)() === 1 ? 'function' : 'interpreter';
+  } catch {
+    // An EvalError under a CSP without 'unsafe-eval' (a TypeError under Trusted Types): either
+    // way strings may not become code here.
+    codegenMode = 'interpreter';
+  }
+  return codegenMode;
+}
+
+/**
+ * The kernel for `expr` generated with `new Function` (see mapKernel).
+ *
+ * @example
+ * const k = compiledKernel('a + b', 2, 1);
+ */
+export function compiledKernel(expr: string, nIn: number, rank: number): MapKernel {
+  if (typeof expr !== 'string' || !Number.isInteger(nIn) || nIn < 0 || nIn > 3 || !Number.isInteger(rank) || rank < 0)
+    throw new Error(`compiledKernel: expected an expression, 0-3 operands and a rank >= 0 (got ${String(expr)}, ${nIn}, ${rank})`);
   const ops = ['O', 'A', 'B', 'C'].slice(0, nIn + 1);
   const inNames = ['a', 'b', 'c'];
   const params = ['O', 'oOff', 'os', 'shape', 's'];
@@ -52,9 +100,7 @@ export function mapKernel(expr: string, nIn: number, rank: number, types = 0): M
       code += '}\n';
     }
   }
-  k = new Function(...params, code) as MapKernel;
-  byKey.set(key, k);
-  return k;
+  return new Function(...params, code) as MapKernel;
 }
 
 function body(ops: string[], inNames: string[], nIn: number, L: number, expr: string): string {

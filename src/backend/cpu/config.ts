@@ -17,6 +17,7 @@ import {
   nativeGemmRunner,
 } from './blas/index.js';
 import { tuneV8Tiering } from './v8-tiering.js';
+import { elementwiseCodegen } from './codegen.js';
 import { dnnlAddonFile, dnnlInfo, loadedDnnlAddon, nativeConvRunner } from './dnnl.js';
 
 /**
@@ -41,6 +42,9 @@ export class CpuKernelPaths {
   private blasOnPool = env('D2L_BLAS_POOL') !== '0';
 
   constructor(readonly heap: Heap) {
+    // Worker threads run kernels only on a shared heap: a plain one (a page without cross-origin
+    // isolation, D2L_HEAP_SHARED=0) has the calling thread alone.
+    if (!heap.shared) this.threadCount = 1;
     tuneV8Tiering();
     // Transparent huge pages for a heap that holds a data set (from 64 MiB), through the native
     // addon, so only where native code runs ('auto'/'blas'; the portable path is what a browser
@@ -63,9 +67,12 @@ export class CpuKernelPaths {
       throw new ValueError(`cpu kernels: the BLAS addon is not loaded: ${blasInfo().reason}`);
   }
 
-  /** Threads for large kernels, the calling thread included (default: the available cores). */
+  /**
+   * Threads for large kernels, the calling thread included (default: the available cores); always
+   * 1 on a non-shared heap (see heapShared), which no worker can read.
+   */
   setThreads(n: number): Promise<void> {
-    this.threadCount = Math.max(1, Math.floor(n));
+    this.threadCount = this.heap.shared ? Math.max(1, Math.floor(n)) : 1;
     return this.wasm ? this.wasm.setThreads(this.threadCount) : Promise.resolve();
   }
 
@@ -80,6 +87,10 @@ export class CpuKernelPaths {
     variant: string | null;
     threads: number;
     readyWorkers: number;
+    /** Whether the heap is a shared WebAssembly.Memory (false on a page without cross-origin isolation). */
+    sharedHeap: boolean;
+    /** How the TS elementwise kernels are built: `new Function`, or the interpreter where a CSP refuses it. */
+    elementwise: 'function' | 'interpreter';
   } {
     const w = this.fastKernels();
     const blas = (this.kernelMode === 'blas' || this.kernelMode === 'auto') && blasAvailable();
@@ -93,6 +104,9 @@ export class CpuKernelPaths {
       variant: w?.variant ?? null,
       threads: this.threadCount,
       readyWorkers: w?.readyWorkers ?? 0,
+      // SharedArrayBuffer is not even defined in a page without cross-origin isolation.
+      elementwise: elementwiseCodegen(),
+      sharedHeap: typeof SharedArrayBuffer === 'function' && this.heap.memory.buffer instanceof SharedArrayBuffer,
     };
   }
 

@@ -8,6 +8,7 @@ import type { Backend, BinaryOp, Conv2dParams, GcCell, Pool2dParams, ReduceOp, S
 import { Heap } from './heap.js';
 import { Evictor, type Evictable } from './eviction.js';
 import { CpuKernelPaths } from './config.js';
+import { heapShared } from './wasm/module.js';
 import { BINARY_EXPR, UNARY_EXPR } from './exprs.js';
 import { arr, castExpr, isDense, map, scalarExpr, viewArg } from './elementwise.js';
 import { reduceRef } from './reduce.js';
@@ -52,11 +53,27 @@ export class CpuStorage implements Storage, Evictable {
     this.lastUse = this.backend.evictor.clock++;
     return this.addr;
   }
-  /** A typed array over exactly this block; shared memory never detaches, so it can be cached. */
+  /**
+   * A typed array over exactly this block; cached, since a shared memory never detaches. A
+   * non-shared heap's buffer detaches when it grows (a detached view has byteLength 0), and the
+   * view is taken again then.
+   *
+   * On a non-shared heap an evicted storage is read and written where its bytes are (the
+   * evicted ArrayBuffer) instead of moving back: moving back allocates, the allocation may grow
+   * the heap, and that would detach the views a TS kernel took of its other operands a moment
+   * before (`arr(x)`, then `arr(y)`). Only `ptr` (the Wasm kernels, which hold addresses, not
+   * views) moves bytes back.
+   */
   get data(): TypedArray {
-    if (this.evicted) this.backend.evictor.readmit(this);
+    if (this.evicted) {
+      if (!this.backend.heap.shared) {
+        this.lastUse = this.backend.evictor.clock++;
+        return new (typedArrayCtor(this.dtype))(this.evicted, 0, this.size);
+      }
+      this.backend.evictor.readmit(this);
+    }
     this.lastUse = this.backend.evictor.clock++;
-    if (!this.cached) {
+    if (!this.cached || (this.cached.byteLength === 0 && this.byteLength > 0)) {
       const C = typedArrayCtor(this.dtype);
       this.cached = new C(this.backend.heap.buffer as ArrayBuffer, this.addr, this.size);
     }
@@ -99,7 +116,7 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
   readonly evictor: Evictor;
 
   constructor() {
-    super(new Heap());
+    super(new Heap(256, heapShared()));
     this.evictor = new Evictor(this.heap);
     // Before the heap takes fresh memory, the garbage goes (a pass as the allocation cadence runs).
     this.heap.reclaim = () => this.evictor.reclaim();

@@ -107,6 +107,8 @@ const ROW_GATHER_WASM = new Uint8Array([
   11, 11, 11,
 ]);
 
+const ROW_GATHER_SHARED_FLAG_AT = 32;
+
 /** The reference's row copy inside one heap: ROW_GATHER_WASM for int32 indices, else copyWithin per row. */
 export class HeapRowCopy {
   private heapU8: Uint8Array | null = null;
@@ -141,7 +143,11 @@ export class HeapRowCopy {
   private rowGather(): RowGather | null {
     if (this.gatherFn === undefined) {
       try {
-        const inst = new WebAssembly.Instance(new WebAssembly.Module(ROW_GATHER_WASM), { env: { mem: this.heap.memory } });
+        // Byte 32 is the memory import's limits flags: 3 (shared, with a maximum) as written
+        // above, 1 (the same, not shared) for a non-shared heap.
+        const bytes = ROW_GATHER_WASM.slice();
+        if (!this.heap.shared) bytes[ROW_GATHER_SHARED_FLAG_AT] = 1;
+        const inst = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { mem: this.heap.memory } });
         this.gatherFn = inst.exports.rows as RowGather;
       } catch {
         this.gatherFn = null;

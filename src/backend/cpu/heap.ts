@@ -73,12 +73,27 @@ export class Heap {
   private readonly byEnd = new Map<number, number>();
   private purgeAt = 4096;
 
-  constructor(initialPages = 256) {
-    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared: true });
+  /**
+   * `shared`: a shared memory (worker threads can run kernels on it), else a plain one, which a
+   * page without cross-origin isolation gets. A plain memory's buffer detaches when it grows, so
+   * views over it must be taken again after any allocation (CpuStorage.data does).
+   *
+   * @example
+   * const h = new Heap(1, false);
+   * h.memory.buffer instanceof SharedArrayBuffer; // false
+   */
+  constructor(
+    initialPages = 256,
+    readonly shared = true,
+  ) {
+    if (!Number.isInteger(initialPages) || initialPages < 1 || initialPages > MAX_PAGES)
+      throw new ValueError(`cpu heap: initialPages must be an integer in [1, ${MAX_PAGES}] (got ${initialPages})`);
+    if (typeof shared !== 'boolean') throw new ValueError(`cpu heap: shared must be a boolean (got ${typeof shared})`);
+    this.memory = new WebAssembly.Memory({ initial: initialPages, maximum: MAX_PAGES, shared });
     this.buf = this.memory.buffer;
   }
 
-  /** The current buffer; shared memories never detach, but grow() hands out a longer one. */
+  /** The current buffer; shared memories never detach, but grow() hands out a longer one (a plain memory a new one). */
   get buffer(): SharedArrayBuffer | ArrayBuffer {
     if (this.buf.byteLength !== this.memory.buffer.byteLength) this.buf = this.memory.buffer;
     return this.buf;

@@ -193,6 +193,8 @@ export class WorkerPool {
   ): WorkerPool | null {
     if (workers < 1) return null;
     if (typeof SharedArrayBuffer !== 'function' || typeof Atomics?.wait !== 'function') return null;
+    // A non-shared heap (heapShared) cannot be posted to workers.
+    if (!(memory.buffer instanceof SharedArrayBuffer)) return null;
     const wt = workerThreads();
     if (wt) return new WorkerPool(workers, local, module, memory, wt.Worker, spinMs, native, conv);
     // A browser's Web Workers (no native addon there).

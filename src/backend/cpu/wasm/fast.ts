@@ -151,7 +151,7 @@ export class WasmKernels {
     nativeGemm: () => NativeGemm | null = () => null,
     nativeConv: () => NativeGemm | null = () => null,
   ): WasmKernels | null {
-    const c = compileKernels();
+    const c = compileKernels(heap.shared);
     return c ? new WasmKernels(heap, c.module, c.variant, threads, nativeGemm, nativeConv) : null;
   }
 

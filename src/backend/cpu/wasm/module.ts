@@ -1,7 +1,7 @@
 // The Wasm SIMD kernel module: its exports, op codes (generated from kernels/codes.json) and
 // compilation once per process (relaxed SIMD where the runtime has it).
 import { env, nodeProcess } from '../../../core/env.js';
-import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64, KERNEL_FNS } from './kernels.generated.js';
+import { KERNELS_RELAXED_BASE64, KERNELS_SIMD_BASE64, KERNELS_UNSHARED_FLAG_AT, KERNEL_FNS } from './kernels.generated.js';
 
 /** The exports of the kernel module (kernels/index.ts); pointers are byte addresses into the shared heap. */
 export interface KernelExports {
@@ -114,6 +114,26 @@ export type KernelVariant = 'relaxed-simd' | 'simd';
 export interface CompiledKernels {
   module: WebAssembly.Module;
   variant: KernelVariant;
+  /** Whether the module imports a shared memory (see heapShared). */
+  shared: boolean;
+}
+
+/**
+ * Whether the CPU heap is a shared WebAssembly.Memory: everywhere SharedArrayBuffer exists, except
+ * a browser context that is not cross-origin isolated (a page or worker without COOP/COEP, where
+ * `crossOriginIsolated` is false and a shared memory may be refused, or cannot be posted to
+ * workers anyway). There the heap is a plain memory on one thread, with the same kernels and
+ * results. Node (no `crossOriginIsolated`) and isolated pages share it. `D2L_HEAP_SHARED=0`
+ * forces the non-shared heap (tests of that path in Node).
+ *
+ * @example
+ * heapShared(); // true in Node; false on a page served without COOP/COEP
+ */
+export function heapShared(): boolean {
+  if (typeof SharedArrayBuffer !== 'function') return false;
+  if (env('D2L_HEAP_SHARED') === '0') return false;
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  return !('crossOriginIsolated' in g) || g.crossOriginIsolated === true;
 }
 
 function decode(b64: string): Uint8Array<ArrayBuffer> {
@@ -123,11 +143,30 @@ function decode(b64: string): Uint8Array<ArrayBuffer> {
   return bytes;
 }
 
-let compiled: CompiledKernels | null | undefined;
+/** Compiled modules: [0] non-shared, [1] shared memory import. */
+const compiled: (CompiledKernels | null | undefined)[] = [undefined, undefined];
+
+/**
+ * The module of the build without --sharedMemory: scripts/build-wasm.mjs checked that it differs
+ * from the shared build only in the memory import's limits flags at `at` (3: shared, 1: not).
+ */
+function unshare(bytes: Uint8Array<ArrayBuffer>, at: number, variant: KernelVariant): Uint8Array<ArrayBuffer> {
+  if (bytes[at] !== 3)
+    throw new Error(`wasm kernels: the ${variant} module has no shared-memory flag at byte ${at}; rebuild with npm run build:wasm`);
+  bytes[at] = 1;
+  return bytes;
+}
 
 /** The kernel module's bytes: relaxed SIMD (FMA) where the runtime validates it, else plain SIMD; null without SIMD. */
-function kernelBytes(): { bytes: Uint8Array<ArrayBuffer>; variant: KernelVariant } | null {
+function kernelBytes(shared: boolean): { bytes: Uint8Array<ArrayBuffer>; variant: KernelVariant } | null {
   if (typeof WebAssembly !== 'object') return null;
+  const k = kernelBytesShared();
+  if (!k || shared) return k;
+  return { bytes: unshare(k.bytes, KERNELS_UNSHARED_FLAG_AT[k.variant === 'simd' ? 'simd' : 'relaxed'], k.variant), variant: k.variant };
+}
+
+/** The shared-memory module (the choice of variant validates these bytes, so it is the same for both heaps). */
+function kernelBytesShared(): { bytes: Uint8Array<ArrayBuffer>; variant: KernelVariant } | null {
   const simd = decode(KERNELS_SIMD_BASE64);
   if (!WebAssembly.validate(simd)) return null;
   const relaxed = decode(KERNELS_RELAXED_BASE64);
@@ -149,14 +188,22 @@ function kernelBytes(): { bytes: Uint8Array<ArrayBuffer>; variant: KernelVariant
  * `--experimental-wasm-relaxed-simd`; unless D2L_WASM_RELAXED=0, the flag is switched on at run
  * time through `v8.setFlagsFromString` (it only affects modules compiled afterwards) and the
  * module is validated before use. Returns null when the runtime has no Wasm SIMD at all.
+ * `shared` picks the build importing a shared memory (the default where the heap is shared, see
+ * heapShared) or the non-shared one; both are the same variant, so the results are the same.
  * Synchronous (Node, workers); a browser page calls `ready()` first, which compiles it
  * asynchronously, since browsers may refuse large synchronous compiles on the main thread.
+ *
+ * @example
+ * const k = compileKernels(false); // the module for a non-shared WebAssembly.Memory
+ * k?.shared; // false
  */
-export function compileKernels(): CompiledKernels | null {
-  if (compiled !== undefined) return compiled;
-  const k = kernelBytes();
-  compiled = k ? { module: new WebAssembly.Module(k.bytes), variant: k.variant } : null;
-  return compiled;
+export function compileKernels(shared: boolean = heapShared()): CompiledKernels | null {
+  if (typeof shared !== 'boolean') throw new TypeError(`compileKernels: shared must be a boolean (got ${typeof shared})`);
+  const i = shared ? 1 : 0;
+  const c = compiled[i];
+  if (c !== undefined) return c;
+  const k = kernelBytes(shared);
+  return (compiled[i] = k ? { module: new WebAssembly.Module(k.bytes), variant: k.variant, shared } : null);
 }
 
 /**
@@ -168,15 +215,28 @@ export function compileKernels(): CompiledKernels | null {
  * await compileKernelsAsync();
  * compileKernels(); // returns the module compiled above
  */
-export async function compileKernelsAsync(): Promise<CompiledKernels | null> {
-  if (compiled !== undefined) return compiled;
-  const k = kernelBytes();
+export async function compileKernelsAsync(shared: boolean = heapShared()): Promise<CompiledKernels | null> {
+  if (typeof shared !== 'boolean') throw new TypeError(`compileKernelsAsync: shared must be a boolean (got ${typeof shared})`);
+  const i = shared ? 1 : 0;
+  const c = compiled[i];
+  if (c !== undefined) return c;
+  const k = kernelBytes(shared);
   const module = k ? await WebAssembly.compile(k.bytes) : null;
   // A synchronous compileKernels() may have run while this one awaited: keep the first module.
-  if (compiled === undefined) compiled = module && k ? { module, variant: k.variant } : null;
-  return compiled;
+  if (compiled[i] === undefined) compiled[i] = module && k ? { module, variant: k.variant, shared } : null;
+  return compiled[i] ?? null;
 }
 
+/**
+ * Instantiates the kernel module over `memory` (shared or not, as the module was compiled for:
+ * the other kind is a WebAssembly.LinkError).
+ *
+ * @example
+ * const heap = new Heap(1, false);
+ * const k = instantiate(compileKernels(false)!.module, heap.memory);
+ */
 export function instantiate(module: WebAssembly.Module, memory: WebAssembly.Memory): KernelExports {
+  if (!(module instanceof WebAssembly.Module) || !(memory instanceof WebAssembly.Memory))
+    throw new TypeError("instantiate: expected a WebAssembly.Module (compileKernels) and the heap's WebAssembly.Memory");
   return new WebAssembly.Instance(module, { env: { memory } }).exports as unknown as KernelExports;
 }
