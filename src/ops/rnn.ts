@@ -158,26 +158,34 @@ export function rnnSequence(
   // The step at position i of the run, and the one before it (whose h is this step's h_prev).
   const at = (i: number) => (reverse ? T - 1 - i : i);
   const before = (t: number) => (reverse ? t + 1 : t - 1);
+  // The row of c_t in the cells array: c0 sits before the first step run (row 0, or row T in reverse).
+  const cRow = (t: number) => (reverse ? t : t + 1);
   const [out, reserve, cells] = composite(() => {
     const xd = dense(x);
     const h0d = dense(h0);
     const c0d = c0 ? dense(c0) : null;
     const wx = dense(w.i2hWeight);
     const wh = dense(w.h2hWeight);
-    const bx = dense(w.i2hBias);
-    const bh = dense(w.h2hBias);
+    // Both biases in one array (rows b_i2h, b_h2h): one buffer binding fewer for a GPU kernel.
+    const bias = empty([2, 1, GH], dtype, ctx);
+    backend.copy(dense(w.i2hBias), rawView(bias, [GH], [1], bias.offset));
+    backend.copy(dense(w.h2hBias), rawView(bias, [GH], [1], bias.offset + GH));
     // The input projections of every step in one GEMM: (T·N, C) · (C, G·H).
     const gx = empty([T, N, GH], dtype, ctx);
     backend.matmul(mat(xd, T * N, C), matT(wx, GH, C), mat(gx, T * N, GH));
     const gh = empty([1, N, GH], dtype, ctx);
     const out = empty([rows, N, H], dtype, ctx);
     const res = R ? empty([T, N, R * H], dtype, ctx) : null;
-    const cs = lstm ? empty([T, N, H], dtype, ctx) : null;
+    // The LSTM's cells, c0 included, in time order (see cRow): c_prev of every step is a row of it.
+    const cs = lstm ? empty([T + 1, N, H], dtype, ctx) : null;
+    if (cs) backend.copy(c0d!, step(cs, cRow(before(at(0)))));
     const whT = matT(wh, GH, H);
+    const bx = rawView(bias, [GH], [1], bias.offset);
+    const bh = rawView(bias, [GH], [1], bias.offset + GH);
     for (let i = 0; i < T; i++) {
       const t = at(i);
       const hPrev = i === 0 ? mat(h0d, N, H) : step(out, before(t));
-      const cPrev = !lstm ? null : i === 0 ? mat(c0d!, N, H) : step(cs!, before(t));
+      const cPrev = cs ? step(cs, cRow(before(t))) : null;
       backend.matmul(hPrev, whT, step(gh, 0));
       const ok = backend.rnnStep!({
         mode,
@@ -188,12 +196,12 @@ export function rnnSequence(
         hPrev,
         cPrev,
         h: step(out, t),
-        c: cs ? step(cs, t) : null,
+        c: cs ? step(cs, cRow(t)) : null,
         reserve: res ? step(res, t) : null,
       });
       if (!ok) throw new ValueError(`${op}: the ${backend.name} backend's fused step kernel did not take ${dtype} arrays`);
     }
-    if (cs) backend.copy(step(cs, at(T - 1)), step(out, T));
+    if (cs) backend.copy(step(cs, cRow(at(T - 1))), step(out, T));
     return [out, res, cs] as const;
   });
 
@@ -211,12 +219,12 @@ export function rnnSequence(
         let k = 0;
         const xs = ins[k++];
         const h0s = ins[k++];
-        const c0s = lstm ? ins[k++] : null;
+        if (lstm) k++; // c0: its values are row cRow(-1) of the saved cells
         const [wxs, whs] = [ins[k++], ins[k++]];
         k += 2;
         const res = R ? ins[k++] : null;
         const cs = lstm ? ins[k++] : null;
-        const grads = composite(() => sequenceGrad(backend, mode, dense(g), dense(o), xs, h0s, c0s, wxs, whs, res, cs, reverse, need));
+        const grads = composite(() => sequenceGrad(backend, mode, dense(g), dense(o), xs, h0s, wxs, whs, res, cs, reverse, need));
         return [...grads, ...extra.map(() => null)];
       },
       'both',
@@ -244,7 +252,6 @@ function sequenceGrad(
   out: NDArray,
   xs: NDArray,
   h0s: NDArray,
-  c0s: NDArray | null,
   wxs: NDArray,
   whs: NDArray,
   res: NDArray | null,
@@ -261,9 +268,9 @@ function sequenceGrad(
   const ctx = xs.context;
   const at = (i: number) => (reverse ? T - 1 - i : i);
   const before = (t: number) => (reverse ? t + 1 : t - 1);
+  const cRow = (t: number) => (reverse ? t : t + 1);
   const xd = dense(xs);
   const h0d = dense(h0s);
-  const c0d = c0s ? dense(c0s) : null;
   const wx = dense(wxs);
   const wh = dense(whs);
   const dgx = empty([T, N, GH], dtype, ctx);
@@ -275,6 +282,14 @@ function sequenceGrad(
   let tmp: NDArray | null = null;
   const tmpView = () => (tmp ??= empty([N, H], dtype, ctx));
   const whV = mat(wh, GH, H);
+  // h_prev of every step, in time order: [h0, h_0 .. h_{T-2}] forward, [h_1 .. h_{T-1}, h0] reverse
+  // (the backward steps read it, and W_h2h's gradient is one GEMM over it).
+  const hp = empty([T, N, H], dtype, ctx);
+  if (T > 1) {
+    const src = rawView(out, [(T - 1) * N * H], [1], out.offset + (reverse ? N * H : 0));
+    backend.copy(src, rawView(hp, [(T - 1) * N * H], [1], hp.offset + (reverse ? 0 : N * H)));
+  }
+  backend.copy(h0d, step(hp, reverse ? T - 1 : 0));
   for (let i = T - 1; i >= 0; i--) {
     const t = at(i);
     const ok = backend.rnnStepGrad!({
@@ -283,9 +298,9 @@ function sequenceGrad(
       dhNext: dh,
       dcNext: dc,
       h: step(out, t),
-      hPrev: i === 0 ? h0d : step(out, before(t)),
-      c: cs ? step(cs, t) : null,
-      cPrev: !lstm ? null : i === 0 ? c0d : step(cs!, before(t)),
+      hPrev: step(hp, t),
+      c: cs ? step(cs, cRow(t)) : null,
+      cPrev: cs ? step(cs, cRow(before(t))) : null,
       reserve: res ? step(res, t) : null,
       dgx: step(dgx, t),
       dgh: step(dgh, t),
@@ -312,13 +327,6 @@ function sequenceGrad(
   }
   let dwh: NDArray | null = null;
   if (needWh) {
-    // h_prev of every step, in time order: [h0, h_0 .. h_{T-2}] forward, [h_1 .. h_{T-1}, h0] reverse.
-    const hp = empty([T, N, H], dtype, ctx);
-    if (T > 1) {
-      const src = rawView(out, [(T - 1) * N * H], [1], out.offset + (reverse ? N * H : 0));
-      backend.copy(src, rawView(hp, [(T - 1) * N * H], [1], hp.offset + (reverse ? 0 : N * H)));
-    }
-    backend.copy(h0d, step(hp, reverse ? T - 1 : 0));
     dwh = empty([GH, H], dtype, ctx);
     backend.matmul(matT(dgh, T * N, GH), mat(hp, T * N, H), dwh);
   }
