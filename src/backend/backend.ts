@@ -153,8 +153,10 @@ export type RnnCellKind = 'rnn_tanh' | 'rnn_relu' | 'gru' | 'lstm';
  * contiguous) and of one float dtype; N is the batch, H the hidden size, G the gates (1, 3 or 4).
  * gx and gh hold x·W_i2hᵀ and h_prev·W_h2hᵀ without their biases (N, G·H); the kernel adds bx
  * and bh (G·H), applies the gate math and writes h (N, H) and, for the LSTM, c. `reserve`
- * (N, 4·H; null for the plain RNN, which needs only h) receives what the backward step reads:
- * the LSTM's gate activations i, f, g, o; the GRU's r, z, n and h_prev·W_hnᵀ + b_hn.
+ * (N·R·H elements, R = 5 for the LSTM, 4 for the GRU; null for the plain RNN, which needs only h)
+ * receives what the backward step reads, in a layout of the backend's own (only its rnnStepGrad
+ * reads it): the LSTM's gate activations i, f, g, o and tanh(c); the GRU's r, z, n and
+ * h_prev·W_hnᵀ + b_hn.
  */
 export interface RnnStepViews {
   readonly mode: RnnCellKind;

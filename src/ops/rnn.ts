@@ -9,8 +9,8 @@
  * input's gradient with one GEMM (or reduction) each over all steps.
  *
  * The op saves, beside its inputs and its output, the gate activations of every step (N·4·H
- * each, the GRU's fourth block being h·W_hnᵀ + b_hn, which the reset gate multiplies) and the
- * LSTM's cell states. Its gradient rule is written on the backend's kernels, not on public ops,
+ * each, the GRU's fourth block being h·W_hnᵀ + b_hn, which the reset gate multiplies; the LSTM's
+ * tanh(c) beside them) and the LSTM's cell states. Its gradient rule is written on the backend's kernels, not on public ops,
  * so it cannot itself be differentiated (createGraph is refused with a clear error).
  */
 import type { Backend, RnnCellKind, View } from '../backend/backend.js';
@@ -153,7 +153,7 @@ export function rnnSequence(
   want(h0, 'h0', [N, H]);
   if (c0) want(c0, 'c0', [N, H]);
 
-  const R = lstm || gru ? 4 : 0;
+  const R = lstm ? 5 : gru ? 4 : 0;
   const rows = T + (lstm ? 1 : 0);
   // The step at position i of the run, and the one before it (whose h is this step's h_prev).
   const at = (i: number) => (reverse ? T - 1 - i : i);

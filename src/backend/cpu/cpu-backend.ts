@@ -351,7 +351,7 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
 
   /** The fused step of a recurrent layer (see Backend.rnnStep; rnn.ts), on every kernel mode. */
   rnnStep(v: RnnStepViews): boolean {
-    return cpuRnnStep(v);
+    return cpuRnnStep(v, (op, b) => this.unary(op, b, b));
   }
 
   /** The gradient of rnnStep (see Backend.rnnStepGrad; rnn.ts). */

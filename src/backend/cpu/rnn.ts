@@ -7,10 +7,6 @@
 import type { RnnStepGradViews, RnnStepViews, View } from '../backend.js';
 import { arr, isDense } from './elementwise.js';
 
-function sigmoid(x: number): number {
-  return 1 / (1 + Math.exp(-x));
-}
-
 /** Whether every view is dense and float, of one dtype. */
 function fusable(views: readonly (View | null)[]): boolean {
   let dtype: string | null = null;
@@ -24,17 +20,31 @@ function fusable(views: readonly (View | null)[]): boolean {
   return true;
 }
 
+/** Applies an activation in place to a dense block of a view's storage (the backend's unary kernel). */
+export type BlockActivation = (op: 'tanh' | 'sigmoid', block: View) => void;
+
+/** Elements [offset, offset + n) of a view's storage as a dense 1-D view. */
+function block(v: View, offset: number, n: number): View {
+  return { storage: v.storage, shape: [n], strides: [1], offset, dtype: v.dtype };
+}
+
 /**
- * One forward step (see RnnStepViews). False, writing nothing, for views that are not dense
+ * One forward step (see RnnStepViews). The gate math runs in three passes: the pre-activations
+ * (the four sums) into the reserve, laid out gate by gate (gate k at k·N·H), then each gate's
+ * activation over its whole block with the backend's unary kernel (`act`: the Wasm SIMD tanh and
+ * sigmoid for float32, else the reference; the same kernels the step-by-step path runs), then
+ * the combination into c and h. The LSTM's reserve holds i, f, g, o and tanh(c) (5 blocks); the
+ * GRU's r, z, n and h·W_hnᵀ + b_hn (4). False, writing nothing, for views that are not dense
  * float arrays of one dtype.
  *
  * @example
- * cpuRnnStep({ mode: 'lstm', gx, gh, bx, bh, hPrev, cPrev, h, c, reserve }); // true
+ * cpuRnnStep({ mode: 'lstm', gx, gh, bx, bh, hPrev, cPrev, h, c, reserve }, (op, b) => backend.unary(op, b, b)); // true
  */
-export function cpuRnnStep(v: RnnStepViews): boolean {
+export function cpuRnnStep(v: RnnStepViews, act: BlockActivation): boolean {
   const { mode } = v;
   if (!fusable([v.gx, v.gh, v.bx, v.bh, v.hPrev, v.cPrev, v.h, v.c, v.reserve])) return false;
   const [N, H] = v.h.shape;
+  const NH = N * H;
   const gx = arr(v.gx);
   const gh = arr(v.gh);
   const bx = arr(v.bx);
@@ -42,59 +52,56 @@ export function cpuRnnStep(v: RnnStepViews): boolean {
   const hp = arr(v.hPrev);
   const ho = arr(v.h);
   const [gxo, gho, bxo, bho, hpo, hoo] = [v.gx.offset, v.gh.offset, v.bx.offset, v.bh.offset, v.hPrev.offset, v.h.offset];
+  const G = mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
   if (mode === 'rnn_tanh' || mode === 'rnn_relu') {
     const relu = mode === 'rnn_relu';
-    for (let b = 0; b < N; b++) {
-      const r = b * H;
+    for (let b = 0; b < N; b++)
       for (let j = 0; j < H; j++) {
-        const a = gx[gxo + r + j] + bx[bxo + j] + gh[gho + r + j] + bh[bho + j];
-        ho[hoo + r + j] = relu ? (a > 0 ? a : 0) : Math.tanh(a);
+        const a = gx[gxo + b * H + j] + bx[bxo + j] + gh[gho + b * H + j] + bh[bho + j];
+        ho[hoo + b * H + j] = relu ? (a > 0 ? a : 0) : a;
       }
-    }
+    if (!relu) act('tanh', block(v.h, hoo, NH));
     return true;
   }
   const res = arr(v.reserve!);
-  const reso = v.reserve!.offset;
+  const ro = v.reserve!.offset;
+  // Pre-activations, gate by gate (the GRU's new gate waits for r: its recurrent part goes to block 3).
+  const sums = mode === 'lstm' ? 4 : 2;
+  for (let k = 0; k < sums; k++)
+    for (let b = 0; b < N; b++) {
+      const src = b * G * H + k * H;
+      const dst = ro + k * NH + b * H;
+      for (let j = 0; j < H; j++) res[dst + j] = gx[gxo + src + j] + bx[bxo + k * H + j] + gh[gho + src + j] + bh[bho + k * H + j];
+    }
   if (mode === 'lstm') {
+    act('sigmoid', block(v.reserve!, ro, 2 * NH));
+    act('tanh', block(v.reserve!, ro + 2 * NH, NH));
+    act('sigmoid', block(v.reserve!, ro + 3 * NH, NH));
     const cp = arr(v.cPrev!);
     const co = arr(v.c!);
     const [cpo, coo] = [v.cPrev!.offset, v.c!.offset];
-    for (let b = 0; b < N; b++) {
-      const g4 = b * 4 * H;
-      for (let j = 0; j < H; j++) {
-        const x0 = gxo + g4 + j;
-        const h0 = gho + g4 + j;
-        const b0 = j;
-        const i = sigmoid(gx[x0] + bx[bxo + b0] + gh[h0] + bh[bho + b0]);
-        const f = sigmoid(gx[x0 + H] + bx[bxo + b0 + H] + gh[h0 + H] + bh[bho + b0 + H]);
-        const g = Math.tanh(gx[x0 + 2 * H] + bx[bxo + b0 + 2 * H] + gh[h0 + 2 * H] + bh[bho + b0 + 2 * H]);
-        const o = sigmoid(gx[x0 + 3 * H] + bx[bxo + b0 + 3 * H] + gh[h0 + 3 * H] + bh[bho + b0 + 3 * H]);
-        const c = f * cp[cpo + b * H + j] + i * g;
-        co[coo + b * H + j] = c;
-        ho[hoo + b * H + j] = o * Math.tanh(c);
-        res[reso + g4 + j] = i;
-        res[reso + g4 + H + j] = f;
-        res[reso + g4 + 2 * H + j] = g;
-        res[reso + g4 + 3 * H + j] = o;
-      }
+    for (let e = 0; e < NH; e++) {
+      const c = res[ro + NH + e] * cp[cpo + e] + res[ro + e] * res[ro + 2 * NH + e];
+      co[coo + e] = c;
+      res[ro + 4 * NH + e] = c;
     }
+    act('tanh', block(v.reserve!, ro + 4 * NH, NH));
+    for (let e = 0; e < NH; e++) ho[hoo + e] = res[ro + 3 * NH + e] * res[ro + 4 * NH + e];
     return true;
   }
   // GRU (MXNet/cuDNN): r, z = σ(...), n = tanh(x_n + b_in + r ⊙ (h W_hnᵀ + b_hn)), h' = (1 − z) n + z h.
-  for (let b = 0; b < N; b++) {
-    const g3 = b * 3 * H;
-    const g4 = b * 4 * H;
+  for (let b = 0; b < N; b++)
+    for (let j = 0; j < H; j++) res[ro + 3 * NH + b * H + j] = gh[gho + b * 3 * H + 2 * H + j] + bh[bho + 2 * H + j];
+  act('sigmoid', block(v.reserve!, ro, 2 * NH));
+  for (let b = 0; b < N; b++)
     for (let j = 0; j < H; j++) {
-      const r = sigmoid(gx[gxo + g3 + j] + bx[bxo + j] + gh[gho + g3 + j] + bh[bho + j]);
-      const z = sigmoid(gx[gxo + g3 + H + j] + bx[bxo + H + j] + gh[gho + g3 + H + j] + bh[bho + H + j]);
-      const hn = gh[gho + g3 + 2 * H + j] + bh[bho + 2 * H + j];
-      const n = Math.tanh(gx[gxo + g3 + 2 * H + j] + bx[bxo + 2 * H + j] + r * hn);
-      ho[hoo + b * H + j] = (1 - z) * n + z * hp[hpo + b * H + j];
-      res[reso + g4 + j] = r;
-      res[reso + g4 + H + j] = z;
-      res[reso + g4 + 2 * H + j] = n;
-      res[reso + g4 + 3 * H + j] = hn;
+      const e = b * H + j;
+      res[ro + 2 * NH + e] = gx[gxo + b * 3 * H + 2 * H + j] + bx[bxo + 2 * H + j] + res[ro + e] * res[ro + 3 * NH + e];
     }
+  act('tanh', block(v.reserve!, ro + 2 * NH, NH));
+  for (let e = 0; e < NH; e++) {
+    const z = res[ro + NH + e];
+    ho[hoo + e] = (1 - z) * res[ro + 2 * NH + e] + z * hp[hpo + e];
   }
   return true;
 }
@@ -118,6 +125,7 @@ export function cpuRnnStepGrad(v: RnnStepGradViews): boolean {
   const dhp = arr(v.dhPrev);
   const [go, dno, ho, dgxo, dgho, dhpo] = [v.dh.offset, v.dhNext.offset, v.h.offset, v.dgx.offset, v.dgh.offset, v.dhPrev.offset];
   const sameDg = v.dgx.storage === v.dgh.storage && dgxo === dgho;
+  const NH = N * H;
   if (mode === 'rnn_tanh' || mode === 'rnn_relu') {
     const relu = mode === 'rnn_relu';
     for (let b = 0; b < N; b++) {
@@ -135,20 +143,19 @@ export function cpuRnnStepGrad(v: RnnStepGradViews): boolean {
   const res = arr(v.reserve!);
   const reso = v.reserve!.offset;
   if (mode === 'lstm') {
-    const c = arr(v.c!);
     const cp = arr(v.cPrev!);
     const dcn = arr(v.dcNext!);
     const dcp = arr(v.dcPrev!);
-    const [co, cpo, dcno, dcpo] = [v.c!.offset, v.cPrev!.offset, v.dcNext!.offset, v.dcPrev!.offset];
+    const [cpo, dcno, dcpo] = [v.cPrev!.offset, v.dcNext!.offset, v.dcPrev!.offset];
     for (let b = 0; b < N; b++) {
       const g4 = b * 4 * H;
       for (let j = 0; j < H; j++) {
         const e = b * H + j;
-        const i = res[reso + g4 + j];
-        const f = res[reso + g4 + H + j];
-        const gg = res[reso + g4 + 2 * H + j];
-        const o = res[reso + g4 + 3 * H + j];
-        const tc = Math.tanh(c[co + e]);
+        const i = res[reso + e];
+        const f = res[reso + NH + e];
+        const gg = res[reso + 2 * NH + e];
+        const o = res[reso + 3 * NH + e];
+        const tc = res[reso + 4 * NH + e];
         const dh = g[go + e] + dn[dno + e];
         const dc = dcn[dcno + e] + dh * o * (1 - tc * tc);
         const di = dc * gg * i * (1 - i);
@@ -176,13 +183,12 @@ export function cpuRnnStepGrad(v: RnnStepGradViews): boolean {
   const hpo = v.hPrev.offset;
   for (let b = 0; b < N; b++) {
     const g3 = b * 3 * H;
-    const g4 = b * 4 * H;
     for (let j = 0; j < H; j++) {
       const e = b * H + j;
-      const r = res[reso + g4 + j];
-      const z = res[reso + g4 + H + j];
-      const n = res[reso + g4 + 2 * H + j];
-      const hn = res[reso + g4 + 3 * H + j];
+      const r = res[reso + e];
+      const z = res[reso + NH + e];
+      const n = res[reso + 2 * NH + e];
+      const hn = res[reso + 3 * NH + e];
       const dh = g[go + e] + dn[dno + e];
       const dnPre = dh * (1 - z) * (1 - n * n);
       const dzPre = dh * (hp[hpo + e] - n) * z * (1 - z);

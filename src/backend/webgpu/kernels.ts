@@ -506,10 +506,10 @@ export function rnnStepSource(mode: RnnKernelMode, decls: readonly BufferDecl[],
     s += `  let a = ${pre(0)};\n  ${hob}[ho] = ${mode === 'rnn_tanh' ? 'f_tanh(a)' : 'max(a, 0.0)'};\n`;
   } else if (mode === 'lstm') {
     const [cpb, cob, rb] = n.slice(6);
-    s += '  let cp = u32(mi(8u)) + gi;\n  let co = u32(mi(9u)) + gi;\n  let rr = u32(mi(10u)) + b * 4u * H + j;\n';
+    s += '  let cp = u32(mi(8u)) + gi;\n  let co = u32(mi(9u)) + gi;\n  let rr = u32(mi(10u)) + b * 5u * H + j;\n';
     s += `  let i = f_sigmoid(${pre(0)});\n  let f = f_sigmoid(${pre(1)});\n  let g = f_tanh(${pre(2)});\n  let o = f_sigmoid(${pre(3)});\n`;
-    s += `  let c = f * ${cpb}[cp] + i * g;\n  ${cob}[co] = c;\n  ${hob}[ho] = o * f_tanh(c);\n`;
-    s += `  ${rb}[rr] = i;\n  ${rb}[rr + H] = f;\n  ${rb}[rr + 2u * H] = g;\n  ${rb}[rr + 3u * H] = o;\n`;
+    s += `  let c = f * ${cpb}[cp] + i * g;\n  ${cob}[co] = c;\n  let tc = f_tanh(c);\n  ${hob}[ho] = o * tc;\n`;
+    s += `  ${rb}[rr] = i;\n  ${rb}[rr + H] = f;\n  ${rb}[rr + 2u * H] = g;\n  ${rb}[rr + 3u * H] = o;\n  ${rb}[rr + 4u * H] = tc;\n`;
   } else {
     const rb = n[6];
     s += '  let rr = u32(mi(8u)) + b * 4u * H + j;\n';
@@ -538,11 +538,11 @@ export function rnnStepGradSource(mode: RnnKernelMode, decls: readonly BufferDec
     s += `  let y = ${hb}[ho];\n  let d = dh * ${mode === 'rnn_tanh' ? '(1.0 - y * y)' : 'select(0.0, 1.0, y > 0.0)'};\n`;
     s += `  ${dgxb}[xr] = d;\n  ${dghb}[hr] = d;\n  ${dpb}[dpo] = 0.0;\n`;
   } else if (mode === 'lstm') {
-    const [dcnb, cb, cpb, dcpb, rb] = n.slice(7);
+    const [dcnb, , cpb, dcpb, rb] = n.slice(7);
     s += '  let dcn = u32(mi(9u)) + gi;\n  let co = u32(mi(10u)) + gi;\n  let cp = u32(mi(11u)) + gi;\n  let dcp = u32(mi(12u)) + gi;\n';
-    s += '  let rr = u32(mi(13u)) + b * 4u * H + j;\n';
+    s += '  let rr = u32(mi(13u)) + b * 5u * H + j;\n';
     s += `  let i = ${rb}[rr];\n  let f = ${rb}[rr + H];\n  let g = ${rb}[rr + 2u * H];\n  let o = ${rb}[rr + 3u * H];\n`;
-    s += `  let tc = f_tanh(${cb}[co]);\n  let dc = ${dcnb}[dcn] + dh * o * (1.0 - tc * tc);\n`;
+    s += `  let tc = ${rb}[rr + 4u * H];\n  let dc = ${dcnb}[dcn] + dh * o * (1.0 - tc * tc);\n`;
     s += `  let di = dc * g * i * (1.0 - i);\n  let df = dc * ${cpb}[cp] * f * (1.0 - f);\n  let dg = dc * i * (1.0 - g * g);\n  let dO = dh * tc * o * (1.0 - o);\n`;
     for (const [k, v] of ['di', 'df', 'dg', 'dO'].entries()) s += `  ${dgxb}[xr + ${k}u * H] = ${v};\n  ${dghb}[hr + ${k}u * H] = ${v};\n`;
     s += `  ${dcpb}[dcp] = dc * f;\n  ${dpb}[dpo] = 0.0;\n`;
