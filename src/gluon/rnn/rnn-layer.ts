@@ -11,6 +11,11 @@
  * (T, N, 2·hiddenSize), and that is the next layer's input. The states are ordered
  * [l0 forward, l0 reverse, l1 forward, ...]; a reverse direction's final state is the one after
  * it has read step 0.
+ *
+ * Each layer and direction runs as one op, rnnSequence (src/ops/rnn.ts: one GEMM for the input
+ * projections of all steps, then a GEMM and a fused gate kernel per step, with its own gradient),
+ * on the backends that have the fused step kernels (CPU, WebGPU); elsewhere step by step on the
+ * cells' rnnStep. Both give the same values and gradients (test/gluon/rnn-fused.test.ts).
  */
 import { isTraining } from '../../autograd/autograd.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
