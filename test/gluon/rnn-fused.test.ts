@@ -240,3 +240,39 @@ test('fused layers: training steps leave no arrays behind; a recorded forward ne
   for (let i = 0; i < 3; i++) nd.tidy(() => void autograd.record(() => layer.forward(X)));
   assert.equal((await settledMemory()).arrays, before, 'the tape saved handles go with the collected graph');
 });
+
+test('the step-by-step path (a backend without the fused kernels) gives the fused values and gradients', () => {
+  const [T, N, C, H] = [4, 2, 3, 5];
+  for (const mode of MODES) {
+    nd.random.seed(5);
+    const layer = makeLayer(mode, H, { numLayers: 2, bidirectional: true, inputSize: C }, 'float64');
+    const X = nd.random.normal(0, 1, [T, N, C], { dtype: 'float64' });
+    const states = layer.beginState({ batchSize: N, dtype: 'float64' }).map((s) => nd.random.normal(0, 0.5, s.shape, { dtype: 'float64' }));
+    const fused = run(layer, X, states, (x, s) => layer.forward(x, s));
+    // Shadow the CPU backend's fused kernels: the layer then runs its per-step path.
+    const shadow = be as unknown as { rnnStep?: unknown };
+    shadow.rnnStep = undefined;
+    let steps: ReturnType<typeof run>;
+    try {
+      assert.equal(rnnSequenceSupported(X), false);
+      steps = run(layer, X, states, (x, s) => layer.forward(x, s));
+      assert.equal(tapeOps(autograd.record(() => layer.forward(X))).get('rnnSequence') ?? 0, 0, 'no fused node on the step path');
+    } finally {
+      delete shadow.rnnStep;
+    }
+    assert.ok(rnnSequenceSupported(X));
+    assertClose(fused.Y, steps.Y, 1e-12, `${mode}: output`);
+    fused.S.forEach((s, i) => assertClose(s, steps.S[i], 1e-12, `${mode}: state ${i}`));
+    [...fused.grads, ...fused.pgrads].forEach((g, i) =>
+      assertClose(g, [...steps.grads, ...steps.pgrads][i], 1e-10, `${mode}: gradient ${i}`),
+    );
+  }
+});
+
+test('fused layers: a float64 input to float32 parameters is refused naming rnnSequence and the dtypes', () => {
+  const layer = makeLayer('gru', 4, { inputSize: 3 }, 'float32');
+  assert.throws(
+    () => layer.forward(nd.zeros([2, 1, 3], { dtype: 'float64' })),
+    /rnnSequence: every array must be float64 like the input, got float32 of shape \(12, 3\)/,
+  );
+});
