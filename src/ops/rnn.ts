@@ -138,6 +138,8 @@ export function rnnSequence(
   const [T, N, C] = x.shape;
   if (T < 1 || N < 1) throw new ShapeError(`${op}: x ${shapeStr(x.shape)} needs at least one step and one sequence`);
   const G = gatesOf(mode);
+  if (w.h2hWeight.ndim !== 2 || w.h2hWeight.shape[1] < 1)
+    throw new ShapeError(`${op}: h2h_weight must have shape (${G}·H, H) for mode '${mode}', got ${shapeStr(w.h2hWeight.shape)}`);
   const H = w.h2hWeight.shape[1];
   const GH = G * H;
   const want = (a: NDArray, name: string, s: number[]) => {

@@ -208,6 +208,10 @@ test('rnnSequence: bad inputs name the op, the shapes and what was expected; cre
   );
   assert.throws(() => rnnSequence('gru', x, h0, null, w), /rnnSequence: h2h_weight has shape \(16, 4\), expected \(12, 4\)/);
   assert.throws(() => rnnSequence('lstm', x, nd.zeros([3, H]), h0, w), /rnnSequence: h0 has shape \(3, 4\), expected \(2, 4\)/);
+  assert.throws(
+    () => rnnSequence('lstm', x, h0, h0, { ...w, h2hWeight: nd.zeros([16]) }),
+    /rnnSequence: h2h_weight must have shape \(4·H, H\) for mode 'lstm', got \(16,\)/,
+  );
   assert.throws(() => rnnSequence('lstm', x.reshape([10, 3]), h0, h0, w), /rnnSequence: expected x of shape \(T, N, C\), got \(10, 3\)/);
   assert.throws(() => rnnSequence('lstm', nd.zeros([0, 2, 3]), h0, h0, w), /at least one step/);
   assert.throws(
