@@ -280,3 +280,17 @@ test('fused layers: a float64 input to float32 parameters is refused naming rnnS
     /rnnSequence: every array must be float64 like the input, got float32 of shape \(12, 3\)/,
   );
 });
+
+test('fused layers: a second backward pass through a retained graph gives the same gradients (the saved buffers are not overwritten)', () => {
+  for (const mode of MODES) {
+    const layer = makeLayer(mode, 5, { numLayers: 2, bidirectional: true, inputSize: 3 }, 'float64');
+    const X = nd.random.normal(0, 1, [4, 2, 3], { dtype: 'float64' });
+    X.attachGrad();
+    const l = autograd.record(() => layer.forward(X).square().sum());
+    l.backward(null, { retainGraph: true });
+    const first = [X.grad.copy(), ...[...layer.collectParams().values()].map((p) => p.grad().copy())];
+    l.backward();
+    const second = [X.grad, ...[...layer.collectParams().values()].map((p) => p.grad())];
+    first.forEach((g, i) => assertClose(second[i], g, 0, `${mode}: gradient ${i}`));
+  }
+});
