@@ -11,6 +11,7 @@
  *   npm run bench:compare -- w6_lenet w7_resnet18 --peers=d2l-ts,d2l-ts-portable,torch
  *
  * W6 (LeNet) and W7 (ResNet-18) have no JS peers; their torch side is bench/torch_w6_w7.py.
+ * W5-fused (the Gluon RNN/GRU/LSTM layers + Dense) neither; its torch side is bench/torch_w5_fused.py.
  *
  * Browser peers (W3; on request, not by default): d2l-ts-browser, tfjs-wasm-browser and
  * jax-js-browser run the same workload in a dedicated Worker of a cross-origin isolated page in
@@ -40,9 +41,25 @@ import { fileURLToPath } from 'node:url';
 import { median, parseArgs, repoRoot, sharedBenchDir } from './w3-w5-harness.js';
 import { chromiumPath } from './browser-peers.js';
 
-const WORKLOADS = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w4_mlp', 'w5_rnn', 'w6_lenet', 'w7_resnet18'] as const;
-/** The CNN workloads, whose PyTorch side is this repository's bench/torch_w6_w7.py (the shared scripts predate them). */
-const CNN_WORKLOADS: readonly Workload[] = ['w6_lenet', 'w7_resnet18'];
+const WORKLOADS = [
+  'w1_sgemm',
+  'w2_elementwise',
+  'w3_softmax_regression',
+  'w4_mlp',
+  'w5_rnn',
+  'w5_fused',
+  'w6_lenet',
+  'w7_resnet18',
+] as const;
+/**
+ * The workloads whose PyTorch side is this repository's own script (the shared scripts predate
+ * them) and that no shared JS peer runs: the CNNs (bench/torch_w6_w7.py) and W5-fused.
+ */
+const OWN_TORCH: Partial<Record<Workload, string>> = {
+  w6_lenet: 'torch_w6_w7.py',
+  w7_resnet18: 'torch_w6_w7.py',
+  w5_fused: 'torch_w5_fused.py',
+};
 type Workload = (typeof WORKLOADS)[number];
 
 /** Our workload modules (dist/bench), as bench/run.ts runs them. */
@@ -52,6 +69,7 @@ const OUR_MODULES: Record<Workload, string> = {
   w3_softmax_regression: 'w3-softmax-regression.js',
   w4_mlp: 'w4-mlp.js',
   w5_rnn: 'w5-rnn.js',
+  w5_fused: 'w5-fused.js',
   w6_lenet: 'w6-lenet.js',
   w7_resnet18: 'w7-resnet18.js',
 };
@@ -184,19 +202,19 @@ function commandFor(
       env.LD_LIBRARY_PATH = OPENBLAS_OMP;
       env.PYTHONDONTWRITEBYTECODE = '1';
       // Our own torch script imports the shared harness from the peers' copy.
-      if (CNN_WORKLOADS.includes(w))
+      if (OWN_TORCH[w])
         return {
           cmd: PY,
-          args: [join(repoRoot(), 'bench', 'torch_w6_w7.py'), w],
+          args: [join(repoRoot(), 'bench', OWN_TORCH[w]), ...(w === 'w5_fused' ? [] : [w])],
           cwd: peersDir,
           env: { ...env, D2L_BENCH_SHARED: peersDir },
         };
       return { cmd: PY, args: ['torch_bench.py', w], cwd: peersDir, env };
     case 'tfjs-wasm':
-      if (CNN_WORKLOADS.includes(w)) return null; // the shared JS peers have no CNN workloads
+      if (OWN_TORCH[w]) return null; // the shared JS peers have no CNN workloads
       return { cmd: process.execPath, args: ['tfjs_bench.mjs', w, '--backend=wasm'], cwd: peersDir, env };
     case 'tfjs-cpu':
-      if ((w === 'w5_rnn' && !opts.tfjsCpuW5) || CNN_WORKLOADS.includes(w)) return null;
+      if ((w === 'w5_rnn' && !opts.tfjsCpuW5) || OWN_TORCH[w]) return null;
       return {
         cmd: process.execPath,
         args: ['tfjs_bench.mjs', w, '--backend=cpu', ...(w === 'w4_mlp' ? ['--cap-batches=20'] : [])],
@@ -204,7 +222,7 @@ function commandFor(
         env,
       };
     case 'jax-js-wasm':
-      if (CNN_WORKLOADS.includes(w)) return null;
+      if (OWN_TORCH[w]) return null;
       return { cmd: process.execPath, args: ['jaxjs_bench.mjs', w, '--device=wasm'], cwd: peersDir, env };
   }
 }
@@ -267,7 +285,9 @@ function buildRows(logs: RunLog[]): Row[] {
                   ? 'W6 LeNet step, batch 256'
                   : w === 'w7_resnet18'
                     ? 'W7 ResNet-18 step, batch 64, 96x96'
-                    : `W5 RNN ${r.case}`;
+                    : w === 'w5_fused'
+                      ? `W5-fused ${r.case} layer + Dense`
+                      : `W5 RNN ${r.case}`;
       // RESULTS.md's table shows jax-js with jit (W2) and its jit-compiled step (W5) in the
       // main rows; jax-js' eager W2 gets a row of its own.
       let c = r.case;
@@ -284,7 +304,18 @@ function buildRows(logs: RunLog[]): Row[] {
     }
   const order = (k: string) => {
     const w = k.split('|')[0];
-    const i = ['w1_sgemm', 'w2_elementwise', 'w3_softmax_regression', 'w3', 'w4_mlp', 'w5_rnn', 'w6_lenet', 'w7_resnet18', 'w7'].indexOf(w);
+    const i = [
+      'w1_sgemm',
+      'w2_elementwise',
+      'w3_softmax_regression',
+      'w3',
+      'w4_mlp',
+      'w5_rnn',
+      'w5_fused',
+      'w6_lenet',
+      'w7_resnet18',
+      'w7',
+    ].indexOf(w);
     const n = /n=(\d+)/.exec(k);
     return i * 1e6 + (n ? Number(n[1]) : 0) + (k.endsWith('|acc') ? 5e5 : 0);
   };
@@ -337,6 +368,8 @@ function checkTargets(rows: Row[]): { target: string; value: string; met: boolea
   ratio('w3_softmax_regression|train', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W3 <= 1.0x torch s/epoch');
   ratio('w4_mlp|train', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W4 <= 1.0x torch s/epoch');
   ratio('w5_rnn|scratch', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W5 <= 1.0x torch ms/step');
+  for (const c of ['rnn', 'gru', 'lstm'])
+    ratio(`w5_fused|${c}`, 'd2l-ts', (r) => r <= 1.0, `d2l-ts W5-fused ${c} <= 1.0x torch ms/step (issue 17)`);
   ratio('w3|rss', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W3 peak RSS <= torch');
   ratio('w6_lenet|train_step', 'd2l-ts', (r) => r <= 1.0, 'd2l-ts W6 <= 1.0x torch ms/step (issue 19)');
   ratio('w6_lenet|train_step', 'd2l-ts-portable', (r) => r <= 3.0, 'portable W6 <= 3x torch ms/step (issue 19)');

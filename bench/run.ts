@@ -31,6 +31,8 @@ export const WORKLOAD_MODULES: Record<string, string> = {
   w3_softmax_regression: 'w3-softmax-regression.js',
   w4_mlp: 'w4-mlp.js',
   w5_rnn: 'w5-rnn.js',
+  /** W5 with the fused Gluon layers (RNN, GRU, LSTM) and a Dense over all steps (bench/w5-fused.ts). */
+  w5_fused: 'w5-fused.js',
   w6_lenet: 'w6-lenet.js',
   w7_resnet18: 'w7-resnet18.js',
   /** W4 through dist_sync: 2 processes x 1 thread against 1 x 1 (Open MPI; bench/w4-dist.ts). */

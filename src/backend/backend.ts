@@ -145,6 +145,57 @@ export interface Pool2dParams {
   countIncludePad: boolean;
 }
 
+/** The recurrences the fused RNN step kernels compute (Gluon's modes; see src/ops/rnn.ts). */
+export type RnnCellKind = 'rnn_tanh' | 'rnn_relu' | 'gru' | 'lstm';
+
+/**
+ * One time step of a fused recurrent layer (Backend.rnnStep). Every view is dense (row-major
+ * contiguous) and of one float dtype; N is the batch, H the hidden size, G the gates (1, 3 or 4).
+ * gx and gh hold x·W_i2hᵀ and h_prev·W_h2hᵀ without their biases (N, G·H); the kernel adds bx
+ * and bh (G·H), applies the gate math and writes h (N, H) and, for the LSTM, c. `reserve`
+ * (N·R·H elements, R = 5 for the LSTM, 4 for the GRU; null for the plain RNN, which needs only h)
+ * receives what the backward step reads, in a layout of the backend's own (only its rnnStepGrad
+ * reads it): the LSTM's gate activations i, f, g, o and tanh(c); the GRU's r, z, n and
+ * h_prev·W_hnᵀ + b_hn.
+ */
+export interface RnnStepViews {
+  readonly mode: RnnCellKind;
+  readonly gx: View;
+  readonly gh: View;
+  readonly bx: View;
+  readonly bh: View;
+  readonly hPrev: View;
+  readonly cPrev: View | null;
+  readonly h: View;
+  readonly c: View | null;
+  readonly reserve: View | null;
+}
+
+/**
+ * The gradient of one fused step (Backend.rnnStepGrad), views as in RnnStepViews. dh is the
+ * head gradient of this step's h (N, H) and dhNext the gradient reaching h from the later steps;
+ * dcNext (LSTM) that reaching c. It writes the gradients of the pre-activations: dgx, of the
+ * input projection, and dgh, of the recurrent one (the same view may be passed for both except for
+ * the GRU, whose new gate multiplies the recurrent part by r), and the parts of h_prev's (and
+ * c_prev's) gradient that do not go through W_h2h into dhPrev (dcPrev). dhPrev may be dhNext
+ * itself and dcPrev dcNext (each element is read before it is written).
+ */
+export interface RnnStepGradViews {
+  readonly mode: RnnCellKind;
+  readonly dh: View;
+  readonly dhNext: View;
+  readonly dcNext: View | null;
+  readonly h: View;
+  readonly hPrev: View;
+  readonly c: View | null;
+  readonly cPrev: View | null;
+  readonly reserve: View | null;
+  readonly dgx: View;
+  readonly dgh: View;
+  readonly dhPrev: View;
+  readonly dcPrev: View | null;
+}
+
 /**
  * The narrow interface every backend implements. Kernels read strided views and write into
  * `out`, which may itself be a strided view (in-place writes). Broadcasting is done by the caller
@@ -234,6 +285,14 @@ export interface Backend {
    * false, writing nothing, where not handled.
    */
   batchNormGrad?(g: View, x: View, gamma: View, eps: number, dx: View, dgamma: View, dbeta: View): boolean;
+  /**
+   * Optional fused step of a recurrent layer (see RnnStepViews): the gate math of one time step in
+   * one kernel. Returns false, writing nothing, where the backend does not take these views; the
+   * recurrent layers then run step by step on other ops.
+   */
+  rnnStep?(v: RnnStepViews): boolean;
+  /** Optional gradient of rnnStep (see RnnStepGradViews); false where not handled. */
+  rnnStepGrad?(v: RnnStepGradViews): boolean;
   /** NCHW x, (O, C/groups, KH, KW) w, into NCHW out. */
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void;
   /** Gradients of conv2d with respect to its input and its weight (either may be null). */

@@ -4,7 +4,20 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { bytesPerElement, typedArrayCtor } from '../../core/dtype.js';
 import { sizeOf, contiguousStrides } from '../../core/shape.js';
 import { ValueError } from '../../core/errors.js';
-import type { Backend, BinaryOp, Conv2dParams, GcCell, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
+import type {
+  Backend,
+  BinaryOp,
+  Conv2dParams,
+  GcCell,
+  Pool2dParams,
+  ReduceOp,
+  RnnStepGradViews,
+  RnnStepViews,
+  Storage,
+  UnaryOp,
+  View,
+} from '../backend.js';
+import { cpuRnnStep, cpuRnnStepGrad } from './rnn.js';
 import { Heap } from './heap.js';
 import { Evictor, type Evictable } from './eviction.js';
 import { CpuKernelPaths } from './config.js';
@@ -351,6 +364,16 @@ export class CpuBackend extends CpuKernelPaths implements Backend {
     if (!isFloatDType(prob.dtype) || out.dtype !== prob.dtype || prob.shape.length !== 2 || g.shape.length !== 1) return false;
     if (this.fastKernels()?.softmaxCrossEntropyGrad(prob, label, g, out)) return true;
     return softmaxCrossEntropyGradRef(prob, label, g, out);
+  }
+
+  /** The fused step of a recurrent layer (see Backend.rnnStep; rnn.ts), on every kernel mode. */
+  rnnStep(v: RnnStepViews): boolean {
+    return cpuRnnStep(v, (op, b) => this.unary(op, b, b));
+  }
+
+  /** The gradient of rnnStep (see Backend.rnnStepGrad; rnn.ts). */
+  rnnStepGrad(v: RnnStepGradViews): boolean {
+    return cpuRnnStepGrad(v);
   }
 
   /**

@@ -4,7 +4,19 @@ import type { DType, TypedArray } from '../../core/dtype.js';
 import { typedArrayCtor } from '../../core/dtype.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
 import { sizeOf, type Shape, contiguousStrides, coalesce, isContiguous } from '../../core/shape.js';
-import type { Backend, BinaryOp, Conv2dParams, GcCell, Pool2dParams, ReduceOp, Storage, UnaryOp, View } from '../backend.js';
+import type {
+  Backend,
+  BinaryOp,
+  Conv2dParams,
+  GcCell,
+  Pool2dParams,
+  ReduceOp,
+  RnnStepGradViews,
+  RnnStepViews,
+  Storage,
+  UnaryOp,
+  View,
+} from '../backend.js';
 import type { WBuffer, WDevice, WGpu } from './gpu-types.js';
 import {
   BINARY_F32,
@@ -32,6 +44,8 @@ import {
   reducePartialsSource,
   reduceSerialSource,
   reduceWorkgroupSource,
+  rnnStepGradSource,
+  rnnStepSource,
   sceSource,
   type BufferDecl,
   type ConvParams,
@@ -749,6 +763,57 @@ export class WebGpuBackend extends WebGpuRuntime implements Backend {
         `  ${n[0]}[u32(p0)] = select(v, v - gr, p4 == k);`,
       0,
       [C],
+    );
+    return true;
+  }
+
+  // ------------------------------------------------------------------ fused recurrent steps
+  /**
+   * The fused step of a recurrent layer (see Backend.rnnStep) as one WGSL kernel, a thread per
+   * state element; float32 dense views only (src/ops/rnn.ts keeps each step to at most 8 buffers).
+   */
+  rnnStep(v: RnnStepViews): boolean {
+    const gated = v.mode === 'lstm' || v.mode === 'gru';
+    const views = [v.gx, v.gh, v.bx, v.bh, v.hPrev, v.h, ...(v.mode === 'lstm' ? [v.cPrev, v.c] : []), ...(gated ? [v.reserve] : [])];
+    return this.rnnKernel('rnnStep', v.mode, views, [5], (decls, names) => rnnStepSource(v.mode, decls, names), v.h);
+  }
+
+  /** The gradient of rnnStep (see Backend.rnnStepGrad) as one WGSL kernel. */
+  rnnStepGrad(v: RnnStepGradViews): boolean {
+    const gated = v.mode === 'lstm' || v.mode === 'gru';
+    const lstm = v.mode === 'lstm' ? [v.dcNext, v.c, v.cPrev, v.dcPrev] : [];
+    const views = [v.dh, v.dhNext, v.h, v.hPrev, v.dgx, v.dgh, v.dhPrev, ...lstm, ...(gated ? [v.reserve] : [])];
+    const writes = v.mode === 'lstm' ? [4, 5, 6, 10] : [4, 5, 6];
+    return this.rnnKernel('rnnStepGrad', v.mode, views, writes, (decls, names) => rnnStepGradSource(v.mode, decls, names), v.h);
+  }
+
+  private rnnKernel(
+    name: string,
+    mode: string,
+    views: readonly (View | null)[],
+    writes: readonly number[],
+    source: (decls: BufferDecl[], names: string[]) => string,
+    state: View,
+  ): boolean {
+    for (const x of views) if (!x || x.dtype !== 'float32' || !isContiguous(x.shape, x.strides)) return false;
+    const vs = views as View[];
+    const [N, H] = state.shape;
+    if (N * H === 0) return true;
+    // In the forward kernel the LSTM's c (operand 7) is written too; in both the reserve (last) of gated modes.
+    const w = new Set(writes);
+    if (name === 'rnnStep') {
+      if (mode === 'lstm') w.add(7);
+      if (mode === 'lstm' || mode === 'gru') w.add(vs.length - 1);
+    }
+    const ops: Operand[] = vs.map((x, k) => ({ buffer: this.buf(x), type: 'f32', write: w.has(k) }));
+    const { decls, names, buffers, key } = bindOperands(ops);
+    if (buffers.length > 8) return false; // the default limit of storage buffers per shader stage
+    this.dispatch(
+      `${name}:${mode}|${key}`,
+      () => source(decls, names),
+      buffers,
+      [N * H, H, ...vs.map((x) => x.offset)],
+      grid(Math.ceil((N * H) / 256)),
     );
     return true;
   }

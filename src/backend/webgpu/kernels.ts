@@ -476,3 +476,83 @@ export function sceSource(p: SceParams): string {
     s += `  let pp = u32(mi(7u)) + r * C;\n  for (var j = t; j < C; j = j + ${WG}u) { ${p.prob}[pp + j] = f_exp(${p.pred}[px + j] - m) / z; }\n`;
   return `${s}}\n`;
 }
+
+/**
+ * A statement per binding that uses it statically: the pipeline's layout is derived from the
+ * shader, and a buffer the mode does not read (the plain RNN's h_prev) would drop out of it.
+ */
+function useAll(decls: readonly BufferDecl[]): string {
+  return decls.map((_, j) => `  _ = arrayLength(&B${j});\n`).join('');
+}
+
+/** The recurrence of a fused RNN step kernel (Backend.rnnStep; src/ops/rnn.ts). */
+export type RnnKernelMode = 'rnn_tanh' | 'rnn_relu' | 'gru' | 'lstm';
+
+/**
+ * The fused forward step of a recurrent layer: one thread per (row b, unit j) of the (N, H)
+ * state. Operands in order (names[k]): gx, gh, bx, bh, hPrev, h, then cPrev, c (LSTM) and
+ * reserve (LSTM, GRU). Meta: [0] N·H, [1] H, [2 + k] the element offset of operand k (all dense).
+ */
+export function rnnStepSource(mode: RnnKernelMode, decls: readonly BufferDecl[], n: readonly string[]): string {
+  const G = mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
+  let s = `${PRELUDE}${META_DECL}${declareBuffers(decls)}\n${MAIN_1D(256)}${useAll(decls)}  if (gi >= mu(0u)) { return; }\n`;
+  s += `  let H = mu(1u);\n  let b = gi / H;\n  let j = gi % H;\n  let GH = ${G}u * H;\n`;
+  s +=
+    '  let xr = u32(mi(2u)) + b * GH + j;\n  let hr = u32(mi(3u)) + b * GH + j;\n  let bx = u32(mi(4u)) + j;\n  let bh = u32(mi(5u)) + j;\n';
+  s += '  let hp = u32(mi(6u)) + gi;\n  let ho = u32(mi(7u)) + gi;\n';
+  const [gx, gh, bxb, bhb, hpb, hob] = n;
+  const pre = (k: number) => `${gx}[xr + ${k}u * H] + ${bxb}[bx + ${k}u * H] + ${gh}[hr + ${k}u * H] + ${bhb}[bh + ${k}u * H]`;
+  if (mode === 'rnn_tanh' || mode === 'rnn_relu') {
+    s += `  let a = ${pre(0)};\n  ${hob}[ho] = ${mode === 'rnn_tanh' ? 'f_tanh(a)' : 'max(a, 0.0)'};\n`;
+  } else if (mode === 'lstm') {
+    const [cpb, cob, rb] = n.slice(6);
+    s += '  let cp = u32(mi(8u)) + gi;\n  let co = u32(mi(9u)) + gi;\n  let rr = u32(mi(10u)) + b * 5u * H + j;\n';
+    s += `  let i = f_sigmoid(${pre(0)});\n  let f = f_sigmoid(${pre(1)});\n  let g = f_tanh(${pre(2)});\n  let o = f_sigmoid(${pre(3)});\n`;
+    s += `  let c = f * ${cpb}[cp] + i * g;\n  ${cob}[co] = c;\n  let tc = f_tanh(c);\n  ${hob}[ho] = o * tc;\n`;
+    s += `  ${rb}[rr] = i;\n  ${rb}[rr + H] = f;\n  ${rb}[rr + 2u * H] = g;\n  ${rb}[rr + 3u * H] = o;\n  ${rb}[rr + 4u * H] = tc;\n`;
+  } else {
+    const rb = n[6];
+    s += '  let rr = u32(mi(8u)) + b * 4u * H + j;\n';
+    s += `  let r = f_sigmoid(${pre(0)});\n  let z = f_sigmoid(${pre(1)});\n`;
+    s += `  let hn = ${gh}[hr + 2u * H] + ${bhb}[bh + 2u * H];\n  let nn = f_tanh(${gx}[xr + 2u * H] + ${bxb}[bx + 2u * H] + r * hn);\n`;
+    s += `  ${hob}[ho] = (1.0 - z) * nn + z * ${hpb}[hp];\n`;
+    s += `  ${rb}[rr] = r;\n  ${rb}[rr + H] = z;\n  ${rb}[rr + 2u * H] = nn;\n  ${rb}[rr + 3u * H] = hn;\n`;
+  }
+  return `${s}}\n`;
+}
+
+/**
+ * The fused backward step (Backend.rnnStepGrad), one thread per (b, j). Operands: dh, dhNext, h,
+ * hPrev, dgx, dgh, dhPrev, then dcNext, c, cPrev, dcPrev (LSTM) and reserve (LSTM, GRU). Meta as
+ * rnnStepSource's. dhPrev may be dhNext (and dcPrev dcNext): each thread reads its element first.
+ */
+export function rnnStepGradSource(mode: RnnKernelMode, decls: readonly BufferDecl[], n: readonly string[]): string {
+  const G = mode === 'lstm' ? 4 : mode === 'gru' ? 3 : 1;
+  let s = `${PRELUDE}${META_DECL}${declareBuffers(decls)}\n${MAIN_1D(256)}${useAll(decls)}  if (gi >= mu(0u)) { return; }\n`;
+  s += `  let H = mu(1u);\n  let b = gi / H;\n  let j = gi % H;\n  let GH = ${G}u * H;\n`;
+  s += '  let dho = u32(mi(2u)) + gi;\n  let dno = u32(mi(3u)) + gi;\n  let ho = u32(mi(4u)) + gi;\n  let hp = u32(mi(5u)) + gi;\n';
+  s += '  let xr = u32(mi(6u)) + b * GH + j;\n  let hr = u32(mi(7u)) + b * GH + j;\n  let dpo = u32(mi(8u)) + gi;\n';
+  const [dhb, dnb, hb, hpb, dgxb, dghb, dpb] = n;
+  s += `  let dh = ${dhb}[dho] + ${dnb}[dno];\n`;
+  if (mode === 'rnn_tanh' || mode === 'rnn_relu') {
+    s += `  let y = ${hb}[ho];\n  let d = dh * ${mode === 'rnn_tanh' ? '(1.0 - y * y)' : 'select(0.0, 1.0, y > 0.0)'};\n`;
+    s += `  ${dgxb}[xr] = d;\n  ${dghb}[hr] = d;\n  ${dpb}[dpo] = 0.0;\n`;
+  } else if (mode === 'lstm') {
+    const [dcnb, , cpb, dcpb, rb] = n.slice(7);
+    s += '  let dcn = u32(mi(9u)) + gi;\n  let co = u32(mi(10u)) + gi;\n  let cp = u32(mi(11u)) + gi;\n  let dcp = u32(mi(12u)) + gi;\n';
+    s += '  let rr = u32(mi(13u)) + b * 5u * H + j;\n';
+    s += `  let i = ${rb}[rr];\n  let f = ${rb}[rr + H];\n  let g = ${rb}[rr + 2u * H];\n  let o = ${rb}[rr + 3u * H];\n`;
+    s += `  let tc = ${rb}[rr + 4u * H];\n  let dc = ${dcnb}[dcn] + dh * o * (1.0 - tc * tc);\n`;
+    s += `  let di = dc * g * i * (1.0 - i);\n  let df = dc * ${cpb}[cp] * f * (1.0 - f);\n  let dg = dc * i * (1.0 - g * g);\n  let dO = dh * tc * o * (1.0 - o);\n`;
+    for (const [k, v] of ['di', 'df', 'dg', 'dO'].entries()) s += `  ${dgxb}[xr + ${k}u * H] = ${v};\n  ${dghb}[hr + ${k}u * H] = ${v};\n`;
+    s += `  ${dcpb}[dcp] = dc * f;\n  ${dpb}[dpo] = 0.0;\n`;
+  } else {
+    const rb = n[7];
+    s += '  let rr = u32(mi(9u)) + b * 4u * H + j;\n';
+    s += `  let r = ${rb}[rr];\n  let z = ${rb}[rr + H];\n  let nn = ${rb}[rr + 2u * H];\n  let hn = ${rb}[rr + 3u * H];\n`;
+    s += `  let dnp = dh * (1.0 - z) * (1.0 - nn * nn);\n  let dzp = dh * (${hpb}[hp] - nn) * z * (1.0 - z);\n  let drp = dnp * hn * r * (1.0 - r);\n`;
+    s += `  ${dgxb}[xr] = drp;\n  ${dgxb}[xr + H] = dzp;\n  ${dgxb}[xr + 2u * H] = dnp;\n`;
+    s += `  ${dghb}[hr] = drp;\n  ${dghb}[hr + H] = dzp;\n  ${dghb}[hr + 2u * H] = dnp * r;\n  ${dpb}[dpo] = dh * z;\n`;
+  }
+  return `${s}}\n`;
+}

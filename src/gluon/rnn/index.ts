@@ -11,3 +11,5 @@ export { RNN, GRU, LSTM, RecurrentLayer } from './rnn-layer.js';
 export type { RecurrentLayerOptions } from './rnn-layer.js';
 export { RNNCell, GRUCell, LSTMCell, RecurrentCell, rnnStep, numGates } from './rnn-cell.js';
 export type { RecurrentCellOptions, BeginStateOptions, RnnMode, StepWeights } from './rnn-cell.js';
+export { rnnSequence, rnnSequenceSupported } from '../../ops/rnn.js';
+export type { RnnSequenceResult, RnnSequenceWeights } from '../../ops/rnn.js';

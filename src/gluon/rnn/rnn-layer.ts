@@ -11,6 +11,11 @@
  * (T, N, 2·hiddenSize), and that is the next layer's input. The states are ordered
  * [l0 forward, l0 reverse, l1 forward, ...]; a reverse direction's final state is the one after
  * it has read step 0.
+ *
+ * Each layer and direction runs as one op, rnnSequence (src/ops/rnn.ts: one GEMM for the input
+ * projections of all steps, then a GEMM and a fused gate kernel per step, with its own gradient),
+ * on the backends that have the fused step kernels (CPU, WebGPU); elsewhere step by step on the
+ * cells' rnnStep. Both give the same values and gradients (test/gluon/rnn-fused.test.ts).
  */
 import { isTraining } from '../../autograd/autograd.js';
 import { ShapeError, ValueError } from '../../core/errors.js';
@@ -22,6 +27,7 @@ import { HybridBlock, type BlockOptions } from '../block.js';
 import { create as createInit } from '../init.js';
 import type { Parameter } from '../parameter.js';
 import type { InitSpec } from '../nn/basic-layers.js';
+import { rnnSequence, rnnSequenceSupported } from '../../ops/rnn.js';
 import { checkStates, numGates, rnnStep, type BeginStateOptions, type RnnMode } from './rnn-cell.js';
 
 /** Options of RNN, GRU and LSTM. */
@@ -178,38 +184,8 @@ export abstract class RecurrentLayer extends HybridBlock {
     }
     const result = tidy(() => {
       const X = this.layout === 'TNC' ? inputs : inputs.swapaxes(0, 1);
-      const T = X.shape[0];
-      let seq: NDArray[] = [];
-      for (let t = 0; t < T; t++) seq.push(X.get(t));
-      const finals: NDArray[][] = st.map(() => []);
-      for (let l = 0; l < this.numLayers; l++) {
-        const perDir: NDArray[][] = [];
-        for (let d = 0; d < dirs; d++) {
-          const lp = d === 0 ? this.layers[l] : this.reverseLayers[l];
-          const w = {
-            i2hWeight: lp.i2hWeight.data(),
-            h2hWeight: lp.h2hWeight.data(),
-            i2hBias: lp.i2hBias.data(),
-            h2hBias: lp.h2hBias.data(),
-          };
-          // The states of layer l, direction d sit at l · dirs + d (cuDNN's order).
-          let s = st.map((a) => a.get(l * dirs + d));
-          const outs: NDArray[] = [];
-          for (let i = 0; i < T; i++) {
-            const t = d === 0 ? i : T - 1 - i;
-            s = rnnStep(this.mode, seq[t], s, w);
-            outs[t] = s[0];
-          }
-          s.forEach((a, i) => finals[i].push(a));
-          perDir.push(outs);
-        }
-        const outs = dirs === 1 ? perDir[0] : perDir[0].map((f, t) => nd.concat([f, perDir[1][t]], { dim: 1 }));
-        // Dropout between layers only: not on the last layer's output.
-        seq = l < this.numLayers - 1 && this.dropout > 0 && isTraining() ? outs.map((o) => dropoutOf(o, this.dropout)) : outs;
-      }
-      let out = nd.stack(seq, { axis: 0 });
-      if (this.layout === 'NTC') out = out.swapaxes(0, 1);
-      return [out, finals.map((f) => nd.stack(f, { axis: 0 }))] as [NDArray, NDArray[]];
+      const [out, finals] = X.shape[0] > 0 && batch > 0 && rnnSequenceSupported(X) ? this.runFused(X, st) : this.runSteps(X, st);
+      return [this.layout === 'NTC' ? out.swapaxes(0, 1) : out, finals] as [NDArray, NDArray[]];
     });
     if (!given) {
       for (const s of st) s.dispose();
@@ -217,6 +193,66 @@ export abstract class RecurrentLayer extends HybridBlock {
       return result[0];
     }
     return result;
+  }
+
+  private weightsOf(l: number, d: number) {
+    const lp = d === 0 ? this.layers[l] : this.reverseLayers[l];
+    return { i2hWeight: lp.i2hWeight.data(), h2hWeight: lp.h2hWeight.data(), i2hBias: lp.i2hBias.data(), h2hBias: lp.h2hBias.data() };
+  }
+
+  /**
+   * The layers as one fused op per layer and direction (src/ops/rnn.ts): a GEMM for all input
+   * projections, then a GEMM and one gate kernel per step, on backends with the fused step kernel.
+   */
+  private runFused(X: NDArray, st: NDArray[]): [NDArray, NDArray[]] {
+    const dirs = this.numDirections;
+    const lstm = this.mode === 'lstm';
+    const finals: NDArray[][] = st.map(() => []);
+    let seq = X;
+    for (let l = 0; l < this.numLayers; l++) {
+      const outs: NDArray[] = [];
+      for (let d = 0; d < dirs; d++) {
+        // The states of layer l, direction d sit at l · dirs + d (cuDNN's order).
+        const k = l * dirs + d;
+        const r = rnnSequence(this.mode, seq, st[0].get(k), lstm ? st[1].get(k) : null, this.weightsOf(l, d), { reverse: d === 1 });
+        finals[0].push(r.h);
+        if (lstm) finals[1].push(r.c!);
+        outs.push(r.output);
+      }
+      const out = dirs === 1 ? outs[0] : nd.concat(outs, { dim: 2 });
+      // Dropout between layers only: not on the last layer's output.
+      seq = l < this.numLayers - 1 && this.dropout > 0 && isTraining() ? dropoutOf(out, this.dropout) : out;
+    }
+    return [seq, finals.map((f) => nd.stack(f, { axis: 0 }))];
+  }
+
+  /** The layers step by step on the cells' ops (rnnStep): backends without the fused step kernel. */
+  private runSteps(X: NDArray, st: NDArray[]): [NDArray, NDArray[]] {
+    const dirs = this.numDirections;
+    const T = X.shape[0];
+    let seq: NDArray[] = [];
+    for (let t = 0; t < T; t++) seq.push(X.get(t));
+    const finals: NDArray[][] = st.map(() => []);
+    for (let l = 0; l < this.numLayers; l++) {
+      const perDir: NDArray[][] = [];
+      for (let d = 0; d < dirs; d++) {
+        const w = this.weightsOf(l, d);
+        // The states of layer l, direction d sit at l · dirs + d (cuDNN's order).
+        let s = st.map((a) => a.get(l * dirs + d));
+        const outs: NDArray[] = [];
+        for (let i = 0; i < T; i++) {
+          const t = d === 0 ? i : T - 1 - i;
+          s = rnnStep(this.mode, seq[t], s, w);
+          outs[t] = s[0];
+        }
+        s.forEach((a, i) => finals[i].push(a));
+        perDir.push(outs);
+      }
+      const outs = dirs === 1 ? perDir[0] : perDir[0].map((f, t) => nd.concat([f, perDir[1][t]], { dim: 1 }));
+      // Dropout between layers only: not on the last layer's output.
+      seq = l < this.numLayers - 1 && this.dropout > 0 && isTraining() ? outs.map((o) => dropoutOf(o, this.dropout)) : outs;
+    }
+    return [nd.stack(seq, { axis: 0 }), finals.map((f) => nd.stack(f, { axis: 0 }))];
   }
 
   /** MXNet's repr: `LSTM(None -> 8, TNC, num_layers=2, dropout=0.5, bidirectional)`. @example String(new rnn.GRU(8)) */
