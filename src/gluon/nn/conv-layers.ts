@@ -101,7 +101,7 @@ export class Conv2D extends HybridBlock {
   }
 
   /** Convolves `x` (N, C, H, W). @example conv.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `Conv2D '${this.name}'`;
     if (x.ndim !== 4) throw new ShapeError(`${where}: expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
     const C = x.shape[1];
@@ -194,7 +194,7 @@ export class MaxPool2D extends Pool2DBase {
     super(poolSize, opts, 'nn.MaxPool2D');
   }
   /** @example pool.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     this.check(x);
     return maxPool2d(x, { kernel: this.poolSize, stride: this.strides, padding: this.padding, ceilMode: this.ceilMode });
   }
@@ -218,7 +218,7 @@ export class AvgPool2D extends Pool2DBase {
     this.countIncludePad = (isOptions(poolSize) ? (poolSize as { countIncludePad?: boolean }) : opts).countIncludePad ?? true;
   }
   /** @example pool.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     this.check(x);
     return avgPool2d(x, {
       kernel: this.poolSize,
@@ -240,7 +240,7 @@ abstract class GlobalPool2DBase extends HybridBlock {
     return 'pool';
   }
   /** Pools each channel's whole plane to 1x1: (N, C, H, W) -> (N, C, 1, 1). */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     if (x.ndim !== 4)
       throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
     const kernel: [number, number] = [x.shape[2], x.shape[3]];
