@@ -14,6 +14,7 @@ import type { Parameter } from '../gluon/parameter.js';
 import { activeTracer, isSymbol, Tracer, type Graph, type SymbolArray } from './graph.js';
 import { ndNamespace, symNamespace, type Namespace } from './namespace.js';
 import { compileGraph, type Program } from './program.js';
+import { exportGraph } from './export.js';
 
 /** One compiled signature of a block. */
 export interface CompiledEntry {
@@ -216,4 +217,22 @@ export function eagerHybridForward(block: HybridHost, args: any[]): any {
   const first = args.find((a) => a instanceof NDArray) as NDArray | undefined;
   const own = block.params.values().map((p) => p.data(first?.context));
   return block.hybridForward(ndNamespace, ...args, ...own);
+}
+
+/**
+ * `net.export(path, epoch)`: the graph of the block's latest compiled call as
+ * `<path>-symbol.json` and its parameters as `<path>-<epoch>.params` (safetensors; see
+ * src/compile/export.ts). The block must have been hybridized and called once.
+ *
+ * @example
+ * net.hybridize(); net.forward(x);
+ * exportBlock(net, 'my_mlp'); // ['my_mlp-symbol.json', 'my_mlp-0000.params']
+ */
+export function exportBlock(block: Block, path: string, epoch = 0): [string, string] {
+  const last = caches.get(block)?.last;
+  if (!last)
+    throw new ValueError(
+      `${blockLabel(block)}.export: nothing was compiled yet; call hybridize() and run the block once (net.forward(x)) before export`,
+    );
+  return exportGraph(last.graph, path, epoch, (p) => (p as Parameter).data(), blockLabel(block));
 }

@@ -14,7 +14,7 @@ import { shapeStr } from '../core/shape.js';
 import type { Context } from '../ndarray/context.js';
 import { currentContext } from '../ndarray/context.js';
 import { NDArray } from '../ndarray/ndarray.js';
-import { clearHybridCache, eagerHybridForward, installHybridDispatch } from '../compile/hybrid.js';
+import { clearHybridCache, eagerHybridForward, exportBlock, installHybridDispatch } from '../compile/hybrid.js';
 import { create as createInit, type InitializerName } from './init.js';
 import { Parameter, ParameterDict, type Initializer, type InitializeOptions } from './parameter.js';
 import { encodeSafetensors, readSafetensors, recordToArray, writeFileAtomic, type TensorRecord } from './safetensors.js';
@@ -527,6 +527,20 @@ export abstract class HybridBlock extends Block {
     // classes need no `override`): the dispatch finds it at run time.
     return eagerHybridForward(this, args);
   }
+
+  /**
+   * Gluon's export: writes the graph of the latest compiled call as `<path>-symbol.json` (MXNet's
+   * op names) and the parameters as `<path>-<epoch, 4 digits>.params`, a safetensors file (not
+   * MXNet's binary format). Load both with `SymbolBlock.imports`. Returns the two file names.
+   *
+   * @example
+   * net.hybridize();
+   * net.forward(x);
+   * net.export('my_mlp'); // ['my_mlp-symbol.json', 'my_mlp-0000.params']
+   */
+  export(path: string, epoch = 0): [string, string] {
+    return exportBlock(this, path, epoch);
+  }
 }
 
 /**
@@ -625,5 +639,10 @@ export class HybridSequential extends Sequential {
   constructor(opts: BlockOptions = {}) {
     super(opts);
     installHybridDispatch(this, true);
+  }
+
+  /** As HybridBlock.export. @example net.export('my_mlp') */
+  export(path: string, epoch = 0): [string, string] {
+    return exportBlock(this, path, epoch);
   }
 }
