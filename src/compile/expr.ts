@@ -9,6 +9,7 @@
  */
 import type { BinaryOp, UnaryOp } from '../backend/backend.js';
 import { BINARY_EXPR, UNARY_EXPR } from '../backend/cpu/exprs.js';
+import { BINARY_F32, UNARY_F32 } from '../backend/webgpu/exprs.js';
 import type { DType } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
 import type { NDArray } from '../ndarray/ndarray.js';
@@ -80,6 +81,34 @@ export function toJS(p: ExprProgram, dtype: DType): string {
     lines.push(`const t${j} = ${e};`);
   });
   p.outputs.forEach((o, k) => lines.push(`const y${k} = t${o};`));
+  return lines.join('\n');
+}
+
+/**
+ * The body of a WebGPU fused kernel computing `p` in f32 (Backend.fusedMap): input k is `x<k>`,
+ * output k is `y<k>`; each op is the expression the eager WGSL kernels use (webgpu/exprs.ts),
+ * constants are exact bit patterns.
+ *
+ * @example
+ * toWGSL({ nIn: 1, instrs: [{ k: 'in', i: 0 }, { k: 'un', op: 'exp', a: 0 }], outputs: [1] });
+ * // '  let t0: f32 = x0;\n  let t1: f32 = f_exp(t0);\n  let y0: f32 = t1;'
+ */
+export function toWGSL(p: ExprProgram): string {
+  checkProgram('toWGSL', p);
+  const bits = new Uint32Array(1);
+  const f = new Float32Array(bits.buffer);
+  const lines: string[] = [];
+  p.instrs.forEach((ins, j) => {
+    let e: string;
+    if (ins.k === 'in') e = `x${ins.i}`;
+    else if (ins.k === 'const') {
+      f[0] = ins.v;
+      e = `bitcast<f32>(${bits[0]}u)`;
+    } else if (ins.k === 'un') e = UNARY_F32[ins.op].replace(/\ba\b/g, `t${ins.a}`);
+    else e = BINARY_F32[ins.op].replace(/\b[ab]\b/g, (m) => (m === 'a' ? `t${ins.a}` : `t${ins.b}`));
+    lines.push(`  let t${j}: f32 = ${e};`);
+  });
+  p.outputs.forEach((o, k) => lines.push(`  let y${k}: f32 = t${o};`));
   return lines.join('\n');
 }
 

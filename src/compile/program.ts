@@ -22,7 +22,7 @@ import type { Context } from '../ndarray/context.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { unbroadcast } from '../ops/reduce.js';
 import { empty } from '../ops/util.js';
-import { evalNd, gradProgram, toJS, type ExprProgram, type Instr } from './expr.js';
+import { evalNd, gradProgram, toJS, toWGSL, type ExprProgram, type Instr } from './expr.js';
 import type { Graph, GNode, LayerCall, ParamRef } from './graph.js';
 import { opDef, type Attrs } from './ops.js';
 
@@ -62,7 +62,9 @@ export interface FusedStep {
   /** Which external input's buffer the kernel may write into when nothing records (-1: none). */
   readonly inplace: number;
   readonly label: string;
-  grad?: { prog: ExprProgram; js: string };
+  grad?: { prog: ExprProgram; js: string; wgsl?: string };
+  /** The WGSL body, generated on first use on a GPU. */
+  wgsl?: string;
 }
 type Step = EagerStep | FusedStep;
 
@@ -356,21 +358,43 @@ function onCpu(ctx: Context): boolean {
   return ctx.deviceType === 'cpu';
 }
 
+/** Runs a generated kernel on the arrays' device: the JS loop nest on the CPU, the backend's fusedMap elsewhere. */
+function launchOn(js: string, wgsl: () => string, shape: Shape, outs: readonly NDArray[], ins: readonly NDArray[]): boolean {
+  const ctx = outs[0].context;
+  if (onCpu(ctx)) {
+    launch(js, shape, outs, ins);
+    return true;
+  }
+  const be = ctx.backend;
+  if (!be.fusedMap) return false;
+  const view = (x: NDArray) => ({
+    storage: x.storage,
+    shape,
+    strides: shapesEqual(x.shape, shape) ? x.strides : broadcastStrides(x.shape, x.strides, shape),
+    offset: x.offset,
+    dtype: x.dtype,
+  });
+  const ok = be.fusedMap(js, wgsl(), shape, outs.map(view), ins.map(view));
+  if (ok) for (const o of outs) o.storage.version++;
+  return ok;
+}
+
 function runFused(s: FusedStep, ins: NDArray[], vals: (NDArray | undefined)[], keep: ReadonlySet<number>): NDArray {
   const ctx = ins[0].context;
   const record = shouldRecord(...ins);
   let out: NDArray;
-  if (!onCpu(ctx)) {
-    // No generated WGSL kernel yet: the chain runs op by op (docs/COMPILE.md).
-    out = evalNd(s.prog, ins)[0];
-    return out;
-  }
   if (!record && s.inplace >= 0 && !keep.has(s.ext[s.inplace])) {
     out = ins[s.inplace];
     // The buffer now holds this node's value: the producer's slot must not free it.
     vals[s.ext[s.inplace]] = undefined;
   } else out = empty(s.shape, s.dtype, ctx);
-  launch(s.js, s.shape, [out], ins);
+  if (!launchOn(s.js, () => (s.wgsl ??= toWGSL(s.prog)), s.shape, [out], ins)) {
+    // A backend without a kernel for it (too many operands for one WGSL binding group): op by op.
+    if (out !== ins[s.inplace]) out.dispose();
+    else vals[s.ext[s.inplace]] = out;
+    out = evalNd(s.prog, ins)[0];
+    if (record) return out;
+  }
   if (record) {
     const need = ins.map((x) => x.requiresGrad);
     recordOp(s.label, ins, out, (g, saved) => fusedGrad(s, g, saved, need), 'inputs');
@@ -385,11 +409,16 @@ function fusedGrad(s: FusedStep, g: NDArray, saved: NDArray[], need: readonly bo
     return { prog, js: toJS(prog, s.dtype) };
   })();
   let grads: NDArray[];
-  if (state.recording || !onCpu(g.context) || g.dtype !== s.dtype) grads = evalNd(s.grad.prog, [...saved, g]);
-  else {
+  const grad = s.grad;
+  grads = [];
+  if (!state.recording && g.dtype === s.dtype) {
     grads = saved.map(() => empty(s.shape, s.dtype, g.context));
-    launch(s.grad.js, s.shape, grads, [...saved, g]);
+    if (!launchOn(grad.js, () => (grad.wgsl ??= toWGSL(grad.prog)), s.shape, grads, [...saved, g])) {
+      for (const x of grads) x.dispose();
+      grads = [];
+    }
   }
+  if (grads.length === 0) grads = evalNd(grad.prog, [...saved, g]);
   return grads.map((gi, i) => {
     if (!need[i]) {
       gi.dispose();
