@@ -6,8 +6,9 @@
  * any safetensors reader opens it; MXNet itself cannot load it.
  *
  * Graphs of the ops of the table (src/compile/ops.ts: elementwise ops, dot, FullyConnected,
- * Activation, Dropout, Flatten, Reshape, reductions, softmax, concat) export; a layer traced as
- * an opaque node (Conv2D, BatchNorm, pooling...) does not yet, and export says which.
+ * Activation, Convolution, Pooling, Dropout, Flatten, Reshape, reductions, softmax, concat)
+ * export; a layer traced as an opaque node (BatchNorm, LayerNorm, Conv1D...) does not yet, and
+ * export says which.
  */
 import { readFileSync } from 'node:fs';
 import type { DType } from '../core/dtype.js';

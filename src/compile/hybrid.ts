@@ -22,6 +22,8 @@ export interface CompiledEntry {
   readonly graph: Graph;
   readonly program: Program;
   readonly params: readonly Parameter[];
+  /** The traced shape and dtype of each parameter, checked at every call. */
+  readonly traced: ReadonlyMap<Parameter, { shape: readonly number[]; dtype: string }>;
 }
 
 interface BlockCache {
@@ -173,7 +175,7 @@ function compiledCall(block: HybridHost, eager: EagerForward, args: any[]): any 
 
 function paramValue(block: Block, p: Parameter, ctx: Context, entry: CompiledEntry): NDArray {
   const v = p.data(ctx);
-  const node = entry.graph.nodes.find((n) => n.param === p)!;
+  const node = entry.traced.get(p)!;
   if (!shapesEqual(v.shape, node.shape) || v.dtype !== node.dtype)
     throw new ValueError(
       `${blockLabel(block)}: parameter '${p.name}' is now ${v.dtype} of shape ${shapeStr(v.shape)} but was traced as ${node.dtype} of shape ` +
@@ -198,7 +200,8 @@ function traceBlock(block: HybridHost, eager: EagerForward, args: NDArray[], key
           `${blockLabel(block)}: hybridForward returned ${o instanceof NDArray ? 'an NDArray' : typeof o}; a traced block must return the symbols it computed`,
         );
     const graph = t.graph(outs as SymbolArray[], list);
-    return { key, graph, program: compileGraph(graph), params };
+    const traced = new Map(graph.params.map((id) => [graph.nodes[id].param as Parameter, graph.nodes[id]]));
+    return { key, graph, program: compileGraph(graph), params, traced };
   } finally {
     t.dispose();
   }

@@ -9,7 +9,7 @@ import { ValueError } from '../core/errors.js';
 import * as nd from '../ndarray/nd.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import { isSymbol, type SymbolArray } from './graph.js';
-import { ACT_TYPES, opDef, runActivation, runFullyConnected } from './ops.js';
+import { ACT_TYPES, CONV_ATTRS, POOL_ATTRS, opDef, runActivation, runFullyConnected } from './ops.js';
 
 /** The options of FullyConnected, MXNet's in camelCase. */
 export interface FullyConnectedOptions {
@@ -166,6 +166,23 @@ export const symNamespace: Namespace = Object.freeze({
   Activation: (x: unknown, opts: { actType: string }) => {
     checkAct('sym.Activation', opts?.actType);
     return sym(x, 'Activation').tracer.apply('Activation', [sym(x, 'Activation')], { actType: opts.actType });
+  },
+  /** nd.Convolution's one-object form on symbols. @example F.Convolution({ data: x, weight, bias, kernel: [3, 3], numFilter: 6 }) */
+  Convolution: (args: Record<string, unknown>) => {
+    const data = sym(args?.data, 'Convolution');
+    const ins = [data, sym(args.weight, 'Convolution')];
+    if (args.bias !== null && args.bias !== undefined && args.noBias !== true) ins.push(sym(args.bias, 'Convolution'));
+    const attrs: Record<string, unknown> = {};
+    for (const k of CONV_ATTRS) if (args[k] !== undefined) attrs[k] = args[k];
+    attrs.noBias = ins.length < 3;
+    return data.tracer.apply('Convolution', ins, attrs);
+  },
+  /** nd.Pooling's one-object form on symbols. @example F.Pooling({ data: x, kernel: [2, 2], poolType: 'max', stride: [2, 2] }) */
+  Pooling: (args: Record<string, unknown>) => {
+    const data = sym(args?.data, 'Pooling');
+    const attrs: Record<string, unknown> = {};
+    for (const k of POOL_ATTRS) if (args[k] !== undefined) attrs[k] = args[k];
+    return data.tracer.apply('Pooling', [data], attrs);
   },
   Dropout: (x: unknown, opts: { p: number; axes?: number[] }) =>
     sym(x, 'Dropout').tracer.apply('Dropout', [sym(x, 'Dropout')], { p: opts?.p, axes: [...(opts?.axes ?? [])] }),

@@ -11,6 +11,7 @@ import { ShapeError, ValueError } from '../core/errors.js';
 import { shapeStr, sizeOf } from '../core/shape.js';
 import type { NDArray } from '../ndarray/ndarray.js';
 import * as E from '../ops/elementwise.js';
+import { Convolution, Pooling } from '../ops/conv-ops.js';
 import { dot } from '../ops/linalg.js';
 import * as M from '../ops/movement.js';
 import { dropout, logSoftmax, softmax, softrelu } from '../ops/nn.js';
@@ -123,6 +124,17 @@ export function runFullyConnected(inputs: readonly NDArray[], attrs: Attrs): NDA
   });
 }
 
+/** The attributes of Convolution and Pooling nodes (their nd.* argument names). */
+export const CONV_ATTRS = ['kernel', 'numFilter', 'stride', 'pad', 'dilate', 'numGroup', 'noBias'] as const;
+export const POOL_ATTRS = ['kernel', 'poolType', 'globalPool', 'stride', 'pad', 'poolingConvention', 'countIncludePad'] as const;
+
+/** The attributes among `keys` that are set (an imported file may leave some out). */
+function defined(at: Attrs, keys: readonly string[]): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const k of keys) if (at[k] !== undefined && at[k] !== null) out[k] = at[k];
+  return out;
+}
+
 const table = new Map<string, OpDef>();
 
 for (const u of Object.keys(UNARY_EXPR) as UnaryOp[])
@@ -147,6 +159,14 @@ const others: Record<string, OpDef> = {
   },
   FullyConnected: { mxnet: 'FullyConnected', fresh: true, run: runFullyConnected },
   Activation: { mxnet: 'Activation', run: ([x], at) => runActivation(x, at.actType) },
+  // MXNet's Convolution and Pooling with their arguments as attributes (nd.Convolution's and nd.Pooling's names).
+  Convolution: {
+    mxnet: 'Convolution',
+    fresh: true,
+    run: ([data, weight, bias], at) =>
+      Convolution({ ...(defined(at, CONV_ATTRS) as object), data, weight, bias: at.noBias ? null : (bias ?? null) } as never),
+  },
+  Pooling: { mxnet: 'Pooling', run: ([data], at) => Pooling({ ...(defined(at, POOL_ATTRS) as object), data } as never) },
   softrelu: { mxnet: 'softrelu', run: ([x]) => softrelu(x) },
   Dropout: {
     mxnet: 'Dropout',

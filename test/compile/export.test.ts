@@ -66,14 +66,14 @@ test('export writes MXNet op names and safetensors; SymbolBlock.imports gives th
 
 test('export and imports refuse what they cannot do, naming the block or the file', () => {
   const net = new nn.HybridSequential();
-  net.add(new nn.Conv2D(2, 3), new nn.Flatten(), new nn.Dense(2));
+  net.add(new nn.Conv2D(2, 3), new nn.BatchNorm(), new nn.Flatten(), new nn.Dense(2));
   net.initialize();
   assert.throws(() => net.export(join(dir(), 'x')), /nothing was compiled yet; call hybridize\(\) and run the block once/);
   net.hybridize();
   net.forward(nd.ones([1, 1, 5, 5]));
   assert.throws(
     () => net.export(join(dir(), 'x')),
-    (e: Error) => e instanceof ValueError && /opaque nodes .*conv0_fwd \(Convolution\)/.test(e.message),
+    (e: Error) => e instanceof ValueError && /opaque nodes .*batchnorm\d+_fwd \(BatchNorm\)/.test(e.message),
   );
   const mlp = new nn.HybridSequential();
   mlp.add(new nn.Dense(2));
@@ -86,4 +86,40 @@ test('export and imports refuse what they cannot do, naming the block or the fil
   assert.throws(() => SymbolBlock.imports(s, ['input'], p), /has no input named input \(variables: data, /);
   assert.throws(() => SymbolBlock.imports(join(dir(), 'missing.json'), ['data'], p), /cannot read the symbol file/);
   assert.throws(() => SymbolBlock.imports(s, ['data'], null), /parameter file has no value for/);
+});
+
+test('a CNN (Conv2D, pooling with and without ceil mode, global pooling) compiles to graph ops and exports', () => {
+  const build = () => {
+    const net = new nn.HybridSequential();
+    net.add(
+      new nn.Conv2D(4, 3, { padding: 1, activation: 'relu' }),
+      new nn.MaxPool2D(2, { ceilMode: true }),
+      new nn.Conv2D(3, 2, { strides: 2, useBias: false }),
+      new nn.AvgPool2D(2, { strides: 1, padding: 1, countIncludePad: false }),
+      new nn.GlobalAvgPool2D(),
+      new nn.Flatten(),
+      new nn.Dense(2),
+    );
+    net.initialize(new init.Xavier());
+    return net;
+  };
+  const net = build();
+  const x = nd.random.normal(0, 1, [2, 3, 7, 7]);
+  x.attachGrad();
+  const ye = autograd.record(() => net.forward(x));
+  ye.backward();
+  const ge = x.grad.copy();
+  net.hybridize();
+  const yc = autograd.record(() => net.forward(x));
+  yc.backward();
+  assertClose(yc, ye, 1e-5, 'compiled forward');
+  assertClose(x.grad, ge, 1e-5, 'compiled input gradient');
+  const [s, p] = net.export(join(dir(), 'cnn'));
+  const ops = JSON.parse(readFileSync(s, 'utf8')).nodes.map((n: { op: string }) => n.op);
+  assert.deepEqual(
+    ops.filter((o: string) => o !== 'null'),
+    ['Convolution', 'Activation', 'Pooling', 'Convolution', 'Pooling', 'Pooling', 'Flatten', 'FullyConnected'],
+  );
+  const back = SymbolBlock.imports(s, 'data', p);
+  assertClose(back.forward(x), ye, 1e-5, 'imported CNN');
 });

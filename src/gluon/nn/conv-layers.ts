@@ -6,6 +6,7 @@ import { ShapeError } from '../../core/errors.js';
 import { shapeStr } from '../../core/shape.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { avgPool2d, conv2d, maxPool2d, pair, type Size2 } from '../../ops/nn.js';
+import type { Namespace } from '../../compile/namespace.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
 import type { Parameter } from '../parameter.js';
 import { activate, type ActivationType } from './activations.js';
@@ -100,6 +101,23 @@ export class Conv2D extends HybridBlock {
     return 'conv';
   }
 
+  /** The traced form (after hybridize()): MXNet's Convolution, then the activation. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any, weight: any, bias?: any): any {
+    const y = F.Convolution({
+      data: x,
+      weight,
+      bias: this.bias ? bias : null,
+      kernel: this.kernelSize,
+      numFilter: this.channels,
+      stride: this.strides,
+      pad: this.padding,
+      dilate: this.dilation,
+      numGroup: this.groups,
+      noBias: !this.bias,
+    });
+    return this.act ? F.Activation(y, { actType: this.act }) : y;
+  }
+
   /** Convolves `x` (N, C, H, W). @example conv.forward(X) */
   override forward(x: NDArray): NDArray {
     const where = `Conv2D '${this.name}'`;
@@ -169,6 +187,19 @@ abstract class Pool2DBase extends HybridBlock {
   }
   protected override alias(): string {
     return 'pool';
+  }
+  /** The traced form: MXNet's Pooling. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    const extra = this.poolType === 'avg' ? { countIncludePad: (this as unknown as { countIncludePad: boolean }).countIncludePad } : {};
+    return F.Pooling({
+      data: x,
+      kernel: this.poolSize,
+      poolType: this.poolType,
+      stride: this.strides,
+      pad: this.padding,
+      poolingConvention: this.ceilMode ? 'full' : 'valid',
+      ...extra,
+    });
   }
   protected check(x: NDArray): void {
     if (x.ndim !== 4)
@@ -240,6 +271,10 @@ abstract class GlobalPool2DBase extends HybridBlock {
     return 'pool';
   }
   /** Pools each channel's whole plane to 1x1: (N, C, H, W) -> (N, C, 1, 1). */
+  /** The traced form: MXNet's global Pooling. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    return F.Pooling({ data: x, poolType: this.poolType, globalPool: true });
+  }
   override forward(x: NDArray): NDArray {
     if (x.ndim !== 4)
       throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
