@@ -356,3 +356,23 @@ test('no intermediate arrays: a fused chain allocates only its output, a Dense e
     4,
   );
 });
+
+test('a hybridized training loop leaves no arrays behind', () => {
+  const net = mlp();
+  net.hybridize();
+  const loss = new gl.SoftmaxCrossEntropyLoss();
+  const tr = new Trainer(net.collectParams(), 'sgd', { learningRate: 0.1 });
+  const X = nd.random.normal(0, 1, [6, 7]);
+  const y = nd.array([0, 1, 2, 0, 1, 2]);
+  const step = () =>
+    nd.tidy(() => {
+      const l = autograd.record(() => loss.forward(net.forward(X), y));
+      l.backward();
+      tr.step(6);
+    });
+  step();
+  step();
+  const before = nd.memory().arrays;
+  for (let i = 0; i < 20; i++) step();
+  assert.equal(nd.memory().arrays, before, 'the same number of live arrays after 20 more steps');
+});
