@@ -96,11 +96,13 @@ const LAYER_OPS: Record<string, string> = {
 
 function traceCall(t: Tracer, block: HybridHost, eager: EagerForward, args: any[]): any {
   return t.inScope(block.prefix, blockLabel(block), () => {
-    if (typeof block.hybridForward === 'function') {
+    // A layer may ask to stay opaque for this call (BatchNorm in training mode).
+    const opaque = (block as { traceAsLayer?: () => boolean }).traceAsLayer?.() === true;
+    if (typeof block.hybridForward === 'function' && !opaque) {
       const own = block.params.values().map((p) => t.param(p));
       return block.hybridForward(symNamespace, ...args, ...own);
     }
-    if (containers.has(block)) return eager.apply(block, args);
+    if (containers.has(block) && !opaque) return eager.apply(block, args);
     // A layer without hybridForward: one node running the layer's own eager code.
     const syms = args.filter((a): a is SymbolArray => isSymbol(a));
     if (syms.length !== args.filter((a) => a !== undefined && a !== null).length)

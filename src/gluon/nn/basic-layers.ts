@@ -350,6 +350,30 @@ export class BatchNorm extends HybridBlock {
     return 'batchnorm';
   }
 
+  /**
+   * The traced form in predict mode (or with useGlobalStats): the normalisation with the running
+   * statistics as elementwise ops on broadcast parameters, which the compiler fuses into one
+   * kernel with what follows (a ReLU). In training mode the trace keeps the layer as one opaque
+   * node (its eager code updates the running statistics); see `traceAsLayer`.
+   *
+   * @example
+   * net.hybridize(); net.forward(X); // predict mode: fused normalisation
+   */
+  hybridForward(F: Namespace, x: any, gamma: any, beta: any, runningMean: any, runningVar: any): any {
+    const axis = normalizeAxis(this.axis, x.ndim, `BatchNorm '${this.name}'`);
+    const bshape = (x.shape as number[]).map((d, i) => (i === axis ? d : 1));
+    const b = (p: any) => F.reshape(p, bshape);
+    let y = x.sub(b(runningMean)).div(F.sqrt(b(runningVar).add(this.epsilon)));
+    if (this.scale) y = y.mul(b(gamma));
+    if (this.center) y = y.add(b(beta));
+    return y;
+  }
+
+  /** Whether a trace keeps this layer as one opaque node: in training mode (batch statistics, running-statistics updates). */
+  traceAsLayer(): boolean {
+    return isTraining() && !this.useGlobalStats;
+  }
+
   /** Normalises `x` (batch statistics in training mode, running ones in predict mode). @example bn.forward(X) */
   override forward(x: NDArray): NDArray {
     const where = `BatchNorm '${this.name}'`;
