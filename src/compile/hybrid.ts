@@ -9,9 +9,7 @@ import { ValueError } from '../core/errors.js';
 import { shapeStr, shapesEqual } from '../core/shape.js';
 import type { Context } from '../ndarray/context.js';
 import { NDArray } from '../ndarray/ndarray.js';
-import type { Block } from '../gluon/block.js';
-import type { Parameter } from '../gluon/parameter.js';
-import { activeTracer, isSymbol, Tracer, type Graph, type SymbolArray } from './graph.js';
+import { activeTracer, isSymbol, Tracer, type Graph, type ParamRef, type SymbolArray } from './graph.js';
 import { ndNamespace, symNamespace, type Namespace } from './namespace.js';
 import { compileGraph, type Program } from './program.js';
 import { exportGraph } from './export.js';
@@ -35,7 +33,18 @@ const caches = new WeakMap<object, BlockCache>();
 /** Blocks whose forward only chains their children (HybridSequential). */
 const containers = new WeakSet<object>();
 
+/** A parameter as the compiler needs it (gluon's Parameter; src/compile sits below gluon and names no gluon type). */
+interface Parameter extends ParamRef {
+  readonly isInitialized: boolean;
+}
 /** A block as the dispatch sees it (gluon's HybridBlock and HybridSequential). */
+interface Block {
+  readonly name: string;
+  readonly prefix: string;
+  readonly isHybridized: boolean;
+  readonly params: { values(): Parameter[] };
+  collectParams(): { values(): Parameter[] };
+}
 type HybridHost = Block & { hybridForward?: (F: Namespace, ...args: any[]) => any };
 type EagerForward = (...args: any[]) => any;
 
