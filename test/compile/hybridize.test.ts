@@ -34,6 +34,17 @@ class Chain extends nn.HybridBlock {
     for (const [op, s] of this.steps) {
       if ((UN as readonly string[]).includes(op)) x = F[op === 'neg' ? 'negative' : op](x);
       else if (op === 'scalar') x = x.mul(s).add(0.5);
+      // The ops with a restricted domain get a positive argument, so values and gradients are finite.
+      else if (op === 'log') x = F.log(F.square(x).add(1));
+      else if (op === 'sqrt') x = F.sqrt(F.abs(x).add(0.5));
+      else if (op === 'reciprocal') x = F.reciprocal(F.abs(x).add(1));
+      else if (op === 'log1p') x = F.log1p(F.abs(x));
+      else if (op === 'expm1') x = F.expm1(x.mul(0.5));
+      else if (op === 'pow') x = F.power(F.abs(x).add(0.5), 1.5);
+      else if (op === 'rpow') x = F.power(1.5, x.tanh());
+      else if (op === 'powb') x = F.power(F.abs(x).add(0.5), F.sigmoid(b));
+      else if (op === 'div') x = F.divide(x, F.square(b).add(1));
+      else if (op === 'rdiv') x = x.square().add(1).rdiv(s);
       else if (op === 'rsub') x = x.rsub(s);
       else x = F[{ add: 'add', sub: 'subtract', mul: 'multiply', maximum: 'maximum', minimum: 'minimum' }[op]!](x, s > 0.5 ? b : a);
     }
@@ -43,13 +54,13 @@ class Chain extends nn.HybridBlock {
 
 function randomChain(r: () => number): [string, number][] {
   const n = 2 + Math.floor(r() * 6);
-  const ops = [...UN, ...BIN, 'scalar', 'rsub'];
+  const ops = [...UN, ...BIN, 'scalar', 'rsub', 'log', 'sqrt', 'reciprocal', 'log1p', 'expm1', 'pow', 'rpow', 'powb', 'div', 'rdiv'];
   return Array.from({ length: n }, () => [ops[Math.floor(r() * ops.length)], r()] as [string, number]);
 }
 
 test('random elementwise chains on random shapes: the fused kernel equals eager, values and gradients', () => {
   const r = rng(7);
-  for (let trial = 0; trial < 12; trial++) {
+  for (let trial = 0; trial < 24; trial++) {
     const rank = 1 + Math.floor(r() * 3);
     const shape = Array.from({ length: rank }, () => 1 + Math.floor(r() * 5));
     // b broadcasts along the first axis (or is a scalar-shaped array).
