@@ -63,6 +63,7 @@ export const chapterLoaders: Readonly<Record<string, () => Promise<Chapter>>> = 
   rmsprop: () => import('./rmsprop.js'),
   adadelta: () => import('./adadelta.js'),
   adam: () => import('./adam.js'),
+  hybridize: () => import('./hybridize.js'),
   'async-computation': () => import('./async-computation.js'),
   'auto-parallelism': () => import('./auto-parallelism.js'),
   'multiple-gpus': () => import('./multiple-gpus.js'),

@@ -293,6 +293,14 @@ export interface Backend {
   rnnStep?(v: RnnStepViews): boolean;
   /** Optional gradient of rnnStep (see RnnStepGradViews); false where not handled. */
   rnnStepGrad?(v: RnnStepGradViews): boolean;
+  /**
+   * Optional: a generated elementwise kernel of the graph compiler (src/compile/). `body`, in this
+   * backend's kernel language, reads inputs `x0, x1, ...` and defines outputs `y0, y1, ...`; every
+   * view has the shape `shape` (broadcast inputs as zero strides) and dtype float32. `key` names
+   * the body for the pipeline cache. Returns false, writing nothing, where the backend cannot
+   * run it (too many operands); the compiler then runs the chain op by op.
+   */
+  fusedMap?(key: string, body: string, shape: readonly number[], outs: readonly View[], ins: readonly View[]): boolean;
   /** NCHW x, (O, C/groups, KH, KW) w, into NCHW out. */
   conv2d(x: View, w: View, p: Conv2dParams, out: View): void;
   /** Gradients of conv2d with respect to its input and its weight (either may be null). */

@@ -14,6 +14,7 @@ import { shapeStr } from '../core/shape.js';
 import type { Context } from '../ndarray/context.js';
 import { currentContext } from '../ndarray/context.js';
 import { NDArray } from '../ndarray/ndarray.js';
+import { clearHybridCache, eagerHybridForward, exportBlock, installHybridDispatch } from '../compile/hybrid.js';
 import { create as createInit, type InitializerName } from './init.js';
 import { Parameter, ParameterDict, type Initializer, type InitializeOptions } from './parameter.js';
 import { encodeSafetensors, readSafetensors, recordToArray, writeFileAtomic, type TensorRecord } from './safetensors.js';
@@ -358,19 +359,27 @@ export abstract class Block {
   }
 
   /**
-   * Gluon's hybridize: here a documented no-op that only records the flag (this block and its
-   * children keep running eagerly; a tracing implementation can plug in here later).
+   * Gluon's hybridize: marks this block and its descendants for compilation. A HybridBlock or
+   * HybridSequential called afterwards traces its `hybridForward` once per input signature
+   * (shapes, dtypes, device, training mode) and then runs the compiled program
+   * (src/compile/, docs/COMPILE.md): elementwise chains fused into generated kernels, no per-op
+   * dispatch inside them. A plain Block ignores the flag but passes it to its children.
+   * `hybridize(false)` goes back to eager execution. Either call forgets compiled programs.
    *
    * @example
    * net.hybridize();
+   * net.forward(x); // traces, compiles, runs
+   * net.forward(x); // runs the compiled program
    */
   hybridize(active = true): this {
+    if (typeof active !== 'boolean') throw new ValueError(`${this.constructor.name}.hybridize: expected a boolean, got ${String(active)}`);
     this._hybridized = active;
+    clearHybridCache(this);
     for (const c of this.children.values()) c.hybridize(active);
     return this;
   }
 
-  /** Whether hybridize() was called (informational; execution is always eager). */
+  /** Whether hybridize() is on for this block. @example net.hybridize(); net.isHybridized // true */
   get isHybridized(): boolean {
     return this._hybridized;
   }
@@ -485,15 +494,54 @@ export abstract class Block {
 }
 
 /**
- * Gluon's HybridBlock. Execution is always eager here; `hybridize()` is accepted (a no-op) so
- * the book's code runs unchanged.
+ * Gluon's HybridBlock: a block written once as `hybridForward(F, x, ...params)` that runs
+ * imperatively (F is `nd`, x an NDArray, params the block's own parameter values in registration
+ * order) until `hybridize()`, and then as a compiled graph (F is the symbol namespace and x a
+ * symbol during the one trace per input signature; see docs/COMPILE.md). Reading values inside
+ * a traced hybridForward (asScalar, toArray, `if (x > 0)`) is an error naming the block.
+ * Subclasses that define `forward` instead run that eagerly, and inside a traced parent become
+ * one opaque node of the graph.
  *
  * @example
- * class Scale extends nn.HybridBlock {
- *   override forward(x: NDArray) { return x.mul(2); }
+ * class HybridNet extends nn.HybridBlock {
+ *   hidden = new nn.Dense(10);
+ *   output = new nn.Dense(2);
+ *   hybridForward(F: any, x: any) {
+ *     return this.output.forward(F.relu(this.hidden.forward(x)));
+ *   }
  * }
+ * const net = new HybridNet();
+ * net.initialize();
+ * net.hybridize();
+ * net.forward(nd.random.normal(0, 1, [1, 4])).shape; // [1, 2]
  */
-export abstract class HybridBlock extends Block {}
+export abstract class HybridBlock extends Block {
+  constructor(opts: BlockOptions = {}) {
+    super(opts);
+    installHybridDispatch(this, false);
+  }
+
+  /** Runs hybridForward with F = nd (what a call does until hybridize()). @example net.forward(x) */
+  forward(...args: any[]): any {
+    // hybridForward(F, x, ...params) is defined by subclasses (not declared here, so that the book's
+    // classes need no `override`): the dispatch finds it at run time.
+    return eagerHybridForward(this, args);
+  }
+
+  /**
+   * Gluon's export: writes the graph of the latest compiled call as `<path>-symbol.json` (MXNet's
+   * op names) and the parameters as `<path>-<epoch, 4 digits>.params`, a safetensors file (not
+   * MXNet's binary format). Load both with `SymbolBlock.imports`. Returns the two file names.
+   *
+   * @example
+   * net.hybridize();
+   * net.forward(x);
+   * net.export('my_mlp'); // ['my_mlp-symbol.json', 'my_mlp-0000.params']
+   */
+  export(path: string, epoch = 0): [string, string] {
+    return exportBlock(this, path, epoch);
+  }
+}
 
 /**
  * Runs children in order, each on the previous one's output, as Gluon's nn.Sequential.
@@ -579,11 +627,22 @@ export class Sequential extends Block {
 }
 
 /**
- * Gluon's HybridSequential: a Sequential whose hybridize() is accepted as a no-op.
+ * Gluon's HybridSequential: a Sequential that compiles after hybridize(): its children (built-in
+ * layers, HybridBlocks) are traced into one graph, run as one compiled program.
  *
  * @example
  * const net = new nn.HybridSequential();
  * net.add(new nn.Dense(10));
  * net.hybridize();
  */
-export class HybridSequential extends Sequential {}
+export class HybridSequential extends Sequential {
+  constructor(opts: BlockOptions = {}) {
+    super(opts);
+    installHybridDispatch(this, true);
+  }
+
+  /** As HybridBlock.export. @example net.export('my_mlp') */
+  export(path: string, epoch = 0): [string, string] {
+    return exportBlock(this, path, epoch);
+  }
+}

@@ -10,6 +10,7 @@
 export * as nn from './nn/index.js';
 export * as init from './init.js';
 export { Block, HybridBlock, Sequential, HybridSequential, resetNameCounters } from './block.js';
+export { SymbolBlock } from './symbol-block.js';
 export type { BlockOptions, BlockInitializeOptions, LoadParametersOptions } from './block.js';
 export { Parameter, ParameterDict, Constant } from './parameter.js';
 export type { Initializer, ParameterOptions, InitializeOptions } from './parameter.js';

@@ -12,6 +12,8 @@ import { composite, empty, sameContext } from './util.js';
 import { full } from './movement.js';
 import { where } from './elementwise.js';
 import { checkOptions, positional } from '../core/options.js';
+import { normalizeAxis } from '../core/shape.js';
+import * as random from '../ndarray/random.js';
 
 /** A size given as one number for both spatial axes or as [height, width]. */
 export type Size2 = number | readonly [number, number] | readonly number[];
@@ -264,3 +266,28 @@ export function logSoftmax(x: NDArray, arg?: { axis?: number } | number): NDArra
 const SOFTMAX_KEYS = ['axis'];
 const CONV_KEYS = ['stride', 'padding', 'dilation', 'groups'];
 const POOL_KEYS = ['kernel', 'stride', 'padding', 'ceilMode', 'countIncludePad'];
+
+/**
+ * Inverted dropout as Gluon's nn.Dropout computes it in training mode: each element is zeroed with
+ * probability `rate` and the rest scaled by 1 / (1 - rate); `axes` share one mask along those
+ * axes. Masks come from the seeded global generator. `where` names the caller in errors. The
+ * layer (eager) and the graph compiler's Dropout node (src/compile/) both run this, so a
+ * hybridized network draws the same masks as an eager one.
+ *
+ * @example
+ * dropout(nd.ones([2, 4]), 0.5); // entries 0 or 2
+ */
+export function dropout(x: NDArray, rate: number, axes: readonly number[] = [], where = 'dropout'): NDArray {
+  x.checkAlive(where);
+  if (typeof rate !== 'number' || !(rate >= 0 && rate <= 1)) throw new ValueError(`${where}: rate must be in [0, 1], got ${String(rate)}`);
+  const ax = axes.map((a) => normalizeAxis(a, x.ndim, where));
+  const maskShape = x.shape.map((d, i) => (ax.includes(i) ? 1 : d));
+  const dtype = x.dtype === 'float64' ? 'float64' : 'float32';
+  const u = random.uniform(0, 1, maskShape, { dtype, ctx: x.context });
+  const keep = u.lesser(1 - rate);
+  u.dispose();
+  keep.imul(rate < 1 ? 1 / (1 - rate) : 0);
+  const y = x.mul(keep);
+  keep.dispose();
+  return y;
+}

@@ -2,6 +2,7 @@
 // and shapes, deferred initialisation, reprs, forward values (MXNet's doc examples and PyTorch
 // references), gradients against finite differences (float64), and bad input.
 import { test } from 'node:test';
+import { hybridStats } from '../../src/compile/hybrid.js';
 import assert from 'node:assert/strict';
 import { nd, autograd, NDArray, ShapeError, ValueError, D2LError } from '../../src/index.js';
 import { nn, init, resetNameCounters } from '../../src/gluon/index.js';
@@ -301,7 +302,7 @@ test('InstanceNorm: the MXNet doc example, scale false by default, PyTorch insta
   throwsTyped(() => new nn.InstanceNorm().forward(nd.ones([2, 3])), ShapeError, /at least 3 dimensions/, /\(2, 3\)/);
 });
 
-test('HybridSequential runs the new layers as Sequential does; hybridize() changes nothing but the flag', () => {
+test('HybridSequential runs the new layers as Sequential does, eagerly and hybridized (traced into one compiled program)', () => {
   resetNameCounters();
   // The book's TextCNN shape walk: embeddings (batch, channels, time) -> Conv1D -> GlobalMaxPool1D.
   const net = new nn.HybridSequential();
@@ -319,6 +320,7 @@ test('HybridSequential runs the new layers as Sequential does; hybridize() chang
   assert.equal(net.hybridize(), net);
   assert.ok(net.isHybridized && net.get(0).isHybridized);
   assertClose(net.forward(x), before, 0);
+  assert.equal(hybridStats(net).traces, 1, 'the hybridized call traced once');
   const seqNet = new nn.Sequential();
   for (const b of net) seqNet.add(b);
   assertClose(seqNet.forward(x), before, 0);

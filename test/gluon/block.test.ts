@@ -178,7 +178,7 @@ test('Sequential: indexing, length, iteration, nesting, structured names, repr',
   );
   assert.ok(net instanceof nn.Sequential);
   assert.equal(net.hybridize(), net);
-  assert.ok(inner.isHybridized && net.get(1).isHybridized, 'hybridize() reaches the children (and is otherwise a no-op)');
+  assert.ok(inner.isHybridized && net.get(1).isHybridized, 'hybridize() reaches the children');
   assert.throws(() => new nn.Sequential().forward(nd.ones([1])), /empty Sequential/);
 });
 

@@ -109,3 +109,59 @@ function body(ops: string[], inNames: string[], nIn: number, L: number, expr: st
   if (/\bo\b/.test(expr)) b += `const o = O[pO_${L}];\n`;
   return b + `O[pO_${L}] = ${expr};\n`;
 }
+
+type MultiKernel = (shape: readonly number[], ...operands: unknown[]) => void;
+const multiCache = new Map<string, MultiKernel>();
+
+/**
+ * A kernel with several outputs and any number of inputs over one (coalesced) shape, generated
+ * with the same loop nest as `mapKernel`: the graph compiler (src/compile/) fuses a chain of
+ * elementwise ops, or their gradients, into one such kernel. `body` reads input k as `x<k>` and
+ * assigns output k to `y<k>` (declared by the body, e.g. `const y0 = Math.exp(x0) * 2 + x0;`).
+ * The kernel takes `shape`, then (array, offset, strides) for each output and then each input;
+ * `types` holds the operands' arrayTypeCode, 3 bits each (outputs first), so each combination of
+ * array types gets its own monomorphic function.
+ *
+ * @example
+ * const k = multiKernel('const y0 = x0 + x1;', 1, 2, 1);
+ * const o = new Float32Array(3);
+ * k([3], o, 0, [1], new Float32Array([1, 2, 3]), 0, [1], new Float32Array([1, 1, 1]), 0, [1]); // o = [2, 3, 4]
+ */
+export function multiKernel(body: string, nOut: number, nIn: number, rank: number, types = 0): MultiKernel {
+  if (!Number.isInteger(nOut) || nOut < 1 || !Number.isInteger(nIn) || nIn < 0 || !Number.isInteger(rank) || rank < 0)
+    throw new RangeError(`multiKernel: expected nOut >= 1, nIn >= 0 and rank >= 0 (integers), got ${nOut}, ${nIn}, ${rank}`);
+  const key = `${nOut}|${nIn}|${rank}|${types}|${body}`;
+  let k = multiCache.get(key);
+  if (k) return k;
+  const ops: string[] = [];
+  for (let i = 0; i < nOut; i++) ops.push(`O${i}`);
+  for (let i = 0; i < nIn; i++) ops.push(`I${i}`);
+  const params = ['shape'];
+  for (const X of ops) params.push(X, `${X}off`, `${X}st`);
+  let code = '';
+  for (const X of ops) code += `let p${X}_0 = ${X}off;\n`;
+  const inner = (L: number): string => {
+    let b = '';
+    for (let i = 0; i < nIn; i++) b += `const x${i} = I${i}[pI${i}_${L}];\n`;
+    b += body + '\n';
+    for (let i = 0; i < nOut; i++) b += `O${i}[pO${i}_${L}] = y${i};\n`;
+    return b;
+  };
+  if (rank === 0) code += inner(0);
+  else {
+    for (let L = 0; L < rank; L++) {
+      code += `const n${L} = shape[${L}];\n`;
+      for (const X of ops) code += `const s${X}${L} = ${X}st[${L}];\n`;
+      if (L > 0) for (const X of ops) code += `let p${X}_${L} = p${X}_${L - 1};\n`;
+      code += `for (let i${L} = 0; i${L} < n${L}; i${L}++) {\n`;
+    }
+    code += inner(rank - 1);
+    for (let L = rank - 1; L >= 0; L--) {
+      for (const X of ops) code += `p${X}_${L} += s${X}${L};\n`;
+      code += '}\n';
+    }
+  }
+  k = new Function(...params, code) as MultiKernel;
+  multiCache.set(key, k);
+  return k;
+}

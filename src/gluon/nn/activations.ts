@@ -3,6 +3,7 @@ import { ValueError } from '../../core/errors.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { softrelu } from '../../ops/nn.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
+import type { Namespace } from '../../compile/namespace.js';
 
 /** The activation functions of MXNet's Activation op. */
 export type ActivationType = 'relu' | 'sigmoid' | 'tanh' | 'softrelu' | 'softsign';
@@ -57,8 +58,12 @@ export class Activation extends HybridBlock {
     this.actType = activation;
   }
   /** Applies the activation. @example act.forward(x) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     return activate(this.actType, x);
+  }
+  /** The traced form: MXNet's Activation. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    return F.Activation(x, { actType: this.actType });
   }
   override toString(): string {
     return `Activation(${this.actType})`;

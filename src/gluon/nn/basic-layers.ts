@@ -8,11 +8,12 @@ import { D2LError, ShapeError, ValueError } from '../../core/errors.js';
 import { normalizeAxis, shapeStr, sizeOf } from '../../core/shape.js';
 import { isTraining } from '../../autograd/autograd.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
-import * as random from '../../ndarray/random.js';
 import { dot } from '../../ops/linalg.js';
 import { take } from '../../ops/indexing.js';
 import { batchNormTrain } from '../../ops/batch-norm.js';
+import { dropout } from '../../ops/nn.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
+import type { Namespace } from '../../compile/namespace.js';
 import { create as createInit, type InitializerName } from '../init.js';
 import type { Initializer, Parameter } from '../parameter.js';
 import { activate, checkActivation, type ActivationType } from './activations.js';
@@ -96,7 +97,7 @@ export class Dense extends HybridBlock {
   }
 
   /** x Wᵀ + b, then the activation. @example dense.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     // A 1-D input of n values is n samples of one feature when flattening (MXNet's FullyConnected; book 4.6).
     if (x.ndim < 1)
       throw new ShapeError(`Dense '${this.name}': expected an input with a batch axis (at least 1-D), got shape ${shapeStr(x.shape)}`);
@@ -122,6 +123,23 @@ export class Dense extends HybridBlock {
       y = ya;
     }
     return y;
+  }
+
+  /**
+   * The traced form (after hybridize()): MXNet's FullyConnected, then the activation, so the
+   * compiler fuses the bias add and the activation into one epilogue of the product.
+   *
+   * @example
+   * net.hybridize(); net.forward(X); // traces dense.hybridForward(sym, x, weight, bias)
+   */
+  hybridForward(F: Namespace, x: any, weight: any, bias?: any): any {
+    const y = F.FullyConnected(x, weight, this.bias ? bias : null, {
+      numHidden: this.units,
+      noBias: !this.bias,
+      flatten: this.flatten,
+      name: 'fwd',
+    });
+    return this.act ? F.Activation(y, { actType: this.act }) : y;
   }
 
   override toString(): string {
@@ -152,18 +170,14 @@ export class Dropout extends HybridBlock {
   }
 
   /** Applies dropout in training mode; identity otherwise. @example drop.forward(h) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     if (!isTraining() || this.rate === 0) return identity(x);
-    const axes = this.axes.map((a) => normalizeAxis(a, x.ndim, `Dropout '${this.name}'`));
-    const maskShape = x.shape.map((d, i) => (axes.includes(i) ? 1 : d));
-    const dtype = x.dtype === 'float64' ? 'float64' : 'float32';
-    const u = random.uniform(0, 1, maskShape, { dtype, ctx: x.context });
-    const keep = u.lesser(1 - this.rate);
-    u.dispose();
-    keep.imul(this.rate < 1 ? 1 / (1 - this.rate) : 0);
-    const y = x.mul(keep);
-    keep.dispose();
-    return y;
+    return dropout(x, this.rate, this.axes, `Dropout '${this.name}'`);
+  }
+
+  /** The traced form: MXNet's Dropout (the identity outside training). @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    return F.Dropout(x, { p: this.rate, axes: [...this.axes] });
   }
 
   override toString(): string {
@@ -180,9 +194,13 @@ export class Dropout extends HybridBlock {
  */
 export class Flatten extends HybridBlock {
   /** @example flat.forward(x) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     if (x.ndim === 0) throw new ShapeError(`Flatten '${this.name}': cannot flatten a 0-d array`);
     return x.reshape([x.shape[0], sizeOf(x.shape.slice(1))]);
+  }
+  /** The traced form: MXNet's Flatten. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    return F.Flatten(x);
   }
   override toString(): string {
     return 'Flatten';
@@ -222,7 +240,7 @@ export class Embedding extends HybridBlock {
   }
 
   /** The rows of the weight at `x`. @example embed.forward(idx) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const idx = isIntegral(x.dtype) ? x : x.astype('int32');
     try {
       return take(this.weight.data(x.context), idx, { axis: 0 });
@@ -332,8 +350,32 @@ export class BatchNorm extends HybridBlock {
     return 'batchnorm';
   }
 
+  /**
+   * The traced form in predict mode (or with useGlobalStats): the normalisation with the running
+   * statistics as elementwise ops on broadcast parameters, which the compiler fuses into one
+   * kernel with what follows (a ReLU). In training mode the trace keeps the layer as one opaque
+   * node (its eager code updates the running statistics); see `traceAsLayer`.
+   *
+   * @example
+   * net.hybridize(); net.forward(X); // predict mode: fused normalisation
+   */
+  hybridForward(F: Namespace, x: any, gamma: any, beta: any, runningMean: any, runningVar: any): any {
+    const axis = normalizeAxis(this.axis, x.ndim, `BatchNorm '${this.name}'`);
+    const bshape = (x.shape as number[]).map((d, i) => (i === axis ? d : 1));
+    const b = (p: any) => F.reshape(p, bshape);
+    let y = x.sub(b(runningMean)).div(F.sqrt(b(runningVar).add(this.epsilon)));
+    if (this.scale) y = y.mul(b(gamma));
+    if (this.center) y = y.add(b(beta));
+    return y;
+  }
+
+  /** Whether a trace keeps this layer as one opaque node: in training mode (batch statistics, running-statistics updates). */
+  traceAsLayer(): boolean {
+    return isTraining() && !this.useGlobalStats;
+  }
+
   /** Normalises `x` (batch statistics in training mode, running ones in predict mode). @example bn.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `BatchNorm '${this.name}'`;
     if (x.ndim < 2) throw new ShapeError(`${where}: expected at least a 2-D input (batch, channels, ...), got shape ${shapeStr(x.shape)}`);
     const axis = normalizeAxis(this.axis, x.ndim, where);
@@ -425,7 +467,7 @@ export class Lambda extends HybridBlock {
     if (typeof fn !== 'function') throw new ValueError(`nn.Lambda: expected a function, got ${String(fn)}`);
   }
   /** Calls the function. @example lambda.forward(x) */
-  forward(x: NDArray, ...args: any[]): any {
+  override forward(x: NDArray, ...args: any[]): any {
     return this.fn(x, ...args);
   }
   override toString(): string {

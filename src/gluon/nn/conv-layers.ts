@@ -6,6 +6,7 @@ import { ShapeError } from '../../core/errors.js';
 import { shapeStr } from '../../core/shape.js';
 import type { NDArray } from '../../ndarray/ndarray.js';
 import { avgPool2d, conv2d, maxPool2d, pair, type Size2 } from '../../ops/nn.js';
+import type { Namespace } from '../../compile/namespace.js';
 import { HybridBlock, type BlockOptions } from '../block.js';
 import type { Parameter } from '../parameter.js';
 import { activate, type ActivationType } from './activations.js';
@@ -100,8 +101,25 @@ export class Conv2D extends HybridBlock {
     return 'conv';
   }
 
+  /** The traced form (after hybridize()): MXNet's Convolution, then the activation. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any, weight: any, bias?: any): any {
+    const y = F.Convolution({
+      data: x,
+      weight,
+      bias: this.bias ? bias : null,
+      kernel: this.kernelSize,
+      numFilter: this.channels,
+      stride: this.strides,
+      pad: this.padding,
+      dilate: this.dilation,
+      numGroup: this.groups,
+      noBias: !this.bias,
+    });
+    return this.act ? F.Activation(y, { actType: this.act }) : y;
+  }
+
   /** Convolves `x` (N, C, H, W). @example conv.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `Conv2D '${this.name}'`;
     if (x.ndim !== 4) throw new ShapeError(`${where}: expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
     const C = x.shape[1];
@@ -170,6 +188,19 @@ abstract class Pool2DBase extends HybridBlock {
   protected override alias(): string {
     return 'pool';
   }
+  /** The traced form: MXNet's Pooling. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    const extra = this.poolType === 'avg' ? { countIncludePad: (this as unknown as { countIncludePad: boolean }).countIncludePad } : {};
+    return F.Pooling({
+      data: x,
+      kernel: this.poolSize,
+      poolType: this.poolType,
+      stride: this.strides,
+      pad: this.padding,
+      poolingConvention: this.ceilMode ? 'full' : 'valid',
+      ...extra,
+    });
+  }
   protected check(x: NDArray): void {
     if (x.ndim !== 4)
       throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
@@ -194,7 +225,7 @@ export class MaxPool2D extends Pool2DBase {
     super(poolSize, opts, 'nn.MaxPool2D');
   }
   /** @example pool.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     this.check(x);
     return maxPool2d(x, { kernel: this.poolSize, stride: this.strides, padding: this.padding, ceilMode: this.ceilMode });
   }
@@ -218,7 +249,7 @@ export class AvgPool2D extends Pool2DBase {
     this.countIncludePad = (isOptions(poolSize) ? (poolSize as { countIncludePad?: boolean }) : opts).countIncludePad ?? true;
   }
   /** @example pool.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     this.check(x);
     return avgPool2d(x, {
       kernel: this.poolSize,
@@ -240,7 +271,11 @@ abstract class GlobalPool2DBase extends HybridBlock {
     return 'pool';
   }
   /** Pools each channel's whole plane to 1x1: (N, C, H, W) -> (N, C, 1, 1). */
-  forward(x: NDArray): NDArray {
+  /** The traced form: MXNet's global Pooling. @example net.hybridize() */
+  hybridForward(F: Namespace, x: any): any {
+    return F.Pooling({ data: x, poolType: this.poolType, globalPool: true });
+  }
+  override forward(x: NDArray): NDArray {
     if (x.ndim !== 4)
       throw new ShapeError(`${this.constructor.name} '${this.name}': expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);
     const kernel: [number, number] = [x.shape[2], x.shape[3]];

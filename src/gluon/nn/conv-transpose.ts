@@ -113,7 +113,7 @@ export class Conv2DTranspose extends HybridBlock {
   }
 
   /** Up-samples `x` (N, C, H, W). @example up.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `Conv2DTranspose '${this.name}'`;
     if (!x || !(x as { __isNDArray?: boolean }).__isNDArray) throw new ValueError(`${where}: expected an NDArray input, got ${String(x)}`);
     if (x.ndim !== 4) throw new ShapeError(`${where}: expected a 4-D NCHW input, got shape ${shapeStr(x.shape)}`);

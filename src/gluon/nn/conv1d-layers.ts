@@ -117,7 +117,7 @@ export class Conv1D extends HybridBlock {
   }
 
   /** Convolves `x` (N, C, W). @example conv.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `Conv1D '${this.name}'`;
     check3d(x, where);
     const C = x.shape[1];
@@ -214,7 +214,7 @@ export class MaxPool1D extends Pool1DBase {
     super(poolSize, opts, 'nn.MaxPool1D');
   }
   /** @example pool.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     check3d(x, `MaxPool1D '${this.name}'`);
     return pool1d('max', x, { kernel: this.poolSize, stride: this.strides, padding: this.padding, ceilMode: this.ceilMode });
   }
@@ -238,7 +238,7 @@ export class AvgPool1D extends Pool1DBase {
     this.countIncludePad = (isOptions(poolSize) ? (poolSize as { countIncludePad?: boolean }) : opts).countIncludePad ?? true;
   }
   /** @example pool.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     check3d(x, `AvgPool1D '${this.name}'`);
     return pool1d('avg', x, {
       kernel: this.poolSize,
@@ -262,7 +262,7 @@ abstract class GlobalPool1DBase extends HybridBlock {
     return 'pool';
   }
   /** Pools each channel's whole sequence to one value: (N, C, W) -> (N, C, 1). */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `${this.constructor.name} '${this.name}'`;
     check3d(x, where);
     if (x.shape[2] === 0) throw new ShapeError(`${where}: cannot pool an empty width (input shape ${shapeStr(x.shape)})`);

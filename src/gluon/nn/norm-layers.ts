@@ -123,7 +123,7 @@ export class LayerNorm extends NormBase {
     super(opts, 'nn.LayerNorm', { axis: -1, scale: true });
   }
   /** Normalises `x` over `axis`. @example ln.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `LayerNorm '${this.name}'`;
     checkInput(x, where, 1);
     const axis = normalizeAxis(this.axis, x.ndim, where);
@@ -148,7 +148,7 @@ export class InstanceNorm extends NormBase {
     super(opts, 'nn.InstanceNorm', { axis: 1, scale: false });
   }
   /** Normalises each (sample, channel) of `x`. @example inorm.forward(X) */
-  forward(x: NDArray): NDArray {
+  override forward(x: NDArray): NDArray {
     const where = `InstanceNorm '${this.name}'`;
     checkInput(x, where, 3);
     const axis = normalizeAxis(this.axis, x.ndim, where);

@@ -138,7 +138,7 @@ export abstract class RecurrentCell extends HybridBlock {
    * @example
    * const [out, states1] = cell.forward(x, cell.beginState({ batchSize: x.shape[0] }));
    */
-  forward(x: NDArray, states: NDArray[]): [NDArray, NDArray[]] {
+  override forward(x: NDArray, states: NDArray[]): [NDArray, NDArray[]] {
     const where = `${this.constructor.name} '${this.name}'`;
     if (x.ndim !== 2) throw new ShapeError(`${where}: expected an input of shape (batch, inputSize), got ${shapeStr(x.shape)}`);
     checkStates(where, states, mode2states(this.mode), [x.shape[0], this.hiddenSize]);

@@ -159,9 +159,9 @@ export abstract class RecurrentLayer extends HybridBlock {
    * biGru.initialize();
    * biGru.forward(nd.ones([5, 2, 3])).shape; // [5, 2, 16]: forward half, then reverse half
    */
-  forward(inputs: NDArray): NDArray;
-  forward(inputs: NDArray, states: NDArray[]): [NDArray, NDArray[]];
-  forward(inputs: NDArray, states?: NDArray[]): NDArray | [NDArray, NDArray[]] {
+  override forward(inputs: NDArray): NDArray;
+  override forward(inputs: NDArray, states: NDArray[]): [NDArray, NDArray[]];
+  override forward(inputs: NDArray, states?: NDArray[]): NDArray | [NDArray, NDArray[]] {
     const where = `${this.constructor.name} '${this.name}'`;
     if (inputs.ndim !== 3)
       throw new ShapeError(`${where}: expected a 3-D input in layout ${this.layout}, got shape ${shapeStr(inputs.shape)}`);
