@@ -58,7 +58,9 @@ export async function renderVegaLite(spec: TopLevelSpec, file?: string, opts: { 
   } finally {
     view.finalize();
   }
-  return finishFigure(svg, file, opts.scale);
+  const figure = finishFigure(svg, file, opts.scale);
+  await displayInline(figure);
+  return figure;
 }
 
 /**
@@ -75,6 +77,44 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
     font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
   });
   return r.render().asPng();
+}
+
+/** The display function of Deno's Jupyter kernel, when this runs in one (else undefined). */
+function jupyterDisplay(): ((bundle: Record<string, string>, opts: { raw: boolean }) => Promise<void> | void) | undefined {
+  const deno = (globalThis as { Deno?: { jupyter?: { display?: unknown } } }).Deno;
+  const display = deno?.jupyter?.display;
+  return typeof display === 'function' ? (display as ReturnType<typeof jupyterDisplay>) : undefined;
+}
+
+/** Base64 of bytes without Node's Buffer (the kernel may be Deno's). */
+function base64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/**
+ * Shows `figure` in the notebook's output when the code runs in Deno's Jupyter kernel, as the
+ * book's `d2l.plt` draws inline: PNG display data (with the SVG's size as text), written beside
+ * the cell's printed lines. Anywhere else (Node, a web page) it does nothing.
+ *
+ * @example
+ * const fig = await d2l.plot(x, y); // in a notebook the curve appears under the cell
+ * await d2l.displayInline(fig); // what plot did; a second call shows it again
+ */
+export async function displayInline(figure: Figure): Promise<void> {
+  if (!figure || typeof figure.svg !== 'string')
+    throw new ValueError('displayInline: expected a Figure (with its svg), got ' + typeof figure);
+  const display = jupyterDisplay();
+  if (!display) return;
+  const size = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(figure.svg);
+  await display(
+    {
+      'image/png': base64(figure.png),
+      'text/plain': `<Figure ${size ? `${size[1]}x${size[2]}` : ''}${figure.file ? ` ${figure.file}` : ''}>`,
+    },
+    { raw: true },
+  );
 }
 
 function finishFigure(svg: string, file: string | undefined, scale = 2): Figure {
