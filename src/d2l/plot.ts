@@ -234,7 +234,8 @@ export async function plot(X: Values | readonly Values[], Y: Values | readonly V
   const scale = (type: 'linear' | 'log' | undefined, lim: [number, number] | undefined) => ({
     type: type ?? 'linear',
     ...(lim ? { domain: lim } : {}),
-    zero: false,
+    // A log scale has no zero (Vega-Lite warns on stderr when it is set).
+    ...(type === 'log' ? {} : { zero: false }),
     nice: type !== 'log',
   });
   const spec: TopLevelSpec = {
@@ -264,7 +265,9 @@ export async function plot(X: Values | readonly Values[], Y: Values | readonly V
               type: 'nominal',
               sort: names,
               scale: { domain: names, range: dashed.map((d) => (d ? [4, 3] : [1, 0])) },
-              legend: null,
+              // The same legend as color's: Vega-Lite merges the two (each entry shows its colour
+              // and its dash, as matplotlib's), where differing settings were a warning on stderr.
+              legend: opts.legend ? { title: null, orient: 'right' } : null,
             },
           }),
     },
