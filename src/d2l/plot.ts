@@ -11,6 +11,7 @@ import type { TopLevelSpec } from 'vega-lite';
 import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import { ValueError } from '../core/errors.js';
 import { NDArray } from '../ndarray/ndarray.js';
+import { jupyterDisplay } from './jupyter.js';
 
 /**
  * A rendered figure: the SVG text, the PNG bytes, and the file written (if any). In a web page
@@ -77,13 +78,6 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
     font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
   });
   return r.render().asPng();
-}
-
-/** The display function of Deno's Jupyter kernel, when this runs in one (else undefined). */
-function jupyterDisplay(): ((bundle: Record<string, string>, opts: { raw: boolean }) => Promise<void> | void) | undefined {
-  const deno = (globalThis as { Deno?: { jupyter?: { display?: unknown } } }).Deno;
-  const display = deno?.jupyter?.display;
-  return typeof display === 'function' ? (display as ReturnType<typeof jupyterDisplay>) : undefined;
 }
 
 /** Base64 of bytes without Node's Buffer (the kernel may be Deno's). */
