@@ -37,7 +37,7 @@ export interface AdagradResult {
  * lines[0]; // 'epoch 20, x1 -2.382563, x2 -0.158591'
  */
 export async function run(opts: ChapterOptions = {}): Promise<AdagradResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const paths: Record<string, [number, number][]> = {};
   const files: string[] = [];
@@ -72,7 +72,7 @@ export async function run(opts: ChapterOptions = {}): Promise<AdagradResult> {
 
   // ## Implementation from scratch
   // The state of each parameter is its running sum of squared gradients.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initAdagradStates = (): [NDArray, NDArray] => [nd.zeros([features.shape[1], 1]), nd.zeros([1])];
   const adagrad = (params: NDArray[], states: [NDArray, NDArray], hyperparams: Record<string, number>) => {
     const eps = 1e-6;

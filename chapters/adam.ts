@@ -34,14 +34,14 @@ type State = [NDArray, NDArray];
  * runs[1].losses.at(-1); // about 0.244
  */
 export async function run(opts: ChapterOptions = {}): Promise<AdamResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const runs: Ch7Run[] = [];
 
   // ## Implementation from scratch
   // The states of each parameter are v and s; the step count t lives in the hyperparameters, as
   // in the book, and the optimizer advances it after each step.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initAdamStates = (): [State, State] => [
     [nd.zeros([features.shape[1], 1]), nd.zeros([features.shape[1], 1])],
     [nd.zeros([1]), nd.zeros([1])],

@@ -42,13 +42,13 @@ export interface MinibatchSgdResult {
  * runs[0].losses.at(-1); // about 0.245
  */
 export async function run(opts: ChapterOptions = {}): Promise<MinibatchSgdResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const runs: Ch7Run[] = [];
 
   // ## Reading the data
   // `d2l.getDataCh7` standardises every column over all 1503 rows, then keeps the first 1500.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   print(pyShape(features.shape));
 
   // ## Implementation from scratch

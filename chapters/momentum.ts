@@ -38,7 +38,7 @@ export interface MomentumResult {
  * lines[0]; // 'epoch 20, x1 -0.943467, x2 -0.000073'
  */
 export async function run(opts: ChapterOptions = {}): Promise<MomentumResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const paths: Record<string, [number, number][]> = {};
   const files: string[] = [];
@@ -82,7 +82,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MomentumResult> {
 
   // ## Implementation from scratch
   // The velocities of the parameters w (5, 1) and b (1,) are the optimizer's states.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initMomentumStates = (): [NDArray, NDArray] => [nd.zeros([features.shape[1], 1]), nd.zeros([1])];
   const sgdMomentum = (params: NDArray[], states: [NDArray, NDArray], hyperparams: Record<string, number>) => {
     params.forEach((p, i) => {

@@ -36,7 +36,7 @@ export interface RmspropResult {
  * lines[0]; // 'epoch 20, x1 -0.010599, x2 0.000000'
  */
 export async function run(opts: ChapterOptions = {}): Promise<RmspropResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const files: string[] = [];
   const runs: Ch7Run[] = [];
@@ -62,7 +62,7 @@ export async function run(opts: ChapterOptions = {}): Promise<RmspropResult> {
   await d2l.showTrace2d(f2d, path, { file: files[0] });
 
   // ## Implementation from scratch
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initRmspropStates = (): [NDArray, NDArray] => [nd.zeros([features.shape[1], 1]), nd.zeros([1])];
   const rmsprop = (params: NDArray[], states: [NDArray, NDArray], hyperparams: Record<string, number>) => {
     const g = hyperparams.gamma;

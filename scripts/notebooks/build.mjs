@@ -2,9 +2,12 @@
  * `npm run notebooks`: writes notebooks/<slug>.ipynb for each converted chapter program, in book
  * order, generated from the program's own source (chapters/<slug>.ts), so notebook and program
  * cannot drift. A chapter's header comment becomes the first markdown cell, its imports (rewritten
- * to the `d2l-ts` package) the first code cell, a parameter cell seeds the random generator (the
- * test's small-data setting), its module-level helpers one cell, and the body of `run(opts)` the
- * rest: each `// ## Heading` comment opens a markdown cell, and `print(...)` becomes `console.log`.
+ * to the `d2l-ts` package) the first code cell, then one parameter cell: the seed and every
+ * `const x = opts.key ?? bookDefault;` line of run() (the book's settings; the tests set small
+ * data there). The module-level helpers and the body of `run(opts)` follow, split at their
+ * `// ## Heading` comments into markdown and code cells, with `print(...)` as `console.log`, the
+ * run's plumbing (startRun's `io`, `dev`, `dataOpts`) removed from the calls, and the final
+ * `return` (results for the tests and the CLI) left out. docs/NOTEBOOKS.md "Program shape".
  *
  * Usage: node scripts/notebooks/build.mjs [--out notebooks] [--seed N] [slug...]
  */
@@ -26,6 +29,35 @@ export const CONVERTED = [
   'softmax-regression-gluon',
   'mlp',
   'mlp-scratch',
+  'underfit-overfit',
+  'weight-decay',
+  'dropout',
+  'backprop',
+  'numerical-stability-and-init',
+  'kaggle-house-price',
+  'model-construction',
+  'parameters',
+  'deferred-init',
+  'custom-layer',
+  'read-write',
+  'conv-layer',
+  'padding-and-strides',
+  'channels',
+  'pooling',
+  'rnn',
+  'lang-model-dataset',
+  'bptt',
+  'bi-rnn',
+  'gd-sgd',
+  'minibatch-sgd',
+  'momentum',
+  'adagrad',
+  'rmsprop',
+  'adadelta',
+  'adam',
+  'approx-training',
+  'fasttext',
+  'attention',
 ];
 
 let cellId = 0;
@@ -66,6 +98,9 @@ const PLUMBING = [
 // spread into its options `{ ...io, x }` / `{ x, ...dataOpts }`; in the notebook the call takes
 // its defaults.
 const PLUMBING_LAST_ARG = /,\s*(?:io|dev|dataOpts)\)/g;
+const PLUMBING_ONLY_ARG = /\((?:io|dev|dataOpts)\)/g;
+// A program that seeds itself by default (`nd.random.seed(opts.seed ?? 1);`): the seed cell's default.
+const SELF_SEED = /^nd\.random\.seed\(opts\.seed \?\? (\d+)\);$/;
 const PLUMBING_FIRST_SPREAD = /\{ \.\.\.(?:io|dev|dataOpts), /g;
 const PLUMBING_LAST_SPREAD = /,\s*\.\.\.(?:io|dev|dataOpts)(\s*)\}/g;
 // A parameter: `const name = opts.key ?? bookDefault;` (or without a default: all the data).
@@ -81,6 +116,7 @@ function notebookBody(rawBody, slug) {
   const params = [];
   const out = [];
   let returning = false;
+  let defaultSeed = 0;
   for (const line of rawBody.split('\n').map((l) => l.replace(/^ {2}/, ''))) {
     if (returning || /^return\b/.test(line)) {
       // The final `return { ... };` (it may span lines) hands results to the tests and the CLI.
@@ -88,6 +124,11 @@ function notebookBody(rawBody, slug) {
       continue;
     }
     if (PLUMBING.some((re) => re.test(line))) continue;
+    const selfSeed = SELF_SEED.exec(line);
+    if (selfSeed) {
+      defaultSeed = Number(selfSeed[1]);
+      continue;
+    }
     const p = PARAM.exec(line);
     if (p) {
       params.push({ name: p[1], key: p[2], dflt: p[3], comment: (p[4] ?? '').trim() });
@@ -100,9 +141,10 @@ function notebookBody(rawBody, slug) {
     .replace(/\bprint\(/g, 'console.log(')
     .replace(/const ctx = await trainingContext\(opts\);/g, 'const ctx = await d2l.tryGpu();')
     .replace(PLUMBING_LAST_ARG, ')')
+    .replace(PLUMBING_ONLY_ARG, '()')
     .replace(PLUMBING_FIRST_SPREAD, '{ ')
     .replace(PLUMBING_LAST_SPREAD, '$1}');
-  const optsLine = body.split('\n').find((l) => /\bopts\b/.test(l));
+  const optsLine = out.find((l) => /\bopts\b/.test(l) && !/^const ctx = await trainingContext\(opts\);$/.test(l));
   if (optsLine !== undefined)
     throw new Error(
       `notebooks: chapters/${slug}.ts's run body reads opts outside a parameter line (const x = opts.key ?? default;): ${optsLine.trim()}`,
@@ -112,16 +154,17 @@ function notebookBody(rawBody, slug) {
     throw new Error(`notebooks: chapters/${slug}.ts uses ${left[1]} other than as a call's last argument or a spread into its options`);
   if (/\btrainingContext\b/.test(body))
     throw new Error(`notebooks: chapters/${slug}.ts calls trainingContext other than as const ctx = await trainingContext(opts)`);
-  return { params, body };
+  return { params, body, defaultSeed };
 }
 
 /** The module-level code between the imports and run(): helpers, without meta, result types and run's doc comment. */
 function notebookHelpers(text) {
   return text
-    .replace(/^export const meta = \{[\s\S]*?^\};\n/m, '')
+    .replace(/^export const meta = \{[\s\S]*?\};\n/m, '')
     .replace(/^export interface \w+Result \{[\s\S]*?^\}\n/gm, '')
     .replace(/\/\*\*(?:(?!\*\/)[\s\S])*\*\/\s*$/, '')
     .replace(/^export /gm, '')
+    .replace(/\n{3,}/g, '\n\n')
     .trim();
 }
 
@@ -138,11 +181,14 @@ const literal = (v) => (typeof v === 'string' ? `'${v}'` : String(v));
 export function chapterNotebook(src, slug, seed, small = {}) {
   const header = /^\/\*\*([\s\S]*?)\*\//.exec(src);
   if (!header) throw new Error(`notebooks: chapters/${slug}.ts has no header comment`);
+  // The header without its "Run it: `d2l-ts run ...`" paragraph (the notebook is the way to run it here).
   const intro = header[1]
     .split('\n')
     .map((l) => l.replace(/^\s*\* ?/, ''))
-    .filter((l) => !/^Run it:/.test(l))
     .join('\n')
+    .split(/\n\s*\n/)
+    .filter((para) => !/^\s*Run it:/.test(para))
+    .join('\n\n')
     .trim();
   cellId = 0;
   const cells = [markdown(intro)];
@@ -152,25 +198,30 @@ export function chapterNotebook(src, slug, seed, small = {}) {
     .filter((i) => !/from '\.\/common\.js'/.test(i))
     .map((i) => i.replace(/from '\.\.\/src\/index\.js'/, "from 'd2l-ts'"))
     // The chapters' shared helpers ship in the package (dist/chapters/, the import map's d2l-ts/).
-    .map((i) => i.replace(/from '\.\/([\w-]+)\.js'/, "from 'd2l-ts/chapters/$1.js'"));
+    .map((i) => i.replace(/from '\.\/([\w-]+)\.js'/, "from 'd2l-ts/chapters/$1.js'"))
+    // Library modules the package root does not re-export (the import map's d2l-ts/src/...).
+    .map((i) => i.replace(/from '\.\.\/src\/([\w/-]+)\.js'/, "from 'd2l-ts/src/$1.js'"));
   if (kept.some((i) => /from '\.\.?\//.test(i))) throw new Error(`notebooks: ${slug} imports a relative path`);
 
   const runMatch = /^export async function run\(.*\{$/m.exec(src);
   if (!runMatch) throw new Error(`notebooks: chapters/${slug}.ts has no run(opts)`);
   const open = runMatch.index + runMatch[0].length - 1;
-  const { params, body } = notebookBody(src.slice(open + 1, matchingBrace(src, open)), slug);
+  const { params, body, defaultSeed } = notebookBody(src.slice(open + 1, matchingBrace(src, open)), slug);
   const unknown = Object.keys(small).filter((k) => !params.some((p) => p.key === k));
   if (unknown.length) throw new Error(`notebooks: ${slug} has no parameter read from opts.${unknown.join(', opts.')}`);
   if (/\bd2l\.tryGpu\(\)/.test(body) && !kept.some((i) => /\bd2l\b/.test(i)))
     throw new Error(`notebooks: ${slug} picks a device but does not import d2l`);
   cells.push(code(kept.join('\n')));
 
+  const hasLimit = params.some((p) => p.key === 'limit');
   cells.push(
     markdown(
-      "Parameters: the book's settings. The tests run the notebook on small data by changing this cell (the seed, and `limit`: only the first examples).",
+      `Parameters: the book's settings. The tests run this notebook on small data by changing this cell${
+        hasLimit ? ' (`limit`: only the first examples; `undefined` reads them all)' : ''
+      }.`,
     ),
   );
-  const paramLines = [`const seed = ${seed};`, 'nd.random.seed(seed);'];
+  const paramLines = [`const seed = ${seed ?? defaultSeed};`, 'nd.random.seed(seed);'];
   for (const p of params) {
     const value =
       p.key in small ? literal(small[p.key]) : p.dflt !== undefined ? p.dflt.replace(/\bmeta\.slug\b/g, `'${slug}'`) : 'undefined';
@@ -223,7 +274,7 @@ function writeAtomic(file, text) {
  * Writes the notebooks of `slugs` into `outDir` (with the deno.json that resolves d2l-ts);
  * `small[slug]` sets that notebook's parameters (see chapterNotebook).
  */
-export function buildNotebooks({ outDir = join(root, 'notebooks'), seed = 0, slugs = CONVERTED, small = {} } = {}) {
+export function buildNotebooks({ outDir = join(root, 'notebooks'), seed = undefined, slugs = CONVERTED, small = {} } = {}) {
   mkdirSync(outDir, { recursive: true });
   const distFromOut = join(root, 'dist');
   const denoJson = {
