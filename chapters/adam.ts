@@ -34,7 +34,7 @@ type State = [NDArray, NDArray];
  * runs[1].losses.at(-1); // about 0.244
  */
 export async function run(opts: ChapterOptions = {}): Promise<AdamResult> {
-  const { print, lines, dataOpts } = startRun(opts);
+  const { lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const runs: Ch7Run[] = [];
 
@@ -61,12 +61,12 @@ export async function run(opts: ChapterOptions = {}): Promise<AdamResult> {
     hyperparams.t += 1;
   };
   let file = join(outDir, 'adam-lr-0.01.png');
-  let r = await d2l.trainCh7(adam, initAdamStates(), { lr: 0.01, t: 1 }, features, labels, 10, 2, { print, file });
+  let r = await d2l.trainCh7(adam, initAdamStates(), { lr: 0.01, t: 1 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'adam lr 0.01', file, ...r });
 
   // ## Concise implementation
   file = join(outDir, 'gluon-adam-lr-0.01.png');
-  r = await d2l.trainGluonCh7('adam', { learningRate: 0.01 }, features, labels, 10, 2, { print, file });
+  r = await d2l.trainGluonCh7('adam', { learningRate: 0.01 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon adam lr 0.01', file, ...r });
   return { lines, runs };
 }

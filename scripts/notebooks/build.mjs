@@ -149,6 +149,9 @@ function notebookBody(rawBody, slug) {
     throw new Error(
       `notebooks: chapters/${slug}.ts's run body reads opts outside a parameter line (const x = opts.key ?? default;): ${optsLine.trim()}`,
     );
+  const bare = body.split('\n').find((l) => /\bprint\b(?!\()/.test(l.replace(/\/\/.*$/, '')));
+  if (bare !== undefined)
+    throw new Error(`notebooks: chapters/${slug}.ts passes print as a value (pass io, whose print the notebook drops): ${bare.trim()}`);
   const left = /\b(io|dev|dataOpts)\b/.exec(body);
   if (left)
     throw new Error(`notebooks: chapters/${slug}.ts uses ${left[1]} other than as a call's last argument or a spread into its options`);
@@ -211,6 +214,12 @@ export function chapterNotebook(src, slug, seed, small = {}) {
   if (unknown.length) throw new Error(`notebooks: ${slug} has no parameter read from opts.${unknown.join(', opts.')}`);
   if (/\bd2l\.tryGpu\(\)/.test(body) && !kept.some((i) => /\bd2l\b/.test(i)))
     throw new Error(`notebooks: ${slug} picks a device but does not import d2l`);
+  // The seed cell calls nd.random.seed: a program that does not use nd itself imports it here.
+  if (!kept.some((i) => /^import \{[^}]*\bnd\b[^}]*\} from 'd2l-ts';$/.test(i))) {
+    const root = kept.findIndex((i) => /^import \{[^}]*\} from 'd2l-ts';$/.test(i));
+    if (root >= 0) kept[root] = kept[root].replace(/^import \{ /, 'import { nd, ');
+    else kept.push("import { nd } from 'd2l-ts';");
+  }
   cells.push(code(kept.join('\n')));
 
   const hasLimit = params.some((p) => p.key === 'limit');
