@@ -27,12 +27,19 @@ export interface NotebookCase {
  * Builds the notebooks of `cases` (all of `scripts/notebooks/build.mjs`'s CONVERTED with
  * `requireAll`), runs each chapter program and executes its notebook in Deno's kernel with the
  * same seed and settings, and asserts the same printed lines (timings aside), no error or stderr
- * output, and `figures` inline PNGs. Skips (fails under CI=true) without jupyter or deno.
+ * output, and `figures` inline PNGs. Skips (fails under CI=true) without jupyter or deno. With a
+ * `tolerance` the texts must agree word for word and their numbers within it (the full tier: over
+ * thousands of steps the two runtimes' float rounding drifts apart).
  *
  * @example
  * await checkNotebooks(t, { ndarray: { opts: {}, figures: 0 } });
  */
-export async function checkNotebooks(t: TestContext, cases: Record<string, NotebookCase>, requireAll = false): Promise<void> {
+export async function checkNotebooks(
+  t: TestContext,
+  cases: Record<string, NotebookCase>,
+  requireAll = false,
+  tolerance = 0,
+): Promise<void> {
   const kernels = await import(join(root, 'scripts', 'notebooks', 'kernel.mjs'));
   const deno = (kernels.findDeno as () => string | null)();
   if (!requireResource(t, existsSync(JUPYTER), `Debian's jupyter (${JUPYTER}; apt-get install jupyter-nbconvert)`)) return;
@@ -72,7 +79,8 @@ export async function checkNotebooks(t: TestContext, cases: Record<string, Noteb
     t.diagnostic(
       `${slug}: program ${((started - ran) / 1000).toFixed(1)} s, notebook ${((performance.now() - started) / 1000).toFixed(1)} s in the kernel`,
     );
-    assert.equal(untimed(printed.join('')), untimed(expected), `${slug}: notebook output differs from the program's`);
+    if (tolerance === 0) assert.equal(untimed(printed.join('')), untimed(expected), `${slug}: notebook output differs from the program's`);
+    else assertCloseText(untimed(printed.join('')), untimed(expected), tolerance, slug);
     assert.equal(images, cases[slug].figures, `${slug}: inline figures`);
   }
   t.diagnostic(`all notebooks: ${((performance.now() - t0) / 1000).toFixed(1)} s`);
@@ -95,6 +103,16 @@ interface Notebook {
 }
 
 const text = (t: string | string[] | undefined) => (Array.isArray(t) ? t.join('') : (t ?? ''));
+
+/** `actual` and `expected` with the same words and line breaks, and numbers within `tol` of each other. */
+function assertCloseText(actual: string, expected: string, tol: number, slug: string): void {
+  const NUM = /-?\d+(?:\.\d+)?(?:e[-+]?\d+)?/g;
+  assert.equal(actual.replace(NUM, '#'), expected.replace(NUM, '#'), `${slug}: notebook text differs from the program's`);
+  const a = (actual.match(NUM) ?? []).map(Number);
+  const e = (expected.match(NUM) ?? []).map(Number);
+  const far = a.findIndex((v, i) => Math.abs(v - e[i]) > tol);
+  assert.equal(far, -1, `${slug}: number ${far} is ${a[far]} in the notebook, ${e[far]} in the program (tolerance ${tol})`);
+}
 
 /** Executes notebook `file` headless into `executed`; returns what each cell printed and the number of PNGs shown. */
 function execute(file: string, executed: string, jupyterPath: string): { printed: string[]; images: number } {
