@@ -44,6 +44,7 @@ export const CONVERTED = [
   'padding-and-strides',
   'channels',
   'pooling',
+  'lang-model',
   'rnn',
   'lang-model-dataset',
   'bptt',

@@ -36,6 +36,7 @@ const SMALL: Record<string, NotebookCase> = {
   'padding-and-strides': { opts: {}, figures: 0 },
   channels: { opts: {}, figures: 0 },
   pooling: { opts: {}, figures: 0 },
+  'lang-model': { opts: {}, figures: 0 },
   rnn: { opts: {}, figures: 0 },
   'lang-model-dataset': { opts: {}, figures: 0 },
   bptt: { opts: {}, figures: 0 },
