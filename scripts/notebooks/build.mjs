@@ -103,7 +103,7 @@ const PLUMBING_ONLY_ARG = /\((?:io|dev|dataOpts)\)/g;
 // A program that seeds itself by default (`nd.random.seed(opts.seed ?? 1);`): the seed cell's default.
 const SELF_SEED = /^nd\.random\.seed\(opts\.seed \?\? (\d+)\);$/;
 const PLUMBING_FIRST_SPREAD = /\{ \.\.\.(?:io|dev|dataOpts), /g;
-const PLUMBING_LAST_SPREAD = /,\s*\.\.\.(?:io|dev|dataOpts)(\s*)\}/g;
+const PLUMBING_LAST_SPREAD = /,\s*\.\.\.(?:io|dev|dataOpts),?(\s*)\}/g;
 // A parameter: `const name = opts.key ?? bookDefault;` (or without a default: all the data).
 const PARAM = /^const (\w+) = opts\.(\w+)(?: \?\? ([^;]+))?;(\s*\/\/.*)?$/;
 

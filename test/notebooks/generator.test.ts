@@ -54,6 +54,10 @@ test('notebooks: parameters, plumbing and imports become the book-like cells', a
   const numEpochs = opts.epochs ?? 5;
   await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, [W], 0.1, null, io);
   await d2l.getDataCh7(dataOpts);
+  await d2l.trainCh7(trainer, states, hyper, features, labels, 10, 2, {
+    file: 'f.png',
+    ...io,
+  });
   return {
     lines,
   };`);
@@ -72,6 +76,9 @@ test('notebooks: parameters, plumbing and imports become the book-like cells', a
       'console.log(pyShape(W.shape), ctx);',
       'await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, [W], 0.1, null);',
       'await d2l.getDataCh7();',
+      'await d2l.trainCh7(trainer, states, hyper, features, labels, 10, 2, {',
+      "  file: 'f.png'",
+      '});',
     ].join('\n'),
   ]);
 });
