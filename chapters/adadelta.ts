@@ -34,14 +34,14 @@ type State = [NDArray, NDArray];
  * runs[0].losses.at(-1); // about 0.244
  */
 export async function run(opts: ChapterOptions = {}): Promise<AdadeltaResult> {
-  const { print, lines } = startRun(opts);
+  const { lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const runs: Ch7Run[] = [];
 
   // ## Implementation from scratch
   // Each parameter has two states: s, the moving average of its squared gradients, and delta,
   // that of its squared steps. ε = 1e-5, as MXNet's.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initAdadeltaStates = (): [State, State] => [
     [nd.zeros([features.shape[1], 1]), nd.zeros([features.shape[1], 1])],
     [nd.zeros([1]), nd.zeros([1])],
@@ -58,12 +58,12 @@ export async function run(opts: ChapterOptions = {}): Promise<AdadeltaResult> {
     });
   };
   let file = join(outDir, 'adadelta-rho-0.9.png');
-  let r = await d2l.trainCh7(adadelta, initAdadeltaStates(), { rho: 0.9 }, features, labels, 10, 2, { print, file });
+  let r = await d2l.trainCh7(adadelta, initAdadeltaStates(), { rho: 0.9 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'adadelta rho 0.9', file, ...r });
 
   // ## Concise implementation
   file = join(outDir, 'gluon-adadelta-rho-0.9.png');
-  r = await d2l.trainGluonCh7('adadelta', { rho: 0.9 }, features, labels, 10, 2, { print, file });
+  r = await d2l.trainGluonCh7('adadelta', { rho: 0.9 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon adadelta rho 0.9', file, ...r });
   return { lines, runs };
 }

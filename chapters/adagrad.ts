@@ -37,7 +37,7 @@ export interface AdagradResult {
  * lines[0]; // 'epoch 20, x1 -2.382563, x2 -0.158591'
  */
 export async function run(opts: ChapterOptions = {}): Promise<AdagradResult> {
-  const { print, lines } = startRun(opts);
+  const { lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const paths: Record<string, [number, number][]> = {};
   const files: string[] = [];
@@ -58,7 +58,7 @@ export async function run(opts: ChapterOptions = {}): Promise<AdagradResult> {
   };
   const f2d = (x1: number, x2: number) => 0.1 * x1 ** 2 + 2 * x2 ** 2;
   async function trace2d(name: string): Promise<void> {
-    paths[name] = d2l.train2d(adagrad2d, { print });
+    paths[name] = d2l.train2d(adagrad2d, io);
     const file = join(outDir, `${name.replace(/ /g, '-')}.png`);
     await d2l.showTrace2d(f2d, paths[name], { file });
     files.push(file);
@@ -72,7 +72,7 @@ export async function run(opts: ChapterOptions = {}): Promise<AdagradResult> {
 
   // ## Implementation from scratch
   // The state of each parameter is its running sum of squared gradients.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initAdagradStates = (): [NDArray, NDArray] => [nd.zeros([features.shape[1], 1]), nd.zeros([1])];
   const adagrad = (params: NDArray[], states: [NDArray, NDArray], hyperparams: Record<string, number>) => {
     const eps = 1e-6;
@@ -83,12 +83,12 @@ export async function run(opts: ChapterOptions = {}): Promise<AdagradResult> {
     });
   };
   let file = join(outDir, 'adagrad-lr-0.1.png');
-  let r = await d2l.trainCh7(adagrad, initAdagradStates(), { lr: 0.1 }, features, labels, 10, 2, { print, file });
+  let r = await d2l.trainCh7(adagrad, initAdagradStates(), { lr: 0.1 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'adagrad lr 0.1', file, ...r });
 
   // ## Concise implementation
   file = join(outDir, 'gluon-adagrad-lr-0.1.png');
-  r = await d2l.trainGluonCh7('adagrad', { learningRate: 0.1 }, features, labels, 10, 2, { print, file });
+  r = await d2l.trainGluonCh7('adagrad', { learningRate: 0.1 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon adagrad lr 0.1', file, ...r });
   return { lines, paths, runs, files };
 }

@@ -34,14 +34,14 @@ type State = [NDArray, NDArray];
  * runs[1].losses.at(-1); // about 0.244
  */
 export async function run(opts: ChapterOptions = {}): Promise<AdamResult> {
-  const { print, lines } = startRun(opts);
+  const { lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const runs: Ch7Run[] = [];
 
   // ## Implementation from scratch
   // The states of each parameter are v and s; the step count t lives in the hyperparameters, as
   // in the book, and the optimizer advances it after each step.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initAdamStates = (): [State, State] => [
     [nd.zeros([features.shape[1], 1]), nd.zeros([features.shape[1], 1])],
     [nd.zeros([1]), nd.zeros([1])],
@@ -61,12 +61,12 @@ export async function run(opts: ChapterOptions = {}): Promise<AdamResult> {
     hyperparams.t += 1;
   };
   let file = join(outDir, 'adam-lr-0.01.png');
-  let r = await d2l.trainCh7(adam, initAdamStates(), { lr: 0.01, t: 1 }, features, labels, 10, 2, { print, file });
+  let r = await d2l.trainCh7(adam, initAdamStates(), { lr: 0.01, t: 1 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'adam lr 0.01', file, ...r });
 
   // ## Concise implementation
   file = join(outDir, 'gluon-adam-lr-0.01.png');
-  r = await d2l.trainGluonCh7('adam', { learningRate: 0.01 }, features, labels, 10, 2, { print, file });
+  r = await d2l.trainGluonCh7('adam', { learningRate: 0.01 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon adam lr 0.01', file, ...r });
   return { lines, runs };
 }

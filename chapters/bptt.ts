@@ -186,7 +186,7 @@ export async function run(opts: ChapterOptions = {}): Promise<BpttResult> {
     f64,
   );
   const powers = [1, 5, 10, 20, 50];
-  const powerNorms: BpttResult['powerNorms'] = [];
+  const powerNorms: { gamma: number; norms: number[] }[] = [];
   for (const gamma of [0.9, 1, 1.1]) {
     const norms = powers.map((k) => matrixPower(Q.T.mul(gamma), k).norm().asScalar());
     powerNorms.push({ gamma, norms });

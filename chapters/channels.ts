@@ -9,7 +9,7 @@
  * computations on random data and prints True).
  */
 import { nd, d2l, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyBool, pyShape } from './pyrepr.js';
 
 export const meta = {
@@ -64,14 +64,7 @@ export interface ChannelsResult {
  * multiIn.toArray(); // [[56, 72], [104, 120]]
  */
 export async function run(opts: ChapterOptions = {}): Promise<ChannelsResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
 
   // ## Multiple input channels
   // The two-channel input and kernel of figure 5.4.

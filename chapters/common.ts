@@ -72,26 +72,56 @@ export function printer(opts: ChapterOptions): (line: string) => void {
 }
 
 /**
+ * The run's plumbing that the book's code does not show, as one object a chapter passes as the
+ * last argument (or spreads into the options) of the d2l training calls: where their lines go
+ * (recorded with the program's own), whether progress bars are drawn, and the device asked for.
+ * The notebook generator (scripts/notebooks/build.mjs) removes it from the cells, so there each
+ * call takes its defaults: console.log, bars when shown, the CPU.
+ */
+export interface RunIO {
+  print: (line: string) => void;
+  progress?: boolean;
+  ctx?: Context;
+}
+
+/**
  * The start of a chapter run that prints as the book's Python does: `print(...values)` joins its
  * arguments with spaces (as Python's print) and records each line, and `opts.seed` seeds the
- * random generator.
+ * random generator. `io` carries the rest of `opts` that d2l calls need (see {@link RunIO}); its
+ * `print` records into the same `lines`; `dev` is `{ ctx }` of `opts.ctx` alone (or `{}`), for the
+ * calls that reject other options (array creation, `initialize`), and `dataOpts` the
+ * `{ dataDir }` of `opts.dataDir` for the data loaders. The notebook generator removes all three where they are a call's last argument or spread into its options.
  *
  * @example
- * const { print, lines } = startRun(opts);
+ * const { print, lines, io } = startRun(opts);
  * print('x.shape:', x.shape); // also lines[0]
+ * await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, params, lr, null, io);
  */
-export function startRun(opts: ChapterOptions): { print: (...values: unknown[]) => void; lines: string[] } {
+export function startRun(opts: ChapterOptions): {
+  print: (...values: unknown[]) => void;
+  lines: string[];
+  io: RunIO;
+  dev: { ctx?: Context };
+  dataOpts: { dataDir?: string };
+} {
   const lines: string[] = [];
   const out = printer(opts);
   if (opts.seed !== undefined) seed(opts.seed);
-  return {
-    lines,
-    print: (...values: unknown[]) => {
-      const line = values.map(String).join(' ');
-      lines.push(line);
-      out(line);
-    },
+  const print = (...values: unknown[]) => {
+    const line = values.map(String).join(' ');
+    lines.push(line);
+    out(line);
   };
+  const io: RunIO = {
+    print: (line: string) => print(line),
+    ...(opts.progress !== undefined ? { progress: opts.progress } : {}),
+    ...(opts.ctx !== undefined ? { ctx: opts.ctx } : {}),
+  };
+  // The device alone, for the calls that check their options (array creation, initialize).
+  const dev = opts.ctx !== undefined ? { ctx: opts.ctx } : {};
+  // The data directory alone, for the data loaders (their `progress` is the download's).
+  const dataOpts = opts.dataDir !== undefined ? { dataDir: opts.dataDir } : {};
+  return { lines, print, io, dev, dataOpts };
 }
 
 /** Runs `run` when the module is the program being executed (`node dist/chapters/x.js`). */

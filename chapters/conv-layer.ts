@@ -12,7 +12,7 @@
  * not equal to them; every other line is the book's.
  */
 import { nd, d2l, gluon, autograd, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 const { nn } = gluon;
 
@@ -62,14 +62,7 @@ export interface ConvLayerResult {
  * corr.toArray(); // [[19, 25], [37, 43]]
  */
 export async function run(opts: ChapterOptions = {}): Promise<ConvLayerResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
 
   // ## Two-dimensional cross-correlation
   // The input and kernel of figure 5.1: the first output element is 0*0 + 1*1 + 3*2 + 4*3 = 19.

@@ -48,10 +48,8 @@ function dropout(X: NDArray, dropProb: number): NDArray {
  * scratch[4].testAcc; // about 0.86
  */
 export async function run(opts: ChapterOptions = {}): Promise<DropoutResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, io, dev, dataOpts } = startRun(opts);
   gluon.resetNameCounters();
-  const ctx = opts.ctx;
-  const on = ctx ? { ctx } : {};
 
   // Try the function on a small array with drop probabilities 0, 0.5 and 1.
   const X = nd.arange(16).reshape([2, 8]);
@@ -64,12 +62,12 @@ export async function run(opts: ChapterOptions = {}): Promise<DropoutResult> {
   const numHiddens1 = 256;
   const numHiddens2 = 256;
 
-  const W1 = nd.random.normal(0, 0.01, [numInputs, numHiddens1], on);
-  const b1 = nd.zeros([numHiddens1], on);
-  const W2 = nd.random.normal(0, 0.01, [numHiddens1, numHiddens2], on);
-  const b2 = nd.zeros([numHiddens2], on);
-  const W3 = nd.random.normal(0, 0.01, [numHiddens2, numOutputs], on);
-  const b3 = nd.zeros([numOutputs], on);
+  const W1 = nd.random.normal(0, 0.01, [numInputs, numHiddens1], dev);
+  const b1 = nd.zeros([numHiddens1], dev);
+  const W2 = nd.random.normal(0, 0.01, [numHiddens1, numHiddens2], dev);
+  const b2 = nd.zeros([numHiddens2], dev);
+  const W3 = nd.random.normal(0, 0.01, [numHiddens2, numOutputs], dev);
+  const b3 = nd.zeros([numOutputs], dev);
 
   const params = [W1, b1, W2, b2, W3, b3];
   for (const param of params) param.attachGrad();
@@ -96,12 +94,9 @@ export async function run(opts: ChapterOptions = {}): Promise<DropoutResult> {
   const lr = opts.lr ?? 0.5;
   const batchSize = opts.batchSize ?? 256;
   const loss = new gloss.SoftmaxCrossEntropyLoss();
-  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-  });
-  const trainOpts = { print, ...(opts.progress !== undefined ? { progress: opts.progress } : {}), ...on };
-  const scratch = await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, params, lr, null, trainOpts);
+  const limit = opts.limit; // examples of each split to use (the tests take fewer)
+  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, { limit, ...dataOpts });
+  const scratch = await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, params, lr, null, io);
 
   // ## Concise implementation
   // nn.Dropout after each fully connected layer: active in training mode (inside
@@ -114,11 +109,11 @@ export async function run(opts: ChapterOptions = {}): Promise<DropoutResult> {
     new nn.Dropout(dropProb2), // dropout after the second fully connected layer
     new nn.Dense(10),
   );
-  gnet.initialize(new init.Normal(0.01), on);
+  gnet.initialize(new init.Normal(0.01), dev);
 
   // Training and testing the model.
   const trainer = new gluon.Trainer(gnet.collectParams(), 'sgd', { learningRate: lr });
-  const gluonRun = await d2l.trainCh3(gnet, trainIter, testIter, loss, numEpochs, batchSize, null, null, trainer, trainOpts);
+  const gluonRun = await d2l.trainCh3(gnet, trainIter, testIter, loss, numEpochs, batchSize, null, null, trainer, io);
   return { lines, demo, scratch, gluon: gluonRun };
 }
 

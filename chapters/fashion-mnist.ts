@@ -10,7 +10,7 @@
  */
 import { join } from 'node:path';
 import { nd, d2l, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 // The book's `from mxnet.gluon import data as gdata`.
 const gdata = gluon.data;
@@ -44,10 +44,8 @@ export interface FashionMnistResult {
  * const { numTrain, readSeconds } = await run({ outDir: 'out/fashion-mnist' });
  */
 export async function run(opts: ChapterOptions = {}): Promise<FashionMnistResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
-  const dataOpts = opts.dataDir ? { dataDir: opts.dataDir } : {};
 
   // ## Getting the data set
   // Gluon's data package downloads the data set the first time (here the project's data resolver
@@ -85,7 +83,8 @@ export async function run(opts: ChapterOptions = {}): Promise<FashionMnistResult
   // (The book reads with 4 worker processes; here whole batches are gathered at once instead.)
   const batchSize = opts.batchSize ?? 256;
   const transformer = new gdata.vision.transforms.ToTensor();
-  const trainSet = opts.limit !== undefined ? mnistTrain.take(opts.limit) : mnistTrain;
+  const limit = opts.limit; // training examples to read (the tests take fewer)
+  const trainSet = limit !== undefined ? mnistTrain.take(limit) : mnistTrain;
   const trainIter = new gdata.DataLoader(trainSet.transformFirst(transformer), { batchSize, shuffle: true });
   const testIter = new gdata.DataLoader(mnistTest.transformFirst(transformer), { batchSize, shuffle: false });
   void testIter; // the test loader is built the same way; the next sections use both

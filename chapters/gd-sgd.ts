@@ -38,7 +38,7 @@ export interface GdSgdResult {
  * lines[0]; // 'epoch 10, x: 0.06046617599999997'
  */
 export async function run(opts: ChapterOptions = {}): Promise<GdSgdResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const files: string[] = [];
   const gd1d: Record<string, number[]> = {};
@@ -78,7 +78,7 @@ export async function run(opts: ChapterOptions = {}): Promise<GdSgdResult> {
   const eta = 0.1;
   const f2d = (x1: number, x2: number) => x1 ** 2 + 2 * x2 ** 2; // the objective
   const gd2dStep: d2l.Trainer2d = (x1, x2) => [x1 - eta * 2 * x1, x2 - eta * 4 * x2, 0, 0];
-  const gd2d = d2l.train2d(gd2dStep, { print });
+  const gd2d = d2l.train2d(gd2dStep, io);
   files.push(join(outDir, 'gd-2d.png'));
   await d2l.showTrace2d(f2d, gd2d, { file: files[files.length - 1] });
 
@@ -93,7 +93,7 @@ export async function run(opts: ChapterOptions = {}): Promise<GdSgdResult> {
     0,
     0,
   ];
-  const sgd2d = d2l.train2d(sgd2dStep, { print });
+  const sgd2d = d2l.train2d(sgd2dStep, io);
   files.push(join(outDir, 'sgd-2d.png'));
   await d2l.showTrace2d(f2d, sgd2d, { file: files[files.length - 1] });
   return { lines, gd1d, gd2d, sgd2d, files };

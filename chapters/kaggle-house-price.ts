@@ -52,10 +52,9 @@ export interface KaggleHousePriceResult {
  * avgValid; // about 0.17
  */
 export async function run(opts: ChapterOptions = {}): Promise<KaggleHousePriceResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts } = startRun(opts);
   gluon.resetNameCounters();
   const outDir = opts.outDir ?? join('out', meta.slug);
-  const dataOpts = opts.dataDir ? { dataDir: opts.dataDir } : {};
 
   // ## Getting and reading the data set
   // Two CSV files: the training data, with the sale price as its last column, and the test data.

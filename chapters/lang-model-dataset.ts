@@ -8,7 +8,7 @@
  * Run it: `d2l-ts run lang-model-dataset` or `node dist/chapters/lang-model-dataset.js`.
  */
 import { nd, d2l } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'lang-model-dataset',
@@ -26,15 +26,14 @@ export interface LangModelDatasetResult {
 }
 
 export async function run(opts: ChapterOptions = {}): Promise<LangModelDatasetResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, dataOpts } = startRun(opts);
 
   // ## Reading the data set
   // The zip holds one text file of about 60000 characters ("6万多个字符").
-  const corpusChars = await d2l.readJayLyrics({ dataDir: opts.dataDir });
+  const corpusChars = await d2l.readJayLyrics(dataOpts);
   print(JSON.stringify(Array.from(corpusChars).slice(0, 40).join('')));
   // Newlines become spaces, and only the first 10000 characters are used, to keep training fast.
-  const { corpusIndices, charToIdx, idxToChar, vocabSize } = await d2l.loadDataJayLyrics({ dataDir: opts.dataDir });
+  const { corpusIndices, charToIdx, idxToChar, vocabSize } = await d2l.loadDataJayLyrics(dataOpts);
 
   // ## Building the character index
   // Every distinct character gets an index; the book took them from Python's set (whose order

@@ -12,7 +12,7 @@
  */
 import { d2l } from '../src/index.js';
 import { NGramModel, topNgrams } from '../src/d2l/ngram.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'lang-model',
@@ -39,12 +39,11 @@ const fmtTop = <T>(rows: [T[], number][], sep: string) =>
   rows.map(([g, c]) => `${g.join(sep).replace(/ /g, sep ? ' ' : '␣')}:${c}`).join(', ');
 
 export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
-  const print = printer(opts);
-  const data = { dataDir: opts.dataDir };
+  const { print, dataOpts } = startRun(opts);
 
   // ## Counting on the lyrics
   // The same 10000 characters that the RNNs of 6.4-6.8 train on (newlines replaced by spaces).
-  const corpus = await d2l.loadDataJayLyrics(data);
+  const corpus = await d2l.loadDataJayLyrics(dataOpts);
   const chars = corpus.corpusChars;
   print(`lyrics: ${chars.length} characters, ${corpus.vocabSize} distinct`);
   print(`most frequent characters: ${fmtTop(topNgrams(chars, 1), '')}`);
@@ -84,7 +83,7 @@ export async function run(opts: ChapterOptions = {}): Promise<LangModelResult> {
   }
 
   // ## Words of The Time Machine
-  const words = d2l.tokenize(await d2l.readTimeMachine(data), 'word').flat();
+  const words = d2l.tokenize(await d2l.readTimeMachine(dataOpts), 'word').flat();
   print(`time machine: ${words.length} words, ${new Set(words).size} distinct`);
   print(`most frequent words: ${fmtTop(topNgrams(words, 1), ' ')}`);
   print(`most frequent bigrams: ${fmtTop(topNgrams(words, 2), ' ')}`);

@@ -8,7 +8,7 @@
  * Run it: `d2l-ts run linear-regression-gluon`.
  */
 import { nd, autograd, gluon, init } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 // The book imports Gluon's modules under short names: `from mxnet.gluon import data as gdata,
 // loss as gloss, nn`.
@@ -35,8 +35,7 @@ export interface LinearRegressionGluonResult {
  * const { losses } = await run({ seed: 1, epochs: 3 });
  */
 export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionGluonResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print } = startRun(opts);
 
   // ## Generating the data set: the same as in 3.2.
   const numInputs = 2;
@@ -76,7 +75,8 @@ export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionGl
   const loss = new gloss.L2Loss(); // the squared loss is also called the L2-norm loss
 
   // ## The optimisation algorithm: minibatch SGD over all of net's parameters, learning rate 0.03.
-  const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: opts.lr ?? 0.03 });
+  const lr = opts.lr ?? 0.03;
+  const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
 
   // ## Training
   // trainer.step updates the parameters; its argument batchSize averages the gradient over the

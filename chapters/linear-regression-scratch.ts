@@ -9,7 +9,7 @@
  */
 import { join } from 'node:path';
 import { nd, autograd, d2l, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'linear-regression-scratch',
@@ -72,8 +72,7 @@ function sgd(params: NDArray[], lr: number, batchSize: number): void {
  * const { losses, w, b } = await run({ seed: 1 });
  */
 export async function run(opts: ChapterOptions = {}): Promise<LinearRegressionResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
 
   const numInputs = 2;

@@ -42,13 +42,13 @@ export interface MinibatchSgdResult {
  * runs[0].losses.at(-1); // about 0.245
  */
 export async function run(opts: ChapterOptions = {}): Promise<MinibatchSgdResult> {
-  const { print, lines } = startRun(opts);
+  const { print, lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const runs: Ch7Run[] = [];
 
   // ## Reading the data
   // `d2l.getDataCh7` standardises every column over all 1503 rows, then keeps the first 1500.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   print(pyShape(features.shape));
 
   // ## Implementation from scratch
@@ -59,7 +59,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MinibatchSgdResult
   };
   async function trainSgd(lr: number, batchSize: number, numEpochs = 2): Promise<void> {
     const file = join(outDir, `sgd-lr-${lr}-batch-${batchSize}.png`);
-    const r = await d2l.trainCh7(sgd, null, { lr }, features, labels, batchSize, numEpochs, { print, file });
+    const r = await d2l.trainCh7(sgd, null, { lr }, features, labels, batchSize, numEpochs, { ...io, file });
     runs.push({ name: `sgd lr ${lr} batch ${batchSize}`, file, ...r });
   }
   // Batch size 1500 is gradient descent: one step per epoch, the loss flattens after 6 steps.
@@ -73,7 +73,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MinibatchSgdResult
   // ## Concise implementation
   // A `gluon.Trainer` with the named optimizer; `trainer.step(batchSize)` does the averaging.
   const file = join(outDir, 'gluon-sgd-lr-0.05-batch-10.png');
-  const r = await d2l.trainGluonCh7('sgd', { learningRate: 0.05 }, features, labels, 10, 2, { print, file });
+  const r = await d2l.trainGluonCh7('sgd', { learningRate: 0.05 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon sgd lr 0.05 batch 10', file, ...r });
   return { lines, runs };
 }

@@ -7,7 +7,7 @@
  * Run it: `d2l-ts run mlp-scratch [--epochs 5 --lr 0.5 --batch-size 256]`.
  */
 import { nd, d2l, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'mlp-scratch',
@@ -32,16 +32,12 @@ function relu(X: NDArray): NDArray {
  * history[4].loss; // about 0.37
  */
 export async function run(opts: ChapterOptions = {}): Promise<MlpScratchResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
-  const ctx = opts.ctx;
+  const { io, dev, dataOpts } = startRun(opts);
 
   // ## Reading the data: Fashion-MNIST again.
   const batchSize = opts.batchSize ?? 256;
-  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-  });
+  const limit = opts.limit; // examples of each split to use (the tests take fewer)
+  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, { limit, ...dataOpts });
 
   // ## Defining the model parameters
   // Images have 28 x 28 = 784 inputs and there are 10 classes. One hidden layer of 256 units
@@ -49,11 +45,10 @@ export async function run(opts: ChapterOptions = {}): Promise<MlpScratchResult> 
   const numInputs = 784;
   const numOutputs = 10;
   const numHiddens = 256;
-  const on = ctx ? { ctx } : {};
-  const W1 = nd.random.normal(0, 0.01, [numInputs, numHiddens], on);
-  const b1 = nd.zeros([numHiddens], on);
-  const W2 = nd.random.normal(0, 0.01, [numHiddens, numOutputs], on);
-  const b2 = nd.zeros([numOutputs], on);
+  const W1 = nd.random.normal(0, 0.01, [numInputs, numHiddens], dev);
+  const b1 = nd.zeros([numHiddens], dev);
+  const W2 = nd.random.normal(0, 0.01, [numHiddens, numOutputs], dev);
+  const b2 = nd.zeros([numOutputs], dev);
   const params = [W1, b1, W2, b2];
   for (const param of params) param.attachGrad();
 
@@ -72,11 +67,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MlpScratchResult> 
   // ## Training: as softmax regression in 3.6, with 5 epochs and learning rate 0.5.
   const numEpochs = opts.epochs ?? 5;
   const lr = opts.lr ?? 0.5;
-  const history = await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, params, lr, null, {
-    print,
-    ...(opts.progress !== undefined ? { progress: opts.progress } : {}),
-    ...(ctx ? { ctx } : {}),
-  });
+  const history = await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, params, lr, null, io);
   return { history };
 }
 

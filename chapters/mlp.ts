@@ -11,7 +11,7 @@
  */
 import { join } from 'node:path';
 import { nd, autograd, d2l, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'mlp',
@@ -34,7 +34,7 @@ export interface MlpPlotsResult {
  * files['grad of sigmoid']; // 'out/mlp/grad-of-sigmoid.png'
  */
 export async function run(opts: ChapterOptions = {}): Promise<MlpPlotsResult> {
-  const print = printer(opts);
+  const { print } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const files: Record<string, string> = {};
   const values: Record<string, number[]> = {};

@@ -38,13 +38,13 @@ export interface MomentumResult {
  * lines[0]; // 'epoch 20, x1 -0.943467, x2 -0.000073'
  */
 export async function run(opts: ChapterOptions = {}): Promise<MomentumResult> {
-  const { print, lines } = startRun(opts);
+  const { lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const paths: Record<string, [number, number][]> = {};
   const files: string[] = [];
   const runs: Ch7Run[] = [];
   async function trace2d(name: string, f: (x1: number, x2: number) => number, step: d2l.Trainer2d): Promise<void> {
-    paths[name] = d2l.train2d(step, { print });
+    paths[name] = d2l.train2d(step, io);
     const file = join(outDir, `${name.replace(/ /g, '-')}.png`);
     await d2l.showTrace2d(f, paths[name], { file });
     files.push(file);
@@ -82,7 +82,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MomentumResult> {
 
   // ## Implementation from scratch
   // The velocities of the parameters w (5, 1) and b (1,) are the optimizer's states.
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initMomentumStates = (): [NDArray, NDArray] => [nd.zeros([features.shape[1], 1]), nd.zeros([1])];
   const sgdMomentum = (params: NDArray[], states: [NDArray, NDArray], hyperparams: Record<string, number>) => {
     params.forEach((p, i) => {
@@ -93,7 +93,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MomentumResult> {
   };
   async function trainMomentum(lr: number, momentum: number): Promise<void> {
     const file = join(outDir, `sgd-momentum-lr-${lr}-momentum-${momentum}.png`);
-    const r = await d2l.trainCh7(sgdMomentum, initMomentumStates(), { lr, momentum }, features, labels, 10, 2, { print, file });
+    const r = await d2l.trainCh7(sgdMomentum, initMomentumStates(), { lr, momentum }, features, labels, 10, 2, { ...io, file });
     runs.push({ name: `momentum lr ${lr} momentum ${momentum}`, file, ...r });
   }
   await trainMomentum(0.02, 0.5);
@@ -105,7 +105,7 @@ export async function run(opts: ChapterOptions = {}): Promise<MomentumResult> {
   // ## Concise implementation
   // Gluon's 'sgd' takes the momentum as an option.
   const file = join(outDir, 'gluon-sgd-lr-0.004-momentum-0.9.png');
-  const r = await d2l.trainGluonCh7('sgd', { learningRate: 0.004, momentum: 0.9 }, features, labels, 10, 2, { print, file });
+  const r = await d2l.trainGluonCh7('sgd', { learningRate: 0.004, momentum: 0.9 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon sgd lr 0.004 momentum 0.9', file, ...r });
   return { lines, paths, runs, files };
 }

@@ -8,7 +8,7 @@
  * Run it: `d2l-ts run padding-and-strides`. Every line is the book's.
  */
 import { nd, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { pyShape } from './pyrepr.js';
 
 const { nn } = gluon;
@@ -42,16 +42,12 @@ export interface PaddingAndStridesResult {
  * shapes; // [[8, 8], [8, 8], [4, 4], [2, 2]]
  */
 export async function run(opts: ChapterOptions = {}): Promise<PaddingAndStridesResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
+  const { print, lines } = startRun(opts);
   const shapes: number[][] = [];
   const show = (Y: NDArray) => {
     shapes.push([...Y.shape]);
-    const line = pyShape(Y.shape);
-    lines.push(line);
-    out(line);
+    print(pyShape(Y.shape));
   };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
 
   // ## Padding
   // Note that 1 row or column is padded on each side, so 2 rows or columns in all.

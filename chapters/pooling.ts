@@ -8,7 +8,7 @@
  * Run it: `d2l-ts run pooling`. Every line is the book's.
  */
 import { nd, gluon, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 const { nn } = gluon;
 
@@ -48,14 +48,7 @@ export interface PoolingResult {
  * max.toArray(); // [[4, 5], [7, 8]]
  */
 export async function run(opts: ChapterOptions = {}): Promise<PoolingResult> {
-  const lines: string[] = [];
-  const out = printer(opts);
-  const print = (...xs: unknown[]) => {
-    const line = xs.map(String).join(' ');
-    lines.push(line);
-    out(line);
-  };
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, lines } = startRun(opts);
 
   // ## Two-dimensional max pooling and average pooling
   let X = nd.array([

@@ -36,7 +36,7 @@ export interface RmspropResult {
  * lines[0]; // 'epoch 20, x1 -0.010599, x2 0.000000'
  */
 export async function run(opts: ChapterOptions = {}): Promise<RmspropResult> {
-  const { print, lines } = startRun(opts);
+  const { lines, dataOpts, io } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
   const files: string[] = [];
   const runs: Ch7Run[] = [];
@@ -57,12 +57,12 @@ export async function run(opts: ChapterOptions = {}): Promise<RmspropResult> {
   // With the same η = 0.4 at which AdaGrad stalled, RMSProp gets close to the minimum.
   const eta = 0.4;
   const gamma = 0.9;
-  const path = d2l.train2d(rmsprop2d, { print });
+  const path = d2l.train2d(rmsprop2d, io);
   files.push(join(outDir, 'rmsprop-eta-0.4.png'));
   await d2l.showTrace2d(f2d, path, { file: files[0] });
 
   // ## Implementation from scratch
-  const [features, labels] = await d2l.getDataCh7({ dataDir: opts.dataDir });
+  const [features, labels] = await d2l.getDataCh7(dataOpts);
   const initRmspropStates = (): [NDArray, NDArray] => [nd.zeros([features.shape[1], 1]), nd.zeros([1])];
   const rmsprop = (params: NDArray[], states: [NDArray, NDArray], hyperparams: Record<string, number>) => {
     const g = hyperparams.gamma;
@@ -75,13 +75,13 @@ export async function run(opts: ChapterOptions = {}): Promise<RmspropResult> {
   };
   // γ = 0.9: the moving average spans about the last 1/(1 - γ) = 10 squared gradients.
   let file = join(outDir, 'rmsprop-lr-0.01-gamma-0.9.png');
-  let r = await d2l.trainCh7(rmsprop, initRmspropStates(), { lr: 0.01, gamma: 0.9 }, features, labels, 10, 2, { print, file });
+  let r = await d2l.trainCh7(rmsprop, initRmspropStates(), { lr: 0.01, gamma: 0.9 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'rmsprop lr 0.01 gamma 0.9', file, ...r });
 
   // ## Concise implementation
   // Gluon's 'rmsprop' calls γ `gamma1`.
   file = join(outDir, 'gluon-rmsprop-lr-0.01-gamma1-0.9.png');
-  r = await d2l.trainGluonCh7('rmsprop', { learningRate: 0.01, gamma1: 0.9 }, features, labels, 10, 2, { print, file });
+  r = await d2l.trainGluonCh7('rmsprop', { learningRate: 0.01, gamma1: 0.9 }, features, labels, 10, 2, { ...io, file });
   runs.push({ name: 'gluon rmsprop lr 0.01 gamma1 0.9', file, ...r });
   return { lines, path, runs, files };
 }

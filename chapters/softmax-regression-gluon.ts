@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { nd, d2l, gluon, init } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 const { loss: gloss, nn } = gluon;
 
@@ -32,24 +32,20 @@ export interface SoftmaxGluonResult {
  * const { history, net } = await run({ seed: 1 });
  */
 export async function run(opts: ChapterOptions = {}): Promise<SoftmaxGluonResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, io, dev, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
-  const ctx = opts.ctx;
 
   // ## Reading the data: Fashion-MNIST with batch size 256, as in the previous section.
   const batchSize = opts.batchSize ?? 256;
-  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-  });
+  const limit = opts.limit; // examples of each split to use (the tests take fewer)
+  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, { limit, ...dataOpts });
 
   // ## Defining and initialising the model
   // The output layer of softmax regression is a fully connected layer with 10 outputs. Its
   // weights are drawn from N(0, 0.01²); Dense flattens each image into a vector by itself.
   const net = new nn.Sequential();
   net.add(new nn.Dense(10));
-  net.initialize(new init.Normal(0.01), ctx ? { ctx } : {});
+  net.initialize(new init.Normal(0.01), dev);
 
   // ## Softmax and the cross-entropy loss
   // Computing softmax and cross-entropy separately can be numerically unstable; Gluon's
@@ -57,18 +53,15 @@ export async function run(opts: ChapterOptions = {}): Promise<SoftmaxGluonResult
   const loss = new gloss.SoftmaxCrossEntropyLoss();
 
   // ## The optimisation algorithm: minibatch SGD with learning rate 0.1.
-  const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: opts.lr ?? 0.1 });
+  const lr = opts.lr ?? 0.1;
+  const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
 
   // ## Training: d2l.trainCh3 from the previous section, with the trainer doing the update.
   const numEpochs = opts.epochs ?? 5;
-  const history = await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, null, null, trainer, {
-    print,
-    ...(opts.progress !== undefined ? { progress: opts.progress } : {}),
-    ...(ctx ? { ctx } : {}),
-  });
+  const history = await d2l.trainCh3(net, trainIter, testIter, loss, numEpochs, batchSize, null, null, trainer, io);
 
   // As in 3.6, compare true and predicted labels of the first test images.
-  const predictions = await d2l.predictCh3(net, testIter, 9, join(outDir, 'predictions.png'), ctx ? { ctx } : {});
+  const predictions = await d2l.predictCh3(net, testIter, 9, join(outDir, 'predictions.png'), dev);
   print(`predictions written to ${predictions.figure.file}`);
   return { history, net, predictions };
 }

@@ -8,7 +8,7 @@
  */
 import { join } from 'node:path';
 import { nd, d2l, type NDArray } from '../src/index.js';
-import { printer, runIfMain, type ChapterOptions } from './common.js';
+import { startRun, runIfMain, type ChapterOptions } from './common.js';
 
 export const meta = {
   slug: 'softmax-regression-scratch',
@@ -58,17 +58,13 @@ function accuracy(yHat: NDArray, y: NDArray): number {
  * history[4].testAcc; // about 0.83
  */
 export async function run(opts: ChapterOptions = {}): Promise<SoftmaxScratchResult> {
-  const print = printer(opts);
-  if (opts.seed !== undefined) nd.random.seed(opts.seed);
+  const { print, io, dev, dataOpts } = startRun(opts);
   const outDir = opts.outDir ?? join('out', meta.slug);
-  const ctx = opts.ctx;
 
   // ## Reading the data: Fashion-MNIST with batch size 256.
   const batchSize = opts.batchSize ?? 256;
-  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, {
-    ...(opts.dataDir ? { dataDir: opts.dataDir } : {}),
-    ...(opts.limit !== undefined ? { limit: opts.limit } : {}),
-  });
+  const limit = opts.limit; // examples of each split to use (the tests take fewer)
+  const [trainIter, testIter] = await d2l.loadDataFashionMnist(batchSize, { limit, ...dataOpts });
 
   // ## Initialising the model parameters
   // Each example is a 28 x 28 image flattened to a vector of 784 inputs; there are 10 classes, so
@@ -76,8 +72,8 @@ export async function run(opts: ChapterOptions = {}): Promise<SoftmaxScratchResu
   // and zero. The model needs their gradients.
   const numInputs = 784;
   const numOutputs = 10;
-  const W = nd.random.normal(0, 0.01, [numInputs, numOutputs], ctx ? { ctx } : {});
-  const b = nd.zeros([numOutputs], ctx ? { ctx } : {});
+  const W = nd.random.normal(0, 0.01, [numInputs, numOutputs], dev);
+  const b = nd.zeros([numOutputs], dev);
   W.attachGrad();
   b.attachGrad();
 
@@ -114,7 +110,7 @@ export async function run(opts: ChapterOptions = {}): Promise<SoftmaxScratchResu
 
   // evaluateAccuracy computes the accuracy of `net` over a whole data set (saved in d2l). An
   // untrained model with random weights should be close to 1 / 10 = 0.1.
-  const untrainedAcc = await d2l.evaluateAccuracy(testIter, net, ctx ? { ctx } : {});
+  const untrainedAcc = await d2l.evaluateAccuracy(testIter, net, dev);
   print(`evaluateAccuracy(testIter, net): ${untrainedAcc.toFixed(4)}`);
 
   // ## Training the model
@@ -123,16 +119,12 @@ export async function run(opts: ChapterOptions = {}): Promise<SoftmaxScratchResu
   // epochs are hyperparameters.
   const numEpochs = opts.epochs ?? 5;
   const lr = opts.lr ?? 0.1;
-  const history = await d2l.trainCh3(net, trainIter, testIter, crossEntropy, numEpochs, batchSize, [W, b], lr, null, {
-    print,
-    ...(opts.progress !== undefined ? { progress: opts.progress } : {}),
-    ...(ctx ? { ctx } : {}),
-  });
+  const history = await d2l.trainCh3(net, trainIter, testIter, crossEntropy, numEpochs, batchSize, [W, b], lr, null, io);
 
   // ## Prediction
   // Given a few test images, compare the true labels (first line of each title) with the model's
   // predictions (second line).
-  const predictions = await d2l.predictCh3(net, testIter, 9, join(outDir, 'predictions.png'), ctx ? { ctx } : {});
+  const predictions = await d2l.predictCh3(net, testIter, 9, join(outDir, 'predictions.png'), dev);
   print(`predictions written to ${predictions.figure.file}`);
 
   return { untrainedAcc, history, predictions };

@@ -76,6 +76,7 @@ export async function run(opts: ChapterOptions = {}): Promise<UnderfitOverfitRes
   // d2l.semilogy plots the losses on a logarithmic y axis. The model is a Dense(1) trained with
   // the squared loss (L2Loss) and minibatch SGD.
   const numEpochs = opts.epochs ?? 100;
+  const lr = opts.lr ?? 0.01;
   const loss = new gloss.L2Loss();
 
   async function fitAndPlot(
@@ -90,7 +91,7 @@ export async function run(opts: ChapterOptions = {}): Promise<UnderfitOverfitRes
     net.initialize();
     const batchSize = Math.min(10, trainLabels.shape[0]);
     const trainIter = new gdata.DataLoader(new gdata.ArrayDataset(trainFeatures, trainLabels), { batchSize, shuffle: true });
-    const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: opts.lr ?? 0.01 });
+    const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
     const trainLs: number[] = [];
     const testLs: number[] = [];
     for (let epoch = 0; epoch < numEpochs; epoch++) {

@@ -11,7 +11,18 @@
  */
 export { dataIter, linreg, squaredLoss, sgd, syntheticData } from './linreg.js';
 export { accuracy, accuracyAsync, correctCount, Accumulator, Timer } from './metrics.js';
-export { plot, scatter, semilogy, plotTrainingCurves, renderVegaLite, svgToPng, setFigsize, getFigsize, FONT } from './plot.js';
+export {
+  plot,
+  scatter,
+  semilogy,
+  plotTrainingCurves,
+  renderVegaLite,
+  svgToPng,
+  displayInline,
+  setFigsize,
+  getFigsize,
+  FONT,
+} from './plot.js';
 export type { Figure, Values, PlotOptions, Annotation, EpochCurvePoint } from './plot.js';
 export { showImages, showFashionMnist, encodePng } from './images.js';
 export type { ShowImagesOptions } from './images.js';

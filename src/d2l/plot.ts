@@ -12,6 +12,7 @@ import type { Resvg as ResvgClass } from '@resvg/resvg-js';
 import { ValueError } from '../core/errors.js';
 import { elementwiseCodegen } from '../backend/cpu/codegen.js';
 import { NDArray } from '../ndarray/ndarray.js';
+import { jupyterDisplay } from './jupyter.js';
 
 /**
  * A rendered figure: the SVG text, the PNG bytes, and the file written (if any). In a web page
@@ -67,7 +68,9 @@ export async function renderVegaLite(spec: TopLevelSpec, file?: string, opts: { 
   } finally {
     view.finalize();
   }
-  return finishFigure(svg, file, opts.scale);
+  const figure = finishFigure(svg, file, opts.scale);
+  await displayInline(figure);
+  return figure;
 }
 
 /**
@@ -84,6 +87,37 @@ export function svgToPng(svg: string, scale = 2): Uint8Array {
     font: { loadSystemFonts: true, defaultFontFamily: FONT, sansSerifFamily: FONT },
   });
   return r.render().asPng();
+}
+
+/** Base64 of bytes without Node's Buffer (the kernel may be Deno's). */
+function base64(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+/**
+ * Shows `figure` in the notebook's output when the code runs in Deno's Jupyter kernel, as the
+ * book's `d2l.plt` draws inline: PNG display data (with the SVG's size as text), written beside
+ * the cell's printed lines. Anywhere else (Node, a web page) it does nothing.
+ *
+ * @example
+ * const fig = await d2l.plot(x, y); // in a notebook the curve appears under the cell
+ * await d2l.displayInline(fig); // what plot did; a second call shows it again
+ */
+export async function displayInline(figure: Figure): Promise<void> {
+  if (!figure || typeof figure.svg !== 'string')
+    throw new ValueError('displayInline: expected a Figure (with its svg), got ' + typeof figure);
+  const display = jupyterDisplay();
+  if (!display) return;
+  const size = /<svg[^>]*\swidth="([\d.]+)"[^>]*\sheight="([\d.]+)"/.exec(figure.svg);
+  await display(
+    {
+      'image/png': base64(figure.png),
+      'text/plain': `<Figure ${size ? `${size[1]}x${size[2]}` : ''}${figure.file ? ` ${figure.file}` : ''}>`,
+    },
+    { raw: true },
+  );
 }
 
 function finishFigure(svg: string, file: string | undefined, scale = 2): Figure {
@@ -203,7 +237,8 @@ export async function plot(X: Values | readonly Values[], Y: Values | readonly V
   const scale = (type: 'linear' | 'log' | undefined, lim: [number, number] | undefined) => ({
     type: type ?? 'linear',
     ...(lim ? { domain: lim } : {}),
-    zero: false,
+    // A log scale has no zero (Vega-Lite warns on stderr when it is set).
+    ...(type === 'log' ? {} : { zero: false }),
     nice: type !== 'log',
   });
   const spec: TopLevelSpec = {
@@ -233,7 +268,9 @@ export async function plot(X: Values | readonly Values[], Y: Values | readonly V
               type: 'nominal',
               sort: names,
               scale: { domain: names, range: dashed.map((d) => (d ? [4, 3] : [1, 0])) },
-              legend: null,
+              // The same legend as color's: Vega-Lite merges the two (each entry shows its colour
+              // and its dash, as matplotlib's), where differing settings were a warning on stderr.
+              legend: opts.legend ? { title: null, orient: 'right' } : null,
             },
           }),
     },

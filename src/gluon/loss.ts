@@ -116,6 +116,10 @@ export abstract class Loss {
   toString(): string {
     return `${this.constructor.name}(batch_axis=${this.batchAxis}, w=${this.weight === null ? 'None' : this.weight})`;
   }
+  /** What console.log shows under Node and in Deno's kernel: the repr above (as Python's print). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
 function checkPair(op: string, pred: NDArray, label: NDArray): void {

@@ -447,6 +447,10 @@ export class Parameter {
   toString(): string {
     return `Parameter ${this.name} (shape=${shapeStr(this.shape)}, dtype=${this.dtype})`;
   }
+  /** What console.log shows under Node and in Deno's kernel: the repr above (as Python's print). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
+  }
 }
 
 /**
@@ -682,5 +686,9 @@ export class ParameterDict implements Iterable<[string, Parameter]> {
   toString(): string {
     const lines = [...this.map.values()].map((p) => `  ${p}`);
     return `${this.prefix ? this.prefix + ' ' : ''}(\n${lines.join('\n')}\n)`;
+  }
+  /** What console.log shows under Node and in Deno's kernel: the repr above (as Python's print). */
+  [Symbol.for('nodejs.util.inspect.custom')](): string {
+    return this.toString();
   }
 }
