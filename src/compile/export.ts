@@ -10,7 +10,7 @@
  * export; a layer traced as an opaque node (BatchNorm, LayerNorm, Conv1D...) does not yet, and
  * export says which.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync } from '#platform'; // Node-only: see src/platform/
 import type { DType } from '../core/dtype.js';
 import { ValueError } from '../core/errors.js';
 import type { Context } from '../ndarray/context.js';
