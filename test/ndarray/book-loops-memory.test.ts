@@ -311,3 +311,20 @@ test("6.4's scratch RNN with consecutive sampling carries its state with the boo
   assert.ok(late.reserved <= early.reserved, `reserved: peak ${early.reserved} in epochs 3-7, ${late.reserved} in 8-12`);
   assert.ok(late.live <= early.live + 256 * 1024, `live: peak ${early.live} in epochs 3-7, ${late.live} in 8-12`);
 });
+
+test('a weight read once per step, in a step that allocates 20x the live heap, is moved out at most once (then the passes leave it)', async () => {
+  const { getCpuBackend } = await import('../../src/backend/registry.js');
+  const be = getCpuBackend();
+  const w = nd.random.normal(0, 1, [1 << 18]); // 1 MiB, read at the start of every step
+  const step = (): number => {
+    let h = w.mul(2);
+    for (let i = 0; i < 20; i++) h = h.add(1); // 20 MiB of garbage per step, never disposed
+    return h.sum().asScalar();
+  };
+  for (let i = 0; i < 5; i++) step();
+  const before = be.memory().readmissions ?? 0;
+  const first = step();
+  for (let i = 0; i < 25; i++) assert.equal(step(), first);
+  // Without the rule each step moved w out at a periodic pass and back at its next read.
+  assert.ok((be.memory().readmissions ?? 0) - before <= 1, `readmissions over 26 steps: ${(be.memory().readmissions ?? 0) - before}`);
+});

@@ -47,6 +47,7 @@ export class CpuStorage implements Storage, Evictable {
   gcCell: GcCell | null = null;
   lastUse = 0;
   evicted: ArrayBuffer | null = null;
+  readmitted = false;
   prevResident: Evictable | null = null;
   nextResident: Evictable | null = null;
   readonly byteLength: number;

@@ -13,6 +13,8 @@ export interface Evictable extends Storage {
   addr: number;
   /** The bytes while evicted (a plain ArrayBuffer: the JS garbage collector frees it with the storage). */
   evicted: ArrayBuffer | null;
+  /** Whether it was moved back in once: in use, so the periodic passes leave it (see Evictor). */
+  readmitted: boolean;
   /** Called after the storage moved: cached views of its bytes are stale. */
   moved(): void;
   /** Resident list links (an intrusive list: no allocation per array). */
@@ -52,6 +54,13 @@ const PASS_COUNT = 4096;
  * parameters and data set never move, nor does a data set that an evaluation between two epochs
  * leaves untouched for one period, while garbage leaves within three passes. When the heap is
  * exhausted, every evictable storage goes.
+ *
+ * A storage moved back in (readmitted) was still in use: the loop reuses it at a longer distance
+ * than two periods (a step that allocates far more than a quarter of the live heap, as a
+ * recurrent layer's step over small weights, evicted its parameters every step and read them back
+ * at the next: 14% of a GRU step). The passes, and the reclaim before the heap grows, leave such
+ * storages from then on (the heap grows by the few periods of garbage instead); they still go when
+ * the heap is exhausted. Garbage is never readmitted, so it leaves as before.
  */
 export class Evictor {
   /** Advanced at every use of a storage's bytes. */
@@ -99,7 +108,7 @@ export class Evictor {
    * once per step is never taken between two of its uses. Returns the bytes freed.
    */
   reclaim(): number {
-    return this.passBytes === 0 ? 0 : this.evictUntouchedSince(this.prevPassClock, Infinity);
+    return this.passBytes === 0 ? 0 : this.evictUntouchedSince(this.prevPassClock, Infinity, false);
   }
 
   /** Runs a pass now. `all`: evict every evictable storage, touched or not (the heap is exhausted). */
@@ -109,15 +118,18 @@ export class Evictor {
     this.lastPassClock = this.clock;
     this.sinceLastPass = 0;
     this.allocsSinceLastPass = 0;
-    return this.evictUntouchedSince(since, all ? Infinity : LARGE_BYTES);
+    return this.evictUntouchedSince(since, all ? Infinity : LARGE_BYTES, all);
   }
 
-  /** Evicts the evictable storages untouched since `since` and smaller than `maxBytes`. */
-  private evictUntouchedSince(since: number, maxBytes: number): number {
+  /**
+   * Evicts the evictable storages untouched since `since` and smaller than `maxBytes`; readmitted
+   * ones only when `readmittedToo` (the heap is exhausted).
+   */
+  private evictUntouchedSince(since: number, maxBytes: number, readmittedToo: boolean): number {
     let freed = 0;
     for (let s = this.head; s !== null;) {
       const next = s.nextResident;
-      if (s.lastUse < since && s.byteLength < maxBytes && onlyGcHolds(s)) freed += this.evict(s);
+      if (s.lastUse < since && s.byteLength < maxBytes && (readmittedToo || !s.readmitted) && onlyGcHolds(s)) freed += this.evict(s);
       s = next;
     }
     return freed;
@@ -152,6 +164,7 @@ export class Evictor {
     s.moved();
     this.readmissions++;
     this.evictedStorages--;
+    s.readmitted = true;
   }
 
   private link(s: Evictable): void {
