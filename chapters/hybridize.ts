@@ -81,7 +81,7 @@ export async function run(opts: ChapterOptions = {}): Promise<HybridizeResult> {
   // ### Computation performance
   const benchmark = async (n: gluon.HybridSequential, v: NDArray): Promise<number> => {
     const start = performance.now();
-    for (let i = 0; i < loops; i++) n.forward(v).dispose();
+    for (let i = 0; i < loops; i++) n.forward(v); // as the book: `for _ in range(1000): _ = net(x)`
     await nd.waitall(); // wait for all computation to finish, so the time is honest
     return (performance.now() - start) / 1000;
   };
