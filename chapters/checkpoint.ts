@@ -212,3 +212,51 @@ export function restoreCheckpoint(
   c.net.loadParameters(join(folder, manifest.params));
   c.trainer.loadStates(join(folder, manifest.states)); // with the random generator
 }
+
+/**
+ * The resume step shared by the resumable programs: restores `checkpoint` (when given) into the
+ * net and the trainer and prints where the run resumes, then returns the epoch history so far and
+ * the `onEpoch` callback that records each new epoch and, with a checkpoint folder, saves it.
+ * Call it after everything that draws from the random generator before training (the checkpoint
+ * restores the generator).
+ *
+ * @example
+ * const { history, onEpoch } = resumeTraining({ dir, checkpoint, done, numEpochs, slug, net, trainer, settings, print });
+ * if (done < numEpochs) await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print, startEpoch: done, onEpoch });
+ */
+export function resumeTraining(c: {
+  dir: string | undefined;
+  checkpoint: CheckpointManifest | null;
+  /** Epochs the checkpoint holds that this run keeps (at most its --epochs). */
+  done: number;
+  numEpochs: number;
+  slug: string;
+  net: gluon.Block;
+  trainer: gluon.Trainer;
+  settings: CheckpointSettings;
+  print: (line: string) => void;
+}): { history: d2l.EpochMetrics[]; onEpoch: (m: d2l.EpochMetrics) => void | Promise<void> } {
+  if (!Number.isInteger(c.done) || c.done < 0 || !Number.isInteger(c.numEpochs) || c.numEpochs < 1)
+    throw new ValueError(
+      `resumeTraining: done must be an integer >= 0 and numEpochs >= 1, got ${String(c.done)} and ${String(c.numEpochs)}`,
+    );
+  if (c.checkpoint && !c.dir) throw new ValueError('resumeTraining: a checkpoint to resume needs its folder (dir)');
+  const history: d2l.EpochMetrics[] = [];
+  const { dir, checkpoint, done, numEpochs } = c;
+  if (checkpoint) {
+    restoreCheckpoint(dir!, checkpoint, c);
+    history.push(...checkpoint.history.slice(0, done));
+    c.print(
+      done < numEpochs
+        ? `resuming at epoch ${done + 1} of ${numEpochs} from the checkpoint of epoch ${checkpoint.epoch} in ${resolve(dir!)}`
+        : `the checkpoint in ${resolve(dir!)} has ${checkpoint.epoch} epochs already: nothing left to train for --epochs ${numEpochs}`,
+    );
+  }
+  const onEpoch = dir
+    ? async (m: d2l.EpochMetrics) => {
+        history.push(m);
+        await saveCheckpoint(dir, { slug: c.slug, epoch: m.epoch, net: c.net, trainer: c.trainer, history, settings: c.settings });
+      }
+    : (m: d2l.EpochMetrics) => void history.push(m);
+  return { history, onEpoch };
+}

@@ -11,7 +11,7 @@ import { nd, d2l, gluon, init, destroyWebGpu, type NDArray } from '../src/index.
 import { ValueError } from '../src/core/errors.js';
 import { trainingContext, type ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
-import { checkCheckpoint, peekCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkCheckpoint, peekCheckpoint, readCheckpoint, resumeTraining } from './checkpoint.js';
 import { pyShape } from './pyrepr.js';
 
 /** One layer's name and the shape of its output in the shape walk. */
@@ -182,25 +182,19 @@ export async function trainBookCnn(
         `starting over: the checkpoint of epoch ${String(replaced.epoch)} in ${resolve(opts.checkpointDir!)} is replaced after epoch 1 (--resume continues it instead)`,
       );
     const trainer = new gluon.Trainer(net.collectParams(), 'sgd', { learningRate: lr });
-    const history: d2l.EpochMetrics[] = [];
-    if (checkpoint) {
-      // After the estimate, which draws from the random generator: the checkpoint restores it.
-      restoreCheckpoint(opts.checkpointDir!, checkpoint, { slug: book.slug, net, trainer, settings });
-      history.push(...checkpoint.history.slice(0, done));
-      print(
-        done < numEpochs
-          ? `resuming at epoch ${done + 1} of ${numEpochs} from the checkpoint of epoch ${checkpoint.epoch} in ${resolve(opts.checkpointDir!)}`
-          : `the checkpoint in ${resolve(opts.checkpointDir!)} has ${checkpoint.epoch} epochs already: nothing left to train for --epochs ${numEpochs}`,
-      );
-    }
+    // After the estimate, which draws from the random generator: the checkpoint restores it.
+    const { history, onEpoch } = resumeTraining({
+      dir: opts.checkpointDir,
+      checkpoint,
+      done,
+      numEpochs,
+      slug: book.slug,
+      net,
+      trainer,
+      settings,
+      print,
+    });
     if (done < numEpochs) {
-      const dir = opts.checkpointDir;
-      const onEpoch = dir
-        ? async (m: d2l.EpochMetrics) => {
-            history.push(m);
-            await saveCheckpoint(dir, { slug: book.slug, epoch: m.epoch, net, trainer, history, settings });
-          }
-        : (m: d2l.EpochMetrics) => void history.push(m);
       await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print, startEpoch: done, onEpoch });
     }
     const peakMiB = peakMemoryMiB();

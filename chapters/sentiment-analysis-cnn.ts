@@ -37,7 +37,7 @@ import { PretrainedFileNotFoundError } from '../src/contrib/text/embedding.js';
 import type { Vocabulary } from '../src/contrib/text/vocab.js';
 import { startRun, runIfMain, type ChapterOptions } from './common.js';
 import { estimateRun } from './long-run.js';
-import { checkCheckpoint, peekCheckpoint, readCheckpoint, restoreCheckpoint, saveCheckpoint } from './checkpoint.js';
+import { checkCheckpoint, peekCheckpoint, readCheckpoint, resumeTraining } from './checkpoint.js';
 
 const { text } = contrib;
 const { nn } = gluon;
@@ -335,26 +335,20 @@ export async function run(opts: ChapterOptions = {}): Promise<SentimentCnnResult
 
   // ### Training: Adam, learning rate 0.001.
   const trainer = new gluon.Trainer(net.collectParams(), 'adam', { learningRate: lr });
-  const log: d2l.EpochMetrics[] = [];
-  if (checkpoint) {
-    // After the estimate and the shape pass, which draw from the random generator: the
-    // checkpoint restores it.
-    restoreCheckpoint(opts.checkpointDir!, checkpoint, { slug: meta.slug, net, trainer, settings: runSettings });
-    log.push(...checkpoint.history.slice(0, done));
-    print(
-      done < numEpochs
-        ? `resuming at epoch ${done + 1} of ${numEpochs} from the checkpoint of epoch ${checkpoint.epoch} in ${resolve(opts.checkpointDir!)}`
-        : `the checkpoint in ${resolve(opts.checkpointDir!)} has ${checkpoint.epoch} epochs already: nothing left to train for --epochs ${numEpochs}`,
-    );
-  }
+  // After the estimate and the shape pass, which draw from the random generator: the checkpoint
+  // restores it.
+  const { history: log, onEpoch } = resumeTraining({
+    dir: opts.checkpointDir,
+    checkpoint,
+    done,
+    numEpochs,
+    slug: meta.slug,
+    net,
+    trainer,
+    settings: runSettings,
+    print: (l) => print(l),
+  });
   if (done < numEpochs) {
-    const dir = opts.checkpointDir;
-    const onEpoch = dir
-      ? async (m: d2l.EpochMetrics) => {
-          log.push(m);
-          await saveCheckpoint(dir, { slug: meta.slug, epoch: m.epoch, net, trainer, history: log, settings: runSettings });
-        }
-      : (m: d2l.EpochMetrics) => void log.push(m);
     // d2lzh's `train` (9.1) with one device: this port's d2l.train is 10.12's, so trainCh5 (5.5),
     // which prints the same lines.
     await d2l.trainCh5(net, trainIter, testIter, batchSize, trainer, ctx, numEpochs, { print: (l) => print(l), startEpoch: done, onEpoch });
