@@ -24,19 +24,10 @@ import { unbroadcast } from '../ops/reduce.js';
 import { empty } from '../ops/util.js';
 import { evalNd, gradProgram, toJS, toWGSL, type ExprProgram, type Instr } from './expr.js';
 import type { Graph, GNode, LayerCall, ParamRef } from './graph.js';
-import { opDef, type Attrs } from './ops.js';
+import { opDef } from './ops.js';
 
-/** A node after lowering (ids renumbered, still in topological order). */
-export interface LNode {
-  readonly id: number;
-  readonly op: string;
-  readonly inputs: readonly number[];
-  readonly attrs: Attrs;
-  readonly shape: Shape;
-  readonly dtype: DType;
-  readonly name: string;
-  readonly param?: ParamRef;
-}
+/** A node after lowering: a graph node (graph.ts) with its ids renumbered, still in topological order. */
+export type LNode = GNode;
 
 /** Options of `compileGraph`. */
 export interface CompileOptions {
