@@ -152,6 +152,24 @@ export function emit(rec: Record<string, unknown>): void {
 }
 
 /**
+ * The fields every recurrent training-step RESULT shares (W5, W5-fused): the median ms/step of
+ * `samples`, the rate, the samples, the last loss, the memory mode and the live array count.
+ */
+export function stepFields(samples: number[], lastLoss: number, memory: string): Record<string, unknown> {
+  const ms = median(samples);
+  return {
+    metric: 'ms_per_step',
+    unit: 'ms/step',
+    value: ms,
+    steps_per_s: 1000 / ms,
+    samples_ms: samples.map((s) => +s.toFixed(3)),
+    last_loss: lastLoss,
+    memory,
+    arrays_alive: nd.memory().arrays,
+  };
+}
+
+/**
  * `warmup` untimed calls, then at least `reps` timed calls and at least `minTimeS` seconds
  * (at most `maxReps`). Returns the samples in ms.
  */

@@ -16,6 +16,7 @@ import { autograd, gluon, nd, type NDArray } from '../src/index.js';
 import {
   baseRecord,
   emit,
+  stepFields,
   median,
   memoryMode,
   mulberry32,
@@ -111,14 +112,7 @@ export function w5_fused(argv = process.argv.slice(2)): Record<string, number> {
       ...base,
       workload: 'w5_fused',
       case: cell,
-      metric: 'ms_per_step',
-      unit: 'ms/step',
-      value: ms,
-      steps_per_s: 1000 / ms,
-      samples_ms: samples.map((s) => +s.toFixed(3)),
-      last_loss: lastLoss,
-      memory: memory.mode,
-      arrays_alive: nd.memory().arrays,
+      ...stepFields(samples, lastLoss, memory.mode),
     });
   }
   return out;

@@ -14,6 +14,7 @@ import { autograd, gluon, nd, type NDArray } from '../src/index.js';
 import {
   baseRecord,
   emit,
+  stepFields,
   median,
   mulberry32,
   memoryMode,
@@ -98,14 +99,7 @@ export function w5_rnn(argv = process.argv.slice(2)): { msPerStep: number; lastL
     ...base,
     workload: 'w5_rnn',
     case: 'scratch',
-    metric: 'ms_per_step',
-    unit: 'ms/step',
-    value: ms,
-    steps_per_s: 1000 / ms,
-    samples_ms: samples.map((s) => +s.toFixed(3)),
-    last_loss: lastLoss,
-    memory: memory.mode,
-    arrays_alive: nd.memory().arrays,
+    ...stepFields(samples, lastLoss, memory.mode),
   });
   return { msPerStep: ms, lastLoss };
 }
